@@ -1,0 +1,58 @@
+# Two commands do everything on a fresh machine: `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+FLASK := $(VENV)/bin/flask --app wsgi
+DEMO_ENV := APP_ENV=demo
+
+.PHONY: run test install install-test translations migrate seed lint worker bench clean chromium
+
+$(VENV)/bin/activate:
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+
+$(VENV)/.runtime: requirements.txt | $(VENV)/bin/activate
+	$(PY) -m pip install -q -r requirements.txt
+	touch $@
+
+$(VENV)/.test: requirements-test.txt requirements.txt | $(VENV)/bin/activate
+	$(PY) -m pip install -q -r requirements-test.txt
+	touch $@ $(VENV)/.runtime
+
+install: $(VENV)/.runtime translations
+install-test: $(VENV)/.test translations
+
+translations: | $(VENV)/.runtime
+	@$(VENV)/bin/pybabel compile -q -d translations -f 2>/dev/null || $(VENV)/bin/pybabel compile -d translations -f
+
+## make run: install, migrate the SQLite demo database, seed it, serve on 127.0.0.1:5000
+run: install
+	$(DEMO_ENV) $(FLASK) db upgrade
+	$(DEMO_ENV) $(FLASK) seed demo
+	@echo "Open http://127.0.0.1:5000 and log in as owner@demo.test / demo-pass-2026"
+	$(DEMO_ENV) $(FLASK) run --host 127.0.0.1 --port 5000
+
+## make test: install test tools (and Debian's chromium), run the suite on PostgreSQL+Redis and on SQLite
+test: install-test chromium
+	$(PY) tests/run_suites.py
+
+chromium:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  echo "Installing Debian's chromium for the browser tests"; \
+	  if [ "$$(id -u)" = "0" ]; then SUDO=""; else SUDO="sudo"; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; \
+	fi
+
+lint: install-test
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
+
+worker: install
+	$(FLASK) worker
+
+bench: install-test
+	$(PY) bench/run.py
+
+clean:
+	rm -rf $(VENV) instance

@@ -1,0 +1,358 @@
+"""Authentication rules: passwords, server-side sessions and permission checks."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+from functools import wraps
+from pathlib import Path
+
+from flask import abort, current_app, g, has_request_context, request, session
+from sqlalchemy import select, update
+from werkzeug.local import LocalProxy
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from auth.models import CLIENT_USER, STAFF, Account, AuthSession, Login
+from core import audit
+from core.access import public  # noqa: F401 - re-exported for views
+from core.extensions import db
+from core.tenancy import set_client_scope
+from core.timeutil import utcnow
+
+MIN_PASSWORD = 12
+MAX_PASSWORD = 128
+STAFF_IDLE = timedelta(minutes=30)
+STAFF_ABSOLUTE = timedelta(hours=12)
+USER_IDLE = timedelta(days=14)
+USER_ABSOLUTE = timedelta(days=30)
+# Touch last_seen_at at most this often, so reads do not become writes.
+TOUCH_EVERY = timedelta(seconds=60)
+SESSION_KEY = "sid"
+
+_COMMON_PASSWORDS: frozenset[str] | None = None
+# Verified against when the e-mail is unknown, so both answers take similar time.
+_DUMMY_HASH = generate_password_hash("not-a-real-password-" + secrets.token_hex(8))
+
+
+class PasswordRejected(ValueError):
+    """The password does not meet the policy; the message says why."""
+
+
+def _common_passwords() -> frozenset[str]:
+    global _COMMON_PASSWORDS
+    if _COMMON_PASSWORDS is None:
+        path = Path(__file__).with_name("common_passwords.txt")
+        _COMMON_PASSWORDS = frozenset(
+            line.strip().lower() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()
+        )
+    return _COMMON_PASSWORDS
+
+
+def check_password_policy(password: str, *, email: str | None = None) -> None:
+    """Raise :class:`PasswordRejected` unless the password meets the policy."""
+    from flask_babel import gettext as _
+
+    if len(password) < MIN_PASSWORD:
+        raise PasswordRejected(_("Use at least %(n)d characters.", n=MIN_PASSWORD))
+    if len(password) > MAX_PASSWORD:
+        raise PasswordRejected(_("Use at most %(n)d characters.", n=MAX_PASSWORD))
+    lowered = password.lower()
+    if lowered in _common_passwords() or (email and lowered == email.lower()):
+        raise PasswordRejected(_("This password is too common. Choose another one."))
+
+
+def hash_password(password: str) -> str:
+    return generate_password_hash(password, method="scrypt")
+
+
+def verify_login(reseller_id: int, email: str, password: str) -> Login | None:
+    """The login of this reseller with this e-mail and password, else ``None``."""
+    login = db.session.scalar(
+        select(Login).where(Login.reseller_id == reseller_id, Login.email == normalise_email(email))
+    )
+    if login is None or not login.password_hash:
+        check_password_hash(_DUMMY_HASH, password)
+        return None
+    if len(password) > MAX_PASSWORD * 4:
+        return None
+    return login if check_password_hash(login.password_hash, password) else None
+
+
+def normalise_email(email: str) -> str:
+    return (email or "").strip().lower()
+
+
+def usable_accounts(login: Login) -> list[Account]:
+    accounts = db.session.scalars(
+        select(Account)
+        .where(Account.login_id == login.id, Account.active.is_(True))
+        .order_by(Account.kind.desc(), Account.id)
+    ).all()
+    return [a for a in accounts if a.is_usable()]
+
+
+def _hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def start_session(
+    account: Account, *, impersonator: Account | None = None, minutes: int | None = None
+) -> AuthSession:
+    """Open a new server-side session for ``account`` and rotate the cookie."""
+    end_current_session(audit_it=False)
+    now = utcnow()
+    token = secrets.token_urlsafe(32)
+    if impersonator is not None:
+        expires = now + timedelta(minutes=minutes or 60)
+    else:
+        expires = now + (STAFF_ABSOLUTE if account.kind == STAFF else USER_ABSOLUTE)
+    auth_session = AuthSession(
+        token_hash=_hash_token(token),
+        reseller_id=account.reseller_id,
+        login_id=account.login_id,
+        account=account,
+        impersonator_account_id=impersonator.id if impersonator else None,
+        expires_at=expires,
+        ip=request.remote_addr if has_request_context() else None,
+        user_agent=(request.user_agent.string or "")[:500] if has_request_context() else None,
+    )
+    db.session.add(auth_session)
+    if impersonator is None:
+        account.last_login_at = now
+        account.login.last_login_at = now
+    session.clear()
+    session[SESSION_KEY] = token
+    session.permanent = False
+    _bind_request(auth_session)
+    return auth_session
+
+
+def end_current_session(*, audit_it: bool = True) -> None:
+    current = g.get("auth_session")
+    if current is not None and current.revoked_at is None:
+        current.revoked_at = utcnow()
+        if audit_it:
+            audit.record("auth.logout", current.account)
+    session.pop(SESSION_KEY, None)
+    g.auth_session = None
+    g.current_account = None
+
+
+def revoke_sessions(
+    *, login_id: int | None = None, account_id: int | None = None, client_id: int | None = None
+) -> int:
+    """End every open session of a login, an account or a client's users at once."""
+    stmt = update(AuthSession).where(AuthSession.revoked_at.is_(None))
+    if login_id is not None:
+        stmt = stmt.where(AuthSession.login_id == login_id)
+    if account_id is not None:
+        stmt = stmt.where(AuthSession.account_id == account_id)
+    if client_id is not None:
+        stmt = stmt.where(
+            AuthSession.account_id.in_(select(Account.id).where(Account.client_id == client_id))
+        )
+    result = db.session.execute(stmt.values(revoked_at=utcnow()).execution_options(synchronize_session=False))
+    return result.rowcount or 0
+
+
+def load_request_session() -> None:
+    """Resolve the session cookie into the current account (once per request)."""
+    g.auth_session = None
+    g.current_account = None
+    g.actor_account_id = None
+    g.subject_account_id = None
+    token = session.get(SESSION_KEY)
+    if not token or g.get("reseller") is None:
+        return
+    auth_session = db.session.scalar(select(AuthSession).where(AuthSession.token_hash == _hash_token(token)))
+    now = utcnow()
+    if (
+        auth_session is None
+        or auth_session.revoked_at is not None
+        or auth_session.reseller_id != g.reseller.id
+        or auth_session.expires_at <= now
+    ):
+        session.pop(SESSION_KEY, None)
+        return
+    account = auth_session.account
+    idle = STAFF_IDLE if account is not None and account.kind == STAFF else USER_IDLE
+    if account is None or not account.is_usable() or now - auth_session.last_seen_at > idle:
+        auth_session.revoked_at = now
+        db.session.commit()
+        session.pop(SESSION_KEY, None)
+        return
+    if now - auth_session.last_seen_at > TOUCH_EVERY:
+        auth_session.last_seen_at = now
+        db.session.commit()
+    _bind_request(auth_session)
+
+
+def _bind_request(auth_session: AuthSession) -> None:
+    account = auth_session.account
+    g.auth_session = auth_session
+    g.current_account = account
+    g.subject_account_id = account.id
+    g.actor_account_id = auth_session.impersonator_account_id or account.id
+    g.actor_label = account.login.email
+    set_client_scope(account.client_id if account.kind == CLIENT_USER else None)
+
+
+def _get_current_account() -> Account | None:
+    return g.get("current_account") if has_request_context() else None
+
+
+current_account: Account = LocalProxy(_get_current_account)  # type: ignore[assignment]
+
+
+def has_permission(permission: str) -> bool:
+    """The one place that answers "may the current request do this?".
+
+    While impersonating, the answer is the impersonated user's, never the staff
+    member's (the session's account *is* the user; the actor is only recorded).
+    """
+    account = _get_current_account()
+    if account is None:
+        return False
+    if account.kind == STAFF:
+        return account.role is not None and account.role.grants(permission)
+    return permission in (account.permissions or [])
+
+
+def require_permission(permission: str):
+    """Decorator: 403 unless the current account has ``permission``."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if not has_permission(permission):
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def home_url_for(account: Account | None) -> str:
+    if account is None:
+        return "/login"
+    return "/reseller/clients" if account.kind == STAFF else "/app/"
+
+
+def enforce_login() -> None:
+    """Login is required by default; views opt out with :func:`public`."""
+    endpoint = request.endpoint
+    if endpoint is None or endpoint == "static":
+        return None
+    view = current_app.view_functions.get(endpoint)
+    if getattr(view, "is_public", False):
+        return None
+    if _get_current_account() is None:
+        from flask import redirect, url_for
+
+        if request.headers.get("HX-Request"):
+            abort(401)
+        return redirect(
+            url_for("auth.login", next=request.full_path if request.query_string else request.path)
+        )
+    return None
+
+
+__all__ = [
+    "CLIENT_USER",
+    "STAFF",
+    "current_account",
+    "has_permission",
+    "require_permission",
+    "public",
+]
+
+
+def find_login(reseller_id: int, email: str) -> Login | None:
+    return db.session.scalar(
+        select(Login).where(Login.reseller_id == reseller_id, Login.email == normalise_email(email))
+    )
+
+
+def ensure_login(reseller_id: int, email: str) -> tuple[Login, bool]:
+    """The reseller's login for ``email``, created without a password when new.
+
+    Returns ``(login, created)``; an existing login keeps its password.
+    """
+    login = find_login(reseller_id, email)
+    if login is not None:
+        return login, False
+    login = Login(reseller_id=reseller_id, email=normalise_email(email))
+    db.session.add(login)
+    db.session.flush()
+    return login, True
+
+
+def add_client_user(*, reseller_id: int, client_id: int, email: str, name: str) -> Account:
+    """Give ``email`` an account in a client, joining its login when one exists.
+
+    New users start with chat level 6 and may view phone numbers (SPEC defaults).
+    """
+    from auth.permissions import DEFAULT_CHAT_LEVEL
+
+    login, _created = ensure_login(reseller_id, email)
+    existing = db.session.scalar(
+        select(Account).where(Account.login_id == login.id, Account.client_id == client_id)
+    )
+    if existing is not None:
+        return existing
+    account = Account(
+        reseller_id=reseller_id,
+        login_id=login.id,
+        client_id=client_id,
+        kind=CLIENT_USER,
+        name=name,
+        chat_level=DEFAULT_CHAT_LEVEL,
+        view_phones=True,
+        permissions=[],
+    )
+    db.session.add(account)
+    db.session.flush()
+    return account
+
+
+INVITE_MAX_AGE = 7 * 24 * 3600
+RESET_MAX_AGE = 3600
+
+
+def _invite_serializer():
+    from itsdangerous import URLSafeTimedSerializer
+
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="login-password-link")
+
+
+def _password_fingerprint(login: Login) -> str:
+    # Changes when the password is set, so a link works once.
+    return hashlib.sha256((login.password_hash or "unset").encode()).hexdigest()[:16]
+
+
+def password_link_token(login: Login) -> str:
+    """A signed token that lets its holder set this login's password once."""
+    return _invite_serializer().dumps({"l": login.id, "f": _password_fingerprint(login)})
+
+
+def login_from_password_token(token: str, reseller_id: int, *, max_age: int = INVITE_MAX_AGE) -> Login | None:
+    from itsdangerous import BadSignature
+
+    try:
+        data = _invite_serializer().loads(token, max_age=max_age)
+    except BadSignature:
+        return None
+    login = db.session.get(Login, data.get("l"))
+    if login is None or login.reseller_id != reseller_id or data.get("f") != _password_fingerprint(login):
+        return None
+    return login
+
+
+def set_password(login: Login, password: str) -> None:
+    """Set a new password (policy checked) and end every open session of the login."""
+    check_password_policy(password, email=login.email)
+    login.password_hash = hash_password(password)
+    revoke_sessions(login_id=login.id)
+    audit.record("auth.password_set", login, reseller_id=login.reseller_id)

@@ -1,0 +1,89 @@
+"""Billing rules. This first cut keeps the client list's billing summary true."""
+
+from __future__ import annotations
+
+from datetime import UTC
+
+from sqlalchemy import select
+
+from billing.models import Payment, Subscription, SuspensionEvent
+from core import audit
+from core.extensions import db
+from core.timeutil import LOCAL_TZ
+from tenant.models import Client
+
+
+def current_subscription(client: Client) -> Subscription | None:
+    return db.session.scalar(
+        select(Subscription)
+        .where(Subscription.client_id == client.id, Subscription.status != "cancelled")
+        .order_by(Subscription.id.desc())
+        .limit(1)
+    )
+
+
+def refresh_client_summary(client: Client) -> None:
+    """Recompute the denormalised billing columns of ``client`` from its rows.
+
+    Call it in the same transaction as any change to plans, payments or periods.
+    """
+    sub = current_subscription(client)
+    if sub is None:
+        client.plan_id = None
+        client.plan_name = None
+        client.status = "without_plan"
+        client.sessions_quota = 0
+        client.due_date = None
+    else:
+        client.plan_id = sub.plan_id
+        client.plan_name = sub.plan.name
+        client.status = "active" if sub.status == "active" else "without_plan"
+        client.sessions_quota = sub.plan.sessions_per_period if sub.status == "active" else 0
+        client.due_date = sub.current_period_end
+    latest = db.session.scalar(
+        select(Payment)
+        .where(Payment.client_id == client.id)
+        .order_by(Payment.created_at.desc(), Payment.id.desc())
+        .limit(1)
+    )
+    client.payment_type = latest.payment_type if latest else None
+    client.payment_status = latest.status if latest else None
+    paid_at = db.session.scalar(
+        select(Payment.paid_at)
+        .where(Payment.client_id == client.id, Payment.status == "paid", Payment.paid_at.is_not(None))
+        .order_by(Payment.paid_at.desc())
+        .limit(1)
+    )
+    client.last_payment_date = paid_at.replace(tzinfo=UTC).astimezone(LOCAL_TZ).date() if paid_at else None
+
+
+def suspend(client: Client, reason: str, *, overdue: bool = False, actor_account_id=None) -> None:
+    """Suspend with a reason ("overdue" for the automatic kind); kept in the history."""
+    reason = "overdue" if overdue else reason.strip()
+    client.suspended = True
+    client.suspension_reason = reason
+    db.session.add(
+        SuspensionEvent(
+            reseller_id=client.reseller_id,
+            client_id=client.id,
+            action="suspended",
+            reason=reason,
+            actor_account_id=actor_account_id,
+        )
+    )
+    audit.record("client.suspended", client, details={"reason": reason})
+
+
+def lift_suspension(client: Client, reason: str, *, actor_account_id=None) -> None:
+    client.suspended = False
+    client.suspension_reason = None
+    db.session.add(
+        SuspensionEvent(
+            reseller_id=client.reseller_id,
+            client_id=client.id,
+            action="reactivated",
+            reason=reason,
+            actor_account_id=actor_account_id,
+        )
+    )
+    audit.record("client.suspension_lifted", client, details={"reason": reason})

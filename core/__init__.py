@@ -1,0 +1,98 @@
+"""Application factory and the pieces every domain package shares."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+
+from flask import Flask, g, request, session
+from flask_babel import get_locale
+from sqlalchemy import event
+
+from core.config import BASE_DIR, load_settings
+from core.extensions import babel, csrf, db, limiter, migrate
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the application. ``config`` overrides settings read from the environment."""
+    settings = load_settings(config)
+    app = Flask(
+        __name__,
+        static_folder=str(BASE_DIR / "static"),
+        template_folder="templates",
+        instance_path=str(BASE_DIR / "instance"),
+    )
+    app.config.from_mapping(settings.as_dict())
+    app.config["RATELIMIT_STORAGE_URI"] = settings.RATELIMIT_STORAGE_URI
+    app.config["RATELIMIT_HEADERS_ENABLED"] = True
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(BASE_DIR / "translations")
+    if app.config["APP_ENV"] != "testing":
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+
+    db.init_app(app)
+    with app.app_context():
+        _tune_engine(db.engine)
+    migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"))
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=_select_locale, timezone_selector=lambda: "America/Sao_Paulo")
+    limiter.init_app(app)
+
+    from core import cli, formatting, jobs, views
+    from core.tenancy import load_request_reseller
+
+    jobs.init_app(app)
+    app.before_request(load_request_reseller)
+    views.init_app(app)
+    formatting.init_app(app)
+    cli.init_app(app)
+
+    for name in app.config["INSTALLED_MODULES"]:
+        importlib.import_module(name).init_app(app)
+
+    @app.after_request
+    def _security_headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+            "script-src 'self'; frame-ancestors 'none'; form-action 'self'",
+        )
+        return response
+
+    return app
+
+
+def _select_locale() -> str:
+    supported = ["pt_BR", "en"]
+    chosen = session.get("lang") if request else None
+    if chosen in supported:
+        return chosen
+    best = request.accept_languages.best_match(["pt-BR", "pt", "en"]) if request else None
+    if best and best.startswith("en"):
+        return "en"
+    return "pt_BR"
+
+
+def _tune_engine(engine) -> None:
+    if engine.dialect.name != "sqlite":
+        return
+
+    # pysqlite's own transaction handling breaks SAVEPOINT and FOR UPDATE semantics;
+    # take over BEGIN ourselves (SQLAlchemy's documented recipe) and enforce FKs.
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):
+        conn.exec_driver_sql("BEGIN")
+
+
+__all__ = ["create_app", "db", "g", "get_locale"]

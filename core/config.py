@@ -1,0 +1,153 @@
+"""Settings from the environment, one typed object per environment.
+
+``APP_ENV`` picks the profile: ``demo`` (the default: SQLite, outbox mail, relaxed
+cookies), ``testing`` (the suite) or ``production`` (refuses to start without its
+secrets).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+class ConfigError(RuntimeError):
+    """The environment does not hold what this profile needs."""
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = _env(name)
+    if raw is None:
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be an integer, got {raw!r}") from exc
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    raw = _env(name)
+    if raw is None:
+        return default
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass
+class Settings:
+    """Everything the application reads from its environment."""
+
+    APP_ENV: str
+    SECRET_KEY: str
+    SQLALCHEMY_DATABASE_URI: str
+    REDIS_URL: str | None
+    SMTP_URL: str | None
+    MAIL_FROM: str
+    OUTBOX_DIR: str
+    EXPORT_DIR: str
+    UPLOAD_DIR: str
+    STRIPE_API_KEY: str | None
+    STRIPE_WEBHOOK_SECRET: str | None
+    DEFAULT_RESELLER_HOST: str | None
+    SESSION_COOKIE_SECURE: bool
+    # Exports above this many rows run as a background job with a progress bar.
+    EXPORT_SYNC_MAX_ROWS: int = 5000
+    CLIENTS_PER_PAGE: int = 25
+    # in-process job mode when REDIS_URL is absent: "thread" (demo) or "sync" (tests)
+    INPROCESS_JOBS: str = "thread"
+    RATELIMIT_STORAGE_URI: str = "memory://"
+    SHOW_DEV_OUTBOX: bool = False
+    TESTING: bool = False
+    SQLALCHEMY_ENGINE_OPTIONS: dict = field(default_factory=dict)
+    SQLALCHEMY_TRACK_MODIFICATIONS: bool = False
+    SESSION_COOKIE_HTTPONLY: bool = True
+    SESSION_COOKIE_SAMESITE: str = "Lax"
+    SESSION_COOKIE_NAME: str = "rv_session"
+    WTF_CSRF_TIME_LIMIT: int | None = None
+    BABEL_DEFAULT_LOCALE: str = "pt_BR"
+    BABEL_DEFAULT_TIMEZONE: str = "America/Sao_Paulo"
+    LANGUAGES: tuple = ("pt_BR", "en")
+    MAX_CONTENT_LENGTH: int = 8 * 1024 * 1024
+    INSTALLED_MODULES: tuple = ("auth", "tenant", "billing", "reseller")
+
+    def as_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+def load_settings(overrides: dict | None = None) -> Settings:
+    """Read the environment into :class:`Settings` for the current ``APP_ENV``."""
+    overrides = dict(overrides or {})
+    env = overrides.pop("APP_ENV", None) or _env("APP_ENV", "demo")
+    if env not in {"demo", "testing", "production"}:
+        raise ConfigError(f"APP_ENV must be demo, testing or production, got {env!r}")
+
+    instance = Path(_env("INSTANCE_DIR", str(BASE_DIR / "instance")))
+    redis_url = _env("REDIS_URL")
+    common = dict(
+        APP_ENV=env,
+        REDIS_URL=redis_url,
+        SMTP_URL=_env("SMTP_URL"),
+        MAIL_FROM=_env("MAIL_FROM", "no-reply@localhost"),
+        OUTBOX_DIR=_env("OUTBOX_DIR", str(instance / "outbox")),
+        EXPORT_DIR=_env("EXPORT_DIR", str(instance / "exports")),
+        UPLOAD_DIR=_env("UPLOAD_DIR", str(instance / "uploads")),
+        STRIPE_API_KEY=_env("STRIPE_API_KEY"),
+        STRIPE_WEBHOOK_SECRET=_env("STRIPE_WEBHOOK_SECRET"),
+        EXPORT_SYNC_MAX_ROWS=_env_int("EXPORT_SYNC_MAX_ROWS", 5000),
+        RATELIMIT_STORAGE_URI=redis_url or "memory://",
+    )
+
+    if env == "production":
+        missing = [n for n in ("SECRET_KEY", "DATABASE_URL", "SMTP_URL") if not _env(n)]
+        if missing:
+            raise ConfigError("APP_ENV=production refuses to start without " + ", ".join(missing))
+        settings = Settings(
+            **common,
+            SECRET_KEY=_env("SECRET_KEY"),
+            SQLALCHEMY_DATABASE_URI=_normalise_db_url(_env("DATABASE_URL")),
+            DEFAULT_RESELLER_HOST=_env("DEFAULT_RESELLER_HOST"),
+            SESSION_COOKIE_SECURE=True,
+        )
+    elif env == "testing":
+        settings = Settings(
+            **common,
+            SECRET_KEY=_env("SECRET_KEY", "testing-only-secret-key"),
+            SQLALCHEMY_DATABASE_URI=_normalise_db_url(
+                _env("DATABASE_URL", f"sqlite:///{instance / 'test.sqlite'}")
+            ),
+            DEFAULT_RESELLER_HOST=_env("DEFAULT_RESELLER_HOST", "default.test"),
+            SESSION_COOKIE_SECURE=False,
+            INPROCESS_JOBS="sync",
+            TESTING=True,
+            SHOW_DEV_OUTBOX=True,
+        )
+    else:
+        settings = Settings(
+            **common,
+            SECRET_KEY=_env("SECRET_KEY", "demo-only-secret-key-not-for-production"),
+            SQLALCHEMY_DATABASE_URI=_normalise_db_url(
+                _env("DATABASE_URL", f"sqlite:///{instance / 'demo.sqlite'}")
+            ),
+            DEFAULT_RESELLER_HOST=_env("DEFAULT_RESELLER_HOST", "demo.localhost"),
+            SESSION_COOKIE_SECURE=_env_bool("SESSION_COOKIE_SECURE", False),
+            SHOW_DEV_OUTBOX=True,
+        )
+    for key, value in overrides.items():
+        setattr(settings, key, value)
+    return settings
+
+
+def _normalise_db_url(url: str) -> str:
+    # Heroku-style URLs and bare postgresql:// go through psycopg 3.
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://") :]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    return url

@@ -1,0 +1,160 @@
+"""Background jobs: RQ on Redis when ``REDIS_URL`` is set, in-process otherwise.
+
+Jobs are queued with :func:`enqueue` and dispatched only after the surrounding
+transaction commits (a rollback drops them), so a worker never looks for a row that
+is not there yet. Jobs take ids, never ORM objects, and must be idempotent.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from flask import Flask, current_app, has_app_context
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+log = logging.getLogger(__name__)
+
+QUEUES = ("mail", "billing", "exports", "maintenance")
+_PENDING_KEY = "pending_jobs"
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    func: str
+    args: tuple
+    queue: str
+    job_id: str | None = None
+    timeout: int = 600
+    retries: int = 3
+    kwargs: dict = field(default_factory=dict)
+
+
+def enqueue(
+    func: str,
+    *args,
+    queue: str,
+    job_id: str | None = None,
+    timeout: int = 600,
+    retries: int = 3,
+) -> None:
+    """Run ``func`` (a dotted path) with ``args`` once the current transaction commits."""
+    if queue not in QUEUES:
+        raise ValueError(f"unknown queue {queue!r}")
+    from core.extensions import db
+
+    spec = JobSpec(func, tuple(args), queue, job_id, timeout, retries)
+    session = db.session()
+    if not session.in_transaction():
+        # Open the transaction now, so its rollback (not only its commit) is seen.
+        session.begin()
+    session.info.setdefault(_PENDING_KEY, []).append(spec)
+
+
+def _after_commit(session: Session) -> None:
+    specs = session.info.pop(_PENDING_KEY, None)
+    if not specs or not has_app_context():
+        return
+    app = current_app._get_current_object()
+    for spec in specs:
+        dispatch(app, spec)
+
+
+def _after_rollback(session: Session, previous_transaction) -> None:
+    # A rolled-back transaction never happened: its jobs must not run either.
+    if not session.in_transaction():
+        session.info.pop(_PENDING_KEY, None)
+
+
+def dispatch(app: Flask, spec: JobSpec) -> None:
+    redis_url = app.config.get("REDIS_URL")
+    if redis_url:
+        from rq import Retry
+
+        queue = get_queue(app, spec.queue)
+        retry = Retry(max=spec.retries, interval=[10, 30, 60][: spec.retries] or 10)
+        queue.enqueue(
+            "core.jobs.execute",
+            spec.func,
+            *spec.args,
+            job_id=spec.job_id,
+            job_timeout=spec.timeout,
+            retry=retry if spec.retries else None,
+        )
+        return
+    if app.config.get("INPROCESS_JOBS") == "sync":
+        # Run in a thread of its own (own app context and session) and wait for it,
+        # so the caller's finished transaction is not reused.
+        worker = threading.Thread(target=_run_in_app, args=(app, spec))
+        worker.start()
+        worker.join()
+        return
+    _executor(app).submit(_run_in_app, app, spec)
+
+
+def _run_in_app(app: Flask, spec: JobSpec) -> None:
+    with app.app_context():
+        try:
+            call(spec.func, *spec.args)
+        except Exception:
+            log.exception("in-process job %s failed", spec.func)
+            if app.config.get("INPROCESS_JOBS") == "sync":
+                raise
+
+
+_executors: dict[int, ThreadPoolExecutor] = {}
+
+
+def _executor(app: Flask) -> ThreadPoolExecutor:
+    key = id(app)
+    if key not in _executors:
+        _executors[key] = ThreadPoolExecutor(max_workers=2, thread_name_prefix="jobs")
+    return _executors[key]
+
+
+def call(func_path: str, *args):
+    module_name, _, attr = func_path.rpartition(".")
+    func = getattr(importlib.import_module(module_name), attr)
+    return func(*args)
+
+
+_worker_app: Flask | None = None
+
+
+def execute(func_path: str, *args):
+    """Entry point for RQ workers: run the job inside an application context."""
+    global _worker_app
+    if has_app_context():
+        return call(func_path, *args)
+    if _worker_app is None:
+        from core import create_app
+
+        _worker_app = create_app()
+    with _worker_app.app_context():
+        return call(func_path, *args)
+
+
+def get_redis(app: Flask):
+    from redis import Redis
+
+    conn = app.extensions.get("redis")
+    if conn is None:
+        conn = Redis.from_url(app.config["REDIS_URL"])
+        app.extensions["redis"] = conn
+    return conn
+
+
+def get_queue(app: Flask, name: str):
+    from rq import Queue
+
+    return Queue(name, connection=get_redis(app))
+
+
+def init_app(app: Flask) -> None:
+    if not event.contains(Session, "after_commit", _after_commit):
+        event.listen(Session, "after_commit", _after_commit)
+        event.listen(Session, "after_soft_rollback", _after_rollback)

@@ -1,0 +1,103 @@
+"""Outgoing mail: SMTP when ``SMTP_URL`` is set, else an outbox folder and the log.
+
+:func:`send_mail` only queues; delivery happens in the ``mail`` job after commit.
+``SMTP_URL`` looks like ``smtp://user:pass@host:587?starttls=1`` or ``smtps://...``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import smtplib
+import uuid
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from flask import current_app
+
+from core import jobs
+from core.timeutil import utcnow
+
+log = logging.getLogger(__name__)
+
+
+def send_mail(
+    to: str | list[str],
+    subject: str,
+    text: str,
+    *,
+    sender_name: str | None = None,
+    reply_to: str | None = None,
+) -> None:
+    """Queue a plain-text e-mail, delivered once the current transaction commits."""
+    recipients = [to] if isinstance(to, str) else list(to)
+    message = {
+        "to": recipients,
+        "subject": subject,
+        "text": text,
+        "sender_name": sender_name,
+        "reply_to": reply_to,
+    }
+    jobs.enqueue("core.mail.deliver", message, queue="mail", retries=5)
+
+
+def build_message(message: dict) -> EmailMessage:
+    email = EmailMessage()
+    sender = current_app.config["MAIL_FROM"]
+    if message.get("sender_name"):
+        email["From"] = f'"{message["sender_name"]}" <{sender}>'
+    else:
+        email["From"] = sender
+    email["To"] = ", ".join(message["to"])
+    email["Subject"] = message["subject"]
+    email["Date"] = formatdate(localtime=False)
+    email["Message-ID"] = make_msgid(domain=sender.split("@")[-1])
+    if message.get("reply_to"):
+        email["Reply-To"] = message["reply_to"]
+    email.set_content(message["text"])
+    return email
+
+
+def deliver(message: dict) -> None:
+    """Job: send one message through SMTP or write it to the outbox."""
+    email = build_message(message)
+    smtp_url = current_app.config.get("SMTP_URL")
+    if smtp_url:
+        _send_smtp(smtp_url, email)
+        return
+    outbox = Path(current_app.config["OUTBOX_DIR"])
+    outbox.mkdir(parents=True, exist_ok=True)
+    stamp = utcnow().strftime("%Y%m%dT%H%M%S%f")
+    name = f"{stamp}-{uuid.uuid4().hex[:8]}"
+    (outbox / f"{name}.eml").write_bytes(bytes(email))
+    (outbox / f"{name}.json").write_text(
+        json.dumps(
+            {"to": message["to"], "subject": message["subject"], "text": message["text"], "sent_at": stamp}
+        ),
+        encoding="utf-8",
+    )
+    log.info("mail to %s: %s\n%s", ", ".join(message["to"]), message["subject"], message["text"])
+
+
+def _send_smtp(smtp_url: str, email: EmailMessage) -> None:
+    parts = urlsplit(smtp_url)
+    query = parse_qs(parts.query)
+    port = parts.port or (465 if parts.scheme == "smtps" else 25)
+    smtp_cls = smtplib.SMTP_SSL if parts.scheme == "smtps" else smtplib.SMTP
+    with smtp_cls(parts.hostname, port, timeout=20) as smtp:
+        if query.get("starttls", ["0"])[0] in {"1", "true"}:
+            smtp.starttls()
+        if parts.username:
+            smtp.login(unquote(parts.username), unquote(parts.password or ""))
+        smtp.send_message(email)
+
+
+def read_outbox(limit: int = 50) -> list[dict]:
+    """The newest messages written to the outbox folder (demo mode)."""
+    outbox = Path(current_app.config["OUTBOX_DIR"])
+    if not outbox.exists():
+        return []
+    files = sorted(outbox.glob("*.json"), reverse=True)[:limit]
+    return [json.loads(f.read_text(encoding="utf-8")) for f in files]

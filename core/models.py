@@ -1,0 +1,67 @@
+"""Platform-level rows: resellers, their hosts, and the audit log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, false, true
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from core.extensions import db
+from core.timeutil import utcnow
+
+
+class Reseller(db.Model):
+    """A reseller (revenda): the top tenant. Branding and settings live here."""
+
+    __tablename__ = "resellers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    support_email: Mapped[str | None] = mapped_column(String(254))
+    logo_url: Mapped[str | None] = mapped_column(String(500))
+    primary_color: Mapped[str] = mapped_column(String(7), server_default="#0d6efd")
+    # Days a payment may be overdue before the client is suspended automatically.
+    grace_days: Mapped[int] = mapped_column(server_default="5")
+    require_staff_2fa: Mapped[bool] = mapped_column(server_default=true(), default=True)
+    code_on_every_new_browser: Mapped[bool] = mapped_column(server_default=false(), default=False)
+    impersonation_minutes: Mapped[int] = mapped_column(server_default="60")
+    # Click-to-call integration: when set, the call button posts here instead of tel:.
+    telephony_url: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    hosts: Mapped[list[ResellerHost]] = relationship(back_populates="reseller", cascade="all, delete-orphan")
+
+
+class ResellerHost(db.Model):
+    """A host name (custom domain or subdomain) that serves one reseller."""
+
+    __tablename__ = "reseller_hosts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reseller_id: Mapped[int] = mapped_column(ForeignKey("resellers.id", ondelete="CASCADE"))
+    host: Mapped[str] = mapped_column(String(253), unique=True)
+
+    reseller: Mapped[Reseller] = relationship(back_populates="hosts")
+
+
+class AuditEvent(db.Model):
+    """Append-only record of who did what, acting as whom, when and from where."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_events_reseller_created", "reseller_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reseller_id: Mapped[int | None] = mapped_column(ForeignKey("resellers.id"))
+    client_id: Mapped[int | None] = mapped_column(index=True)
+    # The person who really acted (staff when impersonating) and the account acted as.
+    actor_account_id: Mapped[int | None]
+    subject_account_id: Mapped[int | None]
+    actor_label: Mapped[str | None] = mapped_column(String(254))
+    action: Mapped[str] = mapped_column(String(80))
+    object_type: Mapped[str | None] = mapped_column(String(40))
+    object_id: Mapped[str | None] = mapped_column(String(40))
+    details: Mapped[dict] = mapped_column(JSON, default=dict)
+    ip: Mapped[str | None] = mapped_column(String(45))
+    user_agent: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

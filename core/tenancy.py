@@ -1,0 +1,98 @@
+"""Which reseller (and client) a request belongs to, and queries scoped to it.
+
+The reseller is resolved once per request from the host; the client scope is set by
+the auth layer when the current account is a client user. Tenant-owned models are
+read only through these helpers, so another tenant's object is always a 404.
+"""
+
+from __future__ import annotations
+
+from flask import abort, current_app, g, has_request_context, request
+from sqlalchemy import select
+from werkzeug.local import LocalProxy
+
+from core.extensions import db
+from core.models import Reseller, ResellerHost
+
+
+def host_of_request() -> str:
+    host = (request.host or "").lower()
+    if host.startswith("["):  # IPv6 literal
+        return host.split("]")[0] + "]"
+    return host.rsplit(":", 1)[0] if ":" in host else host
+
+
+def resolve_reseller(host: str) -> Reseller | None:
+    """The reseller serving ``host``, else the configured default reseller."""
+    reseller = db.session.scalar(select(Reseller).join(ResellerHost).where(ResellerHost.host == host))
+    if reseller is None:
+        default_host = current_app.config.get("DEFAULT_RESELLER_HOST")
+        if default_host and default_host != host:
+            reseller = db.session.scalar(
+                select(Reseller).join(ResellerHost).where(ResellerHost.host == default_host)
+            )
+    return reseller
+
+
+def load_request_reseller() -> None:
+    g.client_scope_id = None
+    if request.endpoint == "static":
+        g.reseller = None
+        return
+    g.reseller = resolve_reseller(host_of_request())
+
+
+def _get_current_reseller() -> Reseller | None:
+    if not has_request_context():
+        return None
+    return g.get("reseller")
+
+
+current_reseller: Reseller = LocalProxy(_get_current_reseller)  # type: ignore[assignment]
+
+
+def require_reseller() -> Reseller:
+    reseller = _get_current_reseller()
+    if reseller is None:
+        abort(404)
+    return reseller
+
+
+def set_client_scope(client_id: int | None) -> None:
+    """Called by the auth layer: the current account only sees this client's rows."""
+    g.client_scope_id = client_id
+
+
+def client_scope_id() -> int | None:
+    return g.get("client_scope_id") if has_request_context() else None
+
+
+def scoped_select(model, *columns, reseller_id: int | None = None, client_id: int | None = None):
+    """``select`` of a tenant-owned model limited to the current reseller (and client).
+
+    Soft-deleted rows (``deleted_at`` set) are never returned.
+    """
+    rid = reseller_id if reseller_id is not None else require_reseller().id
+    stmt = select(*columns) if columns else select(model)
+    stmt = stmt.where(model.reseller_id == rid)
+    cid = client_id if client_id is not None else client_scope_id()
+    if cid is not None and hasattr(model, "client_id"):
+        stmt = stmt.where(model.client_id == cid)
+    if hasattr(model, "deleted_at"):
+        stmt = stmt.where(model.deleted_at.is_(None))
+    return stmt
+
+
+def get_or_404(model, object_id, *, for_update: bool = False):
+    """Load a tenant-owned object of the current tenant, or answer 404."""
+    try:
+        object_id = int(object_id)
+    except (TypeError, ValueError):
+        abort(404)
+    stmt = scoped_select(model).where(model.id == object_id)
+    if for_update:
+        stmt = stmt.with_for_update()
+    obj = db.session.scalar(stmt)
+    if obj is None:
+        abort(404)
+    return obj

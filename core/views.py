@@ -1,0 +1,96 @@
+"""Platform routes that belong to no domain: health, language, demo outbox, errors."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, request, session, url_for
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import text
+
+from core.access import public
+from core.extensions import db
+from core.mail import read_outbox
+
+bp = Blueprint("core", __name__)
+
+PUBLIC_ENDPOINTS = {"core.healthz", "core.set_language", "core.dev_outbox", "static"}
+
+
+@bp.get("/healthz")
+@public
+def healthz():
+    """Answers 200 only when the database (and Redis, when configured) answer."""
+    checks: dict[str, str] = {}
+    healthy = True
+    try:
+        db.session.execute(text("SELECT 1"))
+        checks["database"] = "ok"
+    except Exception:  # noqa: BLE001 - any failure means unhealthy
+        db.session.rollback()
+        checks["database"] = "unavailable"
+        healthy = False
+    if current_app.config.get("REDIS_URL"):
+        from core.jobs import get_redis
+
+        try:
+            get_redis(current_app).ping()
+            checks["redis"] = "ok"
+        except Exception:  # noqa: BLE001
+            checks["redis"] = "unavailable"
+            healthy = False
+    else:
+        checks["redis"] = "not configured (in-process jobs)"
+    return jsonify(status="ok" if healthy else "unavailable", checks=checks), (200 if healthy else 503)
+
+
+@bp.post("/lang")
+@public
+def set_language():
+    lang = request.form.get("lang")
+    if lang in current_app.config["LANGUAGES"]:
+        session["lang"] = lang
+    target = request.form.get("next") or "/"
+    # Only local paths: never an open redirect.
+    if not target.startswith("/") or target.startswith("//"):
+        target = "/"
+    return redirect(target)
+
+
+@bp.get("/dev/outbox")
+@public
+def dev_outbox():
+    if not current_app.config.get("SHOW_DEV_OUTBOX"):
+        abort(404)
+    return render_template("core/outbox.html", messages=read_outbox())
+
+
+@bp.get("/")
+@public
+def index():
+    return redirect(url_for("auth.login"))
+
+
+def _error(code: int, title: str, message: str):
+    def handler(_exc):
+        if request.headers.get("HX-Request"):
+            return f'<div class="alert alert-danger">{title}</div>', code
+        return render_template("core/error.html", code=code, title=title, message=message), code
+
+    return handler
+
+
+def init_app(app) -> None:
+    app.register_blueprint(bp)
+    app.register_error_handler(
+        400, _error(400, _l("Bad request"), _l("The request could not be understood."))
+    )
+    app.register_error_handler(403, _error(403, _l("Forbidden"), _l("You do not have permission for this.")))
+    app.register_error_handler(404, _error(404, _l("Not found"), _l("This page does not exist.")))
+    app.register_error_handler(429, _error(429, _l("Too many attempts"), _l("Please wait and try again.")))
+    app.register_error_handler(500, _error(500, _l("Something went wrong"), _l("Please try again later.")))
+
+    @app.context_processor
+    def _inject():
+        from core.tenancy import current_reseller
+
+        return {"current_reseller": current_reseller, "get_locale": get_locale}

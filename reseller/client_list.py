@@ -1,0 +1,292 @@
+"""The reseller's client list: filters from the query string, sorting, paging.
+
+The same :class:`ClientFilters` drive the page and the XLSX export, so a download
+holds exactly the rows the filtered list shows.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from urllib.parse import urlencode
+
+from flask_babel import gettext as _
+from sqlalchemy import Select, func, select
+
+from core.extensions import db
+from core.timeutil import LOCAL_TZ
+from tenant.models import PAYMENT_STATUSES, PAYMENT_TYPES, SORTABLE_COLUMNS, Client, fold
+
+STATUS_FILTERS = ("active", "without_plan", "inactivated", "all")
+SUSPENSION_FILTERS = ("yes", "no")
+PER_PAGE_CHOICES = (25, 50, 100)
+FILTER_KEYS = (
+    "trade_name",
+    "legal_name",
+    "status",
+    "id",
+    "plan",
+    "suspended",
+    "created_from",
+    "created_to",
+    "payment_type",
+    "payment_status",
+)
+MAX_TEXT_FILTER = 120
+
+LIST_COLUMNS = (
+    Client.id,
+    Client.trade_name,
+    Client.legal_name,
+    Client.plan_id,
+    Client.plan_name,
+    Client.status,
+    Client.sessions_remaining,
+    Client.suspended,
+    Client.suspension_reason,
+    Client.due_date,
+    Client.last_payment_date,
+    Client.created_at,
+    Client.phone,
+    Client.inactivated_at,
+    Client.photo_path,
+    Client.email,
+)
+
+
+@dataclass
+class ClientFilters:
+    """Validated filters, sort and page of the client list."""
+
+    trade_name: str = ""
+    legal_name: str = ""
+    status: str = ""
+    id: int | None = None
+    plan: str = ""  # a plan id, or "none"
+    suspended: str = ""
+    created_from: date | None = None
+    created_to: date | None = None
+    payment_type: str = ""
+    payment_status: str = ""
+    sort: str = "created_at"
+    direction: str = "desc"
+    page: int = 1
+    per_page: int = 25
+    errors: list[str] = field(default_factory=list)
+
+    @classmethod
+    def from_args(cls, args, *, plan_ids: set[int] | None = None) -> ClientFilters:
+        """Parse ``request.args``; an invalid value is dropped and explained in ``errors``."""
+        f = cls()
+        for name in ("trade_name", "legal_name"):
+            value = (args.get(name) or "").strip()
+            if len(value) > MAX_TEXT_FILTER:
+                f.errors.append(_("Search text is limited to %(n)d characters.", n=MAX_TEXT_FILTER))
+                value = value[:MAX_TEXT_FILTER]
+            setattr(f, name, value)
+        f.status = f._choice(args, "status", STATUS_FILTERS, _("Status"))
+        f.suspended = f._choice(args, "suspended", SUSPENSION_FILTERS, _("Suspended"))
+        f.payment_type = f._choice(args, "payment_type", PAYMENT_TYPES, _("Payment type"))
+        f.payment_status = f._choice(args, "payment_status", PAYMENT_STATUSES, _("Payment status"))
+        raw_id = (args.get("id") or "").strip().lstrip("#")
+        if raw_id:
+            if raw_id.isdigit() and len(raw_id) <= 12:
+                f.id = int(raw_id)
+            else:
+                f.errors.append(_("ID must be a whole number."))
+        raw_plan = (args.get("plan") or "").strip()
+        if raw_plan:
+            if raw_plan == "none" or (raw_plan.isdigit() and (plan_ids is None or int(raw_plan) in plan_ids)):
+                f.plan = raw_plan
+            else:
+                f.errors.append(_("Unknown plan."))
+        f.created_from = f._date(args, "created_from", _("Created from"))
+        f.created_to = f._date(args, "created_to", _("Created to"))
+        if f.created_from and f.created_to and f.created_from > f.created_to:
+            f.errors.append(_("“Created from” is after “Created to”."))
+            f.created_to = None
+        sort = args.get("sort") or "created_at"
+        if sort not in SORTABLE_COLUMNS:
+            f.errors.append(_("Unknown sort column."))
+            sort = "created_at"
+        f.sort = sort
+        f.direction = "asc" if args.get("dir") == "asc" else "desc"
+        if args.get("dir") not in (None, "", "asc", "desc"):
+            f.errors.append(_("Sort direction must be asc or desc."))
+        f.page = _positive_int(args.get("page"), 1)
+        per_page = _positive_int(args.get("per_page"), 25)
+        f.per_page = per_page if per_page in PER_PAGE_CHOICES else 25
+        return f
+
+    def _choice(self, args, name, allowed, label) -> str:
+        value = (args.get(name) or "").strip()
+        if value and value not in allowed:
+            self.errors.append(_("Unknown value for %(field)s.", field=label))
+            return ""
+        return value
+
+    def _date(self, args, name, label) -> date | None:
+        value = (args.get(name) or "").strip()
+        if not value:
+            return None
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            self.errors.append(_("%(field)s is not a valid date (use YYYY-MM-DD).", field=label))
+            return None
+
+    # --- the query -------------------------------------------------------------------
+
+    def apply(self, stmt: Select) -> Select:
+        """Add the WHERE clauses of these filters to ``stmt`` (already reseller-scoped)."""
+        if self.trade_name:
+            stmt = stmt.where(Client.trade_name_search.contains(fold(self.trade_name), autoescape=True))
+        if self.legal_name:
+            stmt = stmt.where(Client.legal_name_search.contains(fold(self.legal_name), autoescape=True))
+        if self.status == "inactivated":
+            stmt = stmt.where(Client.inactivated_at.is_not(None))
+        elif self.status != "all":
+            stmt = stmt.where(Client.inactivated_at.is_(None))
+            if self.status:
+                stmt = stmt.where(Client.status == self.status)
+        if self.id is not None:
+            stmt = stmt.where(Client.id == self.id)
+        if self.plan == "none":
+            stmt = stmt.where(Client.plan_id.is_(None))
+        elif self.plan:
+            stmt = stmt.where(Client.plan_id == int(self.plan))
+        if self.suspended:
+            stmt = stmt.where(Client.suspended == (self.suspended == "yes"))
+        if self.created_from:
+            stmt = stmt.where(Client.created_at >= _local_midnight_utc(self.created_from))
+        if self.created_to:
+            stmt = stmt.where(Client.created_at < _local_midnight_utc(self.created_to, next_day=True))
+        if self.payment_type:
+            stmt = stmt.where(Client.payment_type == self.payment_type)
+        if self.payment_status:
+            stmt = stmt.where(Client.payment_status == self.payment_status)
+        return stmt
+
+    def order(self, stmt: Select) -> Select:
+        column = getattr(Client, self.sort)
+        # ASC NULLS LAST / DESC NULLS FIRST is PostgreSQL's native index order.
+        if self.direction == "asc":
+            return stmt.order_by(column.asc().nulls_last(), Client.id.asc())
+        return stmt.order_by(column.desc().nulls_first(), Client.id.desc())
+
+    # --- URLs --------------------------------------------------------------------------
+
+    def query_args(self, **changes) -> dict:
+        """The query string of this list with ``changes`` applied (for links)."""
+        args = {
+            "trade_name": self.trade_name,
+            "legal_name": self.legal_name,
+            "status": self.status,
+            "id": self.id or "",
+            "plan": self.plan,
+            "suspended": self.suspended,
+            "created_from": self.created_from.isoformat() if self.created_from else "",
+            "created_to": self.created_to.isoformat() if self.created_to else "",
+            "payment_type": self.payment_type,
+            "payment_status": self.payment_status,
+            "sort": self.sort,
+            "dir": self.direction,
+            "page": self.page,
+            "per_page": self.per_page,
+        }
+        args.update(changes)
+        defaults = {"sort": "created_at", "dir": "desc", "page": 1, "per_page": 25}
+        return {k: v for k, v in args.items() if v not in ("", None) and defaults.get(k) != v}
+
+    def url_query(self, **changes) -> str:
+        return urlencode(self.query_args(**changes))
+
+    def sort_query(self, column: str) -> str:
+        direction = "desc" if self.sort == column and self.direction == "asc" else "asc"
+        if self.sort != column and column in (
+            "created_at",
+            "due_date",
+            "last_payment_date",
+            "sessions_remaining",
+        ):
+            direction = "desc"
+        return self.url_query(sort=column, dir=direction, page=1)
+
+    def filter_args(self) -> dict:
+        """Only the filters (no sort/page): what an export needs."""
+        return {k: v for k, v in self.query_args().items() if k in FILTER_KEYS}
+
+    @property
+    def active_filter_count(self) -> int:
+        return len(self.filter_args())
+
+
+def _positive_int(raw, default: int) -> int:
+    try:
+        value = int(raw)
+    except (TypeError, ValueError):
+        return default
+    return value if value >= 1 else default
+
+
+def _local_midnight_utc(day: date, *, next_day: bool = False) -> datetime:
+    from datetime import UTC, timedelta
+
+    if next_day:
+        day = day + timedelta(days=1)
+    return datetime.combine(day, time.min, tzinfo=LOCAL_TZ).astimezone(UTC).replace(tzinfo=None)
+
+
+def base_select(reseller_id: int, *columns) -> Select:
+    """Clients of one reseller that still exist (deleted ones are never listed)."""
+    stmt = select(*columns) if columns else select(Client)
+    return stmt.where(Client.reseller_id == reseller_id, Client.deleted_at.is_(None))
+
+
+@dataclass
+class ClientPage:
+    rows: list
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.per_page))
+
+    @property
+    def first_index(self) -> int:
+        return 0 if self.total == 0 else (self.page - 1) * self.per_page + 1
+
+    @property
+    def last_index(self) -> int:
+        return min(self.total, self.page * self.per_page)
+
+    def window(self, size: int = 2) -> list[int | None]:
+        """Page numbers to show, with ``None`` for a gap: 1 … 4 5 [6] 7 8 … 40."""
+        pages = {1, self.pages, *range(self.page - size, self.page + size + 1)}
+        shown = sorted(p for p in pages if 1 <= p <= self.pages)
+        out: list[int | None] = []
+        for p in shown:
+            if out and p - (out[-1] or 0) > 1:
+                out.append(None)
+            out.append(p)
+        return out
+
+
+def list_clients(reseller_id: int, filters: ClientFilters) -> ClientPage:
+    """One page of the filtered, sorted list, and the total it pages over."""
+    filtered = filters.apply(base_select(reseller_id, *LIST_COLUMNS))
+    total = db.session.scalar(filters.apply(base_select(reseller_id, func.count(Client.id)))) or 0
+    pages = max(1, math.ceil(total / filters.per_page))
+    page = min(filters.page, pages)
+    filters.page = page
+    rows = db.session.execute(
+        filters.order(filtered).limit(filters.per_page).offset((page - 1) * filters.per_page)
+    ).all()
+    return ClientPage(rows=rows, total=total, page=page, per_page=filters.per_page)
+
+
+def count_clients(reseller_id: int, filters: ClientFilters) -> int:
+    return db.session.scalar(filters.apply(base_select(reseller_id, func.count(Client.id)))) or 0

@@ -1,0 +1,80 @@
+"""Forms of the reseller panel. Tenant and permission fields are never bound from input."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import BooleanField, EmailField, IntegerField, SelectChoice, SelectField, StringField
+from wtforms.validators import DataRequired, Length, Optional
+
+from tenant.documents import UF
+
+SLA_CHOICES = [
+    SelectChoice("basic", _l("Basic")),
+    SelectChoice("standard", _l("Standard")),
+    SelectChoice("premium", _l("Premium")),
+]
+DOC_CHOICES = [SelectChoice("cnpj", "CNPJ"), SelectChoice("cpf", "CPF")]
+
+
+class ClientForm(FlaskForm):
+    # General
+    photo = FileField(_l("Photo"))
+    sla_level = SelectField(_l("SLA level"), choices=SLA_CHOICES, default="standard")
+    trade_name = StringField(_l("Trade name"), validators=[DataRequired(), Length(max=120)])
+    legal_name = StringField(_l("Legal name"), validators=[DataRequired(), Length(max=160)])
+    # Contact
+    email = EmailField(_l("Main e-mail"), validators=[DataRequired(), Length(max=254)])
+    phone = StringField(_l("Phone"), validators=[Optional(), Length(max=30)])
+    # Documents
+    document_type = SelectField(_l("Document type"), choices=DOC_CHOICES, default="cnpj")
+    document = StringField(_l("CNPJ / CPF"), validators=[DataRequired(), Length(max=20)])
+    # Address
+    postal_code = StringField(_l("CEP"), validators=[Optional(), Length(max=9)])
+    street = StringField(_l("Street"), validators=[Optional(), Length(max=160)])
+    street_number = StringField(_l("Number"), validators=[Optional(), Length(max=20)])
+    complement = StringField(_l("Complement"), validators=[Optional(), Length(max=80)])
+    district = StringField(_l("District"), validators=[Optional(), Length(max=80)])
+    city = StringField(_l("City"), validators=[Optional(), Length(max=80)])
+    state = SelectField(
+        _l("State"),
+        choices=[SelectChoice("", "—")] + [SelectChoice(uf) for uf in UF],
+        default="",
+        validate_choice=False,
+    )
+    # Settings: responsible user
+    responsible_account_id = SelectField(
+        _l("Responsible user"), coerce=str, choices=[], validate_choice=False
+    )
+    responsible_email = EmailField(_l("Responsible user's e-mail"), validators=[Optional(), Length(max=254)])
+    responsible_name = StringField(_l("Responsible user's name"), validators=[Optional(), Length(max=120)])
+
+    OPTIONAL = {
+        "photo",
+        "phone",
+        "postal_code",
+        "street",
+        "street_number",
+        "complement",
+        "district",
+        "city",
+        "state",
+        "responsible_account_id",
+        "responsible_email",
+        "responsible_name",
+    }
+
+
+class CustomFieldForm(FlaskForm):
+    label = StringField(_l("Label"), validators=[DataRequired(), Length(max=80)])
+    field_type = SelectField(
+        _l("Type"),
+        choices=[
+            SelectChoice("text", _l("Text")),
+            SelectChoice("number", _l("Number")),
+            SelectChoice("date", _l("Date")),
+            SelectChoice("select", _l("List of options")),
+        ],
+    )
+    required = BooleanField(_l("Required"))
+    options = StringField(_l("Options (separated by commas)"), validators=[Optional(), Length(max=500)])
+    position = IntegerField(_l("Position"), default=0, validators=[Optional()])

@@ -1,0 +1,82 @@
+"""Platform-operator rules: creating a reseller with its owner."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+
+from auth import permissions as perm
+from auth import services as auth_services
+from auth.models import STAFF, Account, Login, Role
+from core import audit
+from core.extensions import db
+from core.models import Reseller, ResellerHost
+
+HOST_RE = re.compile(
+    r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$"
+)
+
+
+class ResellerRejected(ValueError):
+    pass
+
+
+def create_reseller(
+    *,
+    name: str,
+    host: str,
+    owner_email: str,
+    owner_password: str | None = None,
+    require_staff_2fa: bool = True,
+) -> tuple[Reseller, Login]:
+    """Create a reseller, its host, an Owner role and the owner's staff account."""
+    name = name.strip()
+    host = host.strip().lower()
+    if not name or len(name) > 120:
+        raise ResellerRejected("The name is required (at most 120 characters).")
+    if not HOST_RE.match(host):
+        raise ResellerRejected(f"{host!r} is not a valid host name.")
+    if db.session.scalar(select(ResellerHost).where(ResellerHost.host == host)):
+        raise ResellerRejected(f"The host {host} already serves a reseller.")
+    email = auth_services.normalise_email(owner_email)
+    if "@" not in email or len(email) > 254:
+        raise ResellerRejected(f"{owner_email!r} is not a valid e-mail address.")
+    if owner_password is not None:
+        try:
+            auth_services.check_password_policy(owner_password, email=email)
+        except auth_services.PasswordRejected as exc:
+            raise ResellerRejected(str(exc)) from exc
+
+    reseller = Reseller(name=name, support_email=email, require_staff_2fa=require_staff_2fa)
+    reseller.hosts.append(ResellerHost(host=host))
+    db.session.add(reseller)
+    db.session.flush()
+    owner_role = Role(
+        reseller_id=reseller.id, name="Owner", is_owner=True, permissions=sorted(perm.STAFF_PERMISSIONS)
+    )
+    db.session.add(owner_role)
+    login = Login(
+        reseller_id=reseller.id,
+        email=email,
+        password_hash=auth_services.hash_password(owner_password) if owner_password else None,
+    )
+    db.session.add(login)
+    db.session.flush()
+    db.session.add(
+        Account(
+            reseller_id=reseller.id,
+            login_id=login.id,
+            kind=STAFF,
+            name=email.split("@")[0],
+            role_id=owner_role.id,
+        )
+    )
+    audit.record(
+        "reseller.created",
+        reseller,
+        reseller_id=reseller.id,
+        actor_label="operator-cli",
+        details={"host": host, "owner": email},
+    )
+    return reseller, login

@@ -1,0 +1,84 @@
+"""Background jobs of the reseller panel."""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from pathlib import Path
+
+from flask import current_app
+from flask_babel import force_locale
+from sqlalchemy import select, update
+from werkzeug.datastructures import MultiDict
+
+from core.extensions import db
+from core.timeutil import utcnow
+from reseller.client_list import ClientFilters, count_clients
+from reseller.exports import export_file_name, export_rows, write_xlsx
+from reseller.models import ExportJob
+
+log = logging.getLogger(__name__)
+
+
+def run_client_export(export_id: int) -> None:
+    """Job: write the export's XLSX file. Safe to run again (a done export is kept)."""
+    job = db.session.get(ExportJob, export_id)
+    if job is None or job.status == "done":
+        return
+    filters = ClientFilters.from_args(MultiDict(job.filters))
+    job.status = "running"
+    job.total_rows = count_clients(job.reseller_id, filters)
+    job.done_rows = 0
+    db.session.commit()
+
+    folder = Path(current_app.config["EXPORT_DIR"]) / str(job.reseller_id)
+    folder.mkdir(parents=True, exist_ok=True)
+    final = folder / f"{job.id}-{secrets.token_hex(12)}.xlsx"
+    partial = final.with_suffix(".part")
+
+    def progress(done: int) -> None:
+        # Its own short transaction, so the page sees progress while rows stream.
+        with db.engine.begin() as conn:
+            conn.execute(update(ExportJob).where(ExportJob.id == export_id).values(done_rows=done))
+
+    try:
+        with force_locale(job.locale):
+            rows = export_rows(db.session, job.reseller_id, filters)
+            written = write_xlsx(partial, rows, progress=progress)
+            name = export_file_name()
+        os.replace(partial, final)
+    except Exception as exc:
+        db.session.rollback()
+        partial.unlink(missing_ok=True)
+        job = db.session.get(ExportJob, export_id)
+        job.status = "failed"
+        job.error = type(exc).__name__
+        job.finished_at = utcnow()
+        db.session.commit()
+        log.exception("export %s failed", export_id)
+        raise
+    db.session.execute(
+        update(ExportJob)
+        .where(ExportJob.id == export_id)
+        .values(
+            status="done",
+            done_rows=written,
+            total_rows=written,
+            file_path=str(final),
+            file_name=name,
+            finished_at=utcnow(),
+        )
+    )
+    db.session.commit()
+
+
+def pending_exports(reseller_id: int, account_id: int) -> list[ExportJob]:
+    return list(
+        db.session.scalars(
+            select(ExportJob)
+            .where(ExportJob.reseller_id == reseller_id, ExportJob.requested_by_account_id == account_id)
+            .order_by(ExportJob.id.desc())
+            .limit(10)
+        )
+    )

@@ -1,0 +1,208 @@
+"""Clients (tenants of a reseller) and what hangs directly off them."""
+
+from __future__ import annotations
+
+import unicodedata
+from datetime import date, datetime
+
+from sqlalchemy import JSON, Computed, ForeignKey, Index, String, Text, UniqueConstraint, false, text, true
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
+
+from core.extensions import db
+from core.timeutil import utcnow
+
+SLA_LEVELS = ("basic", "standard", "premium")
+DOCUMENT_TYPES = ("cnpj", "cpf")
+CLIENT_STATUSES = ("active", "without_plan")
+PAYMENT_TYPES = ("card", "boleto", "pix", "transfer", "cash")
+PAYMENT_STATUSES = ("paid", "pending", "overdue", "failed", "refunded")
+
+# The columns the client list sorts by; each has an index (reseller, column, id).
+SORTABLE_COLUMNS = (
+    "id",
+    "trade_name",
+    "legal_name",
+    "plan_name",
+    "status",
+    "sessions_remaining",
+    "suspended",
+    "due_date",
+    "last_payment_date",
+    "created_at",
+)
+
+SESSIONS_REMAINING_SQL = (
+    "(CASE WHEN sessions_quota > sessions_consumed THEN sessions_quota - sessions_consumed "
+    "ELSE 0 END) + extra_balance"
+)
+
+
+def fold(value: str | None) -> str:
+    """Lower-case, accent-free form used for searching names."""
+    if not value:
+        return ""
+    decomposed = unicodedata.normalize("NFKD", value)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+
+
+def _sort_indexes():
+    active = text("deleted_at IS NULL")
+    return tuple(
+        Index(
+            f"ix_clients_sort_{col}", "reseller_id", col, "id", postgresql_where=active, sqlite_where=active
+        )
+        for col in SORTABLE_COLUMNS
+        if col != "id"
+    )
+
+
+class Client(db.Model):
+    """A client company (cliente) of a reseller, with its billing summary.
+
+    The billing summary columns (plan, status, sessions, suspension, dates, payment)
+    are kept current by the billing services in the same transaction as each change,
+    so the list reads one table.
+    """
+
+    __tablename__ = "clients"
+    __table_args__ = (
+        *_sort_indexes(),
+        Index(
+            "ix_clients_reseller_id_live",
+            "reseller_id",
+            "id",
+            postgresql_where=text("deleted_at IS NULL"),
+            sqlite_where=text("deleted_at IS NULL"),
+        ),
+        Index(
+            "ix_clients_trade_name_search_trgm",
+            "trade_name_search",
+            postgresql_using="gin",
+            postgresql_ops={"trade_name_search": "gin_trgm_ops"},
+        ),
+        Index(
+            "ix_clients_legal_name_search_trgm",
+            "legal_name_search",
+            postgresql_using="gin",
+            postgresql_ops={"legal_name_search": "gin_trgm_ops"},
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reseller_id: Mapped[int] = mapped_column(ForeignKey("resellers.id", ondelete="CASCADE"))
+
+    # General
+    photo_path: Mapped[str | None] = mapped_column(String(200))
+    sla_level: Mapped[str] = mapped_column(String(20), server_default="standard")
+    trade_name: Mapped[str] = mapped_column(String(120))
+    legal_name: Mapped[str] = mapped_column(String(160))
+    trade_name_search: Mapped[str] = mapped_column(String(120), server_default="")
+    legal_name_search: Mapped[str] = mapped_column(String(160), server_default="")
+    # Contact
+    email: Mapped[str] = mapped_column(String(254))
+    phone: Mapped[str | None] = mapped_column(String(20))
+    # Documents (digits only)
+    document_type: Mapped[str] = mapped_column(String(4))
+    document: Mapped[str] = mapped_column(String(14))
+    # Address (optional)
+    postal_code: Mapped[str | None] = mapped_column(String(8))
+    street: Mapped[str | None] = mapped_column(String(160))
+    street_number: Mapped[str | None] = mapped_column(String(20))
+    complement: Mapped[str | None] = mapped_column(String(80))
+    district: Mapped[str | None] = mapped_column(String(80))
+    city: Mapped[str | None] = mapped_column(String(80))
+    state: Mapped[str | None] = mapped_column(String(2))
+    # Settings
+    responsible_account_id: Mapped[int | None] = mapped_column(
+        ForeignKey("accounts.id", use_alter=True, ondelete="SET NULL")
+    )
+
+    # Billing summary (denormalised for the list; written by billing services)
+    plan_id: Mapped[int | None] = mapped_column(ForeignKey("plans.id", ondelete="SET NULL"))
+    plan_name: Mapped[str | None] = mapped_column(String(80))
+    status: Mapped[str] = mapped_column(String(20), server_default="without_plan")
+    sessions_quota: Mapped[int] = mapped_column(server_default="0", default=0)
+    sessions_consumed: Mapped[int] = mapped_column(server_default="0", default=0)
+    extra_balance: Mapped[int] = mapped_column(server_default="0", default=0)
+    sessions_remaining: Mapped[int] = mapped_column(Computed(SESSIONS_REMAINING_SQL, persisted=True))
+    suspended: Mapped[bool] = mapped_column(server_default=false(), default=False)
+    suspension_reason: Mapped[str | None] = mapped_column(String(200))
+    due_date: Mapped[date | None]
+    last_payment_date: Mapped[date | None]
+    payment_type: Mapped[str | None] = mapped_column(String(20))
+    payment_status: Mapped[str | None] = mapped_column(String(20))
+
+    # Lifecycle
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    inactivated_at: Mapped[datetime | None]
+    deleted_at: Mapped[datetime | None]
+
+    responsible = relationship("Account", foreign_keys=[responsible_account_id], post_update=True)
+    custom_values: Mapped[list[CustomFieldValue]] = relationship(
+        back_populates="client", cascade="all, delete-orphan"
+    )
+
+    @validates("trade_name")
+    def _fold_trade_name(self, _key, value):
+        self.trade_name_search = fold(value)
+        return value
+
+    @validates("legal_name")
+    def _fold_legal_name(self, _key, value):
+        self.legal_name_search = fold(value)
+        return value
+
+    @property
+    def is_inactivated(self) -> bool:
+        return self.inactivated_at is not None
+
+
+class CustomFieldDefinition(db.Model):
+    """A field the reseller adds to its client form (dados complementares)."""
+
+    __tablename__ = "custom_field_definitions"
+    __table_args__ = (UniqueConstraint("reseller_id", "key"),)
+
+    FIELD_TYPES = ("text", "number", "date", "select")
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reseller_id: Mapped[int] = mapped_column(ForeignKey("resellers.id", ondelete="CASCADE"), index=True)
+    key: Mapped[str] = mapped_column(String(40))
+    label: Mapped[str] = mapped_column(String(80))
+    field_type: Mapped[str] = mapped_column(String(10), server_default="text")
+    required: Mapped[bool] = mapped_column(server_default=false(), default=False)
+    options: Mapped[list] = mapped_column(JSON, default=list)
+    position: Mapped[int] = mapped_column(server_default="0", default=0)
+    active: Mapped[bool] = mapped_column(server_default=true(), default=True)
+
+
+class CustomFieldValue(db.Model):
+    __tablename__ = "custom_field_values"
+    __table_args__ = (UniqueConstraint("client_id", "definition_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reseller_id: Mapped[int] = mapped_column(ForeignKey("resellers.id", ondelete="CASCADE"))
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
+    definition_id: Mapped[int] = mapped_column(ForeignKey("custom_field_definitions.id", ondelete="CASCADE"))
+    value: Mapped[str] = mapped_column(Text)
+
+    client: Mapped[Client] = relationship(back_populates="custom_values")
+    definition: Mapped[CustomFieldDefinition] = relationship()
+
+
+class Ticket(db.Model):
+    """A support ticket a client has with its reseller (service desks build on it)."""
+
+    __tablename__ = "tickets"
+    __table_args__ = (Index("ix_tickets_client_status", "client_id", "status"),)
+
+    STATUSES = ("open", "pending_review", "resolved", "closed")
+    BLOCKING_STATUSES = ("open", "pending_review")
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reseller_id: Mapped[int] = mapped_column(ForeignKey("resellers.id", ondelete="CASCADE"), index=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
+    subject: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(20), server_default="open")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,299 @@
+"""Fixtures: one schema per run (built by the migrations), each test in a rolled-back
+transaction, real SMTP (aiosmtpd), real Redis on its own database number.
+
+The database comes from ``TEST_DATABASE_URL`` (``sqlite`` or unset: a SQLite file;
+otherwise a PostgreSQL URL whose database is created when missing).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+os.environ["APP_ENV"] = "testing"
+
+from flask_sqlalchemy.session import Session as FSASession  # noqa: E402
+
+from core import create_app  # noqa: E402
+from core.extensions import db  # noqa: E402
+
+TMP = Path(tempfile.mkdtemp(prefix="revenda-tests-"))
+
+
+def _database_url() -> str:
+    url = os.environ.get("TEST_DATABASE_URL", "sqlite")
+    if url == "sqlite":
+        return f"sqlite:///{TMP / 'test.sqlite'}"
+    return url
+
+
+def _recreate_postgres(url: str) -> None:
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    admin = parsed.set(database="postgres").render_as_string(hide_password=False)
+    admin = admin.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = %s AND pid <> pg_backend_pid()",
+            (parsed.database,),
+        )
+        conn.execute(f'DROP DATABASE IF EXISTS "{parsed.database}"')
+        conn.execute(f'CREATE DATABASE "{parsed.database}"')
+
+
+class BoundSession(FSASession):
+    """Flask-SQLAlchemy's session, but honouring an explicit connection bind."""
+
+    def get_bind(self, mapper=None, clause=None, bind=None, **kwargs):
+        if self.bind is not None:
+            return self.bind
+        return super().get_bind(mapper=mapper, clause=clause, bind=bind, **kwargs)
+
+
+# --- mail: a real SMTP server on loopback -------------------------------------------
+
+
+@dataclass
+class Mailbox:
+    messages: list = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def clear(self) -> None:
+        with self.lock:
+            self.messages.clear()
+
+    def to(self, address: str) -> list:
+        return [m for m in self.messages if address in m["to"]]
+
+
+@pytest.fixture(scope="session")
+def smtp_server():
+    from email import message_from_bytes, policy
+
+    from aiosmtpd.controller import Controller
+
+    box = Mailbox()
+
+    class Handler:
+        async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd API
+            msg = message_from_bytes(envelope.content, policy=policy.default)
+            with box.lock:
+                box.messages.append(
+                    {
+                        "to": envelope.rcpt_tos,
+                        "from": envelope.mail_from,
+                        "subject": str(msg["subject"]),
+                        "text": msg.get_body(("plain",)).get_content(),
+                    }
+                )
+            return "250 OK"
+
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(Handler(), hostname="127.0.0.1", port=port)
+    controller.start()
+    yield box, f"smtp://127.0.0.1:{port}"
+    controller.stop()
+
+
+@pytest.fixture
+def mailbox(smtp_server):
+    box, _url = smtp_server
+    box.clear()
+    return box
+
+
+# --- the application ----------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def app(smtp_server):
+    _box, smtp_url = smtp_server
+    url = _database_url()
+    redis_url = os.environ.get("TEST_REDIS_URL") or None
+    if url.startswith("postgresql"):
+        _recreate_postgres(url)
+    config = {
+        "SQLALCHEMY_DATABASE_URI": url.replace("postgresql://", "postgresql+psycopg://"),
+        "REDIS_URL": redis_url,
+        "RATELIMIT_STORAGE_URI": redis_url or "memory://",
+        "SMTP_URL": smtp_url,
+        "OUTBOX_DIR": str(TMP / "outbox"),
+        "EXPORT_DIR": str(TMP / "exports"),
+        "UPLOAD_DIR": str(TMP / "uploads"),
+        "DEFAULT_RESELLER_HOST": "a.test",
+        "EXPORT_SYNC_MAX_ROWS": 50,
+    }
+    if url.startswith("sqlite"):
+        config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"check_same_thread": False}}
+    application = create_app(config)
+    with application.app_context():
+        from flask_migrate import upgrade
+
+        upgrade()
+    _guard_stripe()
+    yield application
+    with application.app_context():
+        db.engine.dispose()
+
+
+def _guard_stripe() -> None:
+    """Any call out to Stripe's servers fails the test that made it."""
+    import stripe
+
+    class NoNetwork(stripe.HTTPClient):
+        name = "no-network-guard"
+
+        def request(self, method, url, headers, post_data=None):
+            raise AssertionError(f"a test tried to reach Stripe: {method} {url}")
+
+    stripe.default_http_client = NoNetwork()
+
+
+@pytest.fixture(autouse=True)
+def _transaction(request, app):
+    """Each test runs in a transaction rolled back at its end (commits are savepoints)."""
+    if request.node.get_closest_marker("real_commits"):
+        yield
+        return
+    with app.app_context():
+        engine = db.engine
+    connection = engine.connect()
+    outer = connection.begin()
+    original = db.session
+    db.session = db._make_scoped_session(
+        {"bind": connection, "join_transaction_mode": "create_savepoint", "class_": BoundSession}
+    )
+    try:
+        yield
+    finally:
+        db.session = original
+        outer.rollback()
+        connection.close()
+
+
+@pytest.fixture(autouse=True)
+def _clean_redis(app):
+    url = app.config.get("REDIS_URL")
+    if url:
+        from redis import Redis
+
+        conn = Redis.from_url(url)
+        conn.flushdb()
+        yield
+        conn.flushdb()
+        conn.close()
+    else:
+        yield
+    from core.extensions import limiter
+
+    limiter.reset()
+
+
+@pytest.fixture
+def ctx(app):
+    """An application context for factories and direct service calls."""
+    with app.app_context():
+        yield
+
+
+@pytest.fixture
+def run_jobs(app):
+    """Process queued RQ jobs now (PostgreSQL+Redis suite); in-process jobs already ran."""
+
+    def _run() -> None:
+        if not app.config.get("REDIS_URL"):
+            return
+        from rq import SimpleWorker
+
+        from core.jobs import QUEUES, get_redis
+
+        with app.app_context():
+            worker = SimpleWorker(list(QUEUES), connection=get_redis(app))
+            worker.work(burst=True)
+
+    return _run
+
+
+# --- factories ----------------------------------------------------------------------
+
+PASSWORD = "correct horse battery staple 42"
+
+
+@pytest.fixture
+def factory(app):
+    from tests.factories import Factory
+
+    return Factory(app, password=PASSWORD)
+
+
+@pytest.fixture
+def tenants(factory):
+    """Two resellers, A (host a.test) and B (host b.test), each with an owner and clients."""
+    return factory.two_tenants()
+
+
+# --- HTTP -------------------------------------------------------------------------
+
+CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
+
+
+class Browser:
+    """A test client with helpers: CSRF token, log in, post forms."""
+
+    def __init__(self, app, host: str = "a.test"):
+        self.app = app
+        self.host = host
+        self.http = app.test_client()
+
+    def url(self, path: str) -> str:
+        return f"http://{self.host}{path}"
+
+    def get(self, path: str, **kw):
+        return self.http.get(self.url(path), **kw)
+
+    def csrf(self) -> str:
+        page = self.http.get(self.url("/login"))
+        if page.status_code == 302:
+            page = self.http.get(self.url("/dev/outbox"))
+        match = CSRF_META.search(page.get_data(as_text=True))
+        assert match, "no CSRF token on the page"
+        return match.group(1)
+
+    def post(self, path: str, data=None, *, csrf: bool = True, **kw):
+        data = dict(data or {})
+        if csrf:
+            data.setdefault("csrf_token", self.csrf())
+        return self.http.post(self.url(path), data=data, **kw)
+
+    def login(self, email: str, password: str = PASSWORD):
+        response = self.post("/login", {"email": email, "password": password})
+        assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+        return response
+
+
+@pytest.fixture
+def browser(app):
+    return Browser(app)
+
+
+@pytest.fixture
+def make_browser(app):
+    return lambda host="a.test": Browser(app, host)
+
+
+@pytest.fixture
+def runner_app(app):
+    return app.test_cli_runner()

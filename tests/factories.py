@@ -1,0 +1,213 @@
+"""Test data builders. Each call commits (a savepoint in the test's transaction) and
+returns a plain snapshot of the row, safe to use outside an application context."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import date, datetime
+from types import SimpleNamespace
+
+from sqlalchemy import inspect
+
+from auth import permissions as perm
+from auth import services as auth_services
+from auth.models import STAFF, Account, Role
+from billing.models import Payment, Plan, Subscription
+from billing.services import refresh_client_summary, suspend
+from core.extensions import db
+from reseller.demo import make_cnpj, make_cpf
+from reseller.services import create_reseller
+from tenant.models import Client, Ticket
+
+_seq = itertools.count(1)
+
+
+def snapshot(obj) -> SimpleNamespace:
+    db.session.flush()
+    db.session.refresh(obj)
+    values = {attr.key: getattr(obj, attr.key) for attr in inspect(obj).mapper.column_attrs}
+    return SimpleNamespace(**values)
+
+
+class Factory:
+    def __init__(self, app, password: str):
+        self.app = app
+        self.password = password
+        self._hash = None
+
+    def _password_hash(self) -> str:
+        if self._hash is None:
+            self._hash = auth_services.hash_password(self.password)
+        return self._hash
+
+    def reseller(self, host: str | None = None, name: str | None = None, owner_email: str | None = None):
+        n = next(_seq)
+        host = host or f"r{n}.test"
+        with self.app.app_context():
+            reseller, login = create_reseller(
+                name=name or f"Reseller {n}",
+                host=host,
+                owner_email=owner_email or f"owner{n}@{host}",
+                require_staff_2fa=False,
+            )
+            login.password_hash = self._password_hash()
+            db.session.commit()
+            return SimpleNamespace(id=reseller.id, host=host, owner_email=login.email)
+
+    def staff(self, reseller_id: int, permissions: list[str] | None = None, email: str | None = None):
+        n = next(_seq)
+        with self.app.app_context():
+            role = Role(reseller_id=reseller_id, name=f"Role {n}", permissions=list(permissions or []))
+            db.session.add(role)
+            db.session.flush()
+            login, _ = auth_services.ensure_login(reseller_id, email or f"staff{n}@example.test")
+            login.password_hash = self._password_hash()
+            account = Account(
+                reseller_id=reseller_id, login_id=login.id, kind=STAFF, name=f"Staff {n}", role_id=role.id
+            )
+            db.session.add(account)
+            db.session.commit()
+            return SimpleNamespace(id=account.id, email=login.email, role_id=role.id)
+
+    def plan(
+        self,
+        reseller_id: int,
+        name: str | None = None,
+        sessions: int = 100,
+        price_cents: int = 9990,
+        period: str = "monthly",
+    ):
+        with self.app.app_context():
+            plan = Plan(
+                reseller_id=reseller_id,
+                name=name or f"Plan {next(_seq)}",
+                price_cents=price_cents,
+                period=period,
+                sessions_per_period=sessions,
+            )
+            db.session.add(plan)
+            db.session.commit()
+            return snapshot(plan)
+
+    def client(
+        self,
+        reseller_id: int,
+        *,
+        plan_id: int | None = None,
+        plan_status: str = "active",
+        payment_type: str | None = None,
+        payment_status: str | None = None,
+        paid_on: date | None = None,
+        due_date: date | None = None,
+        suspended: str | None = None,
+        inactivated: bool = False,
+        open_tickets: int = 0,
+        created_at: datetime | None = None,
+        consumed: int = 0,
+        extras: int = 0,
+        **fields,
+    ):
+        n = next(_seq)
+        with self.app.app_context():
+            values = dict(
+                trade_name=f"Client {n}",
+                legal_name=f"Client {n} Ltda",
+                email=f"contact{n}@client{n}.test",
+                document_type="cnpj",
+                document=make_cnpj(n * 7919),
+                phone=None,
+            )
+            if fields.get("document_type") == "cpf" and "document" not in fields:
+                values["document"] = make_cpf(n * 7919)
+            values.update(fields)
+            client = Client(reseller_id=reseller_id, **values)
+            if created_at is not None:
+                client.created_at = created_at
+            db.session.add(client)
+            db.session.flush()
+            if plan_id is not None:
+                plan = db.session.get(Plan, plan_id)
+                sub = Subscription(
+                    reseller_id=reseller_id,
+                    client_id=client.id,
+                    plan_id=plan_id,
+                    status=plan_status,
+                    payment_method="manual",
+                    current_period_start=date(2026, 11, 1),
+                    current_period_end=due_date or date(2026, 12, 1),
+                )
+                db.session.add(sub)
+                db.session.flush()
+                if payment_status:
+                    db.session.add(
+                        Payment(
+                            reseller_id=reseller_id,
+                            client_id=client.id,
+                            subscription_id=sub.id,
+                            amount_cents=plan.price_cents,
+                            payment_type=payment_type or "pix",
+                            status=payment_status,
+                            due_date=date(2026, 11, 1),
+                            paid_at=datetime.combine(paid_on or date(2026, 11, 1), datetime.min.time())
+                            if payment_status == "paid"
+                            else None,
+                        )
+                    )
+            elif payment_status:
+                db.session.add(
+                    Payment(
+                        reseller_id=reseller_id,
+                        client_id=client.id,
+                        amount_cents=4990,
+                        payment_type=payment_type or "pix",
+                        status=payment_status,
+                        due_date=date(2026, 11, 1),
+                        paid_at=datetime(2026, 11, 1, 15) if payment_status == "paid" else None,
+                    )
+                )
+            db.session.flush()
+            refresh_client_summary(client)
+            client.sessions_consumed = consumed
+            client.extra_balance = extras
+            if suspended:
+                suspend(client, suspended, overdue=suspended == "overdue")
+            if inactivated:
+                client.inactivated_at = datetime(2026, 10, 1)
+            for i in range(open_tickets):
+                db.session.add(
+                    Ticket(reseller_id=reseller_id, client_id=client.id, subject=f"Ticket {i}", status="open")
+                )
+            account = auth_services.add_client_user(
+                reseller_id=reseller_id, client_id=client.id, email=client.email, name=f"User {n}"
+            )
+            account.login.password_hash = self._password_hash()
+            client.responsible_account_id = account.id
+            db.session.commit()
+            return snapshot(client)
+
+    def user(self, client_id: int, email: str | None = None, name: str | None = None):
+        with self.app.app_context():
+            client = db.session.get(Client, client_id)
+            account = auth_services.add_client_user(
+                reseller_id=client.reseller_id,
+                client_id=client_id,
+                email=email or f"user{next(_seq)}@example.test",
+                name=name or "A user",
+            )
+            if account.login.password_hash is None:
+                account.login.password_hash = self._password_hash()
+            db.session.commit()
+            return SimpleNamespace(id=account.id, login_id=account.login_id, email=account.login.email)
+
+    def two_tenants(self):
+        a = self.reseller(host="a.test", name="Reseller A", owner_email="owner@a.test")
+        b = self.reseller(host="b.test", name="Reseller B", owner_email="owner@b.test")
+        plan_a = self.plan(a.id, name="Plano A")
+        plan_b = self.plan(b.id, name="Plano B")
+        a.client = self.client(a.id, plan_id=plan_a.id, payment_status="paid", trade_name="Alpha A")
+        b.client = self.client(b.id, plan_id=plan_b.id, payment_status="paid", trade_name="Beta B")
+        a.plan, b.plan = plan_a, plan_b
+        return SimpleNamespace(a=a, b=b)
+
+
+ALL_STAFF_PERMISSIONS = sorted(perm.STAFF_PERMISSIONS)

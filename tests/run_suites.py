@@ -1,0 +1,74 @@
+"""Run the suite on PostgreSQL + Redis (when reachable) and on SQLite, saying which."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+PG_TEST_URL = os.environ.get("TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/revenda_test")
+REDIS_TEST_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def postgres_reachable() -> bool:
+    try:
+        import psycopg
+
+        with psycopg.connect(PG_ADMIN_URL, connect_timeout=3):
+            return True
+    except Exception:  # noqa: BLE001 - any failure means "not here"
+        return False
+
+
+def redis_reachable() -> bool:
+    try:
+        from redis import Redis
+
+        return bool(Redis.from_url(REDIS_TEST_URL, socket_connect_timeout=3).ping())
+    except Exception:  # noqa: BLE001
+        return False
+
+
+def run(label: str, env: dict[str, str], extra: list[str]) -> int:
+    print(f"\n===== {label} =====", flush=True)
+    full_env = {**os.environ, "APP_ENV": "testing", **env}
+    cmd = [sys.executable, "-m", "pytest", *extra, *sys.argv[1:]]
+    return subprocess.call(cmd, cwd=ROOT, env=full_env)
+
+
+def main() -> int:
+    results = []
+    if postgres_reachable() and redis_reachable():
+        results.append(
+            (
+                "PostgreSQL + Redis",
+                run(
+                    "Suite on PostgreSQL + Redis (RQ jobs)",
+                    {"TEST_DATABASE_URL": PG_TEST_URL, "TEST_REDIS_URL": REDIS_TEST_URL},
+                    [],
+                ),
+            )
+        )
+    else:
+        print("PostgreSQL or Redis is not reachable on 127.0.0.1: skipping that suite.")
+    results.append(
+        (
+            "SQLite, in-process jobs",
+            run(
+                "Suite on SQLite (in-process jobs; browser tests ran above)",
+                {"TEST_DATABASE_URL": "sqlite", "TEST_REDIS_URL": ""},
+                ["-m", "not browser", "-q"],
+            ),
+        )
+    )
+    print("\n===== Summary =====")
+    for label, code in results:
+        print(f"{label}: {'passed' if code == 0 else f'FAILED (exit {code})'}")
+    return 0 if all(code == 0 for _, code in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,102 @@
+"""Browser tests: Playwright driving Debian's Chromium against a live server."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+
+@pytest.fixture
+def live_server(app):
+    # One thread, one request at a time: requests share the test's transaction.
+    server = make_server("127.0.0.1", 0, app, threaded=False)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(5)
+
+
+@pytest.fixture
+def page():
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Debian's chromium is missing: `make test` installs it (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=CHROMIUM, headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"])
+        context = browser.new_context(locale="pt-BR", viewport={"width": 1400, "height": 900},
+                                      accept_downloads=True)
+        page = context.new_page()
+        yield page
+        context.close()
+        browser.close()
+
+
+def test_owner_filters_sorts_pages_and_adds_a_client(app, factory, live_server, page):
+    # The live server answers on 127.0.0.1, which the default-host setting maps to reseller A.
+    reseller = factory.reseller(host="a.test", owner_email="owner@a.test")
+    plan = factory.plan(reseller.id, name="Profissional")
+    for i in range(30):
+        factory.client(reseller.id, trade_name=f"Empresa {i:02d}", plan_id=plan.id if i % 2 else None,
+                       payment_status="paid" if i % 2 else None, phone="+5511987654321" if i % 3 else None)
+    factory.client(reseller.id, trade_name="São João Padaria")
+
+    page.goto(f"{live_server}/login")
+    page.screenshot(path=str(ARTIFACTS / "login.png"))
+    page.fill("#email", "owner@a.test")
+    page.fill("#password", factory.password)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/reseller/clients")
+    assert page.locator("tbody tr[data-client-id]").count() == 25
+    assert "Nome fantasia" in page.content()
+    page.screenshot(path=str(ARTIFACTS / "client-list.png"), full_page=True)
+
+    # Typing in a filter updates the list through htmx and the URL keeps the filter.
+    page.fill("#f-trade", "sao joao")
+    page.wait_for_url("**trade_name=sao+joao**")
+    page.wait_for_function("document.querySelectorAll('tbody tr[data-client-id]').length === 1")
+    assert "São João Padaria" in page.locator("tbody").inner_text()
+    page.goto(f"{live_server}/reseller/clients")
+
+    # Sorting by trade name, then page 2.
+    page.click("th a[data-sort=trade_name]")
+    page.wait_for_url("**sort=trade_name**")
+    first = page.locator("tbody tr[data-client-id] td:nth-child(2)").first.inner_text()
+    assert first.strip() == "Empresa 00"
+    page.click(".pagination a:text-is('2')")
+    page.wait_for_url("**page=2**")
+    assert page.locator("tbody tr[data-client-id]").count() == 6
+    assert "sort=trade_name" in page.url
+
+    # The download follows the filters.
+    with page.expect_download() as download:
+        page.click("#download-link")
+    assert download.value.suggested_filename.endswith(".xlsx")
+
+    # Add a client: a bad CNPJ is refused with a message, then a good one is saved.
+    page.goto(f"{live_server}/reseller/clients/new")
+    page.screenshot(path=str(ARTIFACTS / "client-form.png"), full_page=True)
+    page.fill("#trade_name", "Nova Loja")
+    page.fill("#legal_name", "Nova Loja Comércio Ltda")
+    page.fill("#email", "contato@novaloja.test")
+    page.fill("#document", "11.111.111/1111-11")
+    page.click("#save-client")
+    assert "CNPJ não é válido" in page.content() or "CNPJ is not valid" in page.content()
+    page.screenshot(path=str(ARTIFACTS / "client-form-error.png"), full_page=True)
+    page.fill("#document", "11.222.333/0001-81")
+    page.click("#save-client")
+    page.wait_for_url("**/reseller/clients")
+    assert "Nova Loja" in page.content()

@@ -1,0 +1,77 @@
+"""Jobs and mail run only after the transaction commits; mail goes through real SMTP."""
+
+from __future__ import annotations
+
+import pytest
+
+from core import jobs
+from core.extensions import db
+from core.mail import read_outbox, send_mail
+
+
+def test_mail_is_delivered_through_smtp_after_commit(app, ctx, mailbox, run_jobs):
+    send_mail("ana@example.test", "Olá", "Corpo da mensagem")
+    assert mailbox.messages == []  # nothing leaves before the commit
+    db.session.commit()
+    run_jobs()
+    [message] = mailbox.to("ana@example.test")
+    assert message["subject"] == "Olá"
+    assert "Corpo da mensagem" in message["text"]
+
+
+def test_mail_of_a_rolled_back_transaction_is_never_sent(app, ctx, mailbox, run_jobs):
+    send_mail("ana@example.test", "Never", "x")
+    db.session.rollback()
+    db.session.commit()
+    run_jobs()
+    assert mailbox.messages == []
+
+
+def test_jobs_run_after_commit_and_not_after_rollback(app, ctx, tmp_path, run_jobs):
+    target = tmp_path / "log.txt"
+    jobs.enqueue("tests.job_targets.append_line", str(target), "kept", queue="maintenance")
+    db.session.commit()
+    jobs.enqueue("tests.job_targets.append_line", str(target), "dropped", queue="maintenance")
+    db.session.rollback()
+    run_jobs()
+    assert target.read_text().splitlines() == ["kept"]
+
+
+def test_unknown_queue_is_refused(ctx):
+    with pytest.raises(ValueError):
+        jobs.enqueue("tests.job_targets.append_line", "x", "y", queue="nope")
+
+
+def test_rq_jobs_go_to_named_queues_with_retries(app, ctx, tmp_path):
+    if not app.config.get("REDIS_URL"):
+        pytest.skip("RQ is only used when REDIS_URL is set (PostgreSQL + Redis suite)")
+    jobs.enqueue(
+        "tests.job_targets.append_line",
+        str(tmp_path / "x"),
+        "y",
+        queue="exports",
+        job_id="export-test-1",
+        retries=2,
+    )
+    db.session.commit()
+    queue = jobs.get_queue(app, "exports")
+    job = queue.fetch_job("export-test-1")
+    assert job is not None
+    assert job.args[0] == "tests.job_targets.append_line"
+    assert job.retries_left == 2
+
+
+def test_without_smtp_mail_goes_to_the_outbox_page(app, tenants, browser, tmp_path, run_jobs):
+    saved = app.config["SMTP_URL"], app.config["OUTBOX_DIR"]
+    app.config["SMTP_URL"], app.config["OUTBOX_DIR"] = None, str(tmp_path / "outbox")
+    try:
+        with app.app_context():
+            send_mail("bia@example.test", "Código de acesso", "Seu código: 123456")
+            db.session.commit()
+        run_jobs()
+        with app.app_context():
+            assert read_outbox()[0]["subject"] == "Código de acesso"
+        page = browser.get("/dev/outbox").get_data(as_text=True)
+        assert "Seu código: 123456" in page
+    finally:
+        app.config["SMTP_URL"], app.config["OUTBOX_DIR"] = saved

@@ -1,0 +1,113 @@
+"""Health, configuration, language, security headers, the demo outbox."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.config import ConfigError, load_settings
+
+
+def test_healthz_reports_database_and_redis(browser, app):
+    response = browser.get("/healthz")
+    assert response.status_code == 200
+    checks = response.get_json()["checks"]
+    assert checks["database"] == "ok"
+    expected = "ok" if app.config.get("REDIS_URL") else "not configured (in-process jobs)"
+    assert checks["redis"] == expected
+
+
+def test_healthz_answers_503_when_redis_is_unreachable(app, browser):
+    saved_url, saved_conn = app.config.get("REDIS_URL"), app.extensions.pop("redis", None)
+    app.config["REDIS_URL"] = "redis://127.0.0.1:1/0"
+    try:
+        response = browser.get("/healthz")
+    finally:
+        app.config["REDIS_URL"] = saved_url
+        app.extensions.pop("redis", None)
+        if saved_conn is not None:
+            app.extensions["redis"] = saved_conn
+    assert response.status_code == 503
+    assert response.get_json()["checks"]["redis"] == "unavailable"
+
+
+@pytest.mark.parametrize("missing", ["SECRET_KEY", "DATABASE_URL", "SMTP_URL"])
+def test_production_refuses_to_start_without_its_secrets(monkeypatch, missing):
+    env = {
+        "APP_ENV": "production",
+        "SECRET_KEY": "x" * 40,
+        "DATABASE_URL": "postgresql://db/app",
+        "SMTP_URL": "smtp://mail:25",
+    }
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv(missing)
+    with pytest.raises(ConfigError, match=missing):
+        load_settings()
+
+
+def test_production_settings_use_secure_cookies_and_hide_the_outbox(monkeypatch):
+    for key, value in {
+        "APP_ENV": "production",
+        "SECRET_KEY": "x" * 40,
+        "DATABASE_URL": "postgres://db/app",
+        "SMTP_URL": "smtp://mail:25",
+    }.items():
+        monkeypatch.setenv(key, value)
+    settings = load_settings()
+    assert settings.SESSION_COOKIE_SECURE is True
+    assert settings.SHOW_DEV_OUTBOX is False
+    assert settings.SQLALCHEMY_DATABASE_URI.startswith("postgresql+psycopg://")
+
+
+def test_demo_is_the_default_profile_with_sqlite(monkeypatch):
+    monkeypatch.delenv("APP_ENV")
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    settings = load_settings()
+    assert settings.APP_ENV == "demo"
+    assert settings.SQLALCHEMY_DATABASE_URI.startswith("sqlite:///")
+    assert settings.SESSION_COOKIE_SECURE is False
+
+
+def test_unknown_app_env_is_refused(monkeypatch):
+    monkeypatch.setenv("APP_ENV", "staging")
+    with pytest.raises(ConfigError):
+        load_settings()
+
+
+def test_pages_carry_security_headers(tenants, browser):
+    response = browser.get("/login")
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_session_cookie_is_httponly_and_lax(tenants, browser):
+    response = browser.login("owner@a.test")
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie
+    assert "SameSite=Lax" in cookie
+
+
+def test_language_defaults_to_portuguese_and_switches_to_english(tenants, browser):
+    assert 'lang="pt-BR"' in browser.get("/login").get_data(as_text=True)
+    response = browser.post("/lang", {"lang": "en", "next": "/login"})
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/login"
+    assert 'lang="en"' in browser.get("/login").get_data(as_text=True)
+
+
+def test_language_switch_never_redirects_off_site(tenants, browser):
+    for target in ("https://evil.example/", "//evil.example/x"):
+        response = browser.post("/lang", {"lang": "en", "next": target})
+        assert response.headers["Location"] == "/"
+
+
+def test_unknown_host_falls_back_to_the_default_reseller(tenants, make_browser):
+    page = make_browser("unknown.example").get("/login")
+    assert page.status_code == 200
+    assert "Reseller A" in page.get_data(as_text=True)
+
+
+def test_each_host_shows_its_own_reseller_brand(tenants, make_browser):
+    assert "Reseller B" in make_browser("b.test").get("/login").get_data(as_text=True)
+    assert "Reseller A" not in make_browser("b.test").get("/login").get_data(as_text=True)
