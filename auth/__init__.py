@@ -2,9 +2,10 @@
 
 
 def init_app(app) -> None:
-    from auth import services, views
+    from auth import account_views, services, views
 
     app.register_blueprint(views.bp)
+    account_views.init_app(app)
     app.before_request(services.load_request_session)
     app.before_request(services.enforce_login)
 

@@ -177,7 +177,15 @@ def load_request_session() -> None:
         return
     account = auth_session.account
     idle = STAFF_IDLE if account is not None and account.kind == STAFF else USER_IDLE
-    if account is None or not account.is_usable() or now - auth_session.last_seen_at > idle:
+    # Membership and the account's state are checked on every request: a session whose
+    # account left the login, was deactivated or whose client is gone ends here.
+    if (
+        account is None
+        or account.login_id != auth_session.login_id
+        or account.reseller_id != auth_session.reseller_id
+        or not account.is_usable()
+        or now - auth_session.last_seen_at > idle
+    ):
         auth_session.revoked_at = now
         db.session.commit()
         session.pop(SESSION_KEY, None)
@@ -319,6 +327,7 @@ def add_client_user(*, reseller_id: int, client_id: int, email: str, name: str) 
 
 INVITE_MAX_AGE = 7 * 24 * 3600
 RESET_MAX_AGE = 3600
+LINK_PURPOSES = {"invite": INVITE_MAX_AGE, "reset": RESET_MAX_AGE, "locked": RESET_MAX_AGE}
 
 
 def _invite_serializer():
@@ -332,17 +341,26 @@ def _password_fingerprint(login: Login) -> str:
     return hashlib.sha256((login.password_hash or "unset").encode()).hexdigest()[:16]
 
 
-def password_link_token(login: Login) -> str:
-    """A signed token that lets its holder set this login's password once."""
-    return _invite_serializer().dumps({"l": login.id, "f": _password_fingerprint(login)})
+def password_link_token(login: Login, purpose: str = "invite") -> str:
+    """A signed token that lets its holder set this login's password once.
+
+    Invitations last 7 days; reset links (and the link sent when a login is locked
+    after too many failures) last 1 hour.
+    """
+    if purpose not in LINK_PURPOSES:
+        raise ValueError(purpose)
+    return _invite_serializer().dumps({"l": login.id, "f": _password_fingerprint(login), "p": purpose})
 
 
-def login_from_password_token(token: str, reseller_id: int, *, max_age: int = INVITE_MAX_AGE) -> Login | None:
+def login_from_password_token(token: str, reseller_id: int) -> Login | None:
     from itsdangerous import BadSignature
 
     try:
-        data = _invite_serializer().loads(token, max_age=max_age)
+        data, signed_at = _invite_serializer().loads(token, max_age=INVITE_MAX_AGE, return_timestamp=True)
     except BadSignature:
+        return None
+    max_age = LINK_PURPOSES.get(data.get("p", "invite"))
+    if max_age is None or (utcnow() - signed_at.replace(tzinfo=None)).total_seconds() > max_age:
         return None
     login = db.session.get(Login, data.get("l"))
     if login is None or login.reseller_id != reseller_id or data.get("f") != _password_fingerprint(login):
@@ -350,9 +368,60 @@ def login_from_password_token(token: str, reseller_id: int, *, max_age: int = IN
     return login
 
 
-def set_password(login: Login, password: str) -> None:
-    """Set a new password (policy checked) and end every open session of the login."""
+def send_password_link(login: Login, *, purpose: str) -> None:
+    """E-mail a link to choose a password (invitation, reset, or unlock after failures)."""
+    from flask import render_template, url_for
+    from flask_babel import gettext as _
+
+    from core import mail
+    from core.models import Reseller
+
+    reseller = db.session.get(Reseller, login.reseller_id)
+    link = url_for("auth.set_password", token=password_link_token(login, purpose), _external=True)
+    subjects = {
+        "invite": _("Your access to %(name)s", name=reseller.name),
+        "reset": _("Choose a new password for %(name)s", name=reseller.name),
+        "locked": _("Your access to %(name)s was locked", name=reseller.name),
+    }
+    text = render_template(
+        "auth/mail/password_link.txt",
+        purpose=purpose,
+        reseller=reseller,
+        link=link,
+        email=login.email,
+        hours=LINK_PURPOSES[purpose] // 3600,
+        days=LINK_PURPOSES[purpose] // 86400,
+    )
+    mail.send_mail(
+        login.email, subjects[purpose], text, sender_name=reseller.name, reply_to=reseller.support_email
+    )
+    audit.record(f"auth.password_link_sent.{purpose}", login, reseller_id=login.reseller_id)
+
+
+def set_password(login: Login, password: str, *, proves_email: bool = False) -> None:
+    """Set a new password (policy checked) and end every open session of the login.
+
+    A link that came by e-mail proves the address: the first-login code is then
+    not asked, and the failure counter starts again.
+    """
     check_password_policy(password, email=login.email)
     login.password_hash = hash_password(password)
+    login.failed_logins = 0
+    if proves_email and login.verified_at is None:
+        login.verified_at = utcnow()
     revoke_sessions(login_id=login.id)
     audit.record("auth.password_set", login, reseller_id=login.reseller_id)
+
+
+def change_password(account: Account, current: str, new: str) -> bool:
+    """Change the password of the current login; False when ``current`` is wrong.
+
+    Every session of the login ends; the caller opens a new one for this browser.
+    """
+    login = account.login
+    if not login.password_hash or not check_password_hash(login.password_hash, current[: MAX_PASSWORD * 4]):
+        audit.record("auth.password_change_failed", account)
+        return False
+    set_password(login, new)
+    audit.record("auth.password_changed", account)
+    return True

@@ -20,6 +20,9 @@ from reseller.services import create_reseller
 from tenant.models import Client, Ticket
 
 _seq = itertools.count(1)
+# Logins made by the factory have passed their first-login code already; tests of the
+# first login itself make a login with ``verified=False``.
+VERIFIED_AT = datetime(2026, 1, 1)
 
 
 def snapshot(obj) -> SimpleNamespace:
@@ -51,6 +54,7 @@ class Factory:
                 require_staff_2fa=False,
             )
             login.password_hash = self._password_hash()
+            login.verified_at = VERIFIED_AT
             db.session.commit()
             return SimpleNamespace(id=reseller.id, host=host, owner_email=login.email)
 
@@ -62,6 +66,7 @@ class Factory:
             db.session.flush()
             login, _ = auth_services.ensure_login(reseller_id, email or f"staff{n}@example.test")
             login.password_hash = self._password_hash()
+            login.verified_at = login.verified_at or VERIFIED_AT
             account = Account(
                 reseller_id=reseller_id, login_id=login.id, kind=STAFF, name=f"Staff {n}", role_id=role.id
             )
@@ -181,6 +186,7 @@ class Factory:
                 reseller_id=reseller_id, client_id=client.id, email=client.email, name=f"User {n}"
             )
             account.login.password_hash = self._password_hash()
+            account.login.verified_at = account.login.verified_at or VERIFIED_AT
             client.responsible_account_id = account.id
             db.session.commit()
             return snapshot(client)
@@ -196,6 +202,7 @@ class Factory:
             )
             if account.login.password_hash is None:
                 account.login.password_hash = self._password_hash()
+                account.login.verified_at = VERIFIED_AT
             db.session.commit()
             return SimpleNamespace(id=account.id, login_id=account.login_id, email=account.login.email)
 

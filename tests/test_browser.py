@@ -34,11 +34,20 @@ def page():
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as pw:
         browser = pw.chromium.launch(
-            executable_path=CHROMIUM, headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"])
-        context = browser.new_context(locale="pt-BR", viewport={"width": 1400, "height": 900},
-                                      accept_downloads=True)
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        context = browser.new_context(
+            locale="pt-BR", viewport={"width": 1400, "height": 900}, accept_downloads=True
+        )
         page = context.new_page()
         yield page
         context.close()
@@ -50,8 +59,13 @@ def test_owner_filters_sorts_pages_and_adds_a_client(app, factory, live_server, 
     reseller = factory.reseller(host="a.test", owner_email="owner@a.test")
     plan = factory.plan(reseller.id, name="Profissional")
     for i in range(30):
-        factory.client(reseller.id, trade_name=f"Empresa {i:02d}", plan_id=plan.id if i % 2 else None,
-                       payment_status="paid" if i % 2 else None, phone="+5511987654321" if i % 3 else None)
+        factory.client(
+            reseller.id,
+            trade_name=f"Empresa {i:02d}",
+            plan_id=plan.id if i % 2 else None,
+            payment_status="paid" if i % 2 else None,
+            phone="+5511987654321" if i % 3 else None,
+        )
     factory.client(reseller.id, trade_name="São João Padaria")
 
     page.goto(f"{live_server}/login")

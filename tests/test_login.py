@@ -31,12 +31,41 @@ def test_failed_login_is_audited(app, tenants, browser):
 
 
 def test_login_is_throttled_per_ip(tenants, browser):
+    # A different e-mail each time: only the per-IP limit (20 per minute) applies.
     codes = [
-        browser.post("/login", {"email": "x@a.test", "password": "whatever-123456"}).status_code
-        for _ in range(21)
+        browser.post("/login", {"email": f"x{n}@a.test", "password": "whatever-123456"}).status_code
+        for n in range(21)
     ]
     assert codes[:20] == [200] * 20
     assert codes[20] == 429
+
+
+def test_failed_logins_are_throttled_per_account_across_ips(tenants, make_browser):
+    # Ten failures for one e-mail, from ten addresses: the eleventh try is refused
+    # even with the right password, and the same holds for an unknown e-mail.
+    for email in ("owner@a.test", "nobody@a.test"):
+        browser = make_browser()
+        codes = [
+            browser.post(
+                "/login",
+                {"email": email, "password": "wrong password here"},
+                environ_base={"REMOTE_ADDR": f"10.0.0.{n}"},
+            ).status_code
+            for n in range(10)
+        ]
+        assert codes == [200] * 10
+        last = browser.post(
+            "/login",
+            {"email": email, "password": "correct horse battery staple 42"},
+            environ_base={"REMOTE_ADDR": "10.0.1.1"},
+        )
+        assert last.status_code == 429
+
+
+def test_successful_logins_do_not_count_against_the_account(tenants, make_browser):
+    for _ in range(12):
+        browser = make_browser()
+        browser.login("owner@a.test")
 
 
 def test_staff_login_lands_in_the_panel_and_client_user_in_the_workspace(tenants, browser, make_browser):
