@@ -114,3 +114,54 @@ def test_owner_filters_sorts_pages_and_adds_a_client(app, factory, live_server, 
     page.click("#save-client")
     page.wait_for_url("**/reseller/clients")
     assert "Nova Loja" in page.content()
+
+
+def test_first_login_with_code_account_choice_and_switch(app, factory, live_server, page, mailbox, run_jobs):
+    import re
+
+    from auth.models import Login
+    from core.extensions import db
+
+    reseller = factory.reseller(host="a.test", name="Revenda Azul", owner_email="owner@a.test")
+    alpha = factory.client(reseller.id, trade_name="Alpha Comércio")
+    gama = factory.client(reseller.id, trade_name="Gama Serviços")
+    first = factory.user(alpha.id, email="multi@a.test", name="Marta na Alpha")
+    factory.user(gama.id, email="multi@a.test", name="Marta na Gama")
+    with app.app_context():
+        db.session.get(Login, first.login_id).verified_at = None
+        db.session.commit()
+
+    page.goto(f"{live_server}/login")
+    page.fill("#email", "multi@a.test")
+    page.fill("#password", factory.password)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/login/code")
+    page.screenshot(path=str(ARTIFACTS / "login-code.png"))
+    run_jobs()
+    [mail] = mailbox.to("multi@a.test")
+    code = re.search(r"^\s+(\d{6})\s*$", mail["text"], re.M).group(1)
+    page.fill("#code", "000000" if code != "000000" else "111111")
+    page.click("form:has(#code) button[type=submit]")
+    assert page.locator(".invalid-feedback").inner_text().startswith("O código está incorreto")
+    page.fill("#code", code)
+    page.click("form:has(#code) button[type=submit]")
+
+    page.wait_for_url("**/login/account")
+    assert "Alpha Comércio" in page.content() and "Marta na Gama" in page.content()
+    page.screenshot(path=str(ARTIFACTS / "choose-account.png"))
+    page.click("button:has-text('Gama Serviços')")
+    page.wait_for_url("**/app/")
+    assert page.locator("h1").inner_text() == "Gama Serviços"
+
+    page.click("#user-menu")
+    page.screenshot(path=str(ARTIFACTS / "switch-menu.png"))
+    page.click("button[data-switch-to]:has-text('Alpha Comércio')")
+    page.wait_for_url("**/app/")
+    assert page.locator("h1").inner_text() == "Alpha Comércio"
+
+    page.click("#user-menu")
+    page.click("a:has-text('Segurança e sessões')")
+    page.wait_for_url("**/account/security")
+    assert page.locator("tr[data-session-id]").count() == 1  # the switch ended the previous session
+    assert page.locator("tr[data-device-id]").count() == 1  # this browser is trusted
+    page.screenshot(path=str(ARTIFACTS / "security.png"), full_page=True)
