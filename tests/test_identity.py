@@ -605,3 +605,33 @@ def test_every_identity_event_is_audited_with_where_from(
         assert {e.action for e in events} >= {"auth.code_sent", "auth.code_accepted", "auth.login"}
         assert all(e.ip == "127.0.0.1" and e.user_agent is not None for e in events)
         assert all(e.actor_label == "nova@cliente.test" for e in events)
+
+
+# --- session lifetimes --------------------------------------------------------------
+
+
+def test_staff_session_idle_30_minutes_and_absolute_12_hours(tenants, make_browser):
+    with time_machine.travel(utcnow(), tick=False) as clock:
+        idle = make_browser()
+        idle.login("owner@a.test")
+        clock.shift(timedelta(minutes=29))
+        assert idle.get("/reseller/clients").status_code == 200
+        clock.shift(timedelta(minutes=31))
+        assert idle.get("/reseller/clients").status_code == 302
+
+        busy = make_browser()
+        busy.login("owner@a.test")
+        # Active every 20 minutes, the session still ends 12 hours after it started.
+        for _ in range(35):
+            clock.shift(timedelta(minutes=20))
+            assert busy.get("/reseller/clients").status_code == 200
+        clock.shift(timedelta(minutes=20, seconds=1))
+        assert busy.get("/reseller/clients").status_code == 302
+
+
+def test_client_user_session_outlives_the_staff_idle_limit(tenants, make_browser):
+    with time_machine.travel(utcnow(), tick=False) as clock:
+        user = make_browser()
+        user.login(tenants.a.client.email)
+        clock.shift(timedelta(hours=2))
+        assert user.get("/app/").status_code == 200
