@@ -196,7 +196,6 @@ def setup_second_factor():
     if login.has_totp:
         return redirect(url_for("account.security"))
     enrolment = identity.start_enrolment(login, require_reseller().name)
-    db.session.commit()
     form = CodeForm()
     status = 200
     if form.validate_on_submit():

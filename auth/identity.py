@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import pyotp
-from flask import current_app, has_request_context, render_template, request
+from flask import current_app, has_request_context, render_template, request, session
 from sqlalchemy import func, select, update
 
 from auth.models import Login, LoginChallenge, RecoveryCode, TrustedDevice
@@ -332,24 +332,33 @@ class Enrolment:
     qr_svg: str
 
 
+ENROL_KEY = "totp_enrolment"
+
+
 def start_enrolment(login: Login, issuer: str) -> Enrolment:
-    """A new (unconfirmed) secret for this login; it counts once a code confirms it."""
+    """The secret being enrolled by this browser, kept in its session until confirmed.
+
+    It is never stored on the login before a code confirms it, so nobody else who
+    knows the password can read a secret the owner is about to scan.
+    """
     if login.has_totp:
         raise ValueError("already enrolled")
-    if not login.totp_secret:
-        login.totp_secret = pyotp.random_base32()
-    return enrolment_view(login, issuer)
+    pending = session.get(ENROL_KEY)
+    if not pending or pending.get("login_id") != login.id:
+        pending = {"login_id": login.id, "secret": pyotp.random_base32()}
+        session[ENROL_KEY] = pending
+    return enrolment_view(login, pending["secret"], issuer)
 
 
-def enrolment_view(login: Login, issuer: str) -> Enrolment:
+def enrolment_view(login: Login, secret: str, issuer: str) -> Enrolment:
     import io
 
     import segno
 
-    uri = pyotp.TOTP(login.totp_secret).provisioning_uri(name=login.email, issuer_name=issuer)
+    uri = pyotp.TOTP(secret).provisioning_uri(name=login.email, issuer_name=issuer)
     out = io.BytesIO()
     segno.make(uri, error="m").save(out, kind="svg", scale=5, border=2, xmldecl=False, svgns=True)
-    return Enrolment(secret=login.totp_secret, uri=uri, qr_svg=out.getvalue().decode())
+    return Enrolment(secret=secret, uri=uri, qr_svg=out.getvalue().decode())
 
 
 def _matching_step(secret: str, code: str, at: float | None = None) -> int | None:
@@ -364,11 +373,12 @@ def _matching_step(secret: str, code: str, at: float | None = None) -> int | Non
     return None
 
 
-def check_totp(login: Login, code: str) -> bool:
+def check_totp(login: Login, code: str, secret: str | None = None) -> bool:
     """True once per valid code: a code already used (or an older one) is refused."""
-    if not login.totp_secret:
+    secret = secret or login.totp_secret
+    if not secret:
         return False
-    step = _matching_step(login.totp_secret, code)
+    step = _matching_step(secret, code)
     if step is None:
         return False
     won = db.session.execute(
@@ -382,9 +392,16 @@ def check_totp(login: Login, code: str) -> bool:
 
 
 def confirm_enrolment(login: Login, code: str) -> list[str] | None:
-    """Turn 2FA on when ``code`` matches the pending secret; returns the recovery codes."""
-    if login.has_totp or not login.totp_secret or not check_totp(login, code):
+    """Turn 2FA on when ``code`` matches this browser's pending secret.
+
+    Returns the new recovery codes (shown once), or ``None`` when the code is wrong.
+    """
+    pending = session.get(ENROL_KEY) or {}
+    secret = pending.get("secret") if pending.get("login_id") == login.id else None
+    if login.has_totp or not secret or not check_totp(login, code, secret):
         return None
+    session.pop(ENROL_KEY, None)
+    login.totp_secret = secret
     login.totp_enabled_at = utcnow()
     codes = new_recovery_codes(login)
     audit.record("auth.2fa_enabled", login, reseller_id=login.reseller_id)

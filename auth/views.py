@@ -56,6 +56,12 @@ def _failed(response) -> bool:
     return bool(g.get("login_failed"))
 
 
+def _pending_login_key() -> str:
+    """Flask-Limiter key for second-factor tries: the login being signed in."""
+    pending = session.get(PENDING_KEY) or {}
+    return f"2fa:{pending.get('login_id', '-')}"
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @services.public
 @limiter.limit("20 per minute", methods=["POST"])
@@ -282,6 +288,7 @@ def _pending_staff_account(pending: dict, login: Login) -> Account | None:
 @bp.route("/login/2fa", methods=["GET", "POST"])
 @services.public
 @limiter.limit("10 per minute", methods=["POST"])
+@limiter.limit("10 per 15 minutes", methods=["POST"], key_func=_pending_login_key, deduct_when=_failed)
 def second_factor():
     state = _pending()
     if state is None:
@@ -300,6 +307,7 @@ def second_factor():
             _save(pending)
             audit.record("auth.2fa_passed", account)
             return _advance(pending)
+        g.login_failed = True
         audit.record("auth.2fa_failed", account, actor_label=login.email)
         db.session.commit()
         form.code.errors = [_("The code is incorrect or was already used.")]
@@ -323,7 +331,6 @@ def enrol_second_factor():
         return redirect(url_for("auth.second_factor"))
     reseller = require_reseller()
     enrolment = identity.start_enrolment(login, reseller.name)
-    db.session.commit()
     form = CodeForm()
     status = 200
     if form.validate_on_submit():

@@ -635,3 +635,43 @@ def test_client_user_session_outlives_the_staff_idle_limit(tenants, make_browser
         user.login(tenants.a.client.email)
         clock.shift(timedelta(hours=2))
         assert user.get("/app/").status_code == 200
+
+
+def test_second_factor_tries_are_throttled_per_login_across_browsers(app, tenants, make_browser):
+    set_reseller(app, tenants.a.id, require_staff_2fa=True)
+    with app.app_context():
+        login = db.session.scalar(select(Login).where(Login.email == "owner@a.test"))
+        login.totp_secret = pyotp.random_base32()
+        login.totp_enabled_at = utcnow()
+        secret = login.totp_secret
+        db.session.commit()
+    codes = []
+    for n in range(11):
+        browser = make_browser()
+        browser.post("/login", {"email": "owner@a.test", "password": PASSWORD})
+        codes.append(
+            browser.post(
+                "/login/2fa", {"code": "000000"}, environ_base={"REMOTE_ADDR": f"10.1.0.{n}"}
+            ).status_code
+        )
+    assert codes[:10] == [422] * 10 and codes[10] == 429
+    late = make_browser()
+    late.post("/login", {"email": "owner@a.test", "password": PASSWORD})
+    assert late.post("/login/2fa", {"code": pyotp.TOTP(secret).now()}).status_code == 429
+
+
+def test_a_pending_totp_secret_is_never_shown_to_another_browser(app, tenants, make_browser):
+    set_reseller(app, tenants.a.id, require_staff_2fa=True)
+    secrets_seen = []
+    for _ in range(2):
+        browser = make_browser()
+        browser.post("/login", {"email": "owner@a.test", "password": PASSWORD})
+        page = browser.get("/login/2fa/setup").get_data(as_text=True)
+        secrets_seen.append(re.search(r'id="totp-secret">([A-Z2-7]+)<', page).group(1))
+        # The same browser keeps its secret across reloads.
+        again = browser.get("/login/2fa/setup").get_data(as_text=True)
+        assert secrets_seen[-1] in again
+    assert secrets_seen[0] != secrets_seen[1]
+    with app.app_context():
+        login = db.session.scalar(select(Login).where(Login.email == "owner@a.test"))
+        assert login.totp_secret is None and not login.has_totp
