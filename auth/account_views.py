@@ -12,7 +12,7 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, session
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 
-from auth import identity, services
+from auth import identity, impersonation, services
 from auth.forms import ChangePasswordForm, CodeForm, SwitchAccountForm
 from auth.models import AuthSession, TrustedDevice
 from auth.views import PENDING_KEY, _finish
@@ -68,6 +68,7 @@ def _active_sessions(login_id: int) -> list[AuthSession]:
             AuthSession.login_id == login_id,
             AuthSession.revoked_at.is_(None),
             AuthSession.expires_at > utcnow(),
+            AuthSession.impersonator_account_id.is_(None),
         )
         .order_by(AuthSession.last_seen_at.desc())
     ).all()
@@ -89,6 +90,8 @@ def security():
     return render_template(
         "auth/security.html",
         sessions=_active_sessions(login.id),
+        impersonations=impersonation.past_impersonations(login.id),
+        now=utcnow(),
         devices=_trusted_devices(login.id),
         current_session_id=g.auth_session.id,
         current_device_hash=identity.device_hash(identity.browser_token()),
@@ -133,6 +136,7 @@ def revoke_other_sessions():
             AuthSession.login_id == login.id,
             AuthSession.revoked_at.is_(None),
             AuthSession.id != g.auth_session.id,
+            AuthSession.impersonator_account_id.is_(None),
         )
         .values(revoked_at=utcnow())
         .execution_options(synchronize_session=False)

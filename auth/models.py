@@ -144,6 +144,7 @@ class AuthSession(db.Model):
 
     login: Mapped[Login] = relationship()
     account: Mapped[Account | None] = relationship(foreign_keys=[account_id])
+    impersonator: Mapped[Account | None] = relationship(foreign_keys=[impersonator_account_id])
 
 
 class LoginChallenge(db.Model):

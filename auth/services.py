@@ -92,23 +92,40 @@ def usable_accounts(login: Login) -> list[Account]:
     return [a for a in accounts if a.is_usable()]
 
 
-def _hash_token(token: str) -> str:
+def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
 def start_session(
-    account: Account, *, impersonator: Account | None = None, minutes: int | None = None
+    account: Account,
+    *,
+    impersonator: Account | None = None,
+    minutes: int | None = None,
+    keep_current: bool = False,
+    expires_at=None,
 ) -> AuthSession:
-    """Open a new server-side session for ``account`` and rotate the cookie."""
-    end_current_session(audit_it=False)
+    """Open a new server-side session for ``account`` and rotate the cookie.
+
+    The current session ends, unless ``keep_current`` (an impersonation starting on
+    top of the staff session, which resumes afterwards).
+    """
+    if keep_current:
+        g.auth_session = None
+        g.current_account = None
+    else:
+        end_current_session(audit_it=False)
     now = utcnow()
     token = secrets.token_urlsafe(32)
     if impersonator is not None:
         expires = now + timedelta(minutes=minutes or 60)
+    elif expires_at is not None:
+        expires = expires_at
     else:
         expires = now + (STAFF_ABSOLUTE if account.kind == STAFF else USER_ABSOLUTE)
     auth_session = AuthSession(
-        token_hash=_hash_token(token),
+        token_hash=hash_token(token),
+        created_at=now,
+        last_seen_at=now,
         reseller_id=account.reseller_id,
         login_id=account.login_id,
         account=account,
@@ -156,7 +173,7 @@ def revoke_sessions(
     return result.rowcount or 0
 
 
-def load_request_session() -> None:
+def load_request_session():
     """Resolve the session cookie into the current account (once per request)."""
     g.auth_session = None
     g.current_account = None
@@ -165,7 +182,7 @@ def load_request_session() -> None:
     token = session.get(SESSION_KEY)
     if not token or g.get("reseller") is None:
         return
-    auth_session = db.session.scalar(select(AuthSession).where(AuthSession.token_hash == _hash_token(token)))
+    auth_session = db.session.scalar(select(AuthSession).where(AuthSession.token_hash == hash_token(token)))
     now = utcnow()
     if (
         auth_session is None
@@ -174,7 +191,23 @@ def load_request_session() -> None:
         or auth_session.expires_at <= now
     ):
         session.pop(SESSION_KEY, None)
-        return
+        if session.get("return_sid"):
+            # An impersonation that expired (or was revoked): back to the staff session.
+            from auth import impersonation
+
+            if auth_session is not None and auth_session.impersonator_account_id is not None:
+                audit.record(
+                    "impersonation.expired", auth_session.account, details={"session_id": auth_session.id}
+                )
+            if impersonation.resume_staff(session.get("return_sid")) is not None:
+                db.session.commit()
+                from flask import flash, redirect
+                from flask_babel import gettext as _
+
+                flash(_("The time to act as the user is over: you are back in the panel."), "info")
+                return redirect(home_url_for(g.current_account))
+            db.session.commit()
+        return None
     account = auth_session.account
     idle = STAFF_IDLE if account is not None and account.kind == STAFF else USER_IDLE
     # Membership and the account's state are checked on every request: a session whose

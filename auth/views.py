@@ -419,3 +419,21 @@ def set_password(token: str):
                 flash(_("Password saved. You can log in now."), "success")
                 return redirect(url_for("auth.login"))
     return render_template("auth/set_password.html", form=form, email=login.email)
+
+
+@bp.post("/impersonation/end")
+def end_impersonation():
+    """End "log in as": back to the staff member's own session, with a new id."""
+    from auth import impersonation
+
+    current = g.get("auth_session")
+    if current is None or current.impersonator_account_id is None:
+        abort(400)
+    client_id = current.account.client_id
+    staff = impersonation.end()
+    db.session.commit()
+    if staff is None:
+        flash(_("Your panel session has ended meanwhile. Please log in again."), "info")
+        return redirect(url_for("auth.login"))
+    flash(_("You are back in the panel."), "success")
+    return redirect(f"/reseller/clients/{client_id}/users")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from flask_babel import format_currency, format_date, format_datetime, format_decimal
+from flask_babel import format_currency, format_date, format_datetime, format_decimal, format_time
 
 
 def number(value) -> str:
@@ -27,8 +27,13 @@ def datetime_br(value) -> str:
     return "—" if value is None else format_datetime(value, "short")
 
 
+def time_br(value) -> str:
+    return "—" if value is None else format_time(value, "short")
+
+
 def init_app(app) -> None:
     app.add_template_filter(number, "number")
     app.add_template_filter(money, "money")
     app.add_template_filter(date_br, "date_br")
     app.add_template_filter(datetime_br, "datetime_br")
+    app.add_template_filter(time_br, "time_br")

@@ -1,0 +1,49 @@
+"""The **Log in as** button of a client user's row (POST, CSRF-protected)."""
+
+from __future__ import annotations
+
+from flask import abort, flash, g, redirect, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from auth import impersonation
+from auth import permissions as perm
+from auth.models import CLIENT_USER, Account
+from auth.services import require_permission
+from core.extensions import db
+from core.tenancy import get_or_404, require_reseller
+from reseller.views import bp
+from tenant.models import Client
+
+REFUSALS = {
+    impersonation.INACTIVE: lambda: _("This user is deactivated: it cannot be used to log in."),
+    impersonation.WITHOUT_PLAN: lambda: _(
+        "This client has no active plan, and your role may not handle clients without a plan."
+    ),
+}
+
+
+@bp.post("/clients/<int:client_id>/users/<int:account_id>/login-as")
+@require_permission(perm.LOG_IN_AS)
+def login_as(client_id: int, account_id: int):
+    reseller = require_reseller()
+    client = get_or_404(Client, client_id)
+    user = db.session.scalar(
+        select(Account).where(
+            Account.id == account_id,
+            Account.client_id == client.id,
+            Account.reseller_id == reseller.id,
+            Account.kind == CLIENT_USER,
+        )
+    )
+    if user is None:
+        abort(404)
+    try:
+        impersonation.start(g.current_account, user, reseller.impersonation_minutes)
+    except impersonation.ImpersonationRefused as refused:
+        if refused.reason not in REFUSALS:
+            abort(403)
+        flash(REFUSALS[refused.reason](), "error")
+        return redirect(f"/reseller/clients/{client.id}/users")
+    db.session.commit()
+    return redirect(url_for("tenant.home"))
