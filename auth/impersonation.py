@@ -27,17 +27,12 @@ NOT_ALLOWED = "not_allowed"
 NOT_A_CLIENT_USER = "not_a_client_user"
 INACTIVE = "inactive"
 NESTED = "nested"
-WITHOUT_PLAN = "without_plan"
 
 
 class ImpersonationRefused(Exception):
     def __init__(self, reason: str):
         super().__init__(reason)
         self.reason = reason
-
-
-def client_has_plan(client) -> bool:
-    return client is not None and client.status == "active"
 
 
 def check_can_impersonate(staff: Account, user: Account) -> None:
@@ -51,8 +46,8 @@ def check_can_impersonate(staff: Account, user: Account) -> None:
         raise ImpersonationRefused(NOT_A_CLIENT_USER)
     if not user.is_usable():
         raise ImpersonationRefused(INACTIVE)
-    if not client_has_plan(user.client) and not staff.role.grants(perm.HANDLE_CLIENTS_WITHOUT_PLAN):
-        raise ImpersonationRefused(WITHOUT_PLAN)
+    # A client without an active plan: allowed, and the workspace then shows only its
+    # subscription page unless the staff member may handle clients without a plan.
 
 
 def start(staff: Account, user: Account, minutes: int) -> AuthSession:

@@ -17,9 +17,6 @@ from tenant.models import Client
 
 REFUSALS = {
     impersonation.INACTIVE: lambda: _("This user is deactivated: it cannot be used to log in."),
-    impersonation.WITHOUT_PLAN: lambda: _(
-        "This client has no active plan, and your role may not handle clients without a plan."
-    ),
 }
 
 

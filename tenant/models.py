@@ -67,6 +67,7 @@ class Client(db.Model):
     __tablename__ = "clients"
     __table_args__ = (
         *_sort_indexes(),
+        Index("uq_clients_channel_key", "channel_key", unique=True),
         Index(
             "ix_clients_reseller_id_live",
             "reseller_id",
@@ -137,6 +138,9 @@ class Client(db.Model):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     inactivated_at: Mapped[datetime | None]
     deleted_at: Mapped[datetime | None]
+    # The inbound channel: messages arrive at /inbound/<channel_key>, signed with the secret.
+    channel_key: Mapped[str | None] = mapped_column(String(32))
+    channel_secret: Mapped[str | None] = mapped_column(String(64))
 
     responsible = relationship("Account", foreign_keys=[responsible_account_id], post_update=True)
     custom_values: Mapped[list[CustomFieldValue]] = relationship(

@@ -163,7 +163,9 @@ def test_refusals(app, factory, tenants, make_browser, scene):
         )
 
 
-def test_clients_without_a_plan_need_the_matching_permission(app, factory, tenants, make_browser):
+def test_clients_without_a_plan_show_only_the_subscription_page_unless_permitted(
+    app, factory, tenants, make_browser
+):
     no_plan = factory.client(tenants.a.id, trade_name="Sem Plano Ltda")
     user = factory.user(no_plan.id, email="gente@semplano.test")
     limited = factory.staff(tenants.a.id, permissions=[perm.CLIENTS, perm.LOG_IN_AS], email="lim@a.test")
@@ -174,10 +176,16 @@ def test_clients_without_a_plan_need_the_matching_permission(app, factory, tenan
     )
     first = make_browser()
     first.login(limited.email)
-    assert login_as(first, no_plan.id, user.id).headers["Location"].endswith("/users")
+    assert login_as(first, no_plan.id, user.id).headers["Location"] == "/app/"
+    assert first.get("/app/").headers["Location"] == "/app/subscription"
+    assert first.get("/app/contacts").headers["Location"] == "/app/subscription"
+    assert first.post("/app/contacts", {"name": "X", "phone": "11987654321"}).status_code == 403
+    page = first.get("/app/subscription").get_data(as_text=True)
+    assert 'id="without-plan"' in page
     second = make_browser()
     second.login(allowed.email)
     assert login_as(second, no_plan.id, user.id).headers["Location"] == "/app/"
+    assert second.get("/app/").status_code == 200
 
 
 def test_log_in_as_needs_csrf(tenants, scene):

@@ -147,7 +147,7 @@ def test_login_with_several_accounts_chooses_one(app, factory, tenants, browser)
         )
     chosen = browser.post("/login/account", {"account_id": account_id})
     assert chosen.headers["Location"] == "/app/"
-    assert "Segunda Empresa" in browser.get("/app/").get_data(as_text=True)
+    assert "Segunda Empresa" in browser.get("/app/", follow_redirects=True).get_data(as_text=True)
 
 
 def test_account_choice_refuses_an_account_of_another_login(app, factory, tenants, browser):

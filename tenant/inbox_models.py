@@ -1,0 +1,135 @@
+"""The client's customer-service inbox: contacts, conversations, messages, teams,
+and the 24-hour conversation windows that consume the client's sessions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from core.extensions import db
+from core.timeutil import utcnow
+
+OPEN = "open"
+CLOSED = "closed"
+INBOUND = "in"
+OUTBOUND = "out"
+
+
+class Team(db.Model):
+    __tablename__ = "teams"
+    __table_args__ = (UniqueConstraint("client_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reseller_id: Mapped[int] = mapped_column(ForeignKey("resellers.id", ondelete="CASCADE"), index=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    members: Mapped[list[TeamMember]] = relationship(back_populates="team", cascade="all, delete-orphan")
+
+
+class TeamMember(db.Model):
+    __tablename__ = "team_members"
+    __table_args__ = (
+        UniqueConstraint("team_id", "account_id"),
+        Index("ix_team_members_account", "account_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reseller_id: Mapped[int] = mapped_column(ForeignKey("resellers.id", ondelete="CASCADE"))
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"))
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+
+    team: Mapped[Team] = relationship(back_populates="members")
+    account = relationship("Account")
+
+
+class Contact(db.Model):
+    """Someone the client talks to; the phone is E.164 digits (``5511987654321``)."""
+
+    __tablename__ = "contacts"
+    __table_args__ = (
+        UniqueConstraint("client_id", "phone"),
+        Index("ix_contacts_client_name", "client_id", "name"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reseller_id: Mapped[int] = mapped_column(ForeignKey("resellers.id", ondelete="CASCADE"), index=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(120))
+    phone: Mapped[str] = mapped_column(String(20))
+    email: Mapped[str | None] = mapped_column(String(254))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Conversation(db.Model):
+    __tablename__ = "conversations"
+    __table_args__ = (
+        Index("ix_conversations_client_last", "client_id", "last_message_at"),
+        Index("ix_conversations_assignee", "assigned_account_id", "status"),
+        Index("ix_conversations_contact", "contact_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reseller_id: Mapped[int] = mapped_column(ForeignKey("resellers.id", ondelete="CASCADE"), index=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
+    assigned_account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"))
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="SET NULL"))
+    status: Mapped[str] = mapped_column(String(10), server_default=OPEN, default=OPEN)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_message_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    contact: Mapped[Contact] = relationship()
+    assignee = relationship("Account", foreign_keys=[assigned_account_id])
+    team: Mapped[Team | None] = relationship()
+
+
+class Message(db.Model):
+    __tablename__ = "messages"
+    __table_args__ = (
+        Index("ix_messages_conversation", "conversation_id", "id"),
+        # Inbound messages carry the channel's id: delivering one twice stores it once.
+        UniqueConstraint("client_id", "external_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reseller_id: Mapped[int] = mapped_column(ForeignKey("resellers.id", ondelete="CASCADE"))
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
+    direction: Mapped[str] = mapped_column(String(3))
+    body: Mapped[str] = mapped_column(Text)
+    author_account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"))
+    # Set when staff wrote it while acting as the author (log in as).
+    actor_account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"))
+    external_id: Mapped[str | None] = mapped_column(String(100))
+    is_template: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    author = relationship("Account", foreign_keys=[author_account_id])
+
+
+class SessionWindow(db.Model):
+    """A 24-hour conversation window with one contact: each one consumed a session.
+
+    ``source`` says what paid for it: the plan's sessions of the period or the
+    extra-conversation balance.
+    """
+
+    __tablename__ = "session_windows"
+    __table_args__ = (
+        Index("ix_session_windows_contact_open", "client_id", "contact_id", "expires_at"),
+        Index("ix_session_windows_client_opened", "client_id", "opened_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reseller_id: Mapped[int] = mapped_column(ForeignKey("resellers.id", ondelete="CASCADE"))
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
+    conversation_id: Mapped[int | None] = mapped_column(ForeignKey("conversations.id", ondelete="SET NULL"))
+    source: Mapped[str] = mapped_column(String(10))
+    opened_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
