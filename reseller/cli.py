@@ -58,13 +58,19 @@ def seed_demo_command():
 @click.option("--clients", default=100_000, show_default=True, type=int)
 @click.option("--users-per-client", default=5, show_default=True, type=int)
 @click.option("--payments-per-client", default=20, show_default=True, type=int)
-def seed_bench_command(clients: int, users_per_client: int, payments_per_client: int):
+@click.option("--windows-per-client", default=50, show_default=True, type=int)
+def seed_bench_command(
+    clients: int, users_per_client: int, payments_per_client: int, windows_per_client: int
+):
     """Load the benchmark data set (QUALITY.md) as fast as the database allows."""
     from reseller.bench_data import seed_bench
 
     click.echo(
         seed_bench(
-            clients=clients, users_per_client=users_per_client, payments_per_client=payments_per_client
+            clients=clients,
+            users_per_client=users_per_client,
+            payments_per_client=payments_per_client,
+            windows_per_client=windows_per_client,
         )
     )
 

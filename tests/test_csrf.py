@@ -1,0 +1,124 @@
+"""CSRF (QUALITY "Tenancy and access"): every state-changing route refuses a POST
+without a token, except the signed machine endpoints; GET never changes state."""
+
+from __future__ import annotations
+
+import hashlib
+
+from sqlalchemy import select
+
+from auth.models import AuthSession, TrustedDevice
+from core.extensions import db
+from reseller.models import ExportJob
+from tenant.inbox_models import Contact, Conversation, Team
+from tenant.models import CustomFieldDefinition
+from tenant.views import ensure_channel
+
+# Machine endpoints authenticated by a signature instead of a session.
+CSRF_EXEMPT = {"inbound.inbound"}
+# Rows a GET may touch without changing state: the session's "last seen" time.
+VOLATILE_TABLES = {"auth_sessions", "trusted_devices"}
+
+
+def digest(app) -> dict[str, str]:
+    out = {}
+    with app.app_context():
+        for table in db.metadata.sorted_tables:
+            if table.name in VOLATILE_TABLES:
+                continue
+            rows = db.session.execute(select(table).order_by(*table.primary_key.columns)).all()
+            out[table.name] = hashlib.sha256(repr(rows).encode()).hexdigest()
+    return out
+
+
+def a_objects(app, factory, tenants) -> dict:
+    a = tenants.a
+    user = factory.user(a.client.id, email="gente@alpha.test")
+    with app.app_context():
+        from tenant.models import Client
+
+        client = db.session.get(Client, a.client.id)
+        ensure_channel(client)
+        contact = Contact(reseller_id=a.id, client_id=a.client.id, name="Contato A", phone="5511999990001")
+        db.session.add(contact)
+        db.session.flush()
+        conversation = Conversation(reseller_id=a.id, client_id=a.client.id, contact_id=contact.id)
+        team = Team(reseller_id=a.id, client_id=a.client.id, name="Equipe A")
+        field = CustomFieldDefinition(reseller_id=a.id, key="a_field", label="Campo A")
+        db.session.add_all([conversation, team, field])
+        db.session.flush()
+        a_session = db.session.scalar(select(AuthSession).where(AuthSession.reseller_id == a.id))
+        export = ExportJob(
+            reseller_id=a.id, requested_by_account_id=a_session.account_id, filters={}, locale="pt_BR"
+        )
+        device = TrustedDevice(reseller_id=a.id, login_id=a_session.login_id, token_hash="a" * 64)
+        db.session.add_all([export, device])
+        db.session.commit()
+        return {
+            "client_id": a.client.id,
+            "account_id": user.id,
+            "conversation_id": conversation.id,
+            "contact_id": contact.id,
+            "team_id": team.id,
+            "export_id": export.id,
+            "field_id": field.id,
+            "session_id": a_session.id,
+            "device_id": device.id,
+            "channel_key": client.channel_key,
+            "token": "x",
+        }
+
+
+def logged_in(factory, tenants, make_browser):
+    staff = make_browser()
+    staff.login("owner@a.test")
+    return staff
+
+
+def test_every_post_route_refuses_a_missing_csrf_token(app, factory, tenants, make_browser):
+    staff = logged_in(factory, tenants, make_browser)
+    objects = a_objects(app, factory, tenants)
+    user = make_browser()
+    user.login("gente@alpha.test")
+    before = digest(app)
+    checked = []
+    for rule in app.url_map.iter_rules():
+        if "POST" not in rule.methods or rule.endpoint in CSRF_EXEMPT:
+            continue
+        path = rule.build({k: objects[k] for k in rule.arguments}, append_unknown=False)[1]
+        for browser in (staff, user):
+            response = browser.post(path, {"account_id": objects["account_id"], "name": "x"}, csrf=False)
+            assert response.status_code == 400, (rule.rule, response.status_code)
+        checked.append(rule.rule)
+    assert len(checked) > 20
+    assert digest(app) == before
+
+
+def test_the_exempt_endpoints_are_signature_checked(app, factory, tenants, make_browser):
+    logged_in(factory, tenants, make_browser)
+    objects = a_objects(app, factory, tenants)
+    response = make_browser().http.post(
+        f"http://a.test/inbound/{objects['channel_key']}",
+        json={"from": "11999990000", "text": "x", "id": "1"},
+    )
+    assert response.status_code == 401
+
+
+def test_get_never_changes_state(app, factory, tenants, make_browser):
+    staff = logged_in(factory, tenants, make_browser)
+    objects = a_objects(app, factory, tenants)
+    user = make_browser()
+    user.login("gente@alpha.test")
+    anonymous = make_browser()
+    before = digest(app)
+    visited = 0
+    for rule in app.url_map.iter_rules():
+        if "GET" not in rule.methods or rule.endpoint == "static":
+            continue
+        path = rule.build({k: objects[k] for k in rule.arguments}, append_unknown=False)[1]
+        for browser in (staff, user, anonymous):
+            response = browser.get(path)
+            response.close()
+            visited += 1
+    assert visited > 40
+    assert digest(app) == before
