@@ -120,7 +120,8 @@ def main() -> int:
     )
     print(
         f"export of {app_result['rows']:,} clients: {app_result['seconds']:.2f} s, "
-        f"peak RSS {app_result['peak_rss_mb']:.0f} MB (process before export {app_result['before_mb']:.0f} MB), "
+        f"peak RSS {app_result['peak_rss_mb']:.0f} MB "
+        f"(process before export {app_result['before_mb']:.0f} MB), "
         f"{app_result['bytes'] / 1e6:.1f} MB file"
     )
     print(
