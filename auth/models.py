@@ -84,6 +84,8 @@ class Account(db.Model):
             sqlite_where=text("client_id IS NULL"),
         ),
         Index("ix_accounts_client", "client_id", "id"),
+        # Every request lists the login's accounts (switch menu, membership check).
+        Index("ix_accounts_login", "login_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

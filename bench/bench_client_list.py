@@ -67,7 +67,7 @@ def floor_sql(app, reseller_id: int, args: dict, page: int):
         rows = rows.limit(filters.per_page).offset((page - 1) * filters.per_page)
         from sqlalchemy import func
 
-        count = filters.apply(base_select(reseller_id, func.count(Client.id)))
+        count = filters.apply(base_select(reseller_id, func.count()))
         dialect = postgresql.dialect()
 
         def literal(stmt):

@@ -18,9 +18,8 @@ def money(cents) -> str:
 def date_br(value) -> str:
     if value is None:
         return "—"
-    if isinstance(value, datetime):
-        value = value.date()
-    return format_date(value, "short") if isinstance(value, date) else str(value)
+    # A datetime is UTC: format_date shows its day in the user's time zone.
+    return format_date(value, "short") if isinstance(value, date | datetime) else str(value)
 
 
 def datetime_br(value) -> str:

@@ -278,7 +278,7 @@ class ClientPage:
 def list_clients(reseller_id: int, filters: ClientFilters) -> ClientPage:
     """One page of the filtered, sorted list, and the total it pages over."""
     filtered = filters.apply(base_select(reseller_id, *LIST_COLUMNS))
-    total = db.session.scalar(filters.apply(base_select(reseller_id, func.count(Client.id)))) or 0
+    total = db.session.scalar(filters.apply(base_select(reseller_id, func.count()))) or 0
     pages = max(1, math.ceil(total / filters.per_page))
     page = min(filters.page, pages)
     filters.page = page
@@ -289,4 +289,4 @@ def list_clients(reseller_id: int, filters: ClientFilters) -> ClientPage:
 
 
 def count_clients(reseller_id: int, filters: ClientFilters) -> int:
-    return db.session.scalar(filters.apply(base_select(reseller_id, func.count(Client.id)))) or 0
+    return db.session.scalar(filters.apply(base_select(reseller_id, func.count()))) or 0

@@ -68,6 +68,27 @@ class Client(db.Model):
     __table_args__ = (
         *_sort_indexes(),
         Index("uq_clients_channel_key", "channel_key", unique=True),
+        # Covers the list's COUNT of live clients (and its equality filters) with an
+        # index-only scan instead of reading the table.
+        Index(
+            "ix_clients_live_filters",
+            "reseller_id",
+            "status",
+            "plan_id",
+            "suspended",
+            "payment_type",
+            "payment_status",
+            postgresql_where=text("deleted_at IS NULL AND inactivated_at IS NULL"),
+            sqlite_where=text("deleted_at IS NULL AND inactivated_at IS NULL"),
+        ),
+        Index(
+            "ix_clients_inactivated",
+            "reseller_id",
+            "created_at",
+            "id",
+            postgresql_where=text("deleted_at IS NULL AND inactivated_at IS NOT NULL"),
+            sqlite_where=text("deleted_at IS NULL AND inactivated_at IS NOT NULL"),
+        ),
         Index(
             "ix_clients_reseller_id_live",
             "reseller_id",
