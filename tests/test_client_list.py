@@ -1,0 +1,233 @@
+"""The reseller's client list: every filter, every sort, pagination edges, clear
+messages for bad filter values, and the query string as the list's state."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+
+import pytest
+
+ROW = re.compile(r'<tr data-client-id="(\d+)"')
+
+
+@pytest.fixture
+def clients(factory, tenants):
+    """A varied set in reseller A (besides "Alpha A"), keyed by a short name."""
+    a = tenants.a
+    basic = factory.plan(a.id, name="Básico", sessions=10)
+    pro = factory.plan(a.id, name="Profissional", sessions=500)
+    made = {
+        "padaria": factory.client(
+            a.id,
+            trade_name="Padaria São João",
+            legal_name="São João Alimentos Ltda",
+            plan_id=basic.id,
+            payment_type="pix",
+            payment_status="paid",
+            paid_on=date(2026, 11, 10),
+            due_date=date(2026, 12, 10),
+            created_at=datetime(2026, 1, 15, 12),
+            consumed=4,
+        ),
+        "oficina": factory.client(
+            a.id,
+            trade_name="Oficina Zeta",
+            legal_name="Zeta Mecânica ME",
+            plan_id=pro.id,
+            payment_type="boleto",
+            payment_status="overdue",
+            due_date=date(2026, 10, 1),
+            suspended="overdue",
+            created_at=datetime(2026, 3, 20, 12),
+        ),
+        "sem_plano": factory.client(
+            a.id,
+            trade_name="Ateliê Sem Plano",
+            legal_name="Ateliê Costura Ltda",
+            created_at=datetime(2026, 5, 5, 12),
+        ),
+        "inativo": factory.client(
+            a.id,
+            trade_name="Antiga Loja",
+            legal_name="Loja Antiga S.A.",
+            inactivated=True,
+            created_at=datetime(2025, 7, 1, 12),
+        ),
+        "cartao": factory.client(
+            a.id,
+            trade_name="Clínica Bem Estar",
+            legal_name="Bem Estar Saúde Ltda",
+            plan_id=pro.id,
+            payment_type="card",
+            payment_status="failed",
+            due_date=date(2026, 11, 30),
+            created_at=datetime(2026, 8, 8, 12),
+            extras=50,
+        ),
+    }
+    made["alpha"] = a.client
+    made["plans"] = {"basic": basic.id, "pro": pro.id}
+    return made
+
+
+def ids(response) -> list[int]:
+    assert response.status_code == 200, response.status_code
+    return [int(x) for x in ROW.findall(response.get_data(as_text=True))]
+
+
+def listed(browser, query: str = "") -> list[int]:
+    return ids(browser.get(f"/reseller/clients?{query}"))
+
+
+@pytest.fixture
+def owner(browser, tenants):
+    browser.login("owner@a.test")
+    return browser
+
+
+def test_default_hides_inactivated_clients_and_other_resellers(owner, clients, tenants):
+    shown = set(listed(owner))
+    live = {clients[k].id for k in ("padaria", "oficina", "sem_plano", "cartao", "alpha")}
+    assert shown == live
+    assert clients["inativo"].id not in shown and tenants.b.client.id not in shown
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("trade_name=sao+joao", ["padaria"]),  # accents and case do not matter
+        ("trade_name=PADARIA", ["padaria"]),
+        ("trade_name=100%25", []),  # LIKE wildcards are literal
+        ("legal_name=ltda", ["padaria", "sem_plano", "cartao", "alpha"]),
+        ("legal_name=mecanica", ["oficina"]),
+        ("status=active", ["padaria", "oficina", "cartao", "alpha"]),
+        ("status=without_plan", ["sem_plano"]),
+        ("status=inactivated", ["inativo"]),
+        ("status=all", ["padaria", "oficina", "sem_plano", "inativo", "cartao", "alpha"]),
+        ("plan=none", ["sem_plano"]),
+        ("suspended=yes", ["oficina"]),
+        ("suspended=no", ["padaria", "sem_plano", "cartao", "alpha"]),
+        ("created_from=2026-03-01&created_to=2026-06-30", ["oficina", "sem_plano"]),
+        ("created_from=2026-08-08", ["cartao", "alpha"]),
+        ("payment_type=pix", ["padaria", "alpha"]),
+        ("payment_type=card", ["cartao"]),
+        ("payment_status=overdue", ["oficina"]),
+        ("payment_status=failed", ["cartao"]),
+        ("trade_name=a&legal_name=ltda&status=active&payment_type=card", ["cartao"]),
+    ],
+)
+def test_each_filter_alone_and_combined(owner, clients, query, expected):
+    assert sorted(listed(owner, query)) == sorted(clients[k].id for k in expected)
+
+
+def test_id_and_plan_filters(owner, clients):
+    assert listed(owner, f"id={clients['oficina'].id}") == [clients["oficina"].id]
+    assert listed(owner, f"id=%23{clients['oficina'].id}") == [clients["oficina"].id]  # "#123" works too
+    pro = clients["plans"]["pro"]
+    assert sorted(listed(owner, f"plan={pro}")) == sorted([clients["oficina"].id, clients["cartao"].id])
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("status=bogus", "Valor inválido para Status"),
+        ("payment_type=bitcoin", "Valor inválido para Forma de pagamento"),
+        ("id=abc", "ID deve ser um número inteiro"),
+        ("plan=999999", "Plano desconhecido"),
+        ("created_from=2026-13-45", "não é uma data válida"),
+        ("created_from=2026-06-01&created_to=2026-01-01", "é posterior"),
+        ("sort=password", "Coluna de ordenação desconhecida"),
+        ("dir=sideways", "A direção da ordenação"),
+    ],
+)
+def test_bad_filter_values_get_a_clear_message_and_are_ignored(owner, clients, query, message):
+    response = owner.get(f"/reseller/clients?{query}")
+    assert response.status_code == 200
+    assert message in response.get_data(as_text=True)
+    # The bad value is dropped: the list shows what it shows without it.
+    if "created_to" not in query:
+        assert sorted(ids(response)) == sorted(listed(owner))
+
+
+def test_over_long_search_text_is_cut_with_a_message(owner, clients):
+    response = owner.get("/reseller/clients?trade_name=" + "x" * 500)
+    assert "A busca é limitada a 120 caracteres" in response.get_data(as_text=True)
+
+
+SORTS = {
+    "id": lambda c: c.id,
+    "trade_name": lambda c: c.trade_name_search,
+    "legal_name": lambda c: c.legal_name_search,
+    "created_at": lambda c: c.created_at,
+}
+
+
+@pytest.mark.parametrize("column", list(SORTS))
+@pytest.mark.parametrize("direction", ["asc", "desc"])
+def test_sorts_order_the_rows(owner, clients, column, direction):
+    rows = [clients[k] for k in ("padaria", "oficina", "sem_plano", "cartao", "alpha")]
+    expected = sorted(rows, key=lambda c: (SORTS[column](c), c.id), reverse=direction == "desc")
+    assert listed(owner, f"sort={column}&dir={direction}") == [c.id for c in expected]
+
+
+@pytest.mark.parametrize(
+    "column", ["plan_name", "status", "sessions_remaining", "suspended", "due_date", "last_payment_date"]
+)
+@pytest.mark.parametrize("direction", ["asc", "desc"])
+def test_billing_columns_sort_with_nulls_last_ascending_and_id_as_tie_breaker(
+    app, owner, clients, column, direction
+):
+    from sqlalchemy import select
+
+    from core.extensions import db
+    from tenant.models import Client
+
+    with app.app_context():
+        rows = db.session.execute(
+            select(Client.id, getattr(Client, column)).where(
+                Client.id.in_([clients[k].id for k in ("padaria", "oficina", "sem_plano", "cartao", "alpha")])
+            )
+        ).all()
+    present = sorted([r for r in rows if r[1] is not None], key=lambda r: (r[1], r[0]))
+    missing = sorted([r for r in rows if r[1] is None], key=lambda r: r[0])
+    expected = present + missing if direction == "asc" else missing[::-1] + present[::-1]
+    assert listed(owner, f"sort={column}&dir={direction}") == [r[0] for r in expected]
+
+
+def test_pagination_edges(owner, factory, tenants):
+    for n in range(60):
+        factory.client(tenants.a.id, trade_name=f"Empresa {n:02d}")
+    first = listed(owner, "sort=id&dir=asc")
+    assert len(first) == 25
+    second = listed(owner, "sort=id&dir=asc&page=2")
+    last = listed(owner, "sort=id&dir=asc&page=3")
+    assert len(second) == 25 and len(last) == 11  # 61 clients with Alpha A
+    assert not set(first) & set(second) and not set(second) & set(last)
+    # Past the end: the last page. Zero, negative or text: the first page.
+    assert listed(owner, "sort=id&dir=asc&page=99") == last
+    for bad in ("0", "-3", "abc"):
+        assert listed(owner, f"sort=id&dir=asc&page={bad}") == first
+    assert len(listed(owner, "per_page=50")) == 50
+    assert len(listed(owner, "per_page=100")) == 61
+    assert len(listed(owner, "per_page=100000")) == 25  # only 25, 50 or 100
+    page = owner.get("/reseller/clients?sort=id&dir=asc&page=3").get_data(as_text=True)
+    assert "51–61 de 61" in page
+
+
+def test_htmx_partial_pushes_the_canonical_url(owner, clients):
+    response = owner.get(
+        "/reseller/clients?trade_name=padaria&status=&sort=created_at&dir=desc&page=1",
+        headers={"HX-Request": "true"},
+    )
+    assert response.status_code == 200
+    assert response.headers["HX-Push-Url"] == "/reseller/clients?trade_name=padaria"
+    assert "<html" not in response.get_data(as_text=True)
+
+
+def test_staff_without_the_clients_permission_get_403(app, factory, tenants, make_browser):
+    staff = factory.staff(tenants.a.id, permissions=[], email="nada@a.test")
+    browser = make_browser()
+    browser.login(staff.email)
+    for path in ("/reseller/clients", "/reseller/clients/export.xlsx", "/reseller/clients/new"):
+        assert browser.get(path).status_code == 403
