@@ -58,7 +58,6 @@ def floor_sql(app, reseller_id: int, args: dict, page: int):
     from werkzeug.datastructures import MultiDict
 
     from reseller.client_list import LIST_COLUMNS, ClientFilters, base_select
-    from tenant.models import Client
 
     with app.test_request_context("/"):
         filters = ClientFilters.from_args(MultiDict(args))

@@ -3,9 +3,19 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import BooleanField, EmailField, IntegerField, SelectChoice, SelectField, StringField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    IntegerField,
+    PasswordField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    StringField,
+)
 from wtforms.validators import DataRequired, Length, Optional
 
+from auth import permissions as perm
 from tenant.documents import UF
 
 SLA_CHOICES = [
@@ -78,3 +88,29 @@ class CustomFieldForm(FlaskForm):
     required = BooleanField(_l("Required"))
     options = StringField(_l("Options (separated by commas)"), validators=[Optional(), Length(max=500)])
     position = IntegerField(_l("Position"), default=0, validators=[Optional()])
+
+
+CHAT_LEVEL_CHOICES = [SelectChoice(str(level), label) for level, label in perm.CHAT_LEVELS.items()]
+ACCESS_CHOICES = [
+    SelectChoice("invite", _l("Send an invitation link by e-mail")),
+    SelectChoice("password", _l("Set an initial password now")),
+]
+
+
+class ClientUserForm(FlaskForm):
+    """Edit a client user: only what staff may change. The e-mail belongs to the login
+    (shared with other clients) and is not editable here."""
+
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    chat_level = SelectField(
+        _l("Chat level"), choices=CHAT_LEVEL_CHOICES, default=str(perm.DEFAULT_CHAT_LEVEL)
+    )
+    view_phones = BooleanField(_l("May view phone numbers"), default=True)
+
+
+class NewClientUserForm(ClientUserForm):
+    """Add a client user; access applies only to an e-mail without a login here."""
+
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
+    access = RadioField(_l("Access"), choices=ACCESS_CHOICES, default="invite")
+    password = PasswordField(_l("Initial password"), validators=[Optional(), Length(max=512)])
