@@ -166,3 +166,57 @@ def test_first_login_with_code_account_choice_and_switch(app, factory, live_serv
     assert page.locator("tr[data-session-id]").count() == 1  # the switch ended the previous session
     assert page.locator("tr[data-device-id]").count() == 1  # this browser is trusted
     page.screenshot(path=str(ARTIFACTS / "security.png"), full_page=True)
+
+
+def test_staff_logs_in_as_a_level_1_user_without_phones_and_ends_it(app, factory, live_server, page):
+    from auth.models import Account
+    from core.extensions import db
+    from tenant.inbox_models import Contact, Conversation
+
+    reseller = factory.reseller(host="a.test", name="Revenda Azul", owner_email="owner@a.test")
+    plan = factory.plan(reseller.id, name="Profissional")
+    client = factory.client(reseller.id, trade_name="Loja Alfa", plan_id=plan.id, payment_status="paid")
+    user = factory.user(client.id, email="nivel1@alfa.test", name="Atendente Nível 1")
+    other = factory.user(client.id, email="outra@alfa.test", name="Outra Atendente")
+    with app.app_context():
+        account = db.session.get(Account, user.id)
+        account.chat_level, account.view_phones = 1, False
+        for name, phone, assigned in (
+            ("Cliente da Atendente", "5511987654321", user.id),
+            ("Cliente da Outra", "5511912345678", other.id),
+            ("Cliente na Fila", "5521998877665", None),
+        ):
+            contact = Contact(reseller_id=reseller.id, client_id=client.id, name=name, phone=phone)
+            db.session.add(contact)
+            db.session.flush()
+            db.session.add(
+                Conversation(
+                    reseller_id=reseller.id,
+                    client_id=client.id,
+                    contact_id=contact.id,
+                    assigned_account_id=assigned,
+                )
+            )
+        db.session.commit()
+
+    page.goto(f"{live_server}/login")
+    page.fill("#email", "owner@a.test")
+    page.fill("#password", factory.password)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/reseller/clients")
+    page.goto(f"{live_server}/reseller/clients/{client.id}/users")
+    page.screenshot(path=str(ARTIFACTS / "client-users.png"), full_page=True)
+    page.click(f"tr[data-user-id='{user.id}'] button:has-text('Logar como')")
+    page.wait_for_url("**/app/")
+    assert page.locator("#impersonation-banner").is_visible()
+    page.goto(f"{live_server}/app/?view=mine")
+    rows = page.locator("[data-conversation-id]")
+    assert rows.count() == 1
+    assert "Cliente da Atendente" in rows.first.inner_text()
+    assert "+55 11 ****-**21" in rows.first.inner_text()
+    assert "98765" not in page.content() and "Cliente da Outra" not in page.content()
+    page.screenshot(path=str(ARTIFACTS / "impersonation.png"), full_page=True)
+    page.click("#impersonation-banner button[type=submit]")
+    page.wait_for_url(f"**/reseller/clients/{client.id}/users")
+    assert page.locator("#impersonation-banner").count() == 0
+    assert "Voltou ao painel" in page.content() or "Você voltou ao painel" in page.content()
