@@ -18,9 +18,9 @@ from auth.services import require_permission
 from core.extensions import db
 from core.tenancy import get_or_404
 from core.validation import clean_email
-from reseller import services
 from reseller.forms import ClientUserForm, NewClientUserForm
 from reseller.views import bp
+from tenant import users as services
 from tenant.models import Client
 
 
