@@ -11,9 +11,11 @@ from wtforms import (
     RadioField,
     SelectChoice,
     SelectField,
+    SelectMultipleField,
     StringField,
 )
 from wtforms.validators import DataRequired, Length, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from auth import permissions as perm
 from tenant.documents import UF
@@ -106,6 +108,13 @@ class ClientUserForm(FlaskForm):
         _l("Chat level"), choices=CHAT_LEVEL_CHOICES, default=str(perm.DEFAULT_CHAT_LEVEL)
     )
     view_phones = BooleanField(_l("May view phone numbers"), default=True)
+    workspace_permissions = SelectMultipleField(
+        _l("Workspace permissions"),
+        choices=[SelectChoice(key, label) for key, label in perm.CLIENT_USER_PERMISSIONS.items()],
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
+        validate_choice=True,
+    )
 
 
 class NewClientUserForm(ClientUserForm):

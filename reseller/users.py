@@ -134,6 +134,8 @@ def client_user_new(client_id: int):
 def client_user_edit(client_id: int, account_id: int):
     client, user = _client_and_user(client_id, account_id)
     form = ClientUserForm(obj=user if request.method == "GET" else None)
+    if request.method == "GET":
+        form.workspace_permissions.data = list(user.permissions or [])
     if form.validate_on_submit():
         try:
             services.update_client_user(
@@ -141,6 +143,7 @@ def client_user_edit(client_id: int, account_id: int):
                 name=form.name.data,
                 chat_level=int(form.chat_level.data),
                 view_phones=bool(form.view_phones.data),
+                permissions=list(form.workspace_permissions.data or []),
             )
         except services.ClientUserRejected as exc:
             _show_errors(form, exc.errors)  # checked before any change

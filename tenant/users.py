@@ -156,15 +156,44 @@ def add_client_user(
     return account, outcome
 
 
-def update_client_user(account: Account, *, name: str, chat_level: int, view_phones: bool) -> None:
-    """Change a user's name and chat permissions (never its e-mail, login or client)."""
+def update_client_user(
+    account: Account,
+    *,
+    name: str,
+    chat_level: int,
+    view_phones: bool,
+    permissions: list[str] | None = None,
+) -> None:
+    """Change a user's name and permissions (never its e-mail, login or client).
+
+    ``permissions`` (workspace permissions such as *manage users*) is left as it is
+    when ``None``; unknown names are refused.
+    """
+    from flask_babel import gettext as _
+
     name = (name or "").strip()
     errors = _check_profile(name, chat_level)
+    if permissions is not None and not set(permissions) <= set(perm.CLIENT_USER_PERMISSIONS):
+        errors["permissions"] = _("Unknown permission.")
     if errors:
         raise ClientUserRejected(errors)
-    before = {"name": account.name, "chat_level": account.chat_level, "view_phones": account.view_phones}
+    new_permissions = (
+        sorted(set(permissions)) if permissions is not None else sorted(account.permissions or [])
+    )
+    before = {
+        "name": account.name,
+        "chat_level": account.chat_level,
+        "view_phones": account.view_phones,
+        "permissions": sorted(account.permissions or []),
+    }
     account.name, account.chat_level, account.view_phones = name, chat_level, view_phones
-    after = {"name": name, "chat_level": chat_level, "view_phones": view_phones}
+    account.permissions = new_permissions
+    after = {
+        "name": name,
+        "chat_level": chat_level,
+        "view_phones": view_phones,
+        "permissions": new_permissions,
+    }
     changed = {key: [before[key], after[key]] for key in after if before[key] != after[key]}
     audit.record("client_user.updated", account, details={"changed": changed})
 

@@ -450,3 +450,103 @@ def ensure_channel(client: Client) -> None:
     if not client.channel_key:
         client.channel_key = secrets.token_hex(16)
         client.channel_secret = secrets.token_hex(32)
+
+
+# --- the client's own users (workspace permission "manage users") ----------------------
+
+
+def _require_manage_users() -> None:
+    from auth.services import has_permission
+
+    if not has_permission(perm.MANAGE_USERS):
+        abort(403)
+
+
+def _own_user(account_id: int) -> Account:
+    from tenant import users as user_rules
+
+    user = user_rules.client_user_or_none(g.client, account_id)
+    if user is None:
+        abort(404)
+    return user
+
+
+@bp.route("/users", methods=["GET", "POST"])
+def users():
+    """List and add the client's users. New users get an invitation by e-mail; an
+    e-mail that already has a login here joins it."""
+    from tenant import users as user_rules
+
+    _require_manage_users()
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        try:
+            account, outcome = user_rules.add_client_user(
+                g.client,
+                name=request.form.get("name", ""),
+                email=request.form.get("email", ""),
+                chat_level=request.form.get("chat_level", type=int) or perm.DEFAULT_CHAT_LEVEL,
+                view_phones=request.form.get("view_phones") == "y",
+            )
+        except user_rules.ClientUserRejected as exc:
+            errors = exc.errors
+        else:
+            db.session.commit()
+            flash(_("User %(name)s added.", name=account.name), "success")
+            return redirect(url_for("tenant.users")), 303
+    return render_template(
+        "tenant/users.html",
+        client=g.client,
+        users=user_rules.client_users_of(g.client),
+        errors=errors,
+        form=request.form,
+        levels=perm.CHAT_LEVELS,
+    ), (422 if errors else 200)
+
+
+@bp.post("/users/<int:account_id>")
+def user_update(account_id: int):
+    from tenant import users as user_rules
+
+    _require_manage_users()
+    user = _own_user(account_id)
+    try:
+        user_rules.update_client_user(
+            user,
+            name=request.form.get("name", ""),
+            chat_level=request.form.get("chat_level", type=int) or 0,
+            view_phones=request.form.get("view_phones") == "y",
+        )
+    except user_rules.ClientUserRejected as exc:
+        db.session.rollback()
+        flash(" ".join(exc.errors.values()), "error")
+    else:
+        db.session.commit()
+        flash(_("User %(name)s saved.", name=user.name), "success")
+    return redirect(url_for("tenant.users")), 303
+
+
+def _set_active(account_id: int, active: bool):
+    from tenant import users as user_rules
+
+    _require_manage_users()
+    user = _own_user(account_id)
+    if user.id == current_account.id:
+        flash(_("You cannot deactivate yourself."), "error")
+        return redirect(url_for("tenant.users")), 303
+    if active:
+        user_rules.reactivate_client_user(user)
+    else:
+        user_rules.deactivate_client_user(user)
+    db.session.commit()
+    return redirect(url_for("tenant.users")), 303
+
+
+@bp.post("/users/<int:account_id>/deactivate")
+def user_deactivate(account_id: int):
+    return _set_active(account_id, False)
+
+
+@bp.post("/users/<int:account_id>/reactivate")
+def user_reactivate(account_id: int):
+    return _set_active(account_id, True)

@@ -62,7 +62,12 @@ def requests_for(ids: dict[str, int], user_id: int) -> list[tuple[str, str, dict
     reqs = [("GET", "/app/", {})]
     for view in ("mine", "queue", "team", "all"):
         reqs.append(("GET", f"/app/?view={view}", {}))
-    reqs += [("GET", "/app/contacts", {}), ("GET", "/app/teams", {}), ("GET", "/app/subscription", {})]
+    reqs += [
+        ("GET", "/app/contacts", {}),
+        ("GET", "/app/teams", {}),
+        ("GET", "/app/subscription", {}),
+        ("GET", "/app/users", {}),
+    ]
     for label in ("mine", "queue", "team", "other"):
         reqs.append(("GET", f"/app/conversations/{ids[label]}", {}))
     reqs += [
