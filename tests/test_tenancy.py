@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import inspect, select, text
 
 from auth import permissions as perm
-from auth.models import AuthSession, TrustedDevice
+from auth.models import Account, AuthSession, TrustedDevice
 from core.extensions import db
 from reseller.models import ExportJob
 from tenant.inbox_models import Contact, Conversation, Team
@@ -96,11 +96,8 @@ def principals(app, factory, tenants, make_browser):
     return {"staff": staff, "client user": client_user, "impersonator": impersonator}
 
 
-def test_every_route_with_an_id_refuses_another_resellers_objects(
-    app, factory, tenants, make_browser, b_objects
-):
-    before = reseller_b_digest(app, tenants.b.id)
-    who = principals(app, factory, tenants, make_browser)
+def sweep(app, who: dict, objects: dict) -> tuple[list, list, int]:
+    """Call every route with an id, every method, as each principal, aimed at ``objects``."""
     unknown_arguments = []
     failures = []
     swept = 0
@@ -111,8 +108,8 @@ def test_every_route_with_an_id_refuses_another_resellers_objects(
         for argument in rule.arguments:
             if argument == "token":
                 values[argument] = "not-a-token-of-this-reseller"
-            elif argument in b_objects:
-                values[argument] = b_objects[argument]
+            elif argument in objects:
+                values[argument] = objects[argument]
             else:
                 unknown_arguments.append((rule.rule, argument))
         if len(values) != len(rule.arguments):
@@ -127,27 +124,96 @@ def test_every_route_with_an_id_refuses_another_resellers_objects(
                     response = browser.post(
                         path,
                         {
-                            "account_id": b_objects["account_id"],
-                            "team_id": b_objects["team_id"],
+                            "account_id": objects["account_id"],
+                            "team_id": objects["team_id"],
                             "body": "x",
                             "name": "x",
                             "code": "123456",
+                            "chat_level": "6",
                         },
                     )
                 status = response.status_code
                 location = response.headers.get("Location", "")
                 allowed = status in (403, 404) or (status == 302 and location in AUDIENCE_REDIRECTS)
                 if rule.endpoint == "inbound.inbound":
-                    allowed = status == 401  # B's channel is unknown on A's host
+                    # A channel key of another reseller is unknown here; another client's
+                    # channel needs its own secret.
+                    allowed = status == 401
                 if rule.endpoint == "auth.set_password":
                     allowed = status == 302 and location == "/login"
                 if not allowed:
                     failures.append((name, method, path, status, location))
+    return unknown_arguments, failures, swept
+
+
+def test_every_route_with_an_id_refuses_another_resellers_objects(
+    app, factory, tenants, make_browser, b_objects
+):
+    before = reseller_b_digest(app, tenants.b.id)
+    who = principals(app, factory, tenants, make_browser)
+    unknown_arguments, failures, swept = sweep(app, who, b_objects)
     assert not unknown_arguments, f"routes the sweep does not cover yet: {unknown_arguments}"
     assert not failures, failures
     assert swept > 60
-    print(f"route sweep: {swept} requests")
     assert reseller_b_digest(app, tenants.b.id) == before
+
+
+def client_digest(app, client_id: int) -> dict[str, str]:
+    out = {}
+    with app.app_context():
+        for table in db.metadata.sorted_tables:
+            column = "client_id" if "client_id" in table.c else ("id" if table.name == "clients" else None)
+            if column is None:
+                continue
+            rows = db.session.execute(
+                select(table).where(table.c[column] == client_id).order_by(*table.primary_key.columns)
+            ).all()
+            out[table.name] = hashlib.sha256(repr(rows).encode()).hexdigest()
+    return out
+
+
+def test_client_users_never_reach_another_client_of_the_same_reseller(app, factory, tenants, make_browser):
+    """The same sweep, as a user of client A1 (and staff logged in as that user), with
+    the ids of client A2's objects in the same reseller."""
+    a = tenants.a
+    neighbour = factory.client(a.id, trade_name="Vizinha", plan_id=a.plan.id, payment_status="paid")
+    neighbour_user = factory.user(neighbour.id, email="gente@vizinha.test")
+    with app.app_context():
+        from tenant.models import Client
+
+        client = db.session.get(Client, neighbour.id)
+        ensure_channel(client)
+        contact = Contact(reseller_id=a.id, client_id=neighbour.id, name="Contato A2", phone="5511999990002")
+        db.session.add(contact)
+        db.session.flush()
+        conversation = Conversation(reseller_id=a.id, client_id=neighbour.id, contact_id=contact.id)
+        team = Team(reseller_id=a.id, client_id=neighbour.id, name="Equipe A2")
+        db.session.add_all([conversation, team])
+        db.session.commit()
+        objects = {
+            "client_id": neighbour.id,
+            "account_id": neighbour_user.id,
+            "conversation_id": conversation.id,
+            "contact_id": contact.id,
+            "team_id": team.id,
+            "channel_key": client.channel_key,
+        }
+    who = principals(app, factory, tenants, make_browser)
+    del who["staff"]  # staff of the reseller may see every one of its clients
+    # Give the user every workspace power, so only the client boundary can stop them.
+    with app.app_context():
+        for account in db.session.scalars(select(Account).where(Account.client_id == a.client.id)):
+            account.permissions = sorted(perm.CLIENT_USER_PERMISSIONS)
+            account.chat_level = 6
+        db.session.commit()
+    # Ids the workspace does not have (exports, fields, sessions, devices): A's own, harmless.
+    objects.update({"export_id": 0, "field_id": 0, "session_id": 0, "device_id": 0})
+    before = client_digest(app, neighbour.id)
+    unknown_arguments, failures, swept = sweep(app, who, objects)
+    assert not unknown_arguments
+    assert not failures, failures
+    assert swept > 40
+    assert client_digest(app, neighbour.id) == before
 
 
 def test_staff_of_a_never_see_bs_clients_in_list_search_or_export(tenants, browser):
