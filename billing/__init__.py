@@ -2,4 +2,7 @@
 
 
 def init_app(app) -> None:
-    from billing import models  # noqa: F401 - registers the tables
+    from billing import cli, models, webhooks  # noqa: F401 - models registers the tables
+
+    app.register_blueprint(webhooks.bp)
+    cli.init_app(app)

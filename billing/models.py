@@ -73,6 +73,9 @@ class Payment(db.Model):
     due_date: Mapped[date]
     paid_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The Stripe invoice this payment mirrors (one payment per invoice).
+    stripe_invoice_id: Mapped[str | None] = mapped_column(String(100), unique=True)
+    stripe_charge_id: Mapped[str | None] = mapped_column(String(100), index=True)
 
 
 class SuspensionEvent(db.Model):
@@ -86,5 +89,54 @@ class SuspensionEvent(db.Model):
     client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
     action: Mapped[str] = mapped_column(String(12))  # suspended | reactivated
     reason: Mapped[str] = mapped_column(String(200))
+    actor_account_id: Mapped[int | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class StripeEvent(db.Model):
+    """The webhook inbox: every verified Stripe event, written before the 2xx answer.
+
+    The unique ``event_id`` makes duplicates harmless; ``processed_at`` is set by the
+    job that applied it, and the sweeper finds rows a lost job left behind.
+    """
+
+    __tablename__ = "stripe_events"
+    __table_args__ = (Index("ix_stripe_events_pending", "processed_at", "received_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(100), unique=True)
+    type: Mapped[str] = mapped_column(String(100))
+    object_id: Mapped[str | None] = mapped_column(String(100))
+    created: Mapped[int]  # Stripe's own timestamp of the event (seconds)
+    payload: Mapped[str] = mapped_column(db.Text)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    processed_at: Mapped[datetime | None]
+    outcome: Mapped[str | None] = mapped_column(String(40))
+    attempts: Mapped[int] = mapped_column(server_default="0", default=0)
+    last_error: Mapped[str | None] = mapped_column(String(500))
+
+
+class StripeObjectMark(db.Model):
+    """Per Stripe object, the newest event applied: an older one arriving late is
+    skipped instead of undoing a newer state (out-of-order delivery)."""
+
+    __tablename__ = "stripe_object_marks"
+
+    object_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    last_event_created: Mapped[int]
+    last_event_id: Mapped[str] = mapped_column(String(100))
+
+
+class ExtraPack(db.Model):
+    """Extra conversations credited to a client; a Stripe checkout credits once."""
+
+    __tablename__ = "extra_packs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reseller_id: Mapped[int] = mapped_column(ForeignKey("resellers.id", ondelete="CASCADE"), index=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
+    conversations: Mapped[int]
+    source: Mapped[str] = mapped_column(String(10))  # stripe | manual
+    stripe_checkout_id: Mapped[str | None] = mapped_column(String(100), unique=True)
     actor_account_id: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -73,18 +73,24 @@ def _after_rollback(session: Session, previous_transaction) -> None:
 def dispatch(app: Flask, spec: JobSpec) -> None:
     redis_url = app.config.get("REDIS_URL")
     if redis_url:
+        from redis.exceptions import ConnectionError as RedisConnectionError
+        from redis.exceptions import TimeoutError as RedisTimeoutError
         from rq import Retry
 
-        queue = get_queue(app, spec.queue)
         retry = Retry(max=spec.retries, interval=[10, 30, 60][: spec.retries] or 10)
-        queue.enqueue(
-            "core.jobs.execute",
-            spec.func,
-            *spec.args,
-            job_id=spec.job_id,
-            job_timeout=spec.timeout,
-            retry=retry if spec.retries else None,
-        )
+        try:
+            get_queue(app, spec.queue).enqueue(
+                "core.jobs.execute",
+                spec.func,
+                *spec.args,
+                job_id=spec.job_id,
+                job_timeout=spec.timeout,
+                retry=retry if spec.retries else None,
+            )
+        except (RedisConnectionError, RedisTimeoutError):
+            # The transaction is already committed: failing the request now would not
+            # undo it. Work with a durable trace (the Stripe inbox) is swept up later.
+            log.error("Redis unreachable: job %s(%s) was not queued", spec.func, spec.args, exc_info=True)
         return
     if app.config.get("INPROCESS_JOBS") == "sync":
         # Run in a thread of its own (own app context and session) and wait for it,

@@ -118,6 +118,9 @@ def mailbox(smtp_server):
 # --- the application ----------------------------------------------------------------
 
 
+STRIPE_WEBHOOK_SECRET = "whsec_test_only_secret"
+
+
 @pytest.fixture(scope="session")
 def app(smtp_server):
     _box, smtp_url = smtp_server
@@ -135,6 +138,7 @@ def app(smtp_server):
         "UPLOAD_DIR": str(TMP / "uploads"),
         "DEFAULT_RESELLER_HOST": "a.test",
         "EXPORT_SYNC_MAX_ROWS": 50,
+        "STRIPE_WEBHOOK_SECRET": STRIPE_WEBHOOK_SECRET,
     }
     if url.startswith("sqlite"):
         config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"check_same_thread": False}}

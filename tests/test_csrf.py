@@ -15,7 +15,7 @@ from tenant.models import CustomFieldDefinition
 from tenant.views import ensure_channel
 
 # Machine endpoints authenticated by a signature instead of a session.
-CSRF_EXEMPT = {"inbound.inbound"}
+CSRF_EXEMPT = {"inbound.inbound", "stripe_webhooks.receive"}
 # Rows a GET may touch without changing state: the session's "last seen" time.
 VOLATILE_TABLES = {"auth_sessions", "trusted_devices"}
 

@@ -1,0 +1,55 @@
+"""``flask --app wsgi billing ...``: the Stripe inbox from the command line."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import click
+from flask.cli import AppGroup
+
+billing_cli = AppGroup("billing", help="Billing: the Stripe webhook inbox.")
+
+
+@billing_cli.command("replay")
+def replay_command():
+    """Apply every inbox event not applied yet (after an outage)."""
+    from billing.webhooks import sweep
+
+    click.echo(f"Applied {sweep(older_than=timedelta(0))} pending Stripe event(s).")
+
+
+@billing_cli.command("reconcile")
+@click.option("--days", default=3, show_default=True, type=int, help="How far back to ask Stripe.")
+def reconcile_command(days: int):
+    """Fetch Stripe's list of events, store the ones the inbox lacks, then apply them."""
+    import json
+
+    import stripe
+    from flask import current_app
+
+    from billing.webhooks import HANDLERS, store, sweep
+
+    since = int((datetime.now(UTC) - timedelta(days=days)).timestamp())
+    client = stripe.StripeClient(current_app.config["STRIPE_API_KEY"])
+    added = 0
+    for event in client.events.list(params={"created": {"gte": since}, "limit": 100}).auto_paging_iter():
+        if event.type not in HANDLERS:
+            continue
+        payload = json.dumps(event.to_dict())
+        before = _known(event.id)
+        store(event.to_dict(), payload)
+        added += not before
+    click.echo(f"{added} event(s) were missing from the inbox; applied {sweep(older_than=timedelta(0))}.")
+
+
+def _known(event_id: str) -> bool:
+    from sqlalchemy import select
+
+    from billing.models import StripeEvent
+    from core.extensions import db
+
+    return db.session.scalar(select(StripeEvent.id).where(StripeEvent.event_id == event_id)) is not None
+
+
+def init_app(app) -> None:
+    app.cli.add_command(billing_cli)

@@ -1,0 +1,331 @@
+"""Stripe webhooks: verify, store in the inbox, answer; apply later in a job.
+
+The view only verifies the signature on the raw body and writes the event to the
+``stripe_events`` inbox (unique event id) before answering 2xx. Applying it is a job
+(RQ, or in-process in the demo); if the job is lost (Redis down, worker killed) the
+sweeper finds the row and applies it. Applying is idempotent per event (the row is
+locked and marked) and per object (an older event never overwrites what a newer one
+set, and a checkout credits its pack once).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import UTC, date, datetime, timedelta
+
+import stripe
+from flask import Blueprint, current_app, jsonify, request
+from sqlalchemy import select, update
+
+from auth.services import public
+from billing.models import ExtraPack, Payment, StripeEvent, StripeObjectMark, Subscription
+from billing.services import lift_suspension, refresh_client_summary
+from core import audit, jobs
+from core.extensions import csrf, db
+from core.timeutil import utcnow
+from tenant.models import Client
+
+log = logging.getLogger(__name__)
+bp = Blueprint("stripe_webhooks", __name__)
+
+TOLERANCE_SECONDS = 300
+MAX_BODY = 1024 * 1024
+SWEEP_AFTER = timedelta(minutes=2)
+
+
+@bp.post("/webhooks/stripe")
+@public
+@csrf.exempt
+def receive():
+    secret = current_app.config.get("STRIPE_WEBHOOK_SECRET")
+    raw = request.get_data(cache=False)
+    if not secret or len(raw) > MAX_BODY:
+        return jsonify(error="not accepted"), 400
+    try:
+        stripe.Webhook.construct_event(
+            raw, request.headers.get("Stripe-Signature", ""), secret, tolerance=TOLERANCE_SECONDS
+        )
+        event = json.loads(raw)  # verified: the same bytes, as plain data
+    except (ValueError, stripe.SignatureVerificationError):
+        return jsonify(error="invalid signature"), 400
+    if not isinstance(event, dict) or not event.get("id") or not event.get("type"):
+        return jsonify(error="not an event"), 400
+    store(event, raw.decode("utf-8"))
+    # The event is durable now. If its job could not be queued (Redis down), the
+    # answer is still 2xx: the sweeper applies the row later.
+    return jsonify(received=True), 200
+
+
+def store(event, payload: str) -> int:
+    """Insert the event into the inbox once; returns its row id (new or existing)."""
+    data_object = (event.get("data") or {}).get("object") or {}
+    values = dict(
+        event_id=event["id"],
+        type=event["type"],
+        object_id=data_object.get("id"),
+        created=int(event.get("created") or 0),
+        payload=payload,
+        received_at=utcnow(),
+        attempts=0,
+    )
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    db.session.execute(
+        insert(StripeEvent).values(**values).on_conflict_do_nothing(index_elements=["event_id"])
+    )
+    row_id = db.session.scalar(select(StripeEvent.id).where(StripeEvent.event_id == event["id"]))
+    # Queued once the row is committed, before the 2xx. A duplicate delivery queues
+    # again, harmlessly: applying a row twice is a no-op.
+    jobs.enqueue("billing.webhooks.apply", row_id, queue="billing", job_id=f"stripe-{event['id']}", retries=5)
+    db.session.commit()
+    return row_id
+
+
+# --- applying ---------------------------------------------------------------------------
+
+
+def apply(row_id: int) -> str:
+    """Job: apply one inbox row, once. Returns what happened (for logs and tests)."""
+    stmt = select(StripeEvent).where(StripeEvent.id == row_id)
+    if db.session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update()
+    row = db.session.scalar(stmt)
+    if row is None:
+        return "missing"
+    if row.processed_at is not None:
+        db.session.rollback()
+        return "already applied"
+    event = json.loads(row.payload)
+    try:
+        outcome = _apply_event(event)
+    except Exception as exc:
+        db.session.rollback()
+        db.session.execute(
+            update(StripeEvent)
+            .where(StripeEvent.id == row_id)
+            .values(attempts=StripeEvent.attempts + 1, last_error=str(exc)[:500])
+        )
+        db.session.commit()
+        raise
+    row.processed_at = utcnow()
+    row.outcome = outcome
+    row.attempts = (row.attempts or 0) + 1
+    db.session.commit()
+    return outcome
+
+
+def sweep(*, older_than: timedelta = SWEEP_AFTER) -> int:
+    """Apply inbox rows that no job applied (queued while Redis was down, lost worker)."""
+    cutoff = utcnow() - older_than
+    ids = db.session.scalars(
+        select(StripeEvent.id)
+        .where(StripeEvent.processed_at.is_(None), StripeEvent.received_at <= cutoff)
+        .order_by(StripeEvent.created, StripeEvent.id)
+        .limit(1000)
+    ).all()
+    db.session.rollback()
+    applied = 0
+    for row_id in ids:
+        try:
+            apply(row_id)
+            applied += 1
+        except Exception:  # noqa: BLE001 - one bad event must not stop the others
+            log.exception("Stripe event row %s failed in the sweep", row_id)
+    return applied
+
+
+def _newer_than_mark(object_id: str | None, event) -> bool:
+    """Record ``event`` as the newest for its object; False when a newer one was applied."""
+    if not object_id:
+        return True
+    created = int(event.get("created") or 0)
+    mark = db.session.get(StripeObjectMark, object_id)
+    if mark is not None and mark.last_event_created > created:
+        return False
+    if mark is None:
+        db.session.add(
+            StripeObjectMark(object_id=object_id, last_event_created=created, last_event_id=event["id"])
+        )
+    else:
+        mark.last_event_created, mark.last_event_id = created, event["id"]
+    db.session.flush()
+    return True
+
+
+def _client_for(obj: dict) -> Client | None:
+    metadata = obj.get("metadata") or {}
+    client_id = metadata.get("client_id")
+    if client_id and str(client_id).isdigit():
+        return db.session.get(Client, int(client_id))
+    sub_id = obj.get("subscription")
+    if isinstance(sub_id, dict):
+        sub_id = sub_id.get("id")
+    if sub_id:
+        sub = db.session.scalar(select(Subscription).where(Subscription.stripe_subscription_id == sub_id))
+        if sub is not None:
+            return db.session.get(Client, sub.client_id)
+    return None
+
+
+def _apply_event(event) -> str:
+    handler = HANDLERS.get(event["type"])
+    if handler is None:
+        return "ignored"
+    return handler(event, event["data"]["object"])
+
+
+def _on_checkout_completed(event, session) -> str:
+    metadata = session.get("metadata") or {}
+    client = _client_for(session)
+    if client is None:
+        return "unknown client"
+    if metadata.get("kind") == "extra_pack":
+        conversations = int(metadata.get("conversations") or 0)
+        exists = db.session.scalar(select(ExtraPack.id).where(ExtraPack.stripe_checkout_id == session["id"]))
+        if exists or conversations <= 0:
+            return "pack already credited"
+        db.session.add(
+            ExtraPack(
+                reseller_id=client.reseller_id,
+                client_id=client.id,
+                conversations=conversations,
+                source="stripe",
+                stripe_checkout_id=session["id"],
+            )
+        )
+        db.session.flush()  # the unique checkout id stops a concurrent second credit here
+        db.session.execute(
+            update(Client)
+            .where(Client.id == client.id)
+            .values(extra_balance=Client.extra_balance + conversations)
+            .execution_options(synchronize_session=False)
+        )
+        audit.record("billing.extra_pack_credited", client, details={"conversations": conversations})
+        return "pack credited"
+    return "checkout recorded"
+
+
+def _on_subscription(event, obj) -> str:
+    if not _newer_than_mark(obj.get("id"), event):
+        return "stale"
+    client = _client_for(obj)
+    if client is None:
+        return "unknown client"
+    sub = db.session.scalar(select(Subscription).where(Subscription.stripe_subscription_id == obj["id"]))
+    if sub is None:
+        plan_id = (obj.get("metadata") or {}).get("plan_id")
+        if not plan_id or not str(plan_id).isdigit():
+            return "unknown plan"
+        sub = Subscription(
+            reseller_id=client.reseller_id,
+            client_id=client.id,
+            plan_id=int(plan_id),
+            payment_method="stripe",
+            stripe_subscription_id=obj["id"],
+        )
+        db.session.add(sub)
+    deleted = event["type"] == "customer.subscription.deleted" or obj.get("status") == "canceled"
+    sub.status = (
+        "cancelled" if deleted else ("active" if obj.get("status") in ("active", "trialing") else "pending")
+    )
+    if obj.get("current_period_start"):
+        sub.current_period_start = _day(obj["current_period_start"])
+    if obj.get("current_period_end"):
+        sub.current_period_end = _day(obj["current_period_end"])
+    if deleted:
+        sub.cancelled_at = utcnow()
+    db.session.flush()
+    refresh_client_summary(client)
+    audit.record("billing.subscription_synced", client, details={"stripe_status": obj.get("status")})
+    return f"subscription {sub.status}"
+
+
+def _invoice_payment(obj, client: Client) -> Payment:
+    payment = db.session.scalar(select(Payment).where(Payment.stripe_invoice_id == obj["id"]))
+    if payment is None:
+        sub_id = obj.get("subscription")
+        sub = (
+            db.session.scalar(select(Subscription).where(Subscription.stripe_subscription_id == sub_id))
+            if sub_id
+            else None
+        )
+        payment = Payment(
+            reseller_id=client.reseller_id,
+            client_id=client.id,
+            subscription_id=sub.id if sub else None,
+            description=(obj.get("description") or "Fatura Stripe")[:200],
+            amount_cents=int(obj.get("amount_due") or obj.get("amount_paid") or 0),
+            payment_type="card",
+            status="pending",
+            due_date=_day(obj.get("due_date") or obj.get("created") or event_now()),
+            stripe_invoice_id=obj["id"],
+        )
+        db.session.add(payment)
+    return payment
+
+
+def event_now() -> int:
+    return int(datetime.now(UTC).timestamp())
+
+
+def _on_invoice(event, obj) -> str:
+    if not _newer_than_mark(obj.get("id"), event):
+        return "stale"
+    client = _client_for(obj)
+    if client is None:
+        return "unknown client"
+    payment = _invoice_payment(obj, client)
+    kind = event["type"]
+    if kind == "invoice.paid":
+        payment.status = "paid"
+        transitions = (obj.get("status_transitions") or {}).get("paid_at")
+        payment.paid_at = datetime.fromtimestamp(transitions or event["created"], UTC).replace(tzinfo=None)
+        payment.stripe_charge_id = obj.get("charge") if isinstance(obj.get("charge"), str) else None
+    elif kind == "invoice.payment_failed":
+        payment.status = "failed"
+    else:  # invoice.payment_action_required
+        payment.status = "pending"
+    db.session.flush()
+    refresh_client_summary(client)
+    if kind == "invoice.paid" and client.suspended and client.suspension_reason == "overdue":
+        still_owing = db.session.scalar(
+            select(Payment.id).where(Payment.client_id == client.id, Payment.status == "overdue").limit(1)
+        )
+        if still_owing is None:
+            lift_suspension(client, "Pagamento confirmado pela Stripe")
+    audit.record(f"billing.{kind}", client, details={"invoice": obj["id"]})
+    return f"payment {payment.status}"
+
+
+def _on_charge_refunded(event, obj) -> str:
+    payment = db.session.scalar(select(Payment).where(Payment.stripe_charge_id == obj["id"]))
+    if payment is None and obj.get("invoice"):
+        payment = db.session.scalar(select(Payment).where(Payment.stripe_invoice_id == obj["invoice"]))
+    if payment is None:
+        return "unknown charge"
+    payment.status = "refunded"
+    client = db.session.get(Client, payment.client_id)
+    db.session.flush()
+    refresh_client_summary(client)
+    audit.record("billing.charge_refunded", client, details={"charge": obj["id"]})
+    return "payment refunded"
+
+
+def _day(timestamp: int) -> date:
+    return datetime.fromtimestamp(int(timestamp), UTC).date()
+
+
+HANDLERS = {
+    "checkout.session.completed": _on_checkout_completed,
+    "customer.subscription.created": _on_subscription,
+    "customer.subscription.updated": _on_subscription,
+    "customer.subscription.deleted": _on_subscription,
+    "invoice.paid": _on_invoice,
+    "invoice.payment_failed": _on_invoice,
+    "invoice.payment_action_required": _on_invoice,
+    "charge.refunded": _on_charge_refunded,
+}

@@ -1,0 +1,340 @@
+"""Stripe webhooks (QUALITY "Billing and jobs"): signature on the raw body, inbox row
+before the 2xx, processing as a job, idempotent per event and per object, out of
+order, Redis down, PostgreSQL down. Payloads are real signed requests."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import threading
+import time
+from datetime import date
+
+import pytest
+from sqlalchemy import delete, func, select
+
+from billing.models import ExtraPack, Payment, StripeEvent, Subscription
+from billing.services import suspend
+from core.extensions import db
+from core.models import AuditEvent, Reseller
+from tenant.models import Client
+from tests.conftest import STRIPE_WEBHOOK_SECRET
+
+_n = iter(range(1, 10**6))
+
+
+def signed(payload: dict, *, secret: str = STRIPE_WEBHOOK_SECRET, at: int | None = None) -> tuple[bytes, str]:
+    body = json.dumps(payload).encode()
+    ts = at if at is not None else int(time.time())
+    mac = hmac.new(secret.encode(), f"{ts}.".encode() + body, hashlib.sha256).hexdigest()
+    return body, f"t={ts},v1={mac}"
+
+
+def event(kind: str, obj: dict, *, event_id: str | None = None, created: int | None = None) -> dict:
+    return {
+        "id": event_id or f"evt_test_{next(_n)}",
+        "object": "event",
+        "type": kind,
+        "created": created if created is not None else int(time.time()),
+        "livemode": False,
+        "data": {"object": obj},
+    }
+
+
+def post(http, payload: dict, **kw):
+    body, header = signed(payload, **kw)
+    return http.post(
+        "http://a.test/webhooks/stripe",
+        data=body,
+        headers={"Stripe-Signature": header, "Content-Type": "application/json"},
+    )
+
+
+def inbox_count(app) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(StripeEvent))
+
+
+@pytest.fixture
+def http(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def settle(app, run_jobs):
+    """Let queued Stripe jobs run (RQ in the PostgreSQL suite), then the sweeper.
+
+    On SQLite the in-process job shares the test's connection and its writes are
+    rolled back with the request's savepoint, so there the sweeper does the work.
+    """
+
+    def _settle() -> None:
+        from datetime import timedelta
+
+        from billing.webhooks import sweep
+
+        run_jobs()
+        with app.app_context():
+            sweep(older_than=timedelta(0))
+
+    return _settle
+
+
+@pytest.fixture
+def stripe_client(app, factory, tenants):
+    """Client A with a Stripe subscription sub_A and an overdue invoice in_A."""
+    with app.app_context():
+        client = db.session.get(Client, tenants.a.client.id)
+        sub = db.session.scalar(select(Subscription).where(Subscription.client_id == client.id))
+        sub.stripe_subscription_id = "sub_A"
+        sub.payment_method = "stripe"
+        db.session.add(
+            Payment(
+                reseller_id=client.reseller_id,
+                client_id=client.id,
+                subscription_id=sub.id,
+                amount_cents=9990,
+                payment_type="card",
+                status="overdue",
+                due_date=date(2026, 11, 1),
+                stripe_invoice_id="in_A",
+            )
+        )
+        suspend(client, "overdue", overdue=True)
+        db.session.commit()
+    return tenants.a.client.id
+
+
+def test_bad_missing_or_stale_signatures_are_400_and_store_nothing(app, http, tenants):
+    payload = event("invoice.paid", {"id": "in_x", "object": "invoice"})
+    body, _header = signed(payload)
+    assert http.post("http://a.test/webhooks/stripe", data=body).status_code == 400
+    assert post(http, payload, secret="whsec_wrong").status_code == 400
+    assert post(http, payload, at=int(time.time()) - 301).status_code == 400
+    tampered_body, header = signed(payload)
+    tampered = tampered_body.replace(b"in_x", b"in_y")
+    response = http.post("http://a.test/webhooks/stripe", data=tampered, headers={"Stripe-Signature": header})
+    assert response.status_code == 400
+    assert inbox_count(app) == 0
+
+
+def test_invoice_paid_is_stored_then_applied_and_lifts_the_overdue_suspension(
+    app, http, stripe_client, settle
+):
+    payload = event(
+        "invoice.paid",
+        {
+            "id": "in_A",
+            "object": "invoice",
+            "subscription": "sub_A",
+            "status_transitions": {"paid_at": 1795000000},
+        },
+    )
+    response = post(http, payload)
+    assert response.status_code == 200
+    with app.app_context():
+        row = db.session.scalar(select(StripeEvent))
+        assert row.event_id == payload["id"] and json.loads(row.payload)["type"] == "invoice.paid"
+    settle()
+    with app.app_context():
+        row = db.session.scalar(select(StripeEvent))
+        assert row.processed_at is not None and row.outcome == "payment paid"
+        payment = db.session.scalar(select(Payment).where(Payment.stripe_invoice_id == "in_A"))
+        client = db.session.get(Client, stripe_client)
+        assert payment.status == "paid" and client.payment_status == "paid"
+        assert client.suspended is False
+        assert db.session.scalar(select(AuditEvent.id).where(AuditEvent.action == "billing.invoice.paid"))
+
+
+def test_the_same_event_again_is_stored_once_and_applied_once(app, http, stripe_client, settle):
+    payload = event(
+        "checkout.session.completed",
+        {
+            "id": "cs_1",
+            "object": "checkout.session",
+            "metadata": {"client_id": str(stripe_client), "kind": "extra_pack", "conversations": "100"},
+        },
+    )
+    for _ in range(3):
+        assert post(http, payload).status_code == 200
+    # A second event for the same checkout (Stripe retried with a new id): still one credit.
+    again = event("checkout.session.completed", payload["data"]["object"])
+    assert post(http, again).status_code == 200
+    settle()
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(StripeEvent)) == 2
+        assert db.session.scalar(select(func.count()).select_from(ExtraPack)) == 1
+        assert db.session.get(Client, stripe_client).extra_balance == 100
+
+
+def test_out_of_order_subscription_events_end_in_the_newest_state(app, http, tenants, factory, settle):
+    client = factory.client(tenants.a.id, trade_name="Stripe Nova")
+    plan = tenants.a.plan
+    base = {
+        "id": "sub_B",
+        "object": "subscription",
+        "metadata": {"client_id": str(client.id), "plan_id": str(plan.id)},
+    }
+    now = int(time.time())
+    updated = event(
+        "customer.subscription.updated",
+        {**base, "status": "active", "current_period_start": now, "current_period_end": now + 30 * 86400},
+        created=now,
+    )
+    created = event("customer.subscription.created", {**base, "status": "incomplete"}, created=now - 60)
+    assert post(http, updated).status_code == 200
+    settle()
+    assert post(http, created).status_code == 200
+    settle()
+    with app.app_context():
+        sub = db.session.scalar(select(Subscription).where(Subscription.stripe_subscription_id == "sub_B"))
+        assert sub.status == "active"
+        assert db.session.get(Client, client.id).status == "active"
+        outcomes = db.session.scalars(select(StripeEvent.outcome).order_by(StripeEvent.id)).all()
+        assert outcomes == ["subscription active", "stale"]
+
+
+def test_refunds_and_failures_update_the_payment(app, http, stripe_client, settle):
+    post(
+        http,
+        event("invoice.paid", {"id": "in_A", "object": "invoice", "subscription": "sub_A", "charge": "ch_A"}),
+    )
+    settle()
+    post(http, event("charge.refunded", {"id": "ch_A", "object": "charge", "invoice": "in_A"}))
+    settle()
+    with app.app_context():
+        assert (
+            db.session.scalar(select(Payment.status).where(Payment.stripe_invoice_id == "in_A")) == "refunded"
+        )
+        assert db.session.get(Client, stripe_client).payment_status == "refunded"
+    post(
+        http,
+        event(
+            "invoice.payment_failed",
+            {"id": "in_B", "object": "invoice", "subscription": "sub_A", "amount_due": 500},
+        ),
+    )
+    settle()
+    with app.app_context():
+        assert (
+            db.session.scalar(select(Payment.status).where(Payment.stripe_invoice_id == "in_B")) == "failed"
+        )
+
+
+def test_with_redis_down_the_event_is_kept_and_the_sweeper_applies_it(
+    app, http, stripe_client, runner_app, monkeypatch, caplog
+):
+    # Nothing listens there; the cached connection is dropped so the app reconnects to it.
+    monkeypatch.setitem(app.config, "REDIS_URL", "redis://127.0.0.1:1/0")
+    monkeypatch.delitem(app.extensions, "redis", raising=False)
+    payload = event("invoice.paid", {"id": "in_A", "object": "invoice", "subscription": "sub_A"})
+    assert post(http, payload).status_code == 200
+    assert "Redis unreachable" in caplog.text
+    with app.app_context():
+        row = db.session.scalar(select(StripeEvent))
+        assert row.processed_at is None
+    monkeypatch.undo()
+    result = runner_app.invoke(args=["billing", "replay"])
+    assert "Applied 1" in result.output, result.output
+    with app.app_context():
+        assert db.session.scalar(select(StripeEvent.outcome)) == "payment paid"
+        assert db.session.scalar(select(Payment.status).where(Payment.stripe_invoice_id == "in_A")) == "paid"
+
+
+@pytest.mark.real_commits
+def test_with_the_database_down_the_answer_is_5xx_without_details(app):
+    from core import create_app
+
+    down = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://postgres@127.0.0.1:1/none",
+            "STRIPE_WEBHOOK_SECRET": STRIPE_WEBHOOK_SECRET,
+            "REDIS_URL": None,
+            "RATELIMIT_STORAGE_URI": "memory://",
+            "PROPAGATE_EXCEPTIONS": False,  # answer as production does, not raise in the test
+        }
+    )
+    body, header = signed(event("invoice.paid", {"id": "in_z", "object": "invoice"}))
+    response = down.test_client().post(
+        "http://a.test/webhooks/stripe", data=body, headers={"Stripe-Signature": header}
+    )
+    assert response.status_code >= 500
+    text = response.get_data(as_text=True)
+    assert "Traceback" not in text and "psycopg" not in text and "OperationalError" not in text
+
+
+@pytest.mark.real_commits
+def test_five_concurrent_deliveries_of_one_event_have_one_effect(app, run_jobs):
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        pytest.skip("concurrency is checked on PostgreSQL")
+    from reseller.demo import make_cnpj
+    from reseller.services import create_reseller
+
+    with app.test_request_context("/", base_url="http://conc-stripe.test"):
+        reseller, _login = create_reseller(
+            name="Concorrência Stripe",
+            host="conc-stripe.test",
+            owner_email="dono@conc-stripe.test",
+            require_staff_2fa=False,
+        )
+        client = Client(
+            reseller_id=reseller.id,
+            trade_name="Pacotes",
+            legal_name="Pacotes Ltda",
+            email="pacotes@x.test",
+            document_type="cnpj",
+            document=make_cnpj(99),
+        )
+        db.session.add(client)
+        db.session.commit()
+        reseller_id, client_id = reseller.id, client.id
+    payload = event(
+        "checkout.session.completed",
+        {
+            "id": "cs_conc",
+            "object": "checkout.session",
+            "metadata": {"client_id": str(client_id), "kind": "extra_pack", "conversations": "50"},
+        },
+    )
+    barrier = threading.Barrier(5)
+    codes = []
+
+    def deliver():
+        http = app.test_client()
+        body, header = signed(payload)
+        barrier.wait()
+        codes.append(
+            http.post(
+                "http://conc-stripe.test/webhooks/stripe", data=body, headers={"Stripe-Signature": header}
+            ).status_code
+        )
+
+    try:
+        threads = [threading.Thread(target=deliver) for _ in range(5)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        run_jobs()
+        assert codes == [200] * 5
+        with app.app_context():
+            assert (
+                db.session.scalar(
+                    select(func.count()).select_from(StripeEvent).where(StripeEvent.event_id == payload["id"])
+                )
+                == 1
+            )
+            assert (
+                db.session.scalar(
+                    select(func.count()).select_from(ExtraPack).where(ExtraPack.client_id == client_id)
+                )
+                == 1
+            )
+            assert db.session.get(Client, client_id).extra_balance == 50
+    finally:
+        with app.app_context():
+            db.session.execute(delete(StripeEvent).where(StripeEvent.event_id == payload["id"]))
+            db.session.execute(delete(AuditEvent).where(AuditEvent.reseller_id == reseller_id))
+            db.session.delete(db.session.get(Reseller, reseller_id))
+            db.session.commit()
