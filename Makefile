@@ -52,6 +52,9 @@ worker: install
 	$(FLASK) worker
 
 bench: install-test
+	@command -v wrk >/dev/null || { echo "Installing Debian's wrk for the webhook benchmark"; \
+	  if [ "$$(id -u)" = "0" ]; then SUDO=""; else SUDO="sudo"; fi; \
+	  $$SUDO apt-get install -y -qq wrk >/dev/null; }
 	$(PY) bench/run.py
 
 clean:

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHES = ("bench_client_list.py", "bench_export.py", "bench_identity.py")
+BENCHES = ("bench_client_list.py", "bench_export.py", "bench_identity.py", "bench_webhooks.py")
 
 
 def main() -> int:

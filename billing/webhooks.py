@@ -22,6 +22,7 @@ from auth.services import public
 from billing.models import ExtraPack, Payment, StripeEvent, StripeObjectMark, Subscription
 from billing.services import lift_suspension, refresh_client_summary
 from core import audit, jobs
+from core.access import tenantless
 from core.extensions import csrf, db
 from core.timeutil import utcnow
 from tenant.models import Client
@@ -36,6 +37,7 @@ SWEEP_AFTER = timedelta(minutes=2)
 
 @bp.post("/webhooks/stripe")
 @public
+@tenantless
 @csrf.exempt
 def receive():
     secret = current_app.config.get("STRIPE_WEBHOOK_SECRET")
@@ -57,8 +59,9 @@ def receive():
     return jsonify(received=True), 200
 
 
-def store(event, payload: str) -> int:
-    """Insert the event into the inbox once; returns its row id (new or existing)."""
+def store(event, payload: str) -> int | None:
+    """Insert the event into the inbox once; returns the new row's id, ``None`` for a
+    duplicate."""
     data_object = (event.get("data") or {}).get("object") or {}
     values = dict(
         event_id=event["id"],
@@ -74,12 +77,17 @@ def store(event, payload: str) -> int:
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    db.session.execute(
-        insert(StripeEvent).values(**values).on_conflict_do_nothing(index_elements=["event_id"])
+    row_id = db.session.scalar(
+        insert(StripeEvent)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["event_id"])
+        .returning(StripeEvent.id)
     )
-    row_id = db.session.scalar(select(StripeEvent.id).where(StripeEvent.event_id == event["id"]))
-    # Queued once the row is committed, before the 2xx. A duplicate delivery queues
-    # again, harmlessly: applying a row twice is a no-op.
+    if row_id is None:
+        # A duplicate delivery: the first one queued the job (or the sweeper will).
+        db.session.rollback()
+        return None
+    # Queued once the row is committed, before the 2xx.
     jobs.enqueue("billing.webhooks.apply", row_id, queue="billing", job_id=f"stripe-{event['id']}", retries=5)
     db.session.commit()
     return row_id

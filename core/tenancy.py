@@ -36,7 +36,8 @@ def resolve_reseller(host: str) -> Reseller | None:
 
 def load_request_reseller() -> None:
     g.client_scope_id = None
-    if request.endpoint == "static":
+    view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
+    if request.endpoint == "static" or getattr(view, "is_tenantless", False):
         g.reseller = None
         return
     g.reseller = resolve_reseller(host_of_request())
