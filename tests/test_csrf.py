@@ -65,6 +65,7 @@ def a_objects(app, factory, tenants) -> dict:
             "session_id": a_session.id,
             "device_id": device.id,
             "channel_key": client.channel_key,
+            "plan_id": a.plan.id,
             "token": "x",
         }
 

@@ -65,6 +65,7 @@ def b_objects(app, factory, tenants, make_browser):
             "session_id": b_session.id,
             "device_id": device.id,
             "channel_key": client.channel_key,
+            "plan_id": b.plan.id,
         }
 
 
@@ -207,7 +208,7 @@ def test_client_users_never_reach_another_client_of_the_same_reseller(app, facto
             account.chat_level = 6
         db.session.commit()
     # Ids the workspace does not have (exports, fields, sessions, devices): A's own, harmless.
-    objects.update({"export_id": 0, "field_id": 0, "session_id": 0, "device_id": 0})
+    objects.update({"export_id": 0, "field_id": 0, "session_id": 0, "device_id": 0, "plan_id": a.plan.id})
     before = client_digest(app, neighbour.id)
     unknown_arguments, failures, swept = sweep(app, who, objects)
     assert not unknown_arguments

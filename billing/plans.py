@@ -1,0 +1,124 @@
+"""A reseller's plans: create, edit, retire. A retired plan stays on the clients that
+have it but is no longer offered."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from sqlalchemy import select
+
+from billing.models import PERIODS, Plan
+from core import audit
+from core.extensions import db
+from core.timeutil import utcnow
+
+MAX_PRICE_CENTS = 10_000_000_00  # R$ 10 million
+MAX_SESSIONS = 10_000_000
+
+
+class PlanRejected(ValueError):
+    """Nothing was saved; ``errors`` maps a field to the reason."""
+
+    def __init__(self, errors: dict[str, str]):
+        super().__init__("; ".join(errors.values()))
+        self.errors = errors
+
+
+@dataclass
+class PlanData:
+    name: str
+    price: str  # as typed: "199,90", "1.299,00", "49"
+    period: str
+    sessions: str
+    stripe_price_id: str = ""
+
+
+def parse_brl(text: str) -> int | None:
+    """Cents from a Brazilian-formatted amount ("R$ 1.299,90" → 129990), else None."""
+    cleaned = re.sub(r"[R$\s]", "", text or "")
+    if not re.fullmatch(r"\d{1,3}(\.\d{3})*(,\d{1,2})?|\d+(,\d{1,2})?|\d+(\.\d{1,2})?", cleaned):
+        return None
+    if "," in cleaned:
+        cleaned = cleaned.replace(".", "").replace(",", ".")
+    elif re.fullmatch(r"\d{1,3}(\.\d{3})+", cleaned):
+        cleaned = cleaned.replace(".", "")
+    try:
+        cents = int((Decimal(cleaned) * 100).quantize(Decimal(1)))
+    except InvalidOperation:
+        return None
+    return cents
+
+
+def _validate(reseller_id: int, data: PlanData, plan: Plan | None) -> tuple[dict, dict]:
+    from flask_babel import gettext as _
+
+    errors: dict[str, str] = {}
+    values: dict = {}
+    name = (data.name or "").strip()
+    if not name or len(name) > 80:
+        errors["name"] = _("Enter a name of at most 80 characters.")
+    else:
+        clash = db.session.scalar(
+            select(Plan.id).where(
+                Plan.reseller_id == reseller_id, Plan.name == name, Plan.id != (plan.id if plan else 0)
+            )
+        )
+        if clash:
+            errors["name"] = _("Another plan already has this name.")
+    cents = parse_brl(data.price)
+    if cents is None or cents <= 0 or cents > MAX_PRICE_CENTS:
+        errors["price"] = _("Enter a price in reais, e.g. 199,90.")
+    if data.period not in PERIODS:
+        errors["period"] = _("Choose monthly, quarterly or yearly.")
+    sessions = (data.sessions or "").strip().replace(".", "")
+    if not sessions.isdigit() or int(sessions) > MAX_SESSIONS:
+        errors["sessions"] = _("Enter a whole number of sessions (0 or more).")
+    stripe_price = (data.stripe_price_id or "").strip()
+    if stripe_price and not re.fullmatch(r"price_[A-Za-z0-9]{4,96}", stripe_price):
+        errors["stripe_price_id"] = _("A Stripe price id looks like price_1AbC...")
+    if not errors:
+        values = dict(
+            name=name,
+            price_cents=cents,
+            period=data.period,
+            sessions_per_period=int(sessions),
+            stripe_price_id=stripe_price or None,
+        )
+    return errors, values
+
+
+def create_plan(reseller_id: int, data: PlanData) -> Plan:
+    errors, values = _validate(reseller_id, data, None)
+    if errors:
+        raise PlanRejected(errors)
+    plan = Plan(reseller_id=reseller_id, **values)
+    db.session.add(plan)
+    db.session.flush()
+    audit.record("plan.created", plan, details=dict(values))
+    return plan
+
+
+def update_plan(plan: Plan, data: PlanData) -> None:
+    """Change a plan. Clients keep their current period; the new price and sessions apply
+    from their next period (the summary on each client is refreshed by billing)."""
+    errors, values = _validate(plan.reseller_id, data, plan)
+    if errors:
+        raise PlanRejected(errors)
+    changed = {k: [getattr(plan, k), v] for k, v in values.items() if getattr(plan, k) != v}
+    for key, value in values.items():
+        setattr(plan, key, value)
+    audit.record("plan.updated", plan, details={"changed": changed})
+
+
+def retire_plan(plan: Plan) -> None:
+    if plan.retired_at is None:
+        plan.retired_at = utcnow()
+        audit.record("plan.retired", plan)
+
+
+def restore_plan(plan: Plan) -> None:
+    if plan.retired_at is not None:
+        plan.retired_at = None
+        audit.record("plan.restored", plan)
