@@ -87,3 +87,86 @@ def lift_suspension(client: Client, reason: str, *, actor_account_id=None) -> No
         )
     )
     audit.record("client.suspension_lifted", client, details={"reason": reason})
+
+
+class BillingRejected(ValueError):
+    """Nothing was changed; the message says why."""
+
+
+def manual_suspend(client: Client, reason: str, *, actor_account_id=None) -> None:
+    """Staff suspend a client with a written reason (kept in the history)."""
+    from flask_babel import gettext as _
+
+    reason = (reason or "").strip()
+    if not 3 <= len(reason) <= 200:
+        raise BillingRejected(_("Write the reason (3 to 200 characters)."))
+    if client.suspended:
+        raise BillingRejected(_("This client is already suspended."))
+    suspend(client, reason, actor_account_id=actor_account_id)
+
+
+def manual_lift(client: Client, reason: str, *, actor_account_id=None) -> None:
+    from flask_babel import gettext as _
+
+    reason = (reason or "").strip()
+    if not 3 <= len(reason) <= 200:
+        raise BillingRejected(_("Write the reason (3 to 200 characters)."))
+    if not client.suspended:
+        raise BillingRejected(_("This client is not suspended."))
+    lift_suspension(client, reason, actor_account_id=actor_account_id)
+
+
+def add_extra_pack(client: Client, conversations: int, *, actor_account_id=None):
+    """Credit extra conversations (they carry over from period to period)."""
+    from flask_babel import gettext as _
+    from sqlalchemy import update
+
+    from billing.models import ExtraPack
+
+    if not 1 <= conversations <= 100_000:
+        raise BillingRejected(_("A pack has from 1 to 100,000 conversations."))
+    pack = ExtraPack(
+        reseller_id=client.reseller_id,
+        client_id=client.id,
+        conversations=conversations,
+        source="manual",
+        actor_account_id=actor_account_id,
+    )
+    db.session.add(pack)
+    db.session.execute(
+        update(Client)
+        .where(Client.id == client.id)
+        .values(extra_balance=Client.extra_balance + conversations)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.refresh(client)
+    audit.record("billing.extra_pack_added", client, details={"conversations": conversations})
+    return pack
+
+
+MANUAL_METHODS = ("transfer", "cash")
+
+
+def record_manual_payment(payment: Payment, method: str, *, actor_account_id=None) -> None:
+    """Staff record that an open invoice was paid by transfer or in cash."""
+    from flask_babel import gettext as _
+
+    from core.timeutil import utcnow
+
+    if method not in MANUAL_METHODS:
+        raise BillingRejected(_("Choose transfer or cash."))
+    if payment.status not in ("pending", "overdue", "failed"):
+        raise BillingRejected(_("Only an open invoice can be marked as paid."))
+    payment.status = "paid"
+    payment.payment_type = method
+    payment.paid_at = utcnow()
+    db.session.flush()
+    client = db.session.get(Client, payment.client_id)
+    refresh_client_summary(client)
+    audit.record("billing.manual_payment", client, details={"payment_id": payment.id, "method": method})
+    if client.suspended and client.suspension_reason == "overdue":
+        still_owing = db.session.scalar(
+            select(Payment.id).where(Payment.client_id == client.id, Payment.status == "overdue").limit(1)
+        )
+        if still_owing is None:
+            lift_suspension(client, _("Payment recorded by staff"), actor_account_id=actor_account_id)

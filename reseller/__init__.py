@@ -2,7 +2,7 @@
 
 
 def init_app(app) -> None:
-    from reseller import cli, login_as, models, plans, users, views  # noqa: F401 - models registers the tables
+    from reseller import billing_views, cli, login_as, models, plans, users, views  # noqa: F401 - models registers the tables
 
     app.register_blueprint(views.bp)
     cli.init_app(app)

@@ -8,6 +8,7 @@ import hashlib
 from sqlalchemy import select
 
 from auth.models import AuthSession, TrustedDevice
+from billing.models import Payment
 from core.extensions import db
 from reseller.models import ExportJob
 from tenant.inbox_models import Contact, Conversation, Team
@@ -66,6 +67,7 @@ def a_objects(app, factory, tenants) -> dict:
             "device_id": device.id,
             "channel_key": client.channel_key,
             "plan_id": a.plan.id,
+            "payment_id": db.session.scalar(select(Payment.id).where(Payment.client_id == a.client.id)),
             "token": "x",
         }
 

@@ -13,6 +13,7 @@ from sqlalchemy import inspect, select, text
 
 from auth import permissions as perm
 from auth.models import Account, AuthSession, TrustedDevice
+from billing.models import Payment
 from core.extensions import db
 from reseller.models import ExportJob
 from tenant.inbox_models import Contact, Conversation, Team
@@ -66,6 +67,7 @@ def b_objects(app, factory, tenants, make_browser):
             "device_id": device.id,
             "channel_key": client.channel_key,
             "plan_id": b.plan.id,
+            "payment_id": db.session.scalar(select(Payment.id).where(Payment.client_id == b.client.id)),
         }
 
 
@@ -208,7 +210,16 @@ def test_client_users_never_reach_another_client_of_the_same_reseller(app, facto
             account.chat_level = 6
         db.session.commit()
     # Ids the workspace does not have (exports, fields, sessions, devices): A's own, harmless.
-    objects.update({"export_id": 0, "field_id": 0, "session_id": 0, "device_id": 0, "plan_id": a.plan.id})
+    objects.update(
+        {
+            "export_id": 0,
+            "field_id": 0,
+            "session_id": 0,
+            "device_id": 0,
+            "plan_id": a.plan.id,
+            "payment_id": 0,
+        }
+    )
     before = client_digest(app, neighbour.id)
     unknown_arguments, failures, swept = sweep(app, who, objects)
     assert not unknown_arguments
