@@ -3,6 +3,9 @@
 
 def init_app(app) -> None:
     from billing import cli, models, webhooks  # noqa: F401 - models registers the tables
+    from core import jobs
 
     app.register_blueprint(webhooks.bp)
     cli.init_app(app)
+    # Inbox rows a lost job left behind (Redis was down, a worker died).
+    jobs.periodic("billing.webhooks.sweep_job", 60)

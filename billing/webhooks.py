@@ -146,6 +146,11 @@ def sweep(*, older_than: timedelta = SWEEP_AFTER) -> int:
     return applied
 
 
+def sweep_job() -> int:
+    """Periodic job: the sweep with its default delay (rows older than two minutes)."""
+    return sweep()
+
+
 def _newer_than_mark(object_id: str | None, event) -> bool:
     """Record ``event`` as the newest for its object; False when a newer one was applied."""
     if not object_id:

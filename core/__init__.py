@@ -48,6 +48,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     for name in app.config["INSTALLED_MODULES"]:
         importlib.import_module(name).init_app(app)
+    jobs.start_inprocess_periodic(app)  # the demo's sweeps, when there is no Redis
 
     @app.after_request
     def _security_headers(response):

@@ -6,7 +6,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from core.jobs import QUEUES, get_redis
+from core.jobs import QUEUES, get_redis, schedule_periodic
 
 
 @click.command("worker")
@@ -20,6 +20,8 @@ def worker_command(with_scheduler: bool, burst: bool, queues: tuple[str, ...]):
 
     if not current_app.config.get("REDIS_URL"):
         raise click.ClickException("REDIS_URL is not set: jobs run in-process, no worker needed.")
+    if with_scheduler:
+        schedule_periodic(current_app._get_current_object())
     worker = Worker(list(queues or QUEUES), connection=get_redis(current_app))
     worker.work(with_scheduler=with_scheduler, burst=burst)
 

@@ -164,3 +164,72 @@ def init_app(app: Flask) -> None:
     if not event.contains(Session, "after_commit", _after_commit):
         event.listen(Session, "after_commit", _after_commit)
         event.listen(Session, "after_soft_rollback", _after_rollback)
+
+
+# --- periodic jobs ----------------------------------------------------------------------
+# Deadlines live in the database; these sweeps find what is due. With Redis, RQ's
+# scheduler runs them (one scheduled job per sweep, with a fixed id, so several
+# workers never pile them up); without Redis (the demo), a daemon thread does.
+
+PERIODIC: dict[str, int] = {}
+
+
+def periodic(func_path: str, every_seconds: int) -> None:
+    """Declare ``func_path`` to run every ``every_seconds``."""
+    PERIODIC[func_path] = every_seconds
+
+
+def periodic_job_id(func_path: str) -> str:
+    return "periodic-" + func_path.replace(".", "-")
+
+
+def schedule_periodic(app: Flask) -> None:
+    """(Re)schedule every periodic job on RQ's scheduler, idempotently."""
+    from datetime import timedelta
+
+    queue = get_queue(app, "maintenance")
+    for func_path, every in PERIODIC.items():
+        queue.enqueue_in(
+            timedelta(seconds=every), "core.jobs.run_periodic", func_path, job_id=periodic_job_id(func_path)
+        )
+
+
+def run_periodic(func_path: str) -> None:
+    """RQ entry point: run the sweep, then schedule its next run."""
+    try:
+        execute(func_path)
+    finally:
+        app = current_app._get_current_object() if has_app_context() else _worker_app
+        if app is not None and app.config.get("REDIS_URL") and func_path in PERIODIC:
+            from datetime import timedelta
+
+            get_queue(app, "maintenance").enqueue_in(
+                timedelta(seconds=PERIODIC[func_path]),
+                "core.jobs.run_periodic",
+                func_path,
+                job_id=periodic_job_id(func_path),
+            )
+
+
+def start_inprocess_periodic(app: Flask) -> None:
+    """Demo without Redis: run the periodic jobs from a daemon thread."""
+    if app.config.get("REDIS_URL") or app.config.get("INPROCESS_JOBS") != "thread" or not PERIODIC:
+        return
+    if app.extensions.get("periodic_thread"):
+        return
+
+    def loop() -> None:
+        import time
+
+        due = {path: time.monotonic() + every for path, every in PERIODIC.items()}
+        while True:
+            time.sleep(5)
+            now = time.monotonic()
+            for path, when in due.items():
+                if now >= when:
+                    due[path] = now + PERIODIC[path]
+                    _run_in_app(app, JobSpec(path, (), "maintenance"))
+
+    thread = threading.Thread(target=loop, name="periodic-jobs", daemon=True)
+    thread.start()
+    app.extensions["periodic_thread"] = thread

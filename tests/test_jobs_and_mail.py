@@ -75,3 +75,22 @@ def test_without_smtp_mail_goes_to_the_outbox_page(app, tenants, browser, tmp_pa
         assert "Seu código: 123456" in page
     finally:
         app.config["SMTP_URL"], app.config["OUTBOX_DIR"] = saved
+
+
+def test_periodic_sweeps_are_scheduled_once_with_a_fixed_id_and_reschedule_themselves(app, ctx):
+    from core import jobs
+
+    assert jobs.PERIODIC.get("billing.webhooks.sweep_job") == 60
+    if not app.config.get("REDIS_URL"):
+        # Without Redis the demo runs them from a thread; the testing profile runs none.
+        assert "periodic_thread" not in app.extensions
+        return
+    from rq.registry import ScheduledJobRegistry
+
+    jobs.schedule_periodic(app)
+    jobs.schedule_periodic(app)  # a second worker starting: still one scheduled job
+    registry = ScheduledJobRegistry("maintenance", connection=jobs.get_redis(app))
+    assert registry.get_job_ids() == [jobs.periodic_job_id("billing.webhooks.sweep_job")]
+    registry.remove(jobs.periodic_job_id("billing.webhooks.sweep_job"))
+    jobs.run_periodic("billing.webhooks.sweep_job")
+    assert registry.get_job_ids() == [jobs.periodic_job_id("billing.webhooks.sweep_job")]
