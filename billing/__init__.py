@@ -9,3 +9,5 @@ def init_app(app) -> None:
     cli.init_app(app)
     # Inbox rows a lost job left behind (Redis was down, a worker died).
     jobs.periodic("billing.webhooks.sweep_job", 60)
+    # Overdue invoices, automatic suspension, period roll-over.
+    jobs.periodic("billing.deadlines.sweep_deadlines", 600)

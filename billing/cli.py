@@ -18,6 +18,14 @@ def replay_command():
     click.echo(f"Applied {sweep(older_than=timedelta(0))} pending Stripe event(s).")
 
 
+@billing_cli.command("sweep-deadlines")
+def sweep_deadlines_command():
+    """Roll periods over, mark overdue invoices and suspend late payers now."""
+    from billing.deadlines import sweep_deadlines
+
+    click.echo(sweep_deadlines())
+
+
 @billing_cli.command("reconcile")
 @click.option("--days", default=3, show_default=True, type=int, help="How far back to ask Stripe.")
 def reconcile_command(days: int):

@@ -88,9 +88,11 @@ def test_periodic_sweeps_are_scheduled_once_with_a_fixed_id_and_reschedule_thems
     from rq.registry import ScheduledJobRegistry
 
     jobs.schedule_periodic(app)
-    jobs.schedule_periodic(app)  # a second worker starting: still one scheduled job
+    jobs.schedule_periodic(app)  # a second worker starting: still one scheduled job each
     registry = ScheduledJobRegistry("maintenance", connection=jobs.get_redis(app))
-    assert registry.get_job_ids() == [jobs.periodic_job_id("billing.webhooks.sweep_job")]
-    registry.remove(jobs.periodic_job_id("billing.webhooks.sweep_job"))
+    expected = sorted(jobs.periodic_job_id(path) for path in jobs.PERIODIC)
+    assert sorted(registry.get_job_ids()) == expected
+    sweep_id = jobs.periodic_job_id("billing.webhooks.sweep_job")
+    registry.remove(sweep_id)
     jobs.run_periodic("billing.webhooks.sweep_job")
-    assert registry.get_job_ids() == [jobs.periodic_job_id("billing.webhooks.sweep_job")]
+    assert sorted(registry.get_job_ids()) == expected

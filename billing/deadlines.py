@@ -1,0 +1,130 @@
+"""Time-driven billing rules, run by a periodic sweep (every 10 minutes; the dates
+live in PostgreSQL, so a missed run is caught up by the next one):
+
+- an open invoice past its due date becomes *overdue*;
+- a client with an invoice overdue beyond the reseller's grace days is suspended
+  with the reason *overdue* (lifted automatically once paid, see webhooks/services);
+- a manual subscription whose period ended rolls over: the next period starts, the
+  consumed sessions reset (extras carry over) and a renewal invoice is issued.
+
+Each step is idempotent: running the sweep twice changes nothing the second time.
+"""
+
+from __future__ import annotations
+
+from calendar import monthrange
+from datetime import date, timedelta
+
+from sqlalchemy import select, update
+
+from billing.models import PERIOD_MONTHS, Payment, Subscription
+from billing.services import refresh_client_summary, suspend
+from core import audit
+from core.extensions import db
+from core.models import Reseller
+from core.timeutil import today_local
+from tenant.models import Client
+
+
+def add_months(day: date, months: int) -> date:
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return date(year, month, min(day.day, monthrange(year, month)[1]))
+
+
+def mark_overdue(today: date) -> int:
+    """Open invoices past their due date become overdue; returns how many."""
+    client_ids = db.session.scalars(
+        select(Payment.client_id).where(Payment.status == "pending", Payment.due_date < today).distinct()
+    ).all()
+    changed = db.session.execute(
+        update(Payment)
+        .where(Payment.status == "pending", Payment.due_date < today)
+        .values(status="overdue")
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    for client_id in client_ids:
+        refresh_client_summary(db.session.get(Client, client_id))
+    return changed or 0
+
+
+def suspend_overdue(today: date) -> int:
+    """Suspend (reason *overdue*) clients whose oldest overdue invoice is past the grace days."""
+    rows = db.session.execute(
+        select(Client, Reseller.grace_days)
+        .join(Reseller, Reseller.id == Client.reseller_id)
+        .join(Payment, Payment.client_id == Client.id)
+        .where(
+            Payment.status == "overdue",
+            Client.suspended.is_(False),
+            Client.deleted_at.is_(None),
+            Client.inactivated_at.is_(None),
+        )
+        .group_by(Client.id, Reseller.grace_days)
+        .having(db.func.min(Payment.due_date) < today)
+    ).all()
+    count = 0
+    for client, grace_days in rows:
+        oldest = db.session.scalar(
+            select(db.func.min(Payment.due_date)).where(
+                Payment.client_id == client.id, Payment.status == "overdue"
+            )
+        )
+        if oldest + timedelta(days=grace_days) < today:
+            suspend(client, "overdue", overdue=True)
+            count += 1
+    return count
+
+
+def roll_over(today: date) -> int:
+    """Start the next period of manual subscriptions whose period ended."""
+    subs = db.session.scalars(
+        select(Subscription).where(
+            Subscription.status == "active",
+            Subscription.payment_method == "manual",
+            Subscription.current_period_end.is_not(None),
+            Subscription.current_period_end <= today,
+        )
+    ).all()
+    for sub in subs:
+        client = db.session.get(Client, sub.client_id)
+        months = PERIOD_MONTHS.get(sub.plan.period, 1)
+        while sub.current_period_end <= today:
+            start = sub.current_period_end
+            sub.current_period_start, sub.current_period_end = start, add_months(start, months)
+            # The renewal invoice for the period that starts now, due on its first day.
+            exists = db.session.scalar(
+                select(Payment.id).where(Payment.subscription_id == sub.id, Payment.due_date == start)
+            )
+            if exists is None:
+                db.session.add(
+                    Payment(
+                        reseller_id=sub.reseller_id,
+                        client_id=sub.client_id,
+                        subscription_id=sub.id,
+                        description=f"{sub.plan.name} {start:%m/%Y}",
+                        amount_cents=sub.plan.price_cents,
+                        payment_type="transfer",
+                        status="pending" if start >= today else "overdue",
+                        due_date=start,
+                    )
+                )
+        client.sessions_consumed = 0  # a new period: the plan's sessions again; extras stay
+        db.session.flush()
+        refresh_client_summary(client)
+        audit.record(
+            "billing.period_rolled_over", client, details={"period_end": str(sub.current_period_end)}
+        )
+    return len(subs)
+
+
+def sweep_deadlines(today: date | None = None) -> dict[str, int]:
+    """The periodic job: roll periods over, mark overdue invoices, suspend late payers."""
+    today = today or today_local()
+    result = {
+        "rolled_over": roll_over(today),
+        "overdue": mark_overdue(today),
+    }
+    result["suspended"] = suspend_overdue(today)
+    db.session.commit()
+    return result
