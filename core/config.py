@@ -116,6 +116,7 @@ def load_settings(overrides: dict | None = None) -> Settings:
             SESSION_COOKIE_SECURE=True,
         )
     elif env == "testing":
+        instance.mkdir(parents=True, exist_ok=True)
         settings = Settings(
             **common,
             SECRET_KEY=_env("SECRET_KEY", "testing-only-secret-key"),
@@ -129,6 +130,8 @@ def load_settings(overrides: dict | None = None) -> Settings:
             SHOW_DEV_OUTBOX=True,
         )
     else:
+        # The demo keeps its SQLite file and outbox here; a fresh checkout has no folder yet.
+        instance.mkdir(parents=True, exist_ok=True)
         settings = Settings(
             **common,
             SECRET_KEY=_env("SECRET_KEY", "demo-only-secret-key-not-for-production"),

@@ -111,3 +111,15 @@ def test_unknown_host_falls_back_to_the_default_reseller(tenants, make_browser):
 def test_each_host_shows_its_own_reseller_brand(tenants, make_browser):
     assert "Reseller B" in make_browser("b.test").get("/login").get_data(as_text=True)
     assert "Reseller A" not in make_browser("b.test").get("/login").get_data(as_text=True)
+
+
+def test_the_demo_profile_creates_its_instance_folder(monkeypatch, tmp_path):
+    from core.config import load_settings
+
+    target = tmp_path / "fresh" / "instance"
+    monkeypatch.setenv("APP_ENV", "demo")
+    monkeypatch.setenv("INSTANCE_DIR", str(target))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    settings = load_settings()
+    assert target.is_dir()
+    assert str(target / "demo.sqlite") in settings.SQLALCHEMY_DATABASE_URI
