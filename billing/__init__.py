@@ -11,3 +11,5 @@ def init_app(app) -> None:
     jobs.periodic("billing.webhooks.sweep_job", 60)
     # Overdue invoices, automatic suspension, period roll-over.
     jobs.periodic("billing.deadlines.sweep_deadlines", 600)
+    # The list's denormalised billing columns against their rows, once a day.
+    jobs.periodic("billing.consistency.check_summaries", 86400)
