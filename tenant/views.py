@@ -370,6 +370,25 @@ def teams():
     return render_template("tenant/teams.html", client=g.client, teams=rows, users=_client_users())
 
 
+@bp.post("/channel")
+def channel():
+    """Level 6: turn on the inbound channel, or rotate its secret (the old one stops
+    working at once)."""
+    if not inbox.can_manage_inbox(current_account):
+        abort(403)
+    client = g.client
+    if client.channel_key:
+        client.channel_secret = secrets.token_hex(32)
+        _audit("inbox.channel_secret_rotated", client)
+        flash(_("New channel secret created: update it where your messages come from."), "success")
+    else:
+        ensure_channel(client)
+        _audit("inbox.channel_created", client)
+        flash(_("Channel turned on."), "success")
+    db.session.commit()
+    return redirect(url_for("tenant.teams")), 303
+
+
 @bp.post("/teams/<int:team_id>/members")
 def team_members(team_id: int):
     if not inbox.can_manage_inbox(current_account):

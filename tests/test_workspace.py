@@ -446,3 +446,28 @@ def test_writes_while_logged_in_as_are_audited_with_actor_and_user(app, factory,
         assert event.actor_account_id == staff.id and event.subject_account_id == user.id
         message = db.session.scalar(select(Message).where(Message.body == "Oi!"))
         assert message.author_account_id == user.id and message.actor_account_id == staff.id
+
+
+def test_level_6_turns_on_the_channel_and_rotates_its_secret(app, tenants):
+    manager = make_user(app, tenants, level=6, email="canal@alpha.test")
+    page = manager.get("/app/teams").get_data(as_text=True)
+    assert 'id="channel"' in page and "/inbound/" not in page
+    assert manager.post("/app/channel").status_code == 303
+    with app.app_context():
+        client = db.session.get(Client, tenants.a.client.id)
+        key, first_secret = client.channel_key, client.channel_secret
+    page = manager.get("/app/teams").get_data(as_text=True)
+    assert f"/inbound/{key}" in page and first_secret in page
+    manager.post("/app/channel")
+    with app.app_context():
+        client = db.session.get(Client, tenants.a.client.id)
+        assert client.channel_key == key and client.channel_secret != first_secret
+    body = b'{"from": "11987654321", "text": "Oi", "id": "x"}'
+    old = manager.http.post(
+        f"http://a.test/inbound/{key}",
+        data=body,
+        headers={"X-Signature": inbox.channel_signature(first_secret, body)},
+    )
+    assert old.status_code == 401
+    lower = make_user(app, tenants, level=5, email="nivel5@alpha.test")
+    assert lower.post("/app/channel").status_code == 403
