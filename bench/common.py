@@ -1,5 +1,6 @@
-"""Shared set-up of the benchmarks: the app on the bench database, a logged-in
-client, medians. Run from the project root (``make bench``)."""
+"""Shared set-up of the benchmarks: the app on the bench database (migrated, seeded
+once), a logged-in test client, medians, results. Run from the project root
+(``make bench``)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ sys.path.insert(0, str(ROOT))
 RESULTS = ROOT / "bench" / "results"
 DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/revenda_bench")
 CLIENTS = int(os.environ.get("BENCH_CLIENTS", "100000"))
+RUNS = int(os.environ.get("BENCH_RUNS", "15"))
+WARMUP = 3
 
 
 def sqlalchemy_url(url: str = DATABASE_URL) -> str:
@@ -23,7 +26,7 @@ def sqlalchemy_url(url: str = DATABASE_URL) -> str:
 
 
 def make_app():
-    """The app on the bench database, migrated and seeded (once)."""
+    """The app on the bench database, migrated, and seeded when the bench reseller is missing."""
     os.environ.setdefault("APP_ENV", "testing")
     from core import create_app
 
@@ -38,19 +41,17 @@ def make_app():
     )
     with app.app_context():
         from flask_migrate import upgrade
-        from sqlalchemy import select
 
-        from core.extensions import db
-        from core.models import ResellerHost
-        from reseller.bench_data import BENCH_HOST, seed_bench
+        from reseller.bench_data import bench_present, seed_bench
 
         upgrade()
-        if db.session.scalar(select(ResellerHost).where(ResellerHost.host == BENCH_HOST)) is None:
+        if not bench_present():
             print(seed_bench(clients=CLIENTS), flush=True)
     return app
 
 
 def logged_in_client(app):
+    """A test client logged in as the bench owner, and the base URL of the bench host."""
     from reseller.bench_data import BENCH_HOST, BENCH_OWNER, BENCH_PASSWORD
 
     http = app.test_client()
@@ -64,15 +65,32 @@ def logged_in_client(app):
     return http, base
 
 
-def median_ms(fn, *, runs: int = 15, warmup: int = 3) -> float:
+def medians_ms(fns: dict, *, runs: int = RUNS, warmup: int = WARMUP) -> dict[str, float]:
+    """Median wall time of each callable, in milliseconds, after ``warmup`` calls.
+
+    The callables take turns (a, b, c, a, b, c, ...), so a view and its floor are
+    measured under the same load from whatever else runs on the machine.
+    """
     for _ in range(warmup):
-        fn()
-    samples = []
+        for fn in fns.values():
+            fn()
+    samples: dict[str, list[float]] = {name: [] for name in fns}
     for _ in range(runs):
-        started = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - started) * 1000)
-    return statistics.median(samples)
+        for name, fn in fns.items():
+            started = time.perf_counter()
+            fn()
+            samples[name].append((time.perf_counter() - started) * 1000)
+    return {name: statistics.median(values) for name, values in samples.items()}
+
+
+def median_ms(fn, *, runs: int = RUNS, warmup: int = WARMUP) -> float:
+    return medians_ms({"fn": fn}, runs=runs, warmup=warmup)["fn"]
+
+
+def machine() -> dict:
+    """What else the machine was doing: results taken under load are not comparable."""
+    load1, load5, _load15 = os.getloadavg()
+    return {"cpus": os.cpu_count(), "load1": round(load1, 2), "load5": round(load5, 2)}
 
 
 def save(name: str, data) -> Path:

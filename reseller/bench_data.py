@@ -1,10 +1,19 @@
 """The benchmark data set of QUALITY.md, made fast: ``flask --app wsgi seed bench``.
 
 One reseller (host ``bench.localhost``, owner ``owner@bench.test``) with the given
-number of clients, two other resellers with a few thousand each, five users per
-client (a login and an account each) and twenty payments per client. On PostgreSQL
-the rows go in with COPY inside one transaction; on SQLite with executemany.
-Deterministic (seeded), so two runs give the same data.
+number of clients and two other resellers with a few thousand each. Every client
+gets users (a login and an account each, plus accountants whose one login has
+accounts in about twenty clients), a subscription when it has or had a plan, its
+monthly payments, and, in the bench reseller, contacts and past 24-hour session
+windows. The client's billing summary columns are derived from its own payments and
+subscription the way ``billing.services.refresh_client_summary`` derives them, and
+its folded search columns with the app's :func:`tenant.models.fold`.
+
+On PostgreSQL the rows go in with COPY inside one transaction (foreign-key triggers
+off for it when the role may do that: the generator makes the references itself);
+on SQLite with ``executemany``. Ids are reserved up front, so no pass reads back
+what an earlier one wrote. Seeded: every run makes the same data, its dates counted
+back from today.
 """
 
 from __future__ import annotations
@@ -13,14 +22,17 @@ import random
 import time
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime, timedelta
+from typing import NamedTuple
 
-from sqlalchemy import insert, select, text
+from sqlalchemy import Table, func, select, text
+from sqlalchemy.exc import DBAPIError
 
-from auth.models import Account, Login
+from auth.models import CLIENT_USER, Account, Login
 from auth.services import hash_password
-from billing.models import Payment, Plan
+from billing.models import Payment, Plan, Subscription, SuspensionEvent
 from core.extensions import db
 from core.models import Reseller, ResellerHost
+from core.timeutil import today_local, utcnow
 from reseller.demo import make_cnpj, make_cpf
 from reseller.services import create_reseller
 from tenant.inbox_models import Contact, SessionWindow
@@ -31,301 +43,528 @@ BENCH_OWNER = "owner@bench.test"
 BENCH_PASSWORD = "bench-pass-2026"  # noqa: S105 - published, like the demo password
 OTHER_RESELLERS = (("Revenda Norte", "norte.bench.localhost"), ("Revenda Sul", "sul.bench.localhost"))
 OTHER_CLIENTS = 3000
+SEED = 2026
+GRACE_DAYS = 5  # the reseller default: overdue beyond this suspends
 
-KINDS = ("Padaria", "Mercado", "Clínica", "Oficina", "Farmácia", "Loja", "Escritório", "Academia", "Pet Shop")
-NAMES = (
-    "São João",
-    "Boa Vista",
-    "Central",
-    "Ipê",
-    "Aurora",
-    "Paraná",
-    "Horizonte",
-    "Estrela",
-    "Jardim",
-    "Atlântico",
+# (name, price in cents, sessions per period, share of the clients on a plan, retired)
+PLANS = (
+    ("Básico", 9900, 300, 50, False),
+    ("Profissional", 19900, 1000, 32, False),
+    ("Empresarial", 49900, 5000, 13, False),
+    ("Start (antigo)", 4900, 100, 5, True),
 )
-SUFFIXES = ("Ltda", "ME", "EIRELI", "S.A.")
-PLANS = (("Básico", 9900, 300), ("Profissional", 19900, 1000), ("Empresarial", 49900, 5000))
-PAYMENT_TYPES = ("card", "boleto", "pix", "transfer", "cash")
-PAYMENT_STATUSES = ("paid", "pending", "overdue", "failed", "refunded")
+KINDS = (
+    "Padaria", "Mercado", "Clínica", "Oficina", "Farmácia", "Loja", "Escritório", "Academia",
+    "Pet Shop", "Restaurante", "Salão", "Ótica", "Papelaria", "Auto Peças", "Imobiliária",
+    "Construtora", "Lavanderia", "Floricultura", "Livraria", "Distribuidora", "Transportadora",
+    "Contabilidade", "Escola", "Hotel", "Café", "Açougue", "Marcenaria", "Studio", "Agência",
+    "Consultório",
+)  # fmt: skip
+NAMES = (
+    "São João", "Boa Vista", "Central", "Ipê", "Aurora", "Paraná", "Horizonte", "Estrela",
+    "Jardim", "Atlântico", "Bom Preço", "Vida", "Sorriso", "Pão Quente", "Nova Era", "Primavera",
+    "Santa Luzia", "Bela Vista", "Progresso", "Esperança", "Sol Nascente", "Vitória", "Alvorada",
+    "Serra Azul", "Rio Branco", "Itaúna", "Ouro Verde", "Mar Azul", "Ponto Certo", "Família",
+)  # fmt: skip
+QUALIFIERS = ("", "", "", "", "", "", "Express", "& Cia", "do Centro", "Prime", "Mais", "da Vila", "24h")
+FIRST_NAMES = (
+    "Maria", "José", "Ana", "João", "Antônio", "Francisca", "Carlos", "Paulo", "Adriana", "Lucas",
+    "Juliana", "Marcos", "Patrícia", "Luiz", "Fernanda", "Gabriel", "Aline", "Rafael", "Camila", "Pedro",
+)  # fmt: skip
+SURNAMES = (
+    "Silva", "Santos", "Oliveira", "Souza", "Rodrigues", "Ferreira", "Alves", "Pereira", "Lima",
+    "Gomes", "Costa", "Ribeiro", "Martins", "Carvalho", "Almeida", "Lopes", "Soares", "Fernandes",
+    "Vieira", "Barbosa", "Rocha", "Dias", "Nascimento", "Andrade", "Moreira", "Nunes", "Marques",
+    "Machado", "Mendes", "Freitas",
+)  # fmt: skip
+FIRST_FOLDED = tuple(fold(n) for n in FIRST_NAMES)
+SURNAMES_FOLDED = tuple(fold(n) for n in SURNAMES)
+ACTIVITIES = (
+    "Comércio de Alimentos", "Serviços", "Comércio e Serviços", "Comércio Varejista",
+    "Serviços Médicos", "Tecnologia", "Participações", "Distribuição",
+)  # fmt: skip
+LEGAL_SUFFIXES = ("Ltda",) * 11 + ("ME",) * 3 + ("Ltda - ME",) * 2 + ("EPP",) * 2 + ("EIRELI", "S.A.")
+CITIES = (
+    ("São Paulo", "SP", 11), ("Rio de Janeiro", "RJ", 21), ("Belo Horizonte", "MG", 31),
+    ("Curitiba", "PR", 41), ("Porto Alegre", "RS", 51), ("Brasília", "DF", 61), ("Salvador", "BA", 71),
+    ("Recife", "PE", 81), ("Fortaleza", "CE", 85), ("Goiânia", "GO", 62), ("Florianópolis", "SC", 48),
+    ("Vitória", "ES", 27), ("Campinas", "SP", 19), ("Manaus", "AM", 92), ("Belém", "PA", 91),
+)  # fmt: skip
+SLA_LEVELS = ("basic",) * 30 + ("standard",) * 55 + ("premium",) * 15
+# Card, boleto and PIX go through Stripe; transfer and cash are recorded by staff.
+PAYMENT_TYPES = ("pix",) * 35 + ("boleto",) * 28 + ("card",) * 27 + ("transfer",) * 7 + ("cash",) * 3
+# The latest payment of a client on a plan; older ones are nearly all paid.
+LATEST_STATUSES = ("paid",) * 80 + ("pending",) * 8 + ("overdue",) * 7 + ("failed",) * 3 + ("refunded",) * 2
+MANUAL_REASONS = ("Solicitação do cliente", "Contrato em revisão", "Uso indevido da plataforma", "Chargeback")
+EXTRA_PACKS = (0,) * 15 + (50, 50, 100, 250, 500)
+CHAT_LEVELS = (1,) * 15 + (2,) * 20 + (3,) * 20 + (4,) * 15 + (5,) * 10 + (6,) * 20
+STATUS_CODE = {"paid": "P", "pending": "N", "overdue": "O", "failed": "F", "refunded": "R"}
+CODE_STATUS = {v: k for k, v in STATUS_CODE.items()}
+ALL_WORKSPACE_PERMISSIONS = '["manage_users", "portal", "reports"]'
 
 
-def _bulk(table, columns: list[str], rows: Iterable[tuple]) -> int:
-    """Insert ``rows`` into ``table``: COPY on PostgreSQL, executemany elsewhere."""
-    count = 0
-    connection = db.session.connection()
-    if connection.dialect.name == "postgresql":
-        raw = connection.connection.driver_connection
-        with (
-            raw.cursor() as cursor,
-            cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy,
-        ):
-            for row in rows:
-                copy.write_row(row)
-                count += 1
+# --- writing ----------------------------------------------------------------------------
+
+
+class _Writer:
+    """Bulk rows into tables of the session's transaction: COPY or executemany."""
+
+    def __init__(self) -> None:
+        self.connection = db.session.connection()
+        self.postgres = self.connection.dialect.name == "postgresql"
+        self.raw = self.connection.connection.driver_connection
+        self.references_checked = True
+        self.timings: dict[str, float] = {}
+        if self.postgres:
+            # The generator makes every reference itself; checking 9 million of them one
+            # by one would double the load time. Only a superuser may switch them off.
+            try:
+                with self.connection.begin_nested():
+                    self.connection.exec_driver_sql("SET LOCAL session_replication_role = replica")
+                self.references_checked = False
+            except DBAPIError:  # insufficient privilege: keep the checks
+                self.references_checked = True
+
+    @property
+    def forward_references(self) -> bool:
+        """May a row name an id that a later pass inserts? (Else an UPDATE fills it in.)"""
+        return not self.references_checked
+
+    def reserve(self, table: Table, count: int) -> int:
+        """The first of ``count`` consecutive ids nobody else will get."""
+        if self.postgres:
+            seq = self.connection.scalar(text("SELECT pg_get_serial_sequence(:t, 'id')"), {"t": table.name})
+            first = self.connection.scalar(text("SELECT nextval(:s)"), {"s": seq})
+            if count > 1:
+                self.connection.execute(text("SELECT setval(:s, :v)"), {"s": seq, "v": first + count - 1})
+            return first
+        return self.connection.scalar(select(func.coalesce(func.max(table.c.id), 0) + 1))
+
+    def write(self, table: Table, columns: tuple[str, ...], rows: Iterable[tuple]) -> int:
+        started = time.perf_counter()
+        count = 0
+        if self.postgres:
+            sql = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"
+            with self.raw.cursor() as cursor, cursor.copy(sql) as copy:
+                for row in rows:
+                    copy.write_row(row)
+                    count += 1
+        else:
+            marks = ", ".join("?" * len(columns))
+            sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks})"  # noqa: S608 - model names
+            cursor = self.raw.cursor()
+            cursor.executemany(sql, map(_sqlite_row, rows))
+            count = cursor.rowcount
+        self.timings[table.name] = self.timings.get(table.name, 0.0) + time.perf_counter() - started
         return count
-    batch: list[dict] = []
-    for row in rows:
-        batch.append(dict(zip(columns, row, strict=True)))
-        if len(batch) == 5000:
-            connection.execute(insert(table), batch)
-            count += len(batch)
-            batch = []
-    if batch:
-        connection.execute(insert(table), batch)
-        count += len(batch)
-    return count
 
 
-def _client_rows(
-    reseller_id: int, count: int, plans: list[Plan], rng: random.Random, offset: int
-) -> Iterator:
-    today = date.today()
-    start = datetime(2022, 1, 1)
-    span = (datetime.now() - start).total_seconds()
-    for i in range(count):
-        n = offset + i
-        trade = f"{rng.choice(KINDS)} {rng.choice(NAMES)} {n}"
-        legal = f"{trade} {rng.choice(SUFFIXES)}"
-        is_cnpj = rng.random() < 0.8
-        plan = rng.choice(plans) if rng.random() < 0.85 else None
-        status = "active" if plan is not None else "without_plan"
-        quota = plan.sessions_per_period if plan is not None else 0
-        consumed = rng.randint(0, quota) if quota else 0
-        extras = rng.choice((0, 0, 0, 50, 100))
-        suspended = plan is not None and rng.random() < 0.08
-        due = today + timedelta(days=rng.randint(-60, 60)) if plan is not None else None
-        paid = (
-            today - timedelta(days=rng.randint(0, 120)) if plan is not None and rng.random() < 0.9 else None
+def _sqlite_row(row: tuple) -> tuple:
+    # Stored the way SQLAlchemy's SQLite types store them (ISO text).
+    return tuple(
+        v.isoformat(" ") if isinstance(v, datetime) else v.isoformat() if isinstance(v, date) else v
+        for v in row
+    )
+
+
+# --- one reseller's clients ---------------------------------------------------------------
+
+
+def _add_months(day: date, months: int) -> date:
+    year, month = divmod(day.month - 1 + months, 12)
+    return date(day.year + year, month + 1, min(day.day, 28))
+
+
+def _due_dates(latest_due: date, count: int) -> list[date]:
+    return [_add_months(latest_due, k - count + 1) if k < count - 1 else latest_due for k in range(count)]
+
+
+def _paid_at(due: date, n: int, k: int) -> datetime:
+    """When payment ``k`` of client ``n`` was paid: 1-4 days before it was due, in office hours."""
+    return datetime(due.year, due.month, due.day, 12 + (n + k) % 9, (n * 7 + k) % 60) - timedelta(
+        days=1 + (n + k) % 4
+    )
+
+
+CLIENT_COLUMNS = (
+    "id", "reseller_id", "trade_name", "legal_name", "trade_name_search", "legal_name_search", "email",
+    "phone", "document_type", "document", "sla_level", "postal_code", "street", "street_number",
+    "district", "city", "state", "responsible_account_id", "plan_id", "plan_name", "status",
+    "sessions_quota", "sessions_consumed", "extra_balance", "suspended", "suspension_reason", "due_date",
+    "last_payment_date", "payment_type", "payment_status", "created_at", "updated_at", "inactivated_at",
+)  # fmt: skip
+LOGIN_COLUMNS = (
+    "id", "reseller_id", "email", "password_hash", "totp_last_step", "failed_logins", "created_at",
+    "verified_at", "last_login_at",
+)  # fmt: skip
+ACCOUNT_COLUMNS = (
+    "id", "reseller_id", "login_id", "client_id", "kind", "name", "active", "chat_level", "view_phones",
+    "permissions", "created_at",
+)  # fmt: skip
+SUBSCRIPTION_COLUMNS = (
+    "id", "reseller_id", "client_id", "plan_id", "status", "payment_method", "current_period_start",
+    "current_period_end", "created_at", "cancelled_at",
+)  # fmt: skip
+PAYMENT_COLUMNS = (
+    "reseller_id", "client_id", "subscription_id", "description", "amount_cents", "payment_type", "status",
+    "due_date", "paid_at", "created_at",
+)  # fmt: skip
+SUSPENSION_COLUMNS = ("reseller_id", "client_id", "action", "reason", "created_at")
+CONTACT_COLUMNS = ("id", "reseller_id", "client_id", "name", "phone", "created_at")
+WINDOW_COLUMNS = ("reseller_id", "client_id", "contact_id", "source", "opened_at", "expires_at")
+
+
+class _Client(NamedTuple):
+    """What every pass needs to know about one client, decided before any row is written."""
+
+    id: int
+    number: int  # across the three resellers: seeds its documents and e-mail
+    created: datetime
+    inactivated: bool
+    plan: Plan
+    subscription: str | None  # active, pending, cancelled, or None: never had a plan
+    latest_due: date | None
+    statuses: str  # its payments' statuses, oldest first, one letter each (STATUS_CODE)
+    payment_type: str
+    suspension: tuple[str, datetime] | None
+    subscription_id: int | None = None
+
+    @property
+    def due_date(self) -> date | None:
+        """End of the current paid period (the subscription's ``current_period_end``)."""
+        if self.subscription == "active" and self.statuses[-1] in "PR":
+            return self.latest_due + timedelta(days=30)
+        if self.subscription in ("active", "pending"):
+            return self.latest_due
+        return None
+
+
+class _ResellerData:
+    """Generates and writes one reseller's clients and everything hanging off them."""
+
+    def __init__(self, writer: _Writer, reseller: Reseller, plans: list[Plan], password_hash: str) -> None:
+        self.w = writer
+        self.reseller_id = reseller.id
+        self.plans = plans
+        self.plan_weights = [p[3] for p in PLANS]
+        self.password_hash = password_hash
+        self.rng = random.Random(SEED + reseller.id)
+        self.now = utcnow().replace(microsecond=0)
+        self.today = today_local()
+        self.counts: dict[str, int] = {}
+        self.clients: list[_Client] = []
+
+    def _write(self, label: str, table: Table, columns: tuple[str, ...], rows: Iterable[tuple]) -> None:
+        self.counts[label] = self.counts.get(label, 0) + self.w.write(table, columns, rows)
+
+    def fill(self, clients: int, users: int, payments: int, windows: int, number_from: int) -> None:
+        w = self.w
+        first_client = w.reserve(Client.__table__, clients)
+        # Invoices go back as far as the client has had a plan; creation dates spread
+        # over a span that makes the average history about ``payments`` months.
+        span_days = max(60, round(payments * 2.25 * 30.44))
+        self.clients = [self._decide(first_client + i, number_from + i, span_days) for i in range(clients)]
+        subscribed = [i for i, c in enumerate(self.clients) if c.subscription is not None]
+        first_sub = w.reserve(Subscription.__table__, len(subscribed))
+        for k, i in enumerate(subscribed):
+            self.clients[i] = self.clients[i]._replace(subscription_id=first_sub + k)
+        # Accountants: one login each, with an account in every 20th client (~20 clients each).
+        accountants = max(1, clients // 400) if users else 0
+        shared = [i for i in range(clients) if accountants and i % 20 == 7]
+        first_login = w.reserve(Login.__table__, clients * users + accountants)
+        first_account = w.reserve(Account.__table__, clients * users + len(shared))
+
+        # Each client's first user is its responsible user. Unless foreign-key checks are
+        # off, that reference is filled in by an UPDATE once the accounts exist.
+        forward = w.forward_references and users > 0
+        responsible = first_account if forward else None
+        self._write(
+            "clients", Client.__table__, CLIENT_COLUMNS, self._client_rows(first_client, responsible, users)
         )
-        created = start + timedelta(seconds=rng.random() * span)
-        yield (
-            reseller_id,
-            trade,
-            legal,
-            fold(trade),
-            fold(legal),
-            f"contato{n}@cliente{n}.com.br",
-            f"55{rng.randint(11, 99)}9{rng.randint(10000000, 99999999)}" if rng.random() < 0.7 else None,
-            "cnpj" if is_cnpj else "cpf",
-            make_cnpj(n + 1) if is_cnpj else make_cpf(n + 1),
-            rng.choice(("basic", "standard", "premium")),
-            plan.id if plan is not None else None,
-            plan.name if plan is not None else None,
-            status,
-            quota,
-            consumed,
-            extras,
-            suspended,
-            ("overdue" if rng.random() < 0.7 else "Solicitação do cliente") if suspended else None,
-            due,
-            paid,
-            rng.choice(PAYMENT_TYPES) if plan is not None else None,
-            rng.choice(PAYMENT_STATUSES) if plan is not None else None,
+        self._write(
+            "logins", Login.__table__, LOGIN_COLUMNS, self._login_rows(first_login, users, accountants)
+        )
+        accounts = self._account_rows(first_account, first_login, users, accountants, shared)
+        self._write("accounts", Account.__table__, ACCOUNT_COLUMNS, accounts)
+        if users and not forward:
+            w.connection.execute(
+                text(
+                    "UPDATE clients SET responsible_account_id = :account + (id - :client) * :users "
+                    "WHERE id BETWEEN :client AND :last"
+                ),
+                {
+                    "account": first_account,
+                    "client": first_client,
+                    "users": users,
+                    "last": first_client + clients - 1,
+                },
+            )
+        self._write("subscriptions", Subscription.__table__, SUBSCRIPTION_COLUMNS, self._subscription_rows())
+        self._write("payments", Payment.__table__, PAYMENT_COLUMNS, self._payment_rows())
+        self._write(
+            "suspension events", SuspensionEvent.__table__, SUSPENSION_COLUMNS, self._suspension_rows()
+        )
+        if windows:
+            per_client = max(1, windows // 10)
+            first_contact = w.reserve(Contact.__table__, clients * per_client)
+            self._write(
+                "contacts", Contact.__table__, CONTACT_COLUMNS, self._contact_rows(first_contact, per_client)
+            )
+            rows = self._window_rows(first_contact, per_client, windows)
+            self._write("session windows", SessionWindow.__table__, WINDOW_COLUMNS, rows)
+
+    def _decide(self, cid: int, number: int, span_days: int) -> _Client:
+        """Client ``cid``'s plan, subscription, payment history and suspension."""
+        rng = self.rng
+        today = self.today
+        created = self.now - timedelta(seconds=int(rng.random() * span_days * 86400))
+        inactivated = rng.random() < 0.05
+        roll = rng.random()
+        if inactivated:
+            # inactivation is refused while a plan is active: these had one, or never did
+            situation = "former" if roll < 0.6 else "never"
+        else:
+            situation = "current" if roll < 0.86 else "former" if roll < 0.93 else "never"
+        age = (today - created.date()).days
+        if situation == "former" and age < 75:
+            situation = "never"
+        plan = self.plans[rng.choices(range(len(self.plans)), self.plan_weights)[0]]
+        payment_type = rng.choice(PAYMENT_TYPES)
+        statuses = ""
+        latest_due = subscription = suspension = None
+        if situation == "current" and rng.random() < 0.025:
+            # a new client whose first invoice, due today, is not paid yet: plan pending
+            created = self.now - timedelta(seconds=int(rng.random() * 5 * 86400))
+            latest_due, statuses, subscription = today, "N", "pending"
+        elif situation == "current":
+            latest = rng.choice(LATEST_STATUSES)
+            if latest in ("paid", "refunded"):
+                latest_due = today - timedelta(days=rng.randint(0, 29))
+            elif latest == "pending":
+                latest_due = today + timedelta(days=rng.randint(0, 10))
+            else:
+                latest_due = today - timedelta(days=rng.randint(1, 45))
+            subscription, statuses = "active", STATUS_CODE[latest]
+            if latest == "overdue" and (today - latest_due).days > GRACE_DAYS:
+                due = latest_due + timedelta(days=GRACE_DAYS + 1)
+                suspension = ("overdue", datetime(due.year, due.month, due.day, 9))
+            elif rng.random() < 0.012:
+                suspension = (rng.choice(MANUAL_REASONS), self.now - timedelta(days=rng.randint(0, 60)))
+        elif situation == "former":
+            latest_due = created.date() + timedelta(days=40 + int(rng.random() * (age - 71)))
+            subscription, statuses = "cancelled", rng.choice("PPPPPPRFFO")
+        if latest_due is not None:
+            if created.date() > latest_due - timedelta(days=10):
+                # invoices are issued 10 days before they are due, never before the client existed
+                created -= timedelta(days=(created.date() - latest_due).days + 10 + rng.randint(0, 5))
+            first = created.date() + timedelta(days=10)
+            months = max(1, (latest_due.year - first.year) * 12 + latest_due.month - first.month + 1)
+            older = "".join("P" if rng.random() < 0.96 else rng.choice("FR") for _ in range(months - 1))
+            statuses = older + statuses
+        return _Client(
+            cid,
+            number,
             created,
-            created,
-            created + timedelta(days=1) if rng.random() < 0.05 else None,
+            inactivated,
+            plan,
+            subscription,
+            latest_due,
+            statuses,
+            payment_type,
+            suspension,
         )
 
+    # -- rows, in each table's column order -------------------------------------------
 
-CLIENT_COLUMNS = [
-    "reseller_id",
-    "trade_name",
-    "legal_name",
-    "trade_name_search",
-    "legal_name_search",
-    "email",
-    "phone",
-    "document_type",
-    "document",
-    "sla_level",
-    "plan_id",
-    "plan_name",
-    "status",
-    "sessions_quota",
-    "sessions_consumed",
-    "extra_balance",
-    "suspended",
-    "suspension_reason",
-    "due_date",
-    "last_payment_date",
-    "payment_type",
-    "payment_status",
-    "created_at",
-    "updated_at",
-    "inactivated_at",
-]
+    def _client_rows(self, first_client: int, first_account: int | None, users: int) -> Iterator[tuple]:
+        rng = self.rng
+        for c in self.clients:
+            kind = rng.choice(KINDS)
+            trade = f"{kind} {rng.choice(NAMES)}"
+            qualifier = rng.choice(QUALIFIERS)
+            if qualifier:
+                trade = f"{trade} {qualifier}"
+            is_cnpj = rng.random() < 0.8
+            if not is_cnpj:  # a person (MEI): the legal name is theirs
+                legal = f"{rng.choice(FIRST_NAMES)} {rng.choice(SURNAMES)} {rng.choice(SURNAMES)}"
+            elif rng.random() < 0.5:
+                legal = f"{trade} {rng.choice(ACTIVITIES)} {rng.choice(LEGAL_SUFFIXES)}"
+            else:
+                partners = f"{rng.choice(SURNAMES)} & {rng.choice(SURNAMES)}"
+                legal = f"{partners} {rng.choice(ACTIVITIES)} {rng.choice(LEGAL_SUFFIXES)}"
+            city, state, ddd = rng.choice(CITIES)
+            address = rng.random() < 0.7
+            active = c.subscription == "active"
+            on_plan = c.subscription in ("active", "pending")
+            quota = c.plan.sessions_per_period if active else 0
+            last_paid = None
+            if "P" in c.statuses:
+                k = c.statuses.rindex("P")
+                last_paid = _paid_at(_due_dates(c.latest_due, len(c.statuses))[k], c.number, k).date()
+            lifetime = (self.now - c.created).total_seconds()
+            yield (
+                c.id,
+                self.reseller_id,
+                trade,
+                legal,
+                fold(trade),
+                fold(legal),
+                f"contato@{fold(kind).replace(' ', '')}{c.number}.com.br",
+                f"55{ddd}9{rng.randrange(10**7, 10**8)}" if rng.random() < 0.75 else None,
+                "cnpj" if is_cnpj else "cpf",
+                make_cnpj(c.number) if is_cnpj else make_cpf(c.number),
+                rng.choice(SLA_LEVELS),
+                f"{rng.randrange(10**7, 10**8)}" if address else None,
+                f"Rua {rng.choice(FIRST_NAMES)} {rng.choice(SURNAMES)}" if address else None,
+                str(rng.randint(1, 3000)) if address else None,
+                "Centro" if address else None,
+                city if address else None,
+                state if address else None,
+                first_account + (c.id - first_client) * users if first_account is not None else None,
+                c.plan.id if on_plan else None,
+                c.plan.name if on_plan else None,
+                "active" if active else "without_plan",
+                quota,
+                min(quota, int(quota * rng.random() ** 1.5 * 1.15)),  # some have used them all
+                rng.choice(EXTRA_PACKS) if c.subscription is not None else 0,
+                c.suspension is not None,
+                c.suspension[0] if c.suspension else None,
+                c.due_date,
+                last_paid,
+                c.payment_type if c.statuses else None,
+                CODE_STATUS[c.statuses[-1]] if c.statuses else None,
+                c.created,
+                max(c.created, self.now - timedelta(days=rng.randint(0, 30))),
+                c.created + timedelta(seconds=int(rng.random() * lifetime)) if c.inactivated else None,
+            )
+
+    def _login_rows(self, first_login: int, users: int, accountants: int) -> Iterator[tuple]:
+        rng = self.rng
+        login_id = first_login
+        for c in self.clients:
+            for k in range(users):
+                name = f"{rng.choice(FIRST_FOLDED)}.{rng.choice(SURNAMES_FOLDED)}"
+                at = c.created + timedelta(days=k)
+                seen = self.now - timedelta(days=rng.randint(0, 90)) if rng.random() < 0.8 else None
+                email = f"{name}.{c.number}.{k}@cliente{c.number}.com.br"
+                yield (login_id, self.reseller_id, email, self.password_hash, 0, 0, at, at, seen)
+                login_id += 1
+        for j in range(accountants):
+            email = f"contador{j}@contabil{j}.com.br"
+            yield (login_id, self.reseller_id, email, self.password_hash, 0, 0, self.now, self.now, None)
+            login_id += 1
+
+    def _account_rows(self, first_account, first_login, users, accountants, shared) -> Iterator[tuple]:
+        rng = self.rng
+        account_id, login_id = first_account, first_login
+        for c in self.clients:
+            for k in range(users):
+                name = f"{rng.choice(FIRST_NAMES)} {rng.choice(SURNAMES)}"
+                if k == 0:  # the responsible user: everything
+                    active, level, view_phones, permissions = True, 6, True, ALL_WORKSPACE_PERMISSIONS
+                else:
+                    active, level = rng.random() < 0.97, rng.choice(CHAT_LEVELS)
+                    view_phones, permissions = rng.random() < 0.85, "[]"
+                yield (account_id, self.reseller_id, login_id, c.id, CLIENT_USER, name, active, level,
+                       view_phones, permissions, c.created + timedelta(days=k))  # fmt: skip
+                account_id += 1
+                login_id += 1
+        accountant_login = first_login + len(self.clients) * users
+        for i in shared:
+            c = self.clients[i]
+            j = (i // 20) % accountants
+            yield (account_id, self.reseller_id, accountant_login + j, c.id, CLIENT_USER, f"Contador {j + 1}",
+                   True, 3, True, '["reports"]', c.created)  # fmt: skip
+            account_id += 1
+
+    def _subscription_rows(self) -> Iterator[tuple]:
+        for c in self.clients:
+            if c.subscription is None:
+                continue
+            method = "manual" if c.payment_type in ("transfer", "cash") else "stripe"
+            start, end, cancelled = None, c.due_date, None
+            if c.subscription == "active":
+                start = end - timedelta(days=30)
+            elif c.subscription == "cancelled":
+                start, end = c.latest_due, c.latest_due + timedelta(days=30)
+                cancelled = datetime(end.year, end.month, end.day, 15)
+            yield (c.subscription_id, self.reseller_id, c.id, c.plan.id, c.subscription, method, start, end,
+                   c.created, cancelled)  # fmt: skip
+
+    def _payment_rows(self) -> Iterator[tuple]:
+        for c in self.clients:
+            if not c.statuses:
+                continue
+            for k, due in enumerate(_due_dates(c.latest_due, len(c.statuses))):
+                status = c.statuses[k]
+                yield (
+                    self.reseller_id,
+                    c.id,
+                    c.subscription_id,
+                    f"Mensalidade {due:%m/%Y} - {c.plan.name}",
+                    c.plan.price_cents,
+                    c.payment_type,
+                    CODE_STATUS[status],
+                    due,
+                    _paid_at(due, c.number, k) if status in "PR" else None,
+                    datetime(due.year, due.month, due.day, 3) - timedelta(days=10),  # issued
+                )
+
+    def _suspension_rows(self) -> Iterator[tuple]:
+        for c in self.clients:
+            if c.suspension is not None:
+                reason, at = c.suspension
+                yield (self.reseller_id, c.id, "suspended", reason, at)
+
+    def _contact_rows(self, first_contact: int, per_client: int) -> Iterator[tuple]:
+        rng = self.rng
+        contact_id = first_contact
+        for c in self.clients:
+            for _ in range(per_client):
+                name = f"{rng.choice(FIRST_NAMES)} {rng.choice(SURNAMES)}"
+                phone = f"55{rng.choice(CITIES)[2]}9{rng.randrange(10**7, 10**8)}"
+                yield (contact_id, self.reseller_id, c.id, name, phone, c.created)
+                contact_id += 1
+
+    def _window_rows(self, first_contact: int, per_client: int, windows: int) -> Iterator[tuple]:
+        """Past windows (all closed), spread over the client's life or its last year."""
+        random_ = self.rng.random
+        now, day, reseller_id = self.now, timedelta(hours=24), self.reseller_id
+        contact_id = first_contact
+        for c in self.clients:
+            life = max(7 * 86400, min(365 * 86400, (now - c.created).total_seconds() - 86400))
+            for k in range(windows):
+                opened = now - timedelta(seconds=90000 + int(random_() * life))
+                # messages inside the window pushed its end up to six hours further
+                expires = opened + day + timedelta(seconds=int(random_() * 21600))
+                source = "plan" if random_() < 0.9 else "extra"
+                yield (reseller_id, c.id, contact_id + k % per_client, source, opened, expires)
+            contact_id += per_client
 
 
 def _make_reseller(name: str, host: str, owner: str, password_hash: str) -> tuple[Reseller, list[Plan]]:
     reseller, login = create_reseller(name=name, host=host, owner_email=owner, require_staff_2fa=False)
     login.password_hash = password_hash
-    login.verified_at = datetime.now()
+    login.verified_at = utcnow()
     plans = [
-        Plan(reseller_id=reseller.id, name=p, price_cents=c, period="monthly", sessions_per_period=s)
-        for p, c, s in PLANS
+        Plan(
+            reseller_id=reseller.id,
+            name=p,
+            price_cents=c,
+            period="monthly",
+            sessions_per_period=s,
+            retired_at=utcnow() if retired else None,
+        )
+        for p, c, s, _share, retired in PLANS
     ]
     db.session.add_all(plans)
     db.session.flush()
     return reseller, plans
 
 
-def _fill(
-    reseller: Reseller,
-    plans: list[Plan],
-    clients: int,
-    users: int,
-    payments: int,
-    offset: int,
-    rng,
-    windows: int = 0,
-):
-    counts = {}
-    counts["clients"] = _bulk(
-        Client.__table__, CLIENT_COLUMNS, _client_rows(reseller.id, clients, plans, rng, offset)
-    )
-    ids = db.session.scalars(
-        select(Client.id).where(Client.reseller_id == reseller.id).order_by(Client.id)
-    ).all()
-    user_hash = "scrypt:32768:8:1$benchbenchbench0$" + "0" * 128  # never matches: bench users do not log in
-    now = datetime.now()
-
-    def logins() -> Iterator[tuple]:
-        for cid in ids:
-            for k in range(users):
-                yield (reseller.id, f"user{cid}.{k}@cliente{cid}.com.br", user_hash, 0, 0, now, now)
-
-    counts["logins"] = _bulk(
-        Login.__table__,
-        [
-            "reseller_id",
-            "email",
-            "password_hash",
-            "totp_last_step",
-            "failed_logins",
-            "created_at",
-            "verified_at",
-        ],
-        logins(),
-    )
-    login_ids = db.session.scalars(
-        select(Login.id).where(Login.reseller_id == reseller.id, Login.email.like("user%")).order_by(Login.id)
-    ).all()
-
-    def accounts() -> Iterator[tuple]:
-        position = 0
-        for cid in ids:
-            for k in range(users):
-                yield (
-                    reseller.id,
-                    login_ids[position],
-                    cid,
-                    "client_user",
-                    f"Usuário {k + 1}",
-                    True,
-                    6,
-                    True,
-                    "[]",
-                    now,
-                )
-                position += 1
-
-    counts["accounts"] = _bulk(
-        Account.__table__,
-        [
-            "reseller_id",
-            "login_id",
-            "client_id",
-            "kind",
-            "name",
-            "active",
-            "chat_level",
-            "view_phones",
-            "permissions",
-            "created_at",
-        ],
-        accounts(),
-    )
-    today = date.today()
-
-    def payment_rows() -> Iterator[tuple]:
-        for cid in ids:
-            for k in range(payments):
-                due = today - timedelta(days=30 * (payments - k))
-                status = rng.choice(PAYMENT_STATUSES)
-                paid_at = datetime.combine(due, datetime.min.time()) if status == "paid" else None
-                yield (
-                    reseller.id,
-                    cid,
-                    f"Mensalidade {due:%m/%Y}",
-                    rng.choice((9900, 19900, 49900)),
-                    rng.choice(PAYMENT_TYPES),
-                    status,
-                    due,
-                    paid_at,
-                    now,
-                )
-
-    counts["payments"] = _bulk(
-        Payment.__table__,
-        [
-            "reseller_id",
-            "client_id",
-            "description",
-            "amount_cents",
-            "payment_type",
-            "status",
-            "due_date",
-            "paid_at",
-            "created_at",
-        ],
-        payment_rows(),
-    )
-    if windows:
-        counts.update(_windows(reseller, ids, windows, rng))
-    return counts
-
-
-def _windows(reseller: Reseller, ids: list[int], per_client: int, rng) -> dict[str, int]:
-    """Contacts (one per ten windows) and their past 24-hour windows."""
-    now = datetime.now()
-    contacts_per_client = max(1, per_client // 10)
-
-    def contact_rows() -> Iterator[tuple]:
-        for cid in ids:
-            for k in range(contacts_per_client):
-                yield (reseller.id, cid, f"Contato {k + 1}", f"55119{cid % 10**4:04d}{k:04d}", now)
-
-    contacts = _bulk(
-        Contact.__table__, ["reseller_id", "client_id", "name", "phone", "created_at"], contact_rows()
-    )
-    contact_ids = db.session.scalars(
-        select(Contact.id).where(Contact.reseller_id == reseller.id).order_by(Contact.id)
-    ).all()
-
-    def window_rows() -> Iterator[tuple]:
-        position = 0
-        for cid in ids:
-            mine = contact_ids[position : position + contacts_per_client]
-            position += contacts_per_client
-            for k in range(per_client):
-                opened = now - timedelta(hours=rng.randint(25, 24 * 365))
-                yield (
-                    reseller.id,
-                    cid,
-                    mine[k % len(mine)],
-                    "plan" if rng.random() < 0.9 else "extra",
-                    opened,
-                    opened + timedelta(hours=24),
-                )
-
-    windows = _bulk(
-        SessionWindow.__table__,
-        ["reseller_id", "client_id", "contact_id", "source", "opened_at", "expires_at"],
-        window_rows(),
-    )
-    return {"contacts": contacts, "session windows": windows}
+def bench_present() -> bool:
+    hosts = (BENCH_HOST, *(host for _name, host in OTHER_RESELLERS))
+    return db.session.scalar(select(ResellerHost.id).where(ResellerHost.host.in_(hosts)).limit(1)) is not None
 
 
 def seed_bench(
@@ -335,34 +574,54 @@ def seed_bench(
     payments_per_client: int = 20,
     windows_per_client: int = 50,
 ) -> str:
-    """Create the bench resellers and their data; refuses when they already exist."""
-    if db.session.scalar(select(ResellerHost).where(ResellerHost.host == BENCH_HOST)):
-        return f"Bench data already present at {BENCH_HOST}: drop the database to make it again."
+    """Create the bench resellers and their data in one transaction, then ANALYZE.
+
+    Refuses (returns a message, changes nothing) when any bench reseller already
+    exists: drop the database, or the three resellers, to make it again.
+    """
+    if bench_present():
+        return (
+            f"Bench data already present ({BENCH_HOST}); nothing done. "
+            "Drop and re-create the database to make it again."
+        )
     started = time.perf_counter()
-    rng = random.Random(2026)
     password_hash = hash_password(BENCH_PASSWORD)
     totals: dict[str, int] = {}
-    reseller, plans = _make_reseller("Revenda Bench", BENCH_HOST, BENCH_OWNER, password_hash)
-    main = _fill(reseller, plans, clients, users_per_client, payments_per_client, 0, rng, windows_per_client)
-    for key, value in main.items():
-        totals[key] = totals.get(key, 0) + value
-    for n, (name, host) in enumerate(OTHER_RESELLERS, start=1):
-        other, other_plans = _make_reseller(name, host, f"owner@{host}", password_hash)
-        offset = clients + n * OTHER_CLIENTS
-        for key, value in _fill(
-            other, other_plans, OTHER_CLIENTS, users_per_client, payments_per_client, offset, rng
-        ).items():
+    number_from = 1
+    jobs = [("Revenda Bench", BENCH_HOST, BENCH_OWNER, clients, windows_per_client)]
+    jobs += [(name, host, f"owner@{host}", OTHER_CLIENTS, 0) for name, host in OTHER_RESELLERS]
+    made = [
+        (_make_reseller(name, host, owner, password_hash), count, windows)
+        for name, host, owner, count, windows in jobs
+    ]
+    writer = _Writer()
+    for (reseller, plans), count, windows in made:
+        data = _ResellerData(writer, reseller, plans, password_hash)
+        data.fill(count, users_per_client, payments_per_client, windows, number_from)
+        number_from += count
+        for key, value in data.counts.items():
             totals[key] = totals.get(key, 0) + value
     db.session.commit()
+    loaded = time.perf_counter() - started
+    tables = sorted(set(writer.timings) | {"resellers", "plans", "roles", "reseller_hosts"})
     if db.engine.dialect.name == "postgresql":
+        # VACUUM too: it sets the visibility map the list's index-only COUNT relies on.
         with db.engine.connect() as conn:
-            conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("VACUUM ANALYZE"))
+            conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+            conn.exec_driver_sql(f"VACUUM (ANALYZE) {', '.join(tables)}")
     else:
         db.session.execute(text("ANALYZE"))
         db.session.commit()
     elapsed = time.perf_counter() - started
     parts = ", ".join(f"{v:,} {k}" for k, v in totals.items())
+    slowest = ", ".join(
+        f"{k} {v:.0f} s" for k, v in sorted(writer.timings.items(), key=lambda kv: -kv[1])[:4]
+    )
+    checks = "" if writer.references_checked else " (foreign-key triggers off during the load)"
+    windows_note = "" if windows_per_client else " No session windows (--windows-per-client 0)."
     return (
-        f"Bench data in {elapsed:.0f} s: {parts}. "
-        f"Log in at http://{BENCH_HOST}:5000 as {BENCH_OWNER} / {BENCH_PASSWORD}."
+        f"Bench data in {elapsed:.0f} s (load {loaded:.0f} s{checks}; {slowest}; then ANALYZE):"
+        f" {parts}."
+        f"{windows_note}\nLog in at http://{BENCH_HOST}:5000 as {BENCH_OWNER} / {BENCH_PASSWORD} "
+        "(every bench user and reseller owner has that password too)."
     )

@@ -7,7 +7,7 @@ holds exactly the rows the filtered list shows.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
 from urllib.parse import urlencode
 
@@ -168,10 +168,12 @@ class ClientFilters:
             stmt = stmt.where(Client.payment_status == self.payment_status)
         return stmt
 
-    def order(self, stmt: Select) -> Select:
+    def order(self, stmt: Select, *, reverse: bool = False) -> Select:
+        """Order by the sort column and id; ``reverse`` gives exactly the opposite order."""
         column = getattr(Client, self.sort)
-        # ASC NULLS LAST / DESC NULLS FIRST is PostgreSQL's native index order.
-        if self.direction == "asc":
+        # ASC NULLS LAST / DESC NULLS FIRST is PostgreSQL's native index order, and each
+        # is the exact reverse of the other (id breaks ties both ways).
+        if (self.direction == "asc") != reverse:
             return stmt.order_by(column.asc().nulls_last(), Client.id.asc())
         return stmt.order_by(column.desc().nulls_first(), Client.id.desc())
 
@@ -275,18 +277,40 @@ class ClientPage:
         return out
 
 
+def count_select(reseller_id: int, filters: ClientFilters) -> Select:
+    """The COUNT of the filtered list."""
+    if filters.status == "all" and not (filters.trade_name or filters.legal_name):
+        # Live plus inactivated clients: two index-only scans of small partial indexes
+        # take half the time of one over the (wide) index of every client.
+        live, inactivated = (
+            replace(filters, status=status).apply(base_select(reseller_id, func.count())).scalar_subquery()
+            for status in ("", "inactivated")
+        )
+        return select(live + inactivated)
+    return filters.apply(base_select(reseller_id, func.count()))
+
+
 def list_clients(reseller_id: int, filters: ClientFilters) -> ClientPage:
     """One page of the filtered, sorted list, and the total it pages over."""
-    filtered = filters.apply(base_select(reseller_id, *LIST_COLUMNS))
-    total = db.session.scalar(filters.apply(base_select(reseller_id, func.count()))) or 0
+    total = db.session.scalar(count_select(reseller_id, filters)) or 0
     pages = max(1, math.ceil(total / filters.per_page))
     page = min(filters.page, pages)
     filters.page = page
-    rows = db.session.execute(
-        filters.order(filtered).limit(filters.per_page).offset((page - 1) * filters.per_page)
-    ).all()
+    offset = (page - 1) * filters.per_page
+    after = total - offset - filters.per_page  # rows that come after this page
+    # OFFSET costs the rows it skips, so: past the middle, the page is counted from the
+    # far end in the reverse order (the last page costs what the first does); and the
+    # skipping selects only ids, an index-only scan of the sort index (it carries the
+    # filter columns), before the page's own rows are read by id.
+    ids = base_select(reseller_id, Client.id)
+    if after < offset:
+        ids = filters.order(filters.apply(ids), reverse=True).limit(min(filters.per_page, total - offset))
+        ids = ids.offset(max(0, after)).subquery()
+    else:
+        ids = filters.order(filters.apply(ids)).limit(filters.per_page).offset(offset).subquery()
+    rows = db.session.execute(filters.order(select(*LIST_COLUMNS).join(ids, Client.id == ids.c.id))).all()
     return ClientPage(rows=rows, total=total, page=page, per_page=filters.per_page)
 
 
 def count_clients(reseller_id: int, filters: ClientFilters) -> int:
-    return db.session.scalar(filters.apply(base_select(reseller_id, func.count()))) or 0
+    return db.session.scalar(count_select(reseller_id, filters)) or 0

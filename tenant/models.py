@@ -17,7 +17,8 @@ CLIENT_STATUSES = ("active", "without_plan")
 PAYMENT_TYPES = ("card", "boleto", "pix", "transfer", "cash")
 PAYMENT_STATUSES = ("paid", "pending", "overdue", "failed", "refunded")
 
-# The columns the client list sorts by; each has an index (reseller, column, id).
+# The columns the client list sorts by; each has an index (reseller, column, id) that
+# also carries the filter columns (see _sort_indexes).
 SORTABLE_COLUMNS = (
     "id",
     "trade_name",
@@ -45,11 +46,30 @@ def fold(value: str | None) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
 
 
+# The list's filter columns, carried by its sort indexes (PostgreSQL INCLUDE) so that
+# skipping to a deep page is an index-only scan; only the page's own rows are read.
+LIST_FILTER_COLUMNS = (
+    "inactivated_at",
+    "status",
+    "plan_id",
+    "suspended",
+    "payment_type",
+    "payment_status",
+    "created_at",
+)
+
+
 def _sort_indexes():
     active = text("deleted_at IS NULL")
     return tuple(
         Index(
-            f"ix_clients_sort_{col}", "reseller_id", col, "id", postgresql_where=active, sqlite_where=active
+            f"ix_clients_sort_{col}",
+            "reseller_id",
+            col,
+            "id",
+            postgresql_where=active,
+            sqlite_where=active,
+            postgresql_include=[c for c in LIST_FILTER_COLUMNS if c != col],
         )
         for col in SORTABLE_COLUMNS
         if col != "id"
@@ -95,6 +115,7 @@ class Client(db.Model):
             "id",
             postgresql_where=text("deleted_at IS NULL"),
             sqlite_where=text("deleted_at IS NULL"),
+            postgresql_include=list(LIST_FILTER_COLUMNS),
         ),
         Index(
             "ix_clients_trade_name_search_trgm",
