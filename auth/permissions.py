@@ -30,11 +30,13 @@ STAFF_PERMISSIONS = {
 MANAGE_USERS = "manage_users"
 PORTAL = "portal"
 REPORTS = "reports"
+BILLING = "billing"
 
 CLIENT_USER_PERMISSIONS = {
     MANAGE_USERS: _l("Manage users"),
     PORTAL: _l("Client portal"),
     REPORTS: _l("Reports"),
+    BILLING: _l("Pay invoices and buy extra conversations"),
 }
 
 CHAT_LEVELS = {

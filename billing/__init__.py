@@ -2,10 +2,11 @@
 
 
 def init_app(app) -> None:
-    from billing import cli, models, webhooks  # noqa: F401 - models registers the tables
+    from billing import cli, models, webhooks, workspace  # noqa: F401 - models registers the tables
     from core import jobs
 
     app.register_blueprint(webhooks.bp)
+    app.register_blueprint(workspace.bp)
     cli.init_app(app)
     # Inbox rows a lost job left behind (Redis was down, a worker died).
     jobs.periodic("billing.webhooks.sweep_job", 60)

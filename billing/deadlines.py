@@ -4,48 +4,46 @@ live in PostgreSQL, so a missed run is caught up by the next one):
 - an open invoice past its due date becomes *overdue*;
 - a client with an invoice overdue beyond the reseller's grace days is suspended
   with the reason *overdue* (lifted automatically once paid, see webhooks/services);
-- a manual subscription whose period ended rolls over: the next period starts, the
-  consumed sessions reset (extras carry over) and a renewal invoice is issued.
+- a subscription we bill whose period ended rolls over: the next period starts, the
+  consumed sessions reset (extras carry over) and a renewal invoice is issued; a
+  plan set to end with the period ends, a scheduled downgrade takes effect.
 
 Each step is idempotent: running the sweep twice changes nothing the second time.
 """
 
 from __future__ import annotations
 
-from calendar import monthrange
 from datetime import date, timedelta
 
 from sqlalchemy import select, update
 
+from billing import notices
 from billing.models import PERIOD_MONTHS, Payment, Subscription
 from billing.services import refresh_client_summary, suspend
+from billing.subscriptions import end_subscription, open_invoice_type
 from core import audit
 from core.extensions import db
 from core.models import Reseller
-from core.timeutil import today_local
+from core.timeutil import add_months, today_local
 from tenant.models import Client
 
 
-def add_months(day: date, months: int) -> date:
-    month_index = day.month - 1 + months
-    year, month = day.year + month_index // 12, month_index % 12 + 1
-    return date(year, month, min(day.day, monthrange(year, month)[1]))
-
-
 def mark_overdue(today: date) -> int:
-    """Open invoices past their due date become overdue; returns how many."""
-    client_ids = db.session.scalars(
-        select(Payment.client_id).where(Payment.status == "pending", Payment.due_date < today).distinct()
-    ).all()
-    changed = db.session.execute(
+    """Open invoices past their due date become overdue (a finance notice for each);
+    returns how many."""
+    rows = db.session.execute(
         update(Payment)
         .where(Payment.status == "pending", Payment.due_date < today)
         .values(status="overdue")
+        .returning(Payment.id, Payment.client_id)
         .execution_options(synchronize_session=False)
-    ).rowcount
-    for client_id in client_ids:
-        refresh_client_summary(db.session.get(Client, client_id))
-    return changed or 0
+    ).all()
+    for client_id in sorted({client_id for _, client_id in rows}):
+        client = db.session.get(Client, client_id)
+        refresh_client_summary(client)
+        for payment_id, _ in (row for row in rows if row[1] == client_id):
+            notices.queue(client, "overdue", payment=db.session.get(Payment, payment_id))
+    return len(rows)
 
 
 def suspend_overdue(today: date) -> int:
@@ -77,24 +75,41 @@ def suspend_overdue(today: date) -> int:
 
 
 def roll_over(today: date) -> int:
-    """Start the next period of manual subscriptions whose period ended."""
+    """Start the next period of subscriptions we bill ourselves (manual, or paid through
+    Stripe Checkout) whose period ended. A plan set to end with the period is cancelled
+    instead; a scheduled downgrade takes effect."""
     subs = db.session.scalars(
         select(Subscription).where(
             Subscription.status == "active",
-            Subscription.payment_method == "manual",
+            Subscription.stripe_subscription_id.is_(None),
             Subscription.current_period_end.is_not(None),
             Subscription.current_period_end <= today,
         )
     ).all()
     for sub in subs:
         client = db.session.get(Client, sub.client_id)
+        if sub.cancel_at_period_end:
+            end_subscription(sub)
+            db.session.flush()
+            refresh_client_summary(client)
+            audit.record("billing.plan_ended", client, details={"period_end": str(sub.current_period_end)})
+            continue
+        if sub.next_plan_id is not None:
+            sub.plan_id, sub.next_plan_id = sub.next_plan_id, None
+            db.session.flush()
+            db.session.refresh(sub)
         months = PERIOD_MONTHS.get(sub.plan.period, 1)
         while sub.current_period_end <= today:
             start = sub.current_period_end
             sub.current_period_start, sub.current_period_end = start, add_months(start, months)
-            # The renewal invoice for the period that starts now, due on its first day.
+            # The invoice for the period that starts now, due on its first day (the
+            # first invoice of a plan added with a future due date is that one).
             exists = db.session.scalar(
-                select(Payment.id).where(Payment.subscription_id == sub.id, Payment.due_date == start)
+                select(Payment.id).where(
+                    Payment.subscription_id == sub.id,
+                    Payment.due_date == start,
+                    Payment.kind.in_(("plan", "renewal")),
+                )
             )
             if exists is None:
                 db.session.add(
@@ -104,9 +119,10 @@ def roll_over(today: date) -> int:
                         subscription_id=sub.id,
                         description=f"{sub.plan.name} {start:%m/%Y}",
                         amount_cents=sub.plan.price_cents,
-                        payment_type="transfer",
+                        payment_type=open_invoice_type(sub.payment_method),
                         status="pending" if start >= today else "overdue",
                         due_date=start,
+                        kind="renewal",
                     )
                 )
         client.sessions_consumed = 0  # a new period: the plan's sessions again; extras stay

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.extensions import db
@@ -52,12 +52,25 @@ class Subscription(db.Model):
     stripe_subscription_id: Mapped[str | None] = mapped_column(String(100), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     cancelled_at: Mapped[datetime | None]
+    # Cancelled at the end of the current period (staff chose "at period end").
+    cancel_at_period_end: Mapped[bool] = mapped_column(server_default=false(), default=False)
+    # A downgrade waits for the next period; the roll-over switches to it.
+    next_plan_id: Mapped[int | None] = mapped_column(ForeignKey("plans.id"))
 
-    plan: Mapped[Plan] = relationship()
+    plan: Mapped[Plan] = relationship(foreign_keys=[plan_id])
+    next_plan: Mapped[Plan | None] = relationship(foreign_keys=[next_plan_id])
 
 
 class Payment(db.Model):
-    """An amount a client owes or paid (invoice and its settlement)."""
+    """An amount a client owes or paid (invoice and its settlement).
+
+    ``kind`` says what paying it does: ``plan`` (first invoice of a subscription:
+    activates a pending one), ``renewal`` (a period's invoice), ``upgrade`` (switches
+    the subscription to ``target_plan_id``) or ``extra_pack``.
+    """
+
+    KINDS = ("plan", "renewal", "upgrade", "extra_pack")
+    OPEN = ("pending", "overdue", "failed")
 
     __tablename__ = "payments"
     __table_args__ = (Index("ix_payments_client_created", "client_id", "created_at"),)
@@ -76,6 +89,10 @@ class Payment(db.Model):
     # The Stripe invoice this payment mirrors (one payment per invoice).
     stripe_invoice_id: Mapped[str | None] = mapped_column(String(100), unique=True)
     stripe_charge_id: Mapped[str | None] = mapped_column(String(100), index=True)
+    kind: Mapped[str] = mapped_column(String(12), server_default="plan", default="plan")
+    target_plan_id: Mapped[int | None] = mapped_column(ForeignKey("plans.id"))
+    # The latest Stripe Checkout opened to pay this invoice.
+    stripe_checkout_id: Mapped[str | None] = mapped_column(String(100), index=True)
 
 
 class SuspensionEvent(db.Model):

@@ -42,7 +42,7 @@ def refresh_client_summary(client: Client) -> None:
         client.due_date = sub.current_period_end
     latest = db.session.scalar(
         select(Payment)
-        .where(Payment.client_id == client.id)
+        .where(Payment.client_id == client.id, Payment.status != "cancelled")
         .order_by(Payment.created_at.desc(), Payment.id.desc())
         .limit(1)
     )
@@ -151,22 +151,12 @@ def record_manual_payment(payment: Payment, method: str, *, actor_account_id=Non
     """Staff record that an open invoice was paid by transfer or in cash."""
     from flask_babel import gettext as _
 
-    from core.timeutil import utcnow
+    from billing.subscriptions import settle
 
     if method not in MANUAL_METHODS:
         raise BillingRejected(_("Choose transfer or cash."))
-    if payment.status not in ("pending", "overdue", "failed"):
+    if payment.status not in Payment.OPEN:
         raise BillingRejected(_("Only an open invoice can be marked as paid."))
-    payment.status = "paid"
-    payment.payment_type = method
-    payment.paid_at = utcnow()
-    db.session.flush()
+    settle(payment, method, reason=_("Payment recorded by staff"))
     client = db.session.get(Client, payment.client_id)
-    refresh_client_summary(client)
     audit.record("billing.manual_payment", client, details={"payment_id": payment.id, "method": method})
-    if client.suspended and client.suspension_reason == "overdue":
-        still_owing = db.session.scalar(
-            select(Payment.id).where(Payment.client_id == client.id, Payment.status == "overdue").limit(1)
-        )
-        if still_owing is None:
-            lift_suspension(client, _("Payment recorded by staff"), actor_account_id=actor_account_id)

@@ -20,7 +20,8 @@ from sqlalchemy import select, update
 
 from auth.services import public
 from billing.models import ExtraPack, Payment, StripeEvent, StripeObjectMark, Subscription
-from billing.services import lift_suspension, refresh_client_summary
+from billing.services import refresh_client_summary
+from billing.subscriptions import settle
 from core import audit, jobs
 from core.access import tenantless
 from core.extensions import csrf, db
@@ -191,35 +192,111 @@ def _apply_event(event) -> str:
     return handler(event, event["data"]["object"])
 
 
+PAID_STATUSES = ("paid", "no_payment_required")
+
+
 def _on_checkout_completed(event, session) -> str:
-    metadata = session.get("metadata") or {}
+    """A Checkout finished. Card payments are paid now; boleto and PIX are paid later
+    (``checkout.session.async_payment_succeeded``) or never (``..._failed``)."""
     client = _client_for(session)
     if client is None:
         return "unknown client"
+    metadata = session.get("metadata") or {}
+    paid = event["type"] == "checkout.session.async_payment_succeeded" or (
+        event["type"] == "checkout.session.completed" and session.get("payment_status") in PAID_STATUSES
+    )
+    failed = event["type"] == "checkout.session.async_payment_failed"
     if metadata.get("kind") == "extra_pack":
-        conversations = int(metadata.get("conversations") or 0)
-        exists = db.session.scalar(select(ExtraPack.id).where(ExtraPack.stripe_checkout_id == session["id"]))
-        if exists or conversations <= 0:
-            return "pack already credited"
-        db.session.add(
-            ExtraPack(
-                reseller_id=client.reseller_id,
-                client_id=client.id,
-                conversations=conversations,
-                source="stripe",
-                stripe_checkout_id=session["id"],
-            )
-        )
-        db.session.flush()  # the unique checkout id stops a concurrent second credit here
-        db.session.execute(
-            update(Client)
-            .where(Client.id == client.id)
-            .values(extra_balance=Client.extra_balance + conversations)
-            .execution_options(synchronize_session=False)
-        )
-        audit.record("billing.extra_pack_credited", client, details={"conversations": conversations})
-        return "pack credited"
+        if not paid:
+            return "pack payment failed" if failed else "pack awaiting payment"
+        return _credit_pack(event, session, client, metadata)
+    if metadata.get("kind") == "invoice":
+        return _checkout_invoice(event, session, client, metadata, paid=paid, failed=failed)
     return "checkout recorded"
+
+
+def _credit_pack(event, session, client: Client, metadata) -> str:
+    conversations = int(metadata.get("conversations") or 0)
+    exists = db.session.scalar(select(ExtraPack.id).where(ExtraPack.stripe_checkout_id == session["id"]))
+    if exists or conversations <= 0:
+        return "pack already credited"
+    db.session.add(
+        ExtraPack(
+            reseller_id=client.reseller_id,
+            client_id=client.id,
+            conversations=conversations,
+            source="stripe",
+            stripe_checkout_id=session["id"],
+        )
+    )
+    db.session.flush()  # the unique checkout id stops a concurrent second credit here
+    db.session.execute(
+        update(Client)
+        .where(Client.id == client.id)
+        .values(extra_balance=Client.extra_balance + conversations)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.add(
+        Payment(
+            reseller_id=client.reseller_id,
+            client_id=client.id,
+            description=f"+{conversations} conversas extras",
+            amount_cents=int(session.get("amount_total") or 0),
+            payment_type=_method(metadata),
+            status="paid",
+            due_date=_day(event["created"]),
+            paid_at=_moment(event["created"]),
+            kind="extra_pack",
+            stripe_checkout_id=session["id"],
+        )
+    )
+    db.session.flush()
+    db.session.refresh(client)
+    refresh_client_summary(client)
+    audit.record("billing.extra_pack_credited", client, details={"conversations": conversations})
+    return "pack credited"
+
+
+def _checkout_invoice(event, session, client: Client, metadata, *, paid: bool, failed: bool) -> str:
+    payment_id = metadata.get("payment_id")
+    payment = (
+        db.session.scalar(
+            select(Payment)
+            .where(Payment.id == int(payment_id), Payment.client_id == client.id)
+            .with_for_update()
+        )
+        if payment_id and str(payment_id).isdigit()
+        else None
+    )
+    if payment is None:
+        return "unknown invoice"
+    if paid:
+        settled = settle(payment, _method(metadata), paid_at=_moment(event["created"]))
+        return "invoice paid" if settled else "invoice already paid"
+    if payment.status == "paid":
+        return "invoice already paid"
+    if failed:
+        if payment.status == "pending":
+            payment.status = "failed"
+            db.session.flush()
+            refresh_client_summary(client)
+        audit.record("billing.checkout_failed", client, details={"payment_id": payment.id})
+        return "invoice payment failed"
+    # Boleto or PIX issued: the invoice waits for the money.
+    payment.stripe_checkout_id = session["id"]
+    payment.payment_type = _method(metadata)
+    db.session.flush()
+    refresh_client_summary(client)
+    return "invoice awaiting payment"
+
+
+def _method(metadata) -> str:
+    method = metadata.get("method")
+    return method if method in ("card", "boleto", "pix") else "card"
+
+
+def _moment(timestamp: int) -> datetime:
+    return datetime.fromtimestamp(int(timestamp), UTC).replace(tzinfo=None)
 
 
 def _on_subscription(event, obj) -> str:
@@ -294,22 +371,14 @@ def _on_invoice(event, obj) -> str:
     payment = _invoice_payment(obj, client)
     kind = event["type"]
     if kind == "invoice.paid":
-        payment.status = "paid"
         transitions = (obj.get("status_transitions") or {}).get("paid_at")
-        payment.paid_at = datetime.fromtimestamp(transitions or event["created"], UTC).replace(tzinfo=None)
-        payment.stripe_charge_id = obj.get("charge") if isinstance(obj.get("charge"), str) else None
-    elif kind == "invoice.payment_failed":
-        payment.status = "failed"
-    else:  # invoice.payment_action_required
-        payment.status = "pending"
-    db.session.flush()
-    refresh_client_summary(client)
-    if kind == "invoice.paid" and client.suspended and client.suspension_reason == "overdue":
-        still_owing = db.session.scalar(
-            select(Payment.id).where(Payment.client_id == client.id, Payment.status == "overdue").limit(1)
-        )
-        if still_owing is None:
-            lift_suspension(client, "Pagamento confirmado pela Stripe")
+        if isinstance(obj.get("charge"), str):
+            payment.stripe_charge_id = obj["charge"]
+        settle(payment, payment.payment_type, paid_at=_moment(transitions or event["created"]))
+    elif payment.status != "paid":
+        payment.status = "failed" if kind == "invoice.payment_failed" else "pending"
+        db.session.flush()
+        refresh_client_summary(client)
     audit.record(f"billing.{kind}", client, details={"invoice": obj["id"]})
     return f"payment {payment.status}"
 
@@ -334,6 +403,8 @@ def _day(timestamp: int) -> date:
 
 HANDLERS = {
     "checkout.session.completed": _on_checkout_completed,
+    "checkout.session.async_payment_succeeded": _on_checkout_completed,
+    "checkout.session.async_payment_failed": _on_checkout_completed,
     "customer.subscription.created": _on_subscription,
     "customer.subscription.updated": _on_subscription,
     "customer.subscription.deleted": _on_subscription,

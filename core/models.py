@@ -26,6 +26,9 @@ class Reseller(db.Model):
     require_staff_2fa: Mapped[bool] = mapped_column(server_default=true(), default=True)
     code_on_every_new_browser: Mapped[bool] = mapped_column(server_default=false(), default=False)
     impersonation_minutes: Mapped[int] = mapped_column(server_default="60")
+    # The extra-conversation pack clients can buy through Stripe (0 price: not offered).
+    extra_pack_conversations: Mapped[int] = mapped_column(server_default="100", default=100)
+    extra_pack_price_cents: Mapped[int] = mapped_column(server_default="0", default=0)
     # Click-to-call integration: when set, the call button posts here instead of tel:.
     telephony_url: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

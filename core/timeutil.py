@@ -1,5 +1,6 @@
 """Time helpers. Datetimes are stored naive in UTC; dates are calendar dates."""
 
+from calendar import monthrange
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
@@ -13,3 +14,10 @@ def utcnow() -> datetime:
 def today_local() -> date:
     """Today's date in Brazil, which is what due dates and filters mean."""
     return datetime.now(LOCAL_TZ).date()
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day ``months`` later, or that month's last day when it is shorter."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return date(year, month, min(day.day, monthrange(year, month)[1]))

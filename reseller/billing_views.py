@@ -3,16 +3,22 @@ payments, suspension (with its history), extra-conversation packs."""
 
 from __future__ import annotations
 
+from datetime import date, datetime
+
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from auth import permissions as perm
 from auth.services import has_permission, require_permission
 from billing import services as billing
-from billing.models import ExtraPack, Payment, SuspensionEvent
+from billing import stripe_gateway, subscriptions
+from billing.models import ExtraPack, Payment, Plan, SuspensionEvent
 from core.extensions import db
+from core.formatting import date_br, money
 from core.tenancy import get_or_404
+from core.timeutil import today_local
 from reseller.views import bp
 from tenant.models import Client
 
@@ -46,6 +52,12 @@ def client_billing(client_id: int):
         history=history,
         packs=packs,
         may_invoice=has_permission(perm.CLIENT_INVOICES),
+        plans=db.session.scalars(
+            select(Plan)
+            .where(Plan.reseller_id == client.reseller_id, Plan.retired_at.is_(None))
+            .order_by(Plan.price_cents, Plan.name)
+        ).all(),
+        today=today_local(),
         may_add_extras=has_permission(perm.EXTRA_CONVERSATIONS),
     )
 
@@ -53,7 +65,7 @@ def client_billing(client_id: int):
 def _apply(client: Client, action, success: str):
     try:
         action()
-    except billing.BillingRejected as exc:
+    except (billing.BillingRejected, stripe_gateway.StripeUnavailable) as exc:
         db.session.rollback()
         flash(str(exc), "error")
     else:
@@ -116,3 +128,116 @@ def client_payment_paid(client_id: int, payment_id: int):
         ),
         _("Payment recorded."),
     )
+
+
+# --- the client's plan: add, change, cancel ------------------------------------------
+
+
+def _chosen_plan(client: Client) -> Plan | None:
+    plan_id = request.form.get("plan_id", type=int)
+    if plan_id is None:
+        return None
+    return db.session.scalar(select(Plan).where(Plan.id == plan_id, Plan.reseller_id == client.reseller_id))
+
+
+def _due_date() -> date | None:
+    """The form's due date (ISO from the date input, or dd/mm/yyyy typed)."""
+    text = (request.form.get("due_date") or "").strip()
+    if not text:
+        return None
+    try:
+        if "/" in text:
+            return datetime.strptime(text, "%d/%m/%Y").date()
+        return date.fromisoformat(text)
+    except ValueError:
+        raise billing.BillingRejected(_("Enter the due date as dd/mm/yyyy.")) from None
+
+
+@bp.post("/clients/<int:client_id>/plan")
+@require_permission(perm.CLIENT_INVOICES)
+def client_plan_add(client_id: int):
+    client = get_or_404(Client, client_id, for_update=True)
+    return _apply(
+        client,
+        lambda: subscriptions.add_plan(
+            client, _chosen_plan(client), request.form.get("method", ""), _due_date()
+        ),
+        _("Plan added to %(name)s.", name=client.trade_name),
+    )
+
+
+CHANGE_MESSAGES = {
+    "replaced": _l("Plan changed; the first invoice was replaced."),
+    "upgrade_invoiced": _l("Upgrade invoiced: the new plan starts when the invoice is paid."),
+    "upgraded": _l("Plan changed."),
+    "scheduled": _l("The new plan starts with the next period."),
+    "method_changed": _l("Payment type changed."),
+}
+
+
+@bp.post("/clients/<int:client_id>/plan/change")
+@require_permission(perm.CLIENT_INVOICES)
+def client_plan_change(client_id: int):
+    client = get_or_404(Client, client_id, for_update=True)
+    try:
+        outcome, _payment = subscriptions.change_plan(
+            client, _chosen_plan(client), request.form.get("method", "")
+        )
+    except billing.BillingRejected as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    else:
+        db.session.commit()
+        flash(str(CHANGE_MESSAGES[outcome]), "success")
+    return _back(client)
+
+
+@bp.get("/clients/<int:client_id>/plan/preview")
+@require_permission(perm.CLIENT_INVOICES)
+def client_plan_preview(client_id: int):
+    """htmx: what choosing a plan in the change form would do, before saving."""
+    client = get_or_404(Client, client_id)
+    sub = billing.current_subscription(client)
+    plan_id = request.args.get("plan_id", type=int)
+    plan = db.session.scalar(select(Plan).where(Plan.id == plan_id, Plan.reseller_id == client.reseller_id))
+    text = ""
+    if sub is not None and plan is not None and plan.id != sub.plan_id:
+        if sub.status == "pending":
+            text = _(
+                "The open first invoice is replaced by one of %(amount)s.", amount=money(plan.price_cents)
+            )
+        elif plan.period == sub.plan.period and plan.price_cents > sub.plan.price_cents:
+            amount, credit, left = subscriptions.upgrade_amount(sub, plan, today_local())
+            text = _(
+                "Upgrade: an invoice of %(amount)s now (%(days)d days left, credit of %(credit)s). "
+                "The due date stays %(due)s.",
+                amount=money(amount),
+                days=left,
+                credit=money(credit),
+                due=date_br(sub.current_period_end),
+            )
+        else:
+            text = _(
+                "Takes effect on %(due)s, with the next period. Nothing is billed now.",
+                due=date_br(sub.current_period_end),
+            )
+    return render_template("reseller/_plan_preview.html", text=text)
+
+
+@bp.post("/clients/<int:client_id>/plan/cancel")
+@require_permission(perm.CLIENT_INVOICES)
+def client_plan_cancel(client_id: int):
+    client = get_or_404(Client, client_id, for_update=True)
+    when = request.form.get("when", "")
+    return _apply(
+        client,
+        lambda: subscriptions.cancel_plan(client, when),
+        _("Plan cancelled.") if when == "now" else _("The plan ends with the current period."),
+    )
+
+
+@bp.post("/clients/<int:client_id>/plan/keep")
+@require_permission(perm.CLIENT_INVOICES)
+def client_plan_keep(client_id: int):
+    client = get_or_404(Client, client_id, for_update=True)
+    return _apply(client, lambda: subscriptions.keep_plan(client), _("The plan continues."))

@@ -10,6 +10,7 @@ from auth import permissions as perm
 from auth.services import require_permission
 from billing import plans as plan_rules
 from billing.models import PERIODS, Plan
+from core import audit
 from core.extensions import db
 from core.tenancy import get_or_404, require_reseller
 from reseller.views import bp
@@ -37,7 +38,7 @@ def plans():
         .group_by(Plan.id)
         .order_by(Plan.retired_at.is_not(None), Plan.name)
     ).all()
-    return render_template("reseller/plans.html", rows=rows)
+    return render_template("reseller/plans.html", rows=rows, reseller=reseller)
 
 
 @bp.route("/plans/new", methods=["GET", "POST"])
@@ -104,4 +105,27 @@ def plan_restore(plan_id: int):
     plan_rules.restore_plan(plan)
     db.session.commit()
     flash(_("Plan %(name)s is offered again.", name=plan.name), "success")
+    return redirect(url_for("reseller.plans"))
+
+
+@bp.post("/plans/extra-pack")
+@require_permission(perm.PLANS)
+def extra_pack_offer():
+    """The extra-conversation pack clients may buy through Stripe (price 0: not sold)."""
+    reseller = require_reseller()
+    conversations = request.form.get("conversations", type=int)
+    price = plan_rules.parse_brl(request.form.get("price", ""))
+    if conversations is None or not 1 <= conversations <= 100_000:
+        flash(_("A pack has from 1 to 100,000 conversations."), "error")
+    elif price is None or price > 10_000_000:
+        flash(_("Enter the price as 49,90."), "error")
+    else:
+        reseller.extra_pack_conversations, reseller.extra_pack_price_cents = conversations, price
+        audit.record(
+            "billing.extra_pack_offer_changed",
+            reseller,
+            details={"conversations": conversations, "price_cents": price},
+        )
+        db.session.commit()
+        flash(_("Extra conversation pack saved."), "success")
     return redirect(url_for("reseller.plans"))

@@ -55,6 +55,7 @@ PAYMENT_TYPE_LABELS = {
     "card": _l("Card"),
     "boleto": _l("Boleto"),
     "pix": _l("PIX"),
+    "stripe": _l("Stripe (card, boleto or PIX)"),
     "transfer": _l("Bank transfer"),
     "cash": _l("Cash"),
 }
@@ -64,7 +65,16 @@ PAYMENT_STATUS_LABELS = {
     "overdue": _l("Overdue"),
     "failed": _l("Failed"),
     "refunded": _l("Refunded"),
+    "cancelled": _l("Cancelled"),
 }
+
+
+PERIOD_LABELS = {"monthly": _l("Monthly"), "quarterly": _l("Quarterly"), "yearly": _l("Yearly")}
+
+
+@bp.app_template_global()
+def period_label(value):
+    return PERIOD_LABELS.get(value, value)
 
 
 @bp.app_template_global()

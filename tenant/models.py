@@ -14,7 +14,7 @@ from core.timeutil import utcnow
 SLA_LEVELS = ("basic", "standard", "premium")
 DOCUMENT_TYPES = ("cnpj", "cpf")
 CLIENT_STATUSES = ("active", "without_plan")
-PAYMENT_TYPES = ("card", "boleto", "pix", "transfer", "cash")
+PAYMENT_TYPES = ("card", "boleto", "pix", "stripe", "transfer", "cash")
 PAYMENT_STATUSES = ("paid", "pending", "overdue", "failed", "refunded")
 
 # The columns the client list sorts by; each has an index (reseller, column, id) that
@@ -173,6 +173,8 @@ class Client(db.Model):
     due_date: Mapped[date | None]
     last_payment_date: Mapped[date | None]
     payment_type: Mapped[str | None] = mapped_column(String(20))
+    # The Stripe customer that pays this client's invoices (created on first checkout).
+    stripe_customer_id: Mapped[str | None] = mapped_column(String(100), unique=True, index=True)
     payment_status: Mapped[str | None] = mapped_column(String(20))
 
     # Lifecycle

@@ -53,8 +53,14 @@ def _subscription_only(client: Client) -> bool:
     )
 
 
-@bp.before_request
-def _client_users_only():
+# The subscription page (billing's blueprint) stays open to a client without a plan.
+SUBSCRIPTION_ENDPOINT = "subscription.page"
+
+
+def workspace_guard():
+    """Before every workspace request (this blueprint and billing's subscription
+    pages): client users only, their live client in ``g.client``, and a client
+    without an active plan kept on its subscription page."""
     if current_account and current_account.is_staff:
         return redirect("/reseller/clients")
     if not current_account:
@@ -62,11 +68,14 @@ def _client_users_only():
     client = _client()
     g.client = client
     g.subscription_only = _subscription_only(client)
-    if g.subscription_only and request.endpoint != "tenant.subscription":
+    if g.subscription_only and request.blueprint != "subscription":
         if request.method != "GET":
             abort(403)
-        return redirect(url_for("tenant.subscription"))
+        return redirect(url_for(SUBSCRIPTION_ENDPOINT))
     return None
+
+
+bp.before_request(workspace_guard)
 
 
 @bp.app_context_processor
@@ -413,11 +422,6 @@ def team_members(team_id: int):
     _audit("inbox.team_members_set", team, members=sorted(wanted))
     db.session.commit()
     return redirect(url_for("tenant.teams")), 303
-
-
-@bp.get("/subscription")
-def subscription():
-    return render_template("tenant/subscription.html", client=g.client)
 
 
 # --- inbound channel ----------------------------------------------------------------

@@ -231,6 +231,39 @@ def run_jobs(app):
     return _run
 
 
+@pytest.fixture
+def settle(app, run_jobs):
+    """Let queued Stripe jobs run (RQ in the PostgreSQL suite), then the sweeper.
+
+    On SQLite the in-process job shares the test's connection and its writes are
+    rolled back with the request's savepoint, so there the sweeper does the work.
+    """
+
+    def _settle() -> None:
+        from datetime import timedelta
+
+        from billing.webhooks import sweep
+
+        run_jobs()
+        with app.app_context():
+            sweep(older_than=timedelta(0))
+
+    return _settle
+
+
+@pytest.fixture
+def fake_stripe(app):
+    """Stripe's servers, faked at the HTTP boundary, with an API key configured."""
+    from tests.stripe_fake import FakeStripe
+
+    fake = FakeStripe()
+    app.config["STRIPE_API_KEY"] = "sk_test_only_key"
+    app.extensions["stripe_http_client"] = fake
+    yield fake
+    app.config["STRIPE_API_KEY"] = None
+    app.extensions.pop("stripe_http_client", None)
+
+
 # --- factories ----------------------------------------------------------------------
 
 PASSWORD = "correct horse battery staple 42"

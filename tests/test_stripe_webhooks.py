@@ -62,26 +62,6 @@ def http(app):
 
 
 @pytest.fixture
-def settle(app, run_jobs):
-    """Let queued Stripe jobs run (RQ in the PostgreSQL suite), then the sweeper.
-
-    On SQLite the in-process job shares the test's connection and its writes are
-    rolled back with the request's savepoint, so there the sweeper does the work.
-    """
-
-    def _settle() -> None:
-        from datetime import timedelta
-
-        from billing.webhooks import sweep
-
-        run_jobs()
-        with app.app_context():
-            sweep(older_than=timedelta(0))
-
-    return _settle
-
-
-@pytest.fixture
 def stripe_client(app, factory, tenants):
     """Client A with a Stripe subscription sub_A and an overdue invoice in_A."""
     with app.app_context():
@@ -153,6 +133,7 @@ def test_the_same_event_again_is_stored_once_and_applied_once(app, http, stripe_
         {
             "id": "cs_1",
             "object": "checkout.session",
+            "payment_status": "paid",
             "metadata": {"client_id": str(stripe_client), "kind": "extra_pack", "conversations": "100"},
         },
     )
@@ -294,6 +275,7 @@ def test_five_concurrent_deliveries_of_one_event_have_one_effect(app, run_jobs):
         {
             "id": "cs_conc",
             "object": "checkout.session",
+            "payment_status": "paid",
             "metadata": {"client_id": str(client_id), "kind": "extra_pack", "conversations": "50"},
         },
     )

@@ -1,0 +1,157 @@
+"""The workspace's subscription page (``/app/subscription``): the client's plan,
+sessions and invoices, paying an invoice through Stripe Checkout (card, boleto or
+PIX) and buying extra conversations.
+
+Paying is always confirmed by Stripe's webhook, never by the return address: coming
+back from Checkout only shows a message. Who may pay: the client's responsible user
+and users with the *billing* permission (while staff act as a user, that user's
+permission counts, and the audit names both).
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from auth import permissions as perm
+from auth.services import current_account, has_permission
+from billing import stripe_gateway
+from billing.models import Payment
+from billing.services import current_subscription
+from core import audit
+from core.extensions import db, limiter
+from core.formatting import money
+from core.models import Reseller
+from core.timeutil import utcnow
+from tenant.views import workspace_guard
+
+bp = Blueprint("subscription", __name__, url_prefix="/app/subscription", template_folder="templates")
+bp.before_request(workspace_guard)
+
+MAX_PACKS = 10
+
+
+def may_pay() -> bool:
+    client = g.client
+    return current_account.id == client.responsible_account_id or has_permission(perm.BILLING)
+
+
+@bp.get("")
+def page():
+    client = g.client
+    reseller = db.session.get(Reseller, client.reseller_id)
+    invoices = db.session.scalars(
+        select(Payment)
+        .where(Payment.client_id == client.id, Payment.status != "cancelled")
+        .order_by(Payment.due_date.desc(), Payment.id.desc())
+        .limit(24)
+    ).all()
+    if request.args.get("checkout") == "done":
+        flash(_("Thank you. The payment shows here as soon as Stripe confirms it."), "info")
+    elif request.args.get("checkout") == "cancelled":
+        flash(_("Payment not finished. You can try again."), "warning")
+    return render_template(
+        "billing/subscription.html",
+        client=client,
+        subscription=current_subscription(client),
+        invoices=invoices,
+        may_pay=may_pay(),
+        online=stripe_gateway.is_configured(),
+        reseller=reseller,
+        pack_price=reseller.extra_pack_price_cents,
+        pack_size=reseller.extra_pack_conversations,
+        max_packs=MAX_PACKS,
+    )
+
+
+def _urls() -> dict[str, str]:
+    return {
+        "success_url": url_for("subscription.page", checkout="done", _external=True),
+        "cancel_url": url_for("subscription.page", checkout="cancelled", _external=True),
+    }
+
+
+@bp.post("/invoices/<int:payment_id>/pay")
+@limiter.limit("20 per hour")
+def pay(payment_id: int):
+    if not may_pay():
+        abort(403)
+    client = g.client
+    payment = db.session.scalar(
+        select(Payment).where(Payment.id == payment_id, Payment.client_id == client.id)
+    )
+    if payment is None:
+        abort(404)
+    method = request.form.get("method", "")
+    if payment.status not in Payment.OPEN:
+        flash(_("This invoice is not open."), "error")
+        return redirect(url_for("subscription.page")), 303
+    if method not in stripe_gateway.CHECKOUT_METHODS:
+        flash(_("Choose card, boleto or PIX."), "error")
+        return redirect(url_for("subscription.page")), 303
+    # One Checkout per invoice, method and hour: a double click reuses it.
+    key = f"invoice-{payment.id}-{method}-{payment.amount_cents}-{utcnow():%Y%m%d%H}"
+    try:
+        session = stripe_gateway.create_checkout(
+            client,
+            method=method,
+            amount_cents=payment.amount_cents,
+            description=payment.description or _("Invoice"),
+            metadata={"kind": "invoice", "payment_id": payment.id, "client_id": client.id, "method": method},
+            idempotency_key=key,
+            **_urls(),
+        )
+    except stripe_gateway.StripeUnavailable as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("subscription.page")), 303
+    payment.stripe_checkout_id = session.id
+    audit.record("billing.checkout_started", client, details={"payment_id": payment.id, "method": method})
+    db.session.commit()
+    return redirect(session.url), 303
+
+
+@bp.post("/extras")
+@limiter.limit("20 per hour")
+def buy_extras():
+    if not may_pay():
+        abort(403)
+    client = g.client
+    reseller = db.session.get(Reseller, client.reseller_id)
+    if reseller.extra_pack_price_cents <= 0:
+        abort(404)
+    packs = request.form.get("packs", type=int) or 0
+    method = request.form.get("method", "")
+    if not 1 <= packs <= MAX_PACKS or method not in stripe_gateway.CHECKOUT_METHODS:
+        flash(_("Choose from 1 to %(n)d packs and card, boleto or PIX.", n=MAX_PACKS), "error")
+        return redirect(url_for("subscription.page")), 303
+    conversations = packs * reseller.extra_pack_conversations
+    amount = packs * reseller.extra_pack_price_cents
+    key = f"extras-{client.id}-{current_account.id}-{packs}-{method}-{utcnow():%Y%m%d%H%M}"
+    try:
+        session = stripe_gateway.create_checkout(
+            client,
+            method=method,
+            amount_cents=amount,
+            description=_("%(n)d extra conversations", n=conversations),
+            metadata={
+                "kind": "extra_pack",
+                "client_id": client.id,
+                "conversations": conversations,
+                "method": method,
+            },
+            idempotency_key=key,
+            **_urls(),
+        )
+    except stripe_gateway.StripeUnavailable as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("subscription.page")), 303
+    audit.record(
+        "billing.extras_checkout_started",
+        client,
+        details={"conversations": conversations, "amount": money(amount), "method": method},
+    )
+    db.session.commit()
+    return redirect(session.url), 303
