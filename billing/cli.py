@@ -32,15 +32,13 @@ def reconcile_command(days: int):
     """Fetch Stripe's list of events, store the ones the inbox lacks, then apply them."""
     import json
 
-    import stripe
-    from flask import current_app
-
+    from billing.stripe_gateway import stripe_client
     from billing.webhooks import HANDLERS, store, sweep
 
     since = int((datetime.now(UTC) - timedelta(days=days)).timestamp())
-    client = stripe.StripeClient(current_app.config["STRIPE_API_KEY"])
+    client = stripe_client()
     added = 0
-    for event in client.events.list(params={"created": {"gte": since}, "limit": 100}).auto_paging_iter():
+    for event in client.v1.events.list(params={"created": {"gte": since}, "limit": 100}).auto_paging_iter():
         if event.type not in HANDLERS:
             continue
         payload = json.dumps(event.to_dict())

@@ -24,6 +24,7 @@ class FakeStripe(stripe.HTTPClient):
         self.fail_with: int | None = None
         self._by_key: dict[str, tuple[str, int, dict]] = {}
         self._counter = 0
+        self.events: list[dict] = []  # what GET /v1/events lists, newest first
         self._lock = threading.Lock()
 
     # The stripe library calls these.
@@ -69,6 +70,15 @@ class FakeStripe(stripe.HTTPClient):
                         k[len("metadata[") : -1]: v for k, v in params.items() if k.startswith("metadata[")
                     },
                 }
+            )
+        if method == "GET" and path == "/v1/events":
+            after = params.get("starting_after")
+            events = self.events
+            if after:
+                events = events[[e["id"] for e in events].index(after) + 1 :]
+            page = events[: int(params.get("limit", 10))]
+            return self._ok(
+                {"object": "list", "url": "/v1/events", "data": page, "has_more": len(events) > len(page)}
             )
         if path.startswith("/v1/subscriptions/"):
             sub_id = path.rsplit("/", 1)[-1]

@@ -320,3 +320,23 @@ def test_five_concurrent_deliveries_of_one_event_have_one_effect(app, run_jobs):
             db.session.execute(delete(AuditEvent).where(AuditEvent.reseller_id == reseller_id))
             db.session.delete(db.session.get(Reseller, reseller_id))
             db.session.commit()
+
+
+def test_reconcile_stores_and_applies_the_events_the_inbox_missed(
+    app, http, stripe_client, runner_app, fake_stripe
+):
+    """Events Stripe has but our inbox lacks (a delivery never arrived) are fetched,
+    stored and applied; events already in the inbox are not stored twice."""
+    seen = event("invoice.payment_failed", {"id": "in_A", "object": "invoice", "subscription": "sub_A"})
+    assert post(http, seen).status_code == 200
+    missed = event("invoice.paid", {"id": "in_A", "object": "invoice", "subscription": "sub_A"})
+    missed["created"] = seen["created"] + 5
+    ignored = event("customer.created", {"id": "cus_X", "object": "customer"})
+    fake_stripe.events = [missed, ignored, seen]
+    result = runner_app.invoke(args=["billing", "reconcile", "--days", "2"])
+    assert "1 event(s) were missing" in result.output, result.output
+    (listing,) = fake_stripe.calls("GET", "/v1/events")
+    assert int(listing["params"]["created[gte]"]) > 0
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(StripeEvent)) == 2
+        assert db.session.scalar(select(Payment.status).where(Payment.stripe_invoice_id == "in_A")) == "paid"
