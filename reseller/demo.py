@@ -109,6 +109,8 @@ def seed_demo() -> str:
     pw_hash = auth_services.hash_password(DEMO_PASSWORD)
     reseller.primary_color = "#1f6f5c"
     reseller.support_email = "suporte@demo.test"
+    # Clients can buy 100 extra conversations for R$ 49,90 (paid through Stripe).
+    reseller.extra_pack_conversations, reseller.extra_pack_price_cents = 100, 4990
     for host in EXTRA_HOSTS:
         if db.session.query(ResellerHost).filter_by(host=host).first() is None:
             reseller.hosts.append(ResellerHost(host=host))
