@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import stripe
 from flask import Blueprint, current_app, jsonify, request
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 
 from auth.services import public
 from billing.models import ExtraPack, Payment, StripeEvent, StripeObjectMark, Subscription
@@ -60,36 +60,38 @@ def receive():
     return jsonify(received=True), 200
 
 
+# One statement for both databases (PostgreSQL, SQLite ≥ 3.35): insert once, get the
+# new row's id, or nothing for a duplicate.
+_INSERT = text(
+    "INSERT INTO stripe_events (event_id, type, object_id, created, payload, received_at, attempts) "
+    "VALUES (:event_id, :type, :object_id, :created, :payload, :received_at, 0) "
+    "ON CONFLICT (event_id) DO NOTHING RETURNING id"
+)
+DRAIN_KEY = "stripe-inbox"
+
+
 def store(event, payload: str) -> int | None:
     """Insert the event into the inbox once; returns the new row's id, ``None`` for a
     duplicate."""
     data_object = (event.get("data") or {}).get("object") or {}
-    values = dict(
-        event_id=event["id"],
-        type=event["type"],
-        object_id=data_object.get("id"),
-        created=int(event.get("created") or 0),
-        payload=payload,
-        received_at=utcnow(),
-        attempts=0,
-    )
-    dialect = db.session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    row_id = db.session.scalar(
-        insert(StripeEvent)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["event_id"])
-        .returning(StripeEvent.id)
-    )
+    row_id = db.session.execute(
+        _INSERT,
+        {
+            "event_id": event["id"],
+            "type": event["type"],
+            "object_id": data_object.get("id"),
+            "created": int(event.get("created") or 0),
+            "payload": payload,
+            "received_at": utcnow(),
+        },
+    ).scalar()
     if row_id is None:
-        # A duplicate delivery: the first one queued the job (or the sweeper will).
+        # A duplicate delivery: the first one queued the work (or the sweeper will).
         db.session.rollback()
         return None
-    # Queued once the row is committed, before the 2xx.
-    jobs.enqueue("billing.webhooks.apply", row_id, queue="billing", job_id=f"stripe-{event['id']}", retries=5)
+    # Queued once the row is committed, before the 2xx. Under a burst, one waiting
+    # drain job serves every event stored before it starts.
+    jobs.enqueue("billing.webhooks.drain", queue="billing", unique_key=DRAIN_KEY, retries=3)
     db.session.commit()
     return row_id
 
@@ -97,14 +99,16 @@ def store(event, payload: str) -> int | None:
 # --- applying ---------------------------------------------------------------------------
 
 
-def apply(row_id: int) -> str:
-    """Job: apply one inbox row, once. Returns what happened (for logs and tests)."""
+def apply(row_id: int, *, skip_locked: bool = False) -> str:
+    """Apply one inbox row, once. Returns what happened (for logs and tests). With
+    ``skip_locked``, a row another worker is applying right now is left to it."""
     stmt = select(StripeEvent).where(StripeEvent.id == row_id)
     if db.session.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update()
+        stmt = stmt.with_for_update(skip_locked=skip_locked)
     row = db.session.scalar(stmt)
     if row is None:
-        return "missing"
+        db.session.rollback()
+        return "missing or busy"
     if row.processed_at is not None:
         db.session.rollback()
         return "already applied"
@@ -125,6 +129,39 @@ def apply(row_id: int) -> str:
     row.attempts = (row.attempts or 0) + 1
     db.session.commit()
     return outcome
+
+
+def drain() -> int:
+    """Job: apply every inbox row not applied yet, oldest Stripe timestamp first.
+
+    It releases its coalescing flag before reading, so an event stored from then on
+    queues another drain. Rows that fail stay for the sweeper (attempts counted).
+    """
+    jobs.release_unique(DRAIN_KEY)
+    applied = 0
+    while True:
+        ids = db.session.scalars(
+            select(StripeEvent.id)
+            .where(StripeEvent.processed_at.is_(None), StripeEvent.attempts < DRAIN_MAX_ATTEMPTS)
+            .order_by(StripeEvent.created, StripeEvent.id)
+            .limit(500)
+        ).all()
+        db.session.rollback()
+        progressed = 0
+        for row_id in ids:
+            try:
+                outcome = apply(row_id, skip_locked=True)
+            except Exception:  # noqa: BLE001 - one bad event must not stop the others
+                log.exception("Stripe event row %s failed", row_id)
+                continue
+            if outcome != "missing or busy":
+                progressed += 1
+        applied += progressed
+        if len(ids) < 500 or not progressed:
+            return applied
+
+
+DRAIN_MAX_ATTEMPTS = 3
 
 
 def sweep(*, older_than: timedelta = SWEEP_AFTER) -> int:

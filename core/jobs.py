@@ -32,6 +32,9 @@ class JobSpec:
     timeout: int = 600
     retries: int = 3
     kwargs: dict = field(default_factory=dict)
+    # Coalescing: while a job with this key is queued and not yet started, another
+    # enqueue with the same key is dropped (the queued job will see its work too).
+    unique_key: str | None = None
 
 
 def enqueue(
@@ -41,13 +44,19 @@ def enqueue(
     job_id: str | None = None,
     timeout: int = 600,
     retries: int = 3,
+    unique_key: str | None = None,
 ) -> None:
-    """Run ``func`` (a dotted path) with ``args`` once the current transaction commits."""
+    """Run ``func`` (a dotted path) with ``args`` once the current transaction commits.
+
+    With ``unique_key``, the job is queued only if no job with that key is waiting;
+    the job must call :func:`release_unique` before it reads its work, so anything
+    committed after that point queues a new one.
+    """
     if queue not in QUEUES:
         raise ValueError(f"unknown queue {queue!r}")
     from core.extensions import db
 
-    spec = JobSpec(func, tuple(args), queue, job_id, timeout, retries)
+    spec = JobSpec(func, tuple(args), queue, job_id, timeout, retries, unique_key=unique_key)
     session = db.session()
     if not session.in_transaction():
         # Open the transaction now, so its rollback (not only its commit) is seen.
@@ -79,6 +88,10 @@ def dispatch(app: Flask, spec: JobSpec) -> None:
 
         retry = Retry(max=spec.retries, interval=[10, 30, 60][: spec.retries] or 10)
         try:
+            if spec.unique_key and not get_redis(app).set(
+                _unique_flag(spec.unique_key), "1", nx=True, ex=UNIQUE_TTL
+            ):
+                return  # one is already waiting
             get_queue(app, spec.queue).enqueue(
                 "core.jobs.execute",
                 spec.func,
@@ -100,6 +113,20 @@ def dispatch(app: Flask, spec: JobSpec) -> None:
         worker.join()
         return
     _executor(app).submit(_run_in_app, app, spec)
+
+
+UNIQUE_TTL = 120  # a lost flag (Redis failed between SET and enqueue) expires by itself
+
+
+def _unique_flag(key: str) -> str:
+    return f"jobs:waiting:{key}"
+
+
+def release_unique(key: str) -> None:
+    """Called by a coalesced job as it starts: later work queues a new job."""
+    app = current_app._get_current_object() if has_app_context() else _worker_app
+    if app is not None and app.config.get("REDIS_URL"):
+        get_redis(app).delete(_unique_flag(key))
 
 
 def _run_in_app(app: Flask, spec: JobSpec) -> None:

@@ -340,3 +340,30 @@ def test_reconcile_stores_and_applies_the_events_the_inbox_missed(
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(StripeEvent)) == 2
         assert db.session.scalar(select(Payment.status).where(Payment.stripe_invoice_id == "in_A")) == "paid"
+
+
+def test_a_burst_queues_one_waiting_drain_job_that_applies_every_event(app, http, stripe_client, run_jobs):
+    """Intake costs one Redis SET per event under load: while a drain job waits, new
+    events join it; once it has started, the next event queues another."""
+    if not app.config.get("REDIS_URL"):
+        pytest.skip("RQ is only used when REDIS_URL is set (PostgreSQL + Redis suite)")
+    from core.jobs import get_queue
+
+    queue = get_queue(app, "billing")
+    meta = {"client_id": str(stripe_client)}
+    for n in range(5):
+        obj = {"id": f"in_burst_{n}", "object": "invoice", "metadata": meta, "amount_due": 100}
+        assert post(http, event("invoice.payment_action_required", obj)).status_code == 200
+    assert queue.count == 1
+    run_jobs()
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).where(StripeEvent.processed_at.is_(None))) == 0
+        assert (
+            db.session.scalar(select(func.count()).where(Payment.stripe_invoice_id.like("in_burst_%"))) == 5
+        )
+    obj = {"id": "in_burst_late", "object": "invoice", "metadata": meta, "amount_due": 100}
+    post(http, event("invoice.payment_action_required", obj))
+    assert queue.count == 1  # the first drain started (and released its flag): a new one waits
+    run_jobs()
+    with app.app_context():
+        assert db.session.scalar(select(Payment.status).where(Payment.stripe_invoice_id == "in_burst_late"))
