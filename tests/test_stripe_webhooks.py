@@ -367,3 +367,36 @@ def test_a_burst_queues_one_waiting_drain_job_that_applies_every_event(app, http
     run_jobs()
     with app.app_context():
         assert db.session.scalar(select(Payment.status).where(Payment.stripe_invoice_id == "in_burst_late"))
+
+
+def test_invoice_paid_twice_under_new_event_ids_has_one_effect(
+    app, http, stripe_client, settle, mailbox, run_jobs
+):
+    """Stripe may send invoice.paid again with another event id: the invoice is paid
+    once, the suspension lifted once, one audit entry and one finance notice."""
+    obj = {
+        "id": "in_A",
+        "object": "invoice",
+        "subscription": "sub_A",
+        "status_transitions": {"paid_at": 1795000000},
+    }
+    first = event("invoice.paid", obj)
+    again = event("invoice.paid", obj, created=first["created"])
+    assert post(http, first).status_code == 200 and post(http, again).status_code == 200
+    settle()
+    run_jobs()
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(StripeEvent)) == 2
+        assert db.session.scalar(select(Payment.status).where(Payment.stripe_invoice_id == "in_A")) == "paid"
+        paid = db.session.scalar(
+            select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "billing.invoice_paid")
+        )
+        lifted = db.session.scalar(
+            select(func.count())
+            .select_from(AuditEvent)
+            .where(AuditEvent.action == "client.suspension_lifted")
+        )
+        assert (paid, lifted) == (1, 1)
+        client = db.session.get(Client, stripe_client)
+        assert not client.suspended and client.payment_status == "paid"
+    assert len([m for m in mailbox.to("owner@a.test") if "Pagamento recebido" in m["subject"]]) == 1
