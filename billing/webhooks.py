@@ -219,6 +219,11 @@ def _client_for(obj: dict) -> Client | None:
         sub = db.session.scalar(select(Subscription).where(Subscription.stripe_subscription_id == sub_id))
         if sub is not None:
             return db.session.get(Client, sub.client_id)
+    customer = obj.get("customer")
+    if isinstance(customer, dict):
+        customer = customer.get("id")
+    if customer:
+        return db.session.scalar(select(Client).where(Client.stripe_customer_id == customer))
     return None
 
 

@@ -400,3 +400,16 @@ def test_invoice_paid_twice_under_new_event_ids_has_one_effect(
         client = db.session.get(Client, stripe_client)
         assert not client.suspended and client.payment_status == "paid"
     assert len([m for m in mailbox.to("owner@a.test") if "Pagamento recebido" in m["subject"]]) == 1
+
+
+def test_an_invoice_of_a_clients_stripe_customer_is_matched_by_customer(app, http, tenants, settle):
+    client_id = tenants.a.client.id
+    with app.app_context():
+        db.session.get(Client, client_id).stripe_customer_id = "cus_A"
+        db.session.commit()
+    obj = {"id": "in_by_customer", "object": "invoice", "customer": "cus_A", "amount_due": 2500}
+    post(http, event("invoice.payment_failed", obj))
+    settle()
+    with app.app_context():
+        payment = db.session.scalar(select(Payment).where(Payment.stripe_invoice_id == "in_by_customer"))
+        assert (payment.client_id, payment.status, payment.amount_cents) == (client_id, "failed", 2500)
