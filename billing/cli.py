@@ -15,7 +15,7 @@ def replay_command():
     """Apply every inbox event not applied yet (after an outage)."""
     from billing.webhooks import sweep
 
-    click.echo(f"Applied {sweep(older_than=timedelta(0))} pending Stripe event(s).")
+    click.echo(f"Applied {sweep(older_than=timedelta(0), max_attempts=None)} pending Stripe event(s).")
 
 
 @billing_cli.command("sweep-deadlines")

@@ -91,8 +91,9 @@ class Payment(db.Model):
     stripe_charge_id: Mapped[str | None] = mapped_column(String(100), index=True)
     kind: Mapped[str] = mapped_column(String(12), server_default="plan", default="plan")
     target_plan_id: Mapped[int | None] = mapped_column(ForeignKey("plans.id"))
-    # The latest Stripe Checkout opened to pay this invoice.
+    # The latest Stripe Checkout opened to pay this invoice, and the payment that paid it.
     stripe_checkout_id: Mapped[str | None] = mapped_column(String(100), index=True)
+    stripe_payment_intent_id: Mapped[str | None] = mapped_column(String(100), index=True)
 
 
 class SuspensionEvent(db.Model):

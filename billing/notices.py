@@ -20,7 +20,7 @@ from core.formatting import date_br, money
 from core.mail import send_mail
 from core.models import Reseller
 
-KINDS = ("overdue", "paid", "new_plan")
+KINDS = ("overdue", "paid", "new_plan", "paid_without_effect", "paid_twice")
 
 
 def finance_staff_emails(reseller_id: int) -> list[str]:
@@ -48,17 +48,18 @@ def responsible_email(client) -> str | None:
     )
 
 
-def queue(client, kind: str, *, payment=None, plan=None) -> int:
+def queue(client, kind: str, *, payment=None, plan=None, staff_only: bool = False) -> int:
     """Queue the ``kind`` notice about ``client``; returns how many e-mails."""
     reseller = db.session.get(Reseller, client.reseller_id)
     with force_locale(current_app.config.get("BABEL_DEFAULT_LOCALE", "pt_BR")):
         staff_subject, staff_text = _staff_text(kind, client, reseller, payment, plan)
-        client_subject, client_text = _client_text(kind, client, reseller, payment, plan)
+        if not staff_only:
+            client_subject, client_text = _client_text(kind, client, reseller, payment, plan)
     sent = 0
     for email in finance_staff_emails(client.reseller_id):
         send_mail(email, staff_subject, staff_text, sender_name=reseller.name)
         sent += 1
-    email = responsible_email(client)
+    email = None if staff_only else responsible_email(client)
     if email:
         send_mail(
             email, client_subject, client_text, sender_name=reseller.name, reply_to=reseller.support_email
@@ -91,6 +92,16 @@ def _staff_text(kind, client, reseller, payment, plan) -> tuple[str, str]:
     elif kind == "paid":
         subject = _("Payment received: %(client)s", client=name)
         intro = _("%(client)s paid an invoice.", client=name)
+    elif kind == "paid_without_effect":
+        subject = _("Payment for a voided invoice: %(client)s", client=name)
+        intro = _(
+            "%(client)s paid an invoice that had been voided (or an upgrade whose period is over). "
+            "The plan did not change: refund the payment or apply it by hand.",
+            client=name,
+        )
+    elif kind == "paid_twice":
+        subject = _("Invoice paid twice: %(client)s", client=name)
+        intro = _("%(client)s paid an invoice that was already paid. Refund the second payment.", client=name)
     else:
         subject = _("New plan: %(client)s", client=name)
         intro = _("%(client)s has a new plan: %(plan)s.", client=name, plan=plan.name if plan else "—")

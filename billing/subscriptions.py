@@ -73,6 +73,8 @@ def _invoice(sub: Subscription, *, kind: str, amount: int, due: date, descriptio
 
 
 def _void_open(sub: Subscription, *, kinds: tuple[str, ...], only_not_overdue: bool = True) -> int:
+    """Void the open invoices of ``kinds``. Overdue plan and renewal invoices are
+    debt for time already given and stay; an upgrade never given is always voided."""
     statuses = ("pending", "failed") if only_not_overdue else Payment.OPEN
     return (
         db.session.execute(
@@ -83,6 +85,10 @@ def _void_open(sub: Subscription, *, kinds: tuple[str, ...], only_not_overdue: b
         ).rowcount
         or 0
     )
+
+
+def void_upgrades(sub: Subscription) -> int:
+    return _void_open(sub, kinds=("upgrade",), only_not_overdue=False)
 
 
 def add_plan(
@@ -123,10 +129,18 @@ def add_plan(
     return sub
 
 
+# Below this an upgrade is not worth an invoice (Stripe's minimum charge in BRL is
+# R$ 0,50): it takes effect at once.
+MIN_INVOICE_CENTS = 100
+
+
 def upgrade_amount(sub: Subscription, new_plan: Plan, today: date) -> tuple[int, int, int]:
-    """(amount to invoice, credit of the old plan, days left) for an upgrade today."""
-    start, end = sub.current_period_start, sub.current_period_end
-    total = max((end - start).days, 1)
+    """(amount to invoice, credit of the old plan, days left) for an upgrade today,
+    prorated over the plan's nominal period ending on the due date (a first period
+    stretched by a far due date does not make an upgrade cheaper)."""
+    end = sub.current_period_end
+    nominal_start = add_months(end, -PERIOD_MONTHS.get(sub.plan.period, 1))
+    total = max((end - nominal_start).days, 1)
     left = min(max((end - today).days, 0), total)
     credit = round(sub.plan.price_cents * left / total)
     charge = round(new_plan.price_cents * left / total)
@@ -182,10 +196,10 @@ def change_plan(
         return "replaced", payment
     same_period = plan.period == sub.plan.period
     if same_period and plan.price_cents > sub.plan.price_cents:
-        _void_open(sub, kinds=("upgrade",))
+        void_upgrades(sub)
         sub.next_plan_id = None
         amount, credit, left = upgrade_amount(sub, plan, today)
-        if amount == 0:
+        if amount < MIN_INVOICE_CENTS:
             sub.plan_id = plan.id
             db.session.flush()
             db.session.refresh(sub)
@@ -206,10 +220,9 @@ def change_plan(
             ),
         )
         _finish(client, "billing.plan_changed", details | {"outcome": "upgrade_invoiced", "amount": amount})
-        notices.queue(client, "new_plan", payment=payment, plan=plan)
         return "upgrade_invoiced", payment
     # A downgrade or another period: from the next period on.
-    _void_open(sub, kinds=("upgrade",))
+    void_upgrades(sub)
     sub.next_plan_id = plan.id
     _finish(client, "billing.plan_changed", details | {"outcome": "scheduled"})
     return "scheduled", None
@@ -232,7 +245,7 @@ def cancel_plan(client: Client, when: str) -> Subscription:
         if sub.stripe_subscription_id:
             stripe_gateway.cancel_subscription(sub.stripe_subscription_id, at_period_end=True)
         sub.cancel_at_period_end, sub.next_plan_id = True, None
-        _void_open(sub, kinds=("upgrade",))
+        void_upgrades(sub)
         _finish(client, "billing.plan_cancel_scheduled", {"period_end": sub.current_period_end.isoformat()})
         return sub
     if sub.stripe_subscription_id:
@@ -245,7 +258,8 @@ def cancel_plan(client: Client, when: str) -> Subscription:
 def end_subscription(sub: Subscription) -> None:
     """Mark ``sub`` cancelled now and void what it had not yet billed for."""
     sub.status, sub.cancelled_at, sub.next_plan_id = "cancelled", utcnow(), None
-    _void_open(sub, kinds=("plan", "renewal", "upgrade"))
+    _void_open(sub, kinds=("plan", "renewal"))
+    void_upgrades(sub)
 
 
 def keep_plan(client: Client) -> None:
@@ -274,27 +288,46 @@ def _money(cents: int) -> str:
 # --- paying an invoice -------------------------------------------------------------
 
 
-def settle(payment: Payment, payment_type: str, *, paid_at: datetime | None = None, reason: str = "") -> bool:
+def settle(
+    payment: Payment,
+    payment_type: str,
+    *,
+    paid_at: datetime | None = None,
+    reason: str = "",
+    checkout_id: str | None = None,
+) -> bool:
     """Record ``payment`` as paid and apply what paying it means. Idempotent: an
-    invoice already paid is left alone (returns False)."""
+    invoice already paid is left alone (returns False).
+
+    Money for an invoice that was voided (or an upgrade whose period is over) is
+    recorded, but gives nothing: the finance staff are told to refund or apply it.
+    """
     if payment.status == "paid":
         return False
+    was_open = payment.status in Payment.OPEN
     payment.status = "paid"
     payment.payment_type = payment_type
     payment.paid_at = paid_at or utcnow()
+    if checkout_id:
+        payment.stripe_checkout_id = checkout_id
     client = db.session.get(Client, payment.client_id)
     sub = db.session.get(Subscription, payment.subscription_id) if payment.subscription_id else None
     effect = None
-    if sub is not None and payment.kind == "plan" and sub.status == "pending":
-        start = payment.paid_at.replace(tzinfo=UTC).astimezone(LOCAL_TZ).date()
+    if not was_open:
+        effect = "none: the invoice was voided"
+    elif sub is not None and payment.kind == "plan" and sub.status == "pending":
+        start = _local_day(payment.paid_at)
         sub.status = "active"
         sub.current_period_start = start
         sub.current_period_end = add_months(start, PERIOD_MONTHS.get(sub.plan.period, 1))
         client.sessions_consumed = 0
         effect = "activated"
-    elif sub is not None and payment.kind == "upgrade" and sub.status == "active" and payment.target_plan_id:
-        sub.plan_id, sub.next_plan_id = payment.target_plan_id, None
-        effect = "upgraded"
+    elif payment.kind == "upgrade":
+        if sub is not None and sub.status == "active" and _issued_this_period(payment, sub):
+            sub.plan_id, sub.next_plan_id = payment.target_plan_id, None
+            effect = "upgraded"
+        else:
+            effect = "none: the upgrade's period is over"
     db.session.flush()
     if sub is not None:
         db.session.refresh(sub)
@@ -310,5 +343,31 @@ def settle(payment: Payment, payment_type: str, *, paid_at: datetime | None = No
         )
         if still_owing is None:
             lift_suspension(client, reason or _("Debt paid"))
-    notices.queue(client, "paid", payment=payment)
+    if effect and effect.startswith("none"):
+        notices.queue(client, "paid_without_effect", payment=payment, staff_only=True)
+    else:
+        notices.queue(client, "paid", payment=payment)
+        if effect == "upgraded":
+            notices.queue(client, "new_plan", plan=sub.plan)
     return True
+
+
+def record_second_payment(payment: Payment, payment_type: str, checkout_id: str) -> None:
+    """The client paid an invoice that was already paid (by transfer, or through an
+    older Checkout): keep a trace and tell the finance staff, who refund it."""
+    client = db.session.get(Client, payment.client_id)
+    audit.record(
+        "billing.paid_twice",
+        client,
+        details={"payment_id": payment.id, "payment_type": payment_type, "checkout": checkout_id},
+    )
+    notices.queue(client, "paid_twice", payment=payment, staff_only=True)
+
+
+def _local_day(moment: datetime) -> date:
+    return moment.replace(tzinfo=UTC).astimezone(LOCAL_TZ).date()
+
+
+def _issued_this_period(payment: Payment, sub: Subscription) -> bool:
+    start = sub.current_period_start
+    return start is None or _local_day(payment.created_at or utcnow()) >= start

@@ -19,13 +19,13 @@ from flask import Blueprint, current_app, jsonify, request
 from sqlalchemy import select, text, update
 
 from auth.services import public
-from billing.models import ExtraPack, Payment, StripeEvent, StripeObjectMark, Subscription
+from billing.models import ExtraPack, Payment, Plan, StripeEvent, StripeObjectMark, Subscription
 from billing.services import refresh_client_summary
-from billing.subscriptions import settle
+from billing.subscriptions import record_second_payment, settle
 from core import audit, jobs
 from core.access import tenantless
 from core.extensions import csrf, db
-from core.timeutil import utcnow
+from core.timeutil import LOCAL_TZ, utcnow
 from tenant.models import Client
 
 log = logging.getLogger(__name__)
@@ -164,13 +164,23 @@ def drain() -> int:
 DRAIN_MAX_ATTEMPTS = 3
 
 
-def sweep(*, older_than: timedelta = SWEEP_AFTER) -> int:
-    """Apply inbox rows that no job applied (queued while Redis was down, lost worker)."""
+# After this many failed tries the periodic sweep leaves an event for a person to look
+# at (``flask billing replay`` still applies it); the log said why each time.
+SWEEP_MAX_ATTEMPTS = 20
+
+
+def sweep(*, older_than: timedelta = SWEEP_AFTER, max_attempts: int | None = SWEEP_MAX_ATTEMPTS) -> int:
+    """Apply inbox rows that no job applied (queued while Redis was down, lost worker),
+    the least tried first."""
     cutoff = utcnow() - older_than
     ids = db.session.scalars(
         select(StripeEvent.id)
-        .where(StripeEvent.processed_at.is_(None), StripeEvent.received_at <= cutoff)
-        .order_by(StripeEvent.created, StripeEvent.id)
+        .where(
+            StripeEvent.processed_at.is_(None),
+            StripeEvent.received_at <= cutoff,
+            StripeEvent.attempts < (max_attempts if max_attempts is not None else 2**31 - 1),
+        )
+        .order_by(StripeEvent.attempts, StripeEvent.created, StripeEvent.id)
         .limit(1000)
     ).all()
     db.session.rollback()
@@ -225,6 +235,13 @@ def _client_for(obj: dict) -> Client | None:
     if customer:
         return db.session.scalar(select(Client).where(Client.stripe_customer_id == customer))
     return None
+
+
+def _locked(client: Client) -> Client:
+    """Lock the client row before its payments (the order staff requests use too)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(select(Client.id).where(Client.id == client.id).with_for_update())
+    return client
 
 
 def _apply_event(event) -> str:
@@ -290,6 +307,7 @@ def _credit_pack(event, session, client: Client, metadata) -> str:
             paid_at=_moment(event["created"]),
             kind="extra_pack",
             stripe_checkout_id=session["id"],
+            stripe_payment_intent_id=_intent(session),
         )
     )
     db.session.flush()
@@ -300,6 +318,7 @@ def _credit_pack(event, session, client: Client, metadata) -> str:
 
 
 def _checkout_invoice(event, session, client: Client, metadata, *, paid: bool, failed: bool) -> str:
+    _locked(client)
     payment_id = metadata.get("payment_id")
     payment = (
         db.session.scalar(
@@ -313,8 +332,15 @@ def _checkout_invoice(event, session, client: Client, metadata, *, paid: bool, f
     if payment is None:
         return "unknown invoice"
     if paid:
-        settled = settle(payment, _method(metadata), paid_at=_moment(event["created"]))
-        return "invoice paid" if settled else "invoice already paid"
+        if payment.status == "paid":
+            if payment.stripe_checkout_id == session["id"]:
+                return "invoice already paid"
+            # Paid by transfer, or through another Checkout, before this one.
+            record_second_payment(payment, _method(metadata), session["id"])
+            return "invoice paid twice"
+        settle(payment, _method(metadata), paid_at=_moment(event["created"]), checkout_id=session["id"])
+        payment.stripe_payment_intent_id = _intent(session)
+        return "invoice paid"
     if payment.status == "paid":
         return "invoice already paid"
     if failed:
@@ -330,6 +356,13 @@ def _checkout_invoice(event, session, client: Client, metadata, *, paid: bool, f
     db.session.flush()
     refresh_client_summary(client)
     return "invoice awaiting payment"
+
+
+def _intent(obj) -> str | None:
+    intent = obj.get("payment_intent")
+    if isinstance(intent, dict):
+        intent = intent.get("id")
+    return intent or None
 
 
 def _method(metadata) -> str:
@@ -350,7 +383,14 @@ def _on_subscription(event, obj) -> str:
     sub = db.session.scalar(select(Subscription).where(Subscription.stripe_subscription_id == obj["id"]))
     if sub is None:
         plan_id = (obj.get("metadata") or {}).get("plan_id")
-        if not plan_id or not str(plan_id).isdigit():
+        plan = (
+            db.session.scalar(
+                select(Plan).where(Plan.id == int(plan_id), Plan.reseller_id == client.reseller_id)
+            )
+            if plan_id and str(plan_id).isdigit()
+            else None
+        )
+        if plan is None:
             return "unknown plan"
         sub = Subscription(
             reseller_id=client.reseller_id,
@@ -410,6 +450,7 @@ def _on_invoice(event, obj) -> str:
     client = _client_for(obj)
     if client is None:
         return "unknown client"
+    _locked(client)
     payment = _invoice_payment(obj, client)
     kind = event["type"]
     if kind == "invoice.paid":
@@ -426,21 +467,39 @@ def _on_invoice(event, obj) -> str:
 
 
 def _on_charge_refunded(event, obj) -> str:
+    """A refund: the payment shows as refunded; a refunded extra pack takes back the
+    conversations still unused. The plan is left as it is (staff decide)."""
     payment = db.session.scalar(select(Payment).where(Payment.stripe_charge_id == obj["id"]))
     if payment is None and obj.get("invoice"):
         payment = db.session.scalar(select(Payment).where(Payment.stripe_invoice_id == obj["invoice"]))
+    if payment is None and _intent(obj):
+        payment = db.session.scalar(select(Payment).where(Payment.stripe_payment_intent_id == _intent(obj)))
     if payment is None:
         return "unknown charge"
+    if payment.status == "refunded":
+        return "already refunded"
+    client = _locked(db.session.get(Client, payment.client_id))
     payment.status = "refunded"
-    client = db.session.get(Client, payment.client_id)
+    taken_back = 0
+    if payment.kind == "extra_pack" and payment.stripe_checkout_id:
+        pack = db.session.scalar(
+            select(ExtraPack).where(ExtraPack.stripe_checkout_id == payment.stripe_checkout_id)
+        )
+        if pack is not None:
+            db.session.refresh(client)
+            taken_back = min(pack.conversations, client.extra_balance)
+            client.extra_balance -= taken_back
     db.session.flush()
     refresh_client_summary(client)
-    audit.record("billing.charge_refunded", client, details={"charge": obj["id"]})
+    audit.record(
+        "billing.charge_refunded", client, details={"charge": obj["id"], "conversations": taken_back}
+    )
     return "payment refunded"
 
 
 def _day(timestamp: int) -> date:
-    return datetime.fromtimestamp(int(timestamp), UTC).date()
+    """The calendar day in Brazil of a Stripe timestamp (due dates are Brazilian days)."""
+    return datetime.fromtimestamp(int(timestamp), UTC).astimezone(LOCAL_TZ).date()
 
 
 HANDLERS = {

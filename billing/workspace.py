@@ -10,6 +10,8 @@ permission counts, and the audit names both).
 
 from __future__ import annotations
 
+import secrets
+
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -23,13 +25,25 @@ from core import audit
 from core.extensions import db, limiter
 from core.formatting import money
 from core.models import Reseller
-from core.timeutil import utcnow
 from tenant.views import workspace_guard
 
 bp = Blueprint("subscription", __name__, url_prefix="/app/subscription", template_folder="templates")
 bp.before_request(workspace_guard)
 
 MAX_PACKS = 10
+ONLINE_TYPES = ("stripe", "card", "boleto", "pix")
+
+
+def _per_account() -> str:
+    """Rate limits count per user (behind a proxy many clients share one address)."""
+    return f"account:{current_account.id}" if current_account else "anonymous"
+
+
+def _attempt() -> str | None:
+    """The form's one-time token: the same form sent twice (double click) reuses its
+    Checkout; a new visit to the page makes a new one (an expired PIX code, say)."""
+    token = request.form.get("attempt", "")
+    return token if len(token) == 32 and all(c in "0123456789abcdef" for c in token) else None
 
 
 def may_pay() -> bool:
@@ -62,6 +76,7 @@ def page():
         pack_price=reseller.extra_pack_price_cents,
         pack_size=reseller.extra_pack_conversations,
         max_packs=MAX_PACKS,
+        attempt=secrets.token_hex(16),
     )
 
 
@@ -73,7 +88,7 @@ def _urls() -> dict[str, str]:
 
 
 @bp.post("/invoices/<int:payment_id>/pay")
-@limiter.limit("20 per hour")
+@limiter.limit("20 per hour", key_func=_per_account)
 def pay(payment_id: int):
     if not may_pay():
         abort(403)
@@ -83,15 +98,17 @@ def pay(payment_id: int):
     )
     if payment is None:
         abort(404)
-    method = request.form.get("method", "")
+    method, attempt = request.form.get("method", ""), _attempt()
     if payment.status not in Payment.OPEN:
         flash(_("This invoice is not open."), "error")
         return redirect(url_for("subscription.page")), 303
-    if method not in stripe_gateway.CHECKOUT_METHODS:
+    if payment.payment_type not in ONLINE_TYPES:
+        flash(_("This invoice is paid by transfer: tell your provider when it is done."), "error")
+        return redirect(url_for("subscription.page")), 303
+    if method not in stripe_gateway.CHECKOUT_METHODS or attempt is None:
         flash(_("Choose card, boleto or PIX."), "error")
         return redirect(url_for("subscription.page")), 303
-    # One Checkout per invoice, method and hour: a double click reuses it.
-    key = f"invoice-{payment.id}-{method}-{payment.amount_cents}-{utcnow():%Y%m%d%H}"
+    key = f"invoice-{payment.id}-{method}-{attempt}"
     try:
         session = stripe_gateway.create_checkout(
             client,
@@ -113,7 +130,7 @@ def pay(payment_id: int):
 
 
 @bp.post("/extras")
-@limiter.limit("20 per hour")
+@limiter.limit("20 per hour", key_func=_per_account)
 def buy_extras():
     if not may_pay():
         abort(403)
@@ -121,14 +138,17 @@ def buy_extras():
     reseller = db.session.get(Reseller, client.reseller_id)
     if reseller.extra_pack_price_cents <= 0:
         abort(404)
+    if client.status != "active":
+        flash(_("Extra conversations are sold to clients with an active plan."), "error")
+        return redirect(url_for("subscription.page")), 303
     packs = request.form.get("packs", type=int) or 0
-    method = request.form.get("method", "")
-    if not 1 <= packs <= MAX_PACKS or method not in stripe_gateway.CHECKOUT_METHODS:
+    method, attempt = request.form.get("method", ""), _attempt()
+    if not 1 <= packs <= MAX_PACKS or method not in stripe_gateway.CHECKOUT_METHODS or attempt is None:
         flash(_("Choose from 1 to %(n)d packs and card, boleto or PIX.", n=MAX_PACKS), "error")
         return redirect(url_for("subscription.page")), 303
     conversations = packs * reseller.extra_pack_conversations
     amount = packs * reseller.extra_pack_price_cents
-    key = f"extras-{client.id}-{current_account.id}-{packs}-{method}-{utcnow():%Y%m%d%H%M}"
+    key = f"extras-{client.id}-{packs}-{method}-{attempt}"
     try:
         session = stripe_gateway.create_checkout(
             client,

@@ -376,3 +376,60 @@ def test_a_rolled_back_change_sends_no_notice(app, tenants, bare, plans, mailbox
         )
     run_jobs()
     assert mailbox.to(bare.email) == []
+
+
+def test_an_unpaid_upgrade_is_voided_at_the_period_end_and_paying_it_late_changes_nothing(
+    app, owner, on_basic, plans, mailbox, run_jobs
+):
+    owner.post(f"{base(on_basic.id)}/plan/change", {"plan_id": plans[1].id, "method": "manual"})
+    with app.app_context():
+        sweep_deadlines(date(2026, 11, 25))  # the upgrade went overdue
+    upgrade = [p for p in invoices(app, on_basic.id) if p.kind == "upgrade"][0]
+    assert upgrade.status == "overdue"
+    with app.app_context():
+        sweep_deadlines(date(2026, 12, 1))  # the period it belonged to is over
+    upgrade = [p for p in invoices(app, on_basic.id) if p.kind == "upgrade"][0]
+    assert upgrade.status == "cancelled"
+    assert not row(app, on_basic.id).suspended  # never suspended for an upgrade not given
+
+
+def test_an_overdue_upgrade_is_voided_by_the_next_change(app, owner, factory, tenants, on_basic, plans):
+    owner.post(f"{base(on_basic.id)}/plan/change", {"plan_id": plans[1].id, "method": "manual"})
+    with app.app_context():
+        sweep_deadlines(date(2026, 11, 25))
+    cheap = factory.plan(tenants.a.id, name="Mini", sessions=20, price_cents=4990)
+    owner.post(f"{base(on_basic.id)}/plan/change", {"plan_id": cheap.id, "method": "manual"})
+    assert [p.status for p in invoices(app, on_basic.id) if p.kind == "upgrade"] == ["cancelled"]
+
+
+def test_a_tiny_upgrade_takes_effect_without_an_invoice(app, owner, factory, tenants, on_basic):
+    plus = factory.plan(tenants.a.id, name="Básico+", sessions=110, price_cents=10090)  # R$ 1,00 more
+    owner.post(f"{base(on_basic.id)}/plan/change", {"plan_id": plus.id, "method": "manual"})
+    assert [p.kind for p in invoices(app, on_basic.id)] == ["plan"]
+    assert row(app, on_basic.id).plan_name == "Básico+"
+
+
+def test_an_upgrade_is_prorated_over_the_plans_own_period_even_after_a_long_first_one(
+    app, owner, bare, plans
+):
+    """A monthly plan added with its first due date months ahead: the upgrade is priced
+    on the month that ends on the due date, not on the whole stretch."""
+    owner.post(
+        f"{base(bare.id)}/plan", {"plan_id": plans[0].id, "method": "manual", "due_date": "2027-03-01"}
+    )
+    owner.post(f"{base(bare.id)}/plan/change", {"plan_id": plans[1].id, "method": "manual"})
+    (upgrade,) = [p for p in invoices(app, bare.id) if p.kind == "upgrade"]
+    # Feb 2027 has 28 days, and the whole of it is left: the full monthly difference.
+    assert upgrade.amount_cents == 19990 - 9990
+
+
+def test_a_failed_payment_becomes_overdue_after_the_due_date(app, owner, bare, plans):
+    owner.post(
+        f"{base(bare.id)}/plan", {"plan_id": plans[0].id, "method": "stripe", "due_date": "2026-11-30"}
+    )
+    with app.app_context():
+        payment = db.session.scalar(select(Payment).where(Payment.client_id == bare.id))
+        payment.status = "failed"  # the client's PIX code expired
+        db.session.commit()
+        sweep_deadlines(date(2026, 12, 1))
+    assert invoices(app, bare.id)[0].status == "overdue"

@@ -27,6 +27,10 @@ def upgrade():
         batch_op.add_column(sa.Column("kind", sa.String(length=12), server_default="plan", nullable=False))
         batch_op.add_column(sa.Column("target_plan_id", sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column("stripe_checkout_id", sa.String(length=100), nullable=True))
+        batch_op.add_column(sa.Column("stripe_payment_intent_id", sa.String(length=100), nullable=True))
+        batch_op.create_index(
+            batch_op.f("ix_payments_stripe_payment_intent_id"), ["stripe_payment_intent_id"], unique=False
+        )
         batch_op.create_index(
             batch_op.f("ix_payments_stripe_checkout_id"), ["stripe_checkout_id"], unique=False
         )
@@ -64,6 +68,8 @@ def downgrade():
 
     with op.batch_alter_table("payments", schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f("fk_payments_target_plan_id_plans"), type_="foreignkey")
+        batch_op.drop_index(batch_op.f("ix_payments_stripe_payment_intent_id"))
+        batch_op.drop_column("stripe_payment_intent_id")
         batch_op.drop_index(batch_op.f("ix_payments_stripe_checkout_id"))
         batch_op.drop_column("stripe_checkout_id")
         batch_op.drop_column("target_plan_id")
