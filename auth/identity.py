@@ -41,6 +41,13 @@ def _hmac(*parts: str) -> str:
     return hmac.new(key, "\x1f".join(parts).encode(), hashlib.sha256).hexdigest()
 
 
+def keyed_digest(*parts: str) -> str:
+    """HMAC-SHA256 of ``parts`` under the application's secret: how one-time codes are
+    stored (never the code itself). Put a purpose and the ids the code is bound to
+    among the parts, so a code only ever matches what it was issued for."""
+    return _hmac(*parts)
+
+
 def _request_ip() -> str | None:
     return request.remote_addr if has_request_context() else None
 

@@ -129,6 +129,8 @@ class AuthSession(db.Model):
     """A server-side session: the cookie only carries its random token."""
 
     __tablename__ = "auth_sessions"
+    # Ending an account's or a client's sessions, and deleting accounts, look up by it.
+    __table_args__ = (Index("ix_auth_sessions_account", "account_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHES = ("client_list", "export", "identity", "webhooks")
+BENCHES = ("client_list", "export", "identity", "webhooks", "purge")
 
 
 def main(names: list[str]) -> int:

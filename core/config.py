@@ -60,6 +60,11 @@ class Settings:
     # Exports above this many rows run as a background job with a progress bar.
     EXPORT_SYNC_MAX_ROWS: int = 5000
     CLIENTS_PER_PAGE: int = 25
+    # A deleted client stays recoverable this long, then its purge starts; the purge
+    # must end within the 48 hours promised to staff (SPEC "Clients", Delete).
+    CLIENT_PURGE_DELAY_HOURS: int = 24
+    # Rows per DELETE statement (and per transaction) while purging a client.
+    CLIENT_PURGE_BATCH: int = 5000
     # in-process job mode when REDIS_URL is absent: "thread" (demo) or "sync" (tests)
     INPROCESS_JOBS: str = "thread"
     RATELIMIT_STORAGE_URI: str = "memory://"
@@ -101,6 +106,7 @@ def load_settings(overrides: dict | None = None) -> Settings:
         STRIPE_API_KEY=_env("STRIPE_API_KEY"),
         STRIPE_WEBHOOK_SECRET=_env("STRIPE_WEBHOOK_SECRET"),
         EXPORT_SYNC_MAX_ROWS=_env_int("EXPORT_SYNC_MAX_ROWS", 5000),
+        CLIENT_PURGE_DELAY_HOURS=_purge_delay_hours(),
         RATELIMIT_STORAGE_URI=redis_url or "memory://",
     )
 
@@ -145,6 +151,19 @@ def load_settings(overrides: dict | None = None) -> Settings:
     for key, value in overrides.items():
         setattr(settings, key, value)
     return settings
+
+
+MAX_PURGE_DELAY_HOURS = 36
+
+
+def _purge_delay_hours() -> int:
+    hours = _env_int("CLIENT_PURGE_DELAY_HOURS", 24)
+    if not 0 <= hours <= MAX_PURGE_DELAY_HOURS:
+        # Beyond this the purge could not finish within the 48 hours staff are promised.
+        raise ConfigError(
+            f"CLIENT_PURGE_DELAY_HOURS must be between 0 and {MAX_PURGE_DELAY_HOURS}, got {hours}"
+        )
+    return hours
 
 
 def _normalise_db_url(url: str) -> str:

@@ -12,6 +12,7 @@ import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from flask import Flask, current_app, has_app_context
 from sqlalchemy import event
@@ -35,6 +36,10 @@ class JobSpec:
     # Coalescing: while a job with this key is queued and not yet started, another
     # enqueue with the same key is dropped (the queued job will see its work too).
     unique_key: str | None = None
+    # Run no earlier than this long after the commit (RQ's scheduler). Without Redis a
+    # delayed job is not kept: its deadline must live in the database with a periodic
+    # sweep that runs it when due (the sweep is the durable part; the job only saves time).
+    delay: timedelta | None = None
 
 
 def enqueue(
@@ -45,8 +50,11 @@ def enqueue(
     timeout: int = 600,
     retries: int = 3,
     unique_key: str | None = None,
+    delay: timedelta | None = None,
 ) -> None:
     """Run ``func`` (a dotted path) with ``args`` once the current transaction commits.
+
+    With ``delay``, no earlier than that long after the commit (see :class:`JobSpec`).
 
     With ``unique_key``, the job is queued only if no job with that key is waiting;
     the job must call :func:`release_unique` before it reads its work, so anything
@@ -56,7 +64,7 @@ def enqueue(
         raise ValueError(f"unknown queue {queue!r}")
     from core.extensions import db
 
-    spec = JobSpec(func, tuple(args), queue, job_id, timeout, retries, unique_key=unique_key)
+    spec = JobSpec(func, tuple(args), queue, job_id, timeout, retries, unique_key=unique_key, delay=delay)
     session = db.session()
     if not session.in_transaction():
         # Open the transaction now, so its rollback (not only its commit) is seen.
@@ -92,18 +100,21 @@ def dispatch(app: Flask, spec: JobSpec) -> None:
                 _unique_flag(spec.unique_key), "1", nx=True, ex=UNIQUE_TTL
             ):
                 return  # one is already waiting
-            get_queue(app, spec.queue).enqueue(
-                "core.jobs.execute",
-                spec.func,
-                *spec.args,
-                job_id=spec.job_id,
-                job_timeout=spec.timeout,
-                retry=retry if spec.retries else None,
+            options = dict(
+                job_id=spec.job_id, job_timeout=spec.timeout, retry=retry if spec.retries else None
             )
+            queue = get_queue(app, spec.queue)
+            if spec.delay:
+                queue.enqueue_in(spec.delay, "core.jobs.execute", spec.func, *spec.args, **options)
+            else:
+                queue.enqueue("core.jobs.execute", spec.func, *spec.args, **options)
         except (RedisConnectionError, RedisTimeoutError):
             # The transaction is already committed: failing the request now would not
             # undo it. Work with a durable trace (the Stripe inbox) is swept up later.
             log.error("Redis unreachable: job %s(%s) was not queued", spec.func, spec.args, exc_info=True)
+        return
+    if spec.delay:
+        log.info("no Redis: delayed job %s(%s) is left to its periodic sweep", spec.func, spec.args)
         return
     if app.config.get("INPROCESS_JOBS") == "sync":
         # Run in a thread of its own (own app context and session) and wait for it,
@@ -212,8 +223,6 @@ def periodic_job_id(func_path: str) -> str:
 
 def schedule_periodic(app: Flask) -> None:
     """(Re)schedule every periodic job on RQ's scheduler, idempotently."""
-    from datetime import timedelta
-
     queue = get_queue(app, "maintenance")
     for func_path, every in PERIODIC.items():
         queue.enqueue_in(
@@ -228,8 +237,6 @@ def run_periodic(func_path: str) -> None:
     finally:
         app = current_app._get_current_object() if has_app_context() else _worker_app
         if app is not None and app.config.get("REDIS_URL") and func_path in PERIODIC:
-            from datetime import timedelta
-
             get_queue(app, "maintenance").enqueue_in(
                 timedelta(seconds=PERIODIC[func_path]),
                 "core.jobs.run_periodic",

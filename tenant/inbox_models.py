@@ -123,6 +123,10 @@ class SessionWindow(db.Model):
     __table_args__ = (
         Index("ix_session_windows_contact_open", "client_id", "contact_id", "expires_at"),
         Index("ix_session_windows_client_opened", "client_id", "opened_at"),
+        # Deleting a contact or a conversation (a client's purge) checks its windows by
+        # these: without them each deleted row would scan the whole table.
+        Index("ix_session_windows_contact", "contact_id"),
+        Index("ix_session_windows_conversation", "conversation_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -7,6 +7,7 @@ fails the test, so new routes must be added here."""
 from __future__ import annotations
 
 import hashlib
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import inspect, select, text
@@ -15,7 +16,9 @@ from auth import permissions as perm
 from auth.models import Account, AuthSession, TrustedDevice
 from billing.models import Payment
 from core.extensions import db
-from reseller.models import ExportJob
+from core.timeutil import utcnow
+from reseller.demo import make_cpf
+from reseller.models import ClientDeletion, ExportJob
 from tenant.inbox_models import Contact, Conversation, Team
 from tenant.models import CustomFieldDefinition
 from tenant.views import ensure_channel
@@ -54,6 +57,25 @@ def b_objects(app, factory, tenants, make_browser):
         b_session = db.session.scalar(select(AuthSession).where(AuthSession.reseller_id == b.id))
         device = TrustedDevice(reseller_id=b.id, login_id=b_session.login_id, token_hash="b" * 64)
         db.session.add_all([export, device])
+        gone = Client(
+            reseller_id=b.id,
+            trade_name="Excluída B",
+            legal_name="Excluída Ltda",
+            email="excluida@b.test",
+            document_type="cpf",
+            document=make_cpf(92),
+            deleted_at=utcnow(),
+        )
+        db.session.add(gone)
+        db.session.flush()
+        deletion = ClientDeletion(
+            reseller_id=b.id,
+            client_id=gone.id,
+            purge_due_at=utcnow() + timedelta(hours=24),
+            counts={},
+            purged_rows={},
+        )
+        db.session.add(deletion)
         db.session.commit()
         return {
             "client_id": b.client.id,
@@ -68,6 +90,7 @@ def b_objects(app, factory, tenants, make_browser):
             "channel_key": client.channel_key,
             "plan_id": b.plan.id,
             "payment_id": db.session.scalar(select(Payment.id).where(Payment.client_id == b.client.id)),
+            "deletion_id": deletion.id,
         }
 
 
@@ -218,6 +241,7 @@ def test_client_users_never_reach_another_client_of_the_same_reseller(app, facto
             "device_id": 0,
             "plan_id": a.plan.id,
             "payment_id": 0,
+            "deletion_id": 0,
         }
     )
     before = client_digest(app, neighbour.id)
