@@ -60,6 +60,10 @@ class Settings:
     # Exports above this many rows run as a background job with a progress bar.
     EXPORT_SYNC_MAX_ROWS: int = 5000
     CLIENTS_PER_PAGE: int = 25
+    # Reverse proxies in front of the app (load balancer, router): their X-Forwarded-*
+    # headers are believed for this many hops, so client IPs (rate limits, audit) and
+    # the scheme are the real ones. 0 trusts none: a client could forge them otherwise.
+    PROXY_HOPS: int = 0
     # A deleted client stays recoverable this long, then its purge starts; the purge
     # must end within the 48 hours promised to staff (SPEC "Clients", Delete).
     CLIENT_PURGE_DELAY_HOURS: int = 24
@@ -107,6 +111,7 @@ def load_settings(overrides: dict | None = None) -> Settings:
         STRIPE_WEBHOOK_SECRET=_env("STRIPE_WEBHOOK_SECRET"),
         EXPORT_SYNC_MAX_ROWS=_env_int("EXPORT_SYNC_MAX_ROWS", 5000),
         CLIENT_PURGE_DELAY_HOURS=_purge_delay_hours(),
+        PROXY_HOPS=_env_int("PROXY_HOPS", 0),
         RATELIMIT_STORAGE_URI=redis_url or "memory://",
     )
 

@@ -123,3 +123,23 @@ def test_the_demo_profile_creates_its_instance_folder(monkeypatch, tmp_path):
     settings = load_settings()
     assert target.is_dir()
     assert str(target / "demo.sqlite") in settings.SQLALCHEMY_DATABASE_URI
+
+
+def test_forwarded_headers_are_believed_only_for_the_configured_proxy_hops(monkeypatch):
+    from flask import request
+
+    from core import create_app
+    from core.access import public, tenantless
+
+    def seen_ip(hops: int) -> str:
+        monkeypatch.setenv("PROXY_HOPS", str(hops))
+        app = create_app({"APP_ENV": "testing", "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+        app.add_url_rule("/_ip", "ip", public(tenantless(lambda: request.remote_addr)))
+        http = app.test_client()
+        answer = http.get(
+            "/_ip", environ_base={"REMOTE_ADDR": "10.0.0.1"}, headers={"X-Forwarded-For": "203.0.113.9"}
+        )
+        return answer.get_data(as_text=True)
+
+    assert seen_ip(0) == "10.0.0.1"  # without a proxy in front, a forged header is ignored
+    assert seen_ip(1) == "203.0.113.9"  # behind one proxy, the address it saw
