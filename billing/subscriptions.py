@@ -176,7 +176,10 @@ def change_plan(
         _finish(client, "billing.plan_method_changed", details)
         return "method_changed", None
     sub.payment_method = method
-    sub.cancel_at_period_end = False
+    if sub.cancel_at_period_end:
+        # Another plan means the client stays: the cancellation is dropped, and said so.
+        details["cancellation_undone"] = True
+        sub.cancel_at_period_end = False
     if sub.status == "pending":
         # Not paid yet: the first invoice is replaced by one for the new plan.
         old_due = db.session.scalar(

@@ -175,10 +175,19 @@ CHANGE_MESSAGES = {
 }
 
 
+# Choosing another plan means the client stays: a cancellation set for the period's end
+# is dropped, and staff are told so (before saving, in the preview, and after).
+UNDO_CANCEL_MESSAGE = _l(
+    "The cancellation set for the end of the period is undone: the client goes on with the new plan."
+)
+
+
 @bp.post("/clients/<int:client_id>/plan/change")
 @require_permission(perm.CLIENT_INVOICES)
 def client_plan_change(client_id: int):
     client = get_or_404(Client, client_id, for_update=True)
+    current = billing.current_subscription(client)
+    was_ending = current is not None and current.cancel_at_period_end
     try:
         outcome, _payment = subscriptions.change_plan(
             client, _chosen_plan(client), request.form.get("method", "")
@@ -189,6 +198,8 @@ def client_plan_change(client_id: int):
     else:
         db.session.commit()
         flash(str(CHANGE_MESSAGES[outcome]), "success")
+        if was_ending and outcome != "method_changed":
+            flash(str(UNDO_CANCEL_MESSAGE), "warning")
     return _back(client)
 
 
@@ -221,6 +232,8 @@ def client_plan_preview(client_id: int):
                 "Takes effect on %(due)s, with the next period. Nothing is billed now.",
                 due=date_br(sub.current_period_end),
             )
+        if sub.cancel_at_period_end:
+            text += " " + UNDO_CANCEL_MESSAGE
     return render_template("reseller/_plan_preview.html", text=text)
 
 

@@ -15,6 +15,7 @@ from billing import subscriptions
 from billing.deadlines import sweep_deadlines
 from billing.models import Payment, Subscription
 from core.extensions import db
+from core.models import AuditEvent
 from tenant.models import Client
 
 TODAY = datetime(2026, 11, 21, 13, 0)  # 10:00 in São Paulo
@@ -303,6 +304,29 @@ def test_cancel_at_period_end_stops_the_roll_over_and_can_be_undone(app, owner, 
     assert sub_of(app, on_basic.id) is None
     assert row(app, on_basic.id).status == "without_plan"
     assert [p.kind for p in invoices(app, on_basic.id)] == ["plan"]  # no renewal was issued
+
+
+def test_choosing_another_plan_drops_a_cancellation_set_for_the_period_end_and_says_so(
+    app, owner, on_basic, plans
+):
+    owner.post(f"{base(on_basic.id)}/plan/cancel", {"when": "period_end"})
+    preview = owner.get(f"{base(on_basic.id)}/plan/preview?plan_id={plans[2].id}").get_data(as_text=True)
+    assert "cancelamento marcado para o fim do período é desfeito" in preview
+    page = owner.post(
+        f"{base(on_basic.id)}/plan/change",
+        {"plan_id": plans[2].id, "method": "manual"},
+        follow_redirects=True,
+    )
+    assert "cancelamento marcado para o fim do período é desfeito" in page.get_data(as_text=True)
+    sub = sub_of(app, on_basic.id)
+    assert not sub.cancel_at_period_end and sub.next_plan_id == plans[2].id
+    with app.app_context():
+        details = db.session.scalar(
+            select(AuditEvent.details)
+            .where(AuditEvent.client_id == on_basic.id, AuditEvent.action == "billing.plan_changed")
+            .order_by(AuditEvent.id.desc())
+        )
+    assert details["cancellation_undone"] is True
 
 
 def test_cancelling_a_stripe_subscription_calls_stripe_and_a_failure_changes_nothing(
