@@ -99,6 +99,12 @@ def store(event, payload: str) -> int | None:
 # --- applying ---------------------------------------------------------------------------
 
 
+class NotYet(Exception):
+    """The event is about something this inbox has not seen yet (a refund delivered
+    before the payment it refunds): left unapplied, so the drain or the sweep tries it
+    again once the earlier event is in."""
+
+
 def apply(row_id: int, *, skip_locked: bool = False) -> str:
     """Apply one inbox row, once. Returns what happened (for logs and tests). With
     ``skip_locked``, a row another worker is applying right now is left to it."""
@@ -151,6 +157,9 @@ def drain() -> int:
         for row_id in ids:
             try:
                 outcome = apply(row_id, skip_locked=True)
+            except NotYet as exc:
+                log.info("Stripe event row %s waits: %s", row_id, exc)
+                continue
             except Exception:  # noqa: BLE001 - one bad event must not stop the others
                 log.exception("Stripe event row %s failed", row_id)
                 continue
@@ -332,6 +341,8 @@ def _checkout_invoice(event, session, client: Client, metadata, *, paid: bool, f
     if payment is None:
         return "unknown invoice"
     if paid:
+        if payment.status == "refunded":
+            return "already refunded"
         if payment.status == "paid":
             if payment.stripe_checkout_id == session["id"]:
                 return "invoice already paid"
@@ -457,6 +468,8 @@ def _on_invoice(event, obj) -> str:
         transitions = (obj.get("status_transitions") or {}).get("paid_at")
         if isinstance(obj.get("charge"), str):
             payment.stripe_charge_id = obj["charge"]
+        if payment.status == "refunded":
+            return "already refunded"  # the refund came in first: it stays refunded
         settle(payment, payment.payment_type, paid_at=_moment(transitions or event["created"]))
     elif payment.status != "paid":
         payment.status = "failed" if kind == "invoice.payment_failed" else "pending"
@@ -475,7 +488,9 @@ def _on_charge_refunded(event, obj) -> str:
     if payment is None and _intent(obj):
         payment = db.session.scalar(select(Payment).where(Payment.stripe_payment_intent_id == _intent(obj)))
     if payment is None:
-        return "unknown charge"
+        # Delivered before the payment's own event (or about money this system never
+        # billed): tried again by the drain and the sweep, then left for a person.
+        raise NotYet(f"charge {obj.get('id')} is not known yet")
     if payment.status == "refunded":
         return "already refunded"
     client = _locked(db.session.get(Client, payment.client_id))

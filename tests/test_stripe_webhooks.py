@@ -176,6 +176,33 @@ def test_out_of_order_subscription_events_end_in_the_newest_state(app, http, ten
         assert outcomes == ["subscription active", "stale"]
 
 
+def test_a_refund_delivered_before_its_payment_is_applied_after_it(app, http, stripe_client, settle):
+    paid_at = int(time.time()) - 60
+    refund = event(
+        "charge.refunded", {"id": "ch_R", "object": "charge", "invoice": "in_R"}, created=paid_at + 30
+    )
+    post(http, refund)
+    settle()
+    with app.app_context():
+        row = db.session.scalar(select(StripeEvent).where(StripeEvent.event_id == refund["id"]))
+        assert row.processed_at is None and "not known yet" in row.last_error  # waits, is not lost
+    paid = {"id": "in_R", "object": "invoice", "subscription": "sub_A", "charge": "ch_R"}
+    post(http, event("invoice.paid", paid, created=paid_at))
+    settle()
+    with app.app_context():
+        assert (
+            db.session.scalar(select(Payment.status).where(Payment.stripe_invoice_id == "in_R")) == "refunded"
+        )
+        assert db.session.get(Client, stripe_client).payment_status == "refunded"
+    # invoice.paid sent again after the refund does not turn the payment back to paid.
+    post(http, event("invoice.paid", paid, created=paid_at))
+    settle()
+    with app.app_context():
+        assert (
+            db.session.scalar(select(Payment.status).where(Payment.stripe_invoice_id == "in_R")) == "refunded"
+        )
+
+
 def test_refunds_and_failures_update_the_payment(app, http, stripe_client, settle):
     post(
         http,
