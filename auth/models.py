@@ -130,7 +130,15 @@ class AuthSession(db.Model):
 
     __tablename__ = "auth_sessions"
     # Ending an account's or a client's sessions, and deleting accounts, look up by it.
-    __table_args__ = (Index("ix_auth_sessions_account", "account_id"),)
+    __table_args__ = (
+        Index("ix_auth_sessions_account", "account_id"),
+        Index(
+            "ix_auth_sessions_impersonator",
+            "impersonator_account_id",
+            postgresql_where=text("impersonator_account_id IS NOT NULL"),
+            sqlite_where=text("impersonator_account_id IS NOT NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)

@@ -195,6 +195,7 @@ def main() -> int:
         "rows_per_second": round(report.rows / report.seconds),
         "batches": report.batches,
         "slowest_batch_ms": round(report.slowest_batch_seconds * 1000, 1),
+        "slowest_batch": report.slowest_batch,
         "neighbour_writes": writer.writes,
         "neighbour_slowest_write_ms": round(writer.slowest * 1000, 1),
         "rows_left": left,

@@ -454,6 +454,7 @@ class PurgeReport:
     peak_batch_rows: int = 0
     # The longest transaction of the run: how long any row lock was held.
     slowest_batch_seconds: float = 0.0
+    slowest_batch: str = ""
     seconds: float = 0.0
     by_table: dict[str, int] = field(default_factory=dict)
     finished: bool = False
@@ -513,9 +514,9 @@ class _Purge:
         deletion.heartbeat_at = now
         db.session.commit()
         finished = time.perf_counter()
-        self.report.slowest_batch_seconds = max(
-            self.report.slowest_batch_seconds, finished - self.batch_started
-        )
+        if finished - self.batch_started > self.report.slowest_batch_seconds:
+            self.report.slowest_batch_seconds = finished - self.batch_started
+            self.report.slowest_batch = label
         self.batch_started = finished
         self.report.batches += 1
         self.report.rows += rows

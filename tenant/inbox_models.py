@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.extensions import db
@@ -94,6 +94,20 @@ class Message(db.Model):
         Index("ix_messages_conversation", "conversation_id", "id"),
         # Inbound messages carry the channel's id: delivering one twice stores it once.
         UniqueConstraint("client_id", "external_id"),
+        # Deleting an account (a client's purge) sets these to NULL: without an index
+        # each deleted account scans every message. Partial: most rows have none.
+        Index(
+            "ix_messages_author",
+            "author_account_id",
+            postgresql_where=text("author_account_id IS NOT NULL"),
+            sqlite_where=text("author_account_id IS NOT NULL"),
+        ),
+        Index(
+            "ix_messages_actor",
+            "actor_account_id",
+            postgresql_where=text("actor_account_id IS NOT NULL"),
+            sqlite_where=text("actor_account_id IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -88,6 +88,13 @@ class Client(db.Model):
     __table_args__ = (
         *_sort_indexes(),
         Index("uq_clients_channel_key", "channel_key", unique=True),
+        # Deleting an account sets it to NULL where it is the responsible user.
+        Index(
+            "ix_clients_responsible",
+            "responsible_account_id",
+            postgresql_where=text("responsible_account_id IS NOT NULL"),
+            sqlite_where=text("responsible_account_id IS NOT NULL"),
+        ),
         # Covers the list's COUNT of live clients (and its equality filters) with an
         # index-only scan instead of reading the table.
         Index(

@@ -7,9 +7,8 @@ Create Date: 2026-11-30 13:40:00
 
 """
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "0008"
@@ -18,6 +17,13 @@ branch_labels = None
 depends_on = None
 
 LIVE = "finished_at IS NULL AND cancelled_at IS NULL"
+# Deleting an account sets these to NULL (or cascades): each check needs an index.
+PARTIAL_ACCOUNT_INDEXES = (
+    ("ix_messages_author", "messages", "author_account_id"),
+    ("ix_messages_actor", "messages", "actor_account_id"),
+    ("ix_auth_sessions_impersonator", "auth_sessions", "impersonator_account_id"),
+    ("ix_clients_responsible", "clients", "responsible_account_id"),
+)
 
 
 def upgrade():
@@ -90,9 +96,15 @@ def upgrade():
     op.create_index("ix_session_windows_contact", "session_windows", ["contact_id"])
     op.create_index("ix_session_windows_conversation", "session_windows", ["conversation_id"])
     op.create_index("ix_auth_sessions_account", "auth_sessions", ["account_id"])
+    for name, table, column in PARTIAL_ACCOUNT_INDEXES:
+        where = sa.text(f"{column} IS NOT NULL")
+        op.create_index(name, table, [column], postgresql_where=where, sqlite_where=where)
 
 
 def downgrade():
+    for name, table, column in PARTIAL_ACCOUNT_INDEXES:
+        where = sa.text(f"{column} IS NOT NULL")
+        op.drop_index(name, table_name=table, postgresql_where=where, sqlite_where=where)
     op.drop_index("ix_auth_sessions_account", table_name="auth_sessions")
     op.drop_index("ix_session_windows_conversation", table_name="session_windows")
     op.drop_index("ix_session_windows_contact", table_name="session_windows")
