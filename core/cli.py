@@ -6,7 +6,12 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from core.jobs import QUEUES, get_redis, schedule_periodic
+from core.jobs import QUEUES, ensure_periodic, get_redis, schedule_periodic
+
+# RQ's housekeeping (abandoned jobs, restarting a scheduler process that died, and our
+# periodic jobs) runs at most this often, between jobs; an idle worker wakes up for it.
+# RQ's defaults are 10 minutes, and idle waits of worker_ttl - 15 = 405 s.
+MAINTENANCE_SECONDS = 60
 
 
 @click.command("worker")
@@ -20,9 +25,22 @@ def worker_command(with_scheduler: bool, burst: bool, queues: tuple[str, ...]):
 
     if not current_app.config.get("REDIS_URL"):
         raise click.ClickException("REDIS_URL is not set: jobs run in-process, no worker needed.")
+    app = current_app._get_current_object()
     if with_scheduler:
-        schedule_periodic(current_app._get_current_object())
-    worker = Worker(list(queues or QUEUES), connection=get_redis(current_app))
+        schedule_periodic(app)
+
+    class AppWorker(Worker):
+        def run_maintenance_tasks(self):
+            super().run_maintenance_tasks()
+            if with_scheduler:
+                ensure_periodic(app)  # Redis restarted empty: the sweeps come back here
+
+    worker = AppWorker(
+        list(queues or QUEUES),
+        connection=get_redis(app),
+        maintenance_interval=MAINTENANCE_SECONDS,
+        worker_ttl=MAINTENANCE_SECONDS + 15,
+    )
     worker.work(with_scheduler=with_scheduler, burst=burst)
 
 

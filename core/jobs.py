@@ -225,9 +225,37 @@ def schedule_periodic(app: Flask) -> None:
     """(Re)schedule every periodic job on RQ's scheduler, idempotently."""
     queue = get_queue(app, "maintenance")
     for func_path, every in PERIODIC.items():
-        queue.enqueue_in(
-            timedelta(seconds=every), "core.jobs.run_periodic", func_path, job_id=periodic_job_id(func_path)
-        )
+        _schedule_next(queue, func_path, every)
+
+
+def _schedule_next(queue, func_path: str, every: int) -> None:
+    # Every run reuses the fixed id, so the job's hash must outlive the period: with
+    # RQ's default result TTL (500 s) a finished run's hash expires before a next run
+    # due later than that, and RQ's scheduler then drops that run without a word.
+    queue.enqueue_in(
+        timedelta(seconds=every),
+        "core.jobs.run_periodic",
+        func_path,
+        job_id=periodic_job_id(func_path),
+        result_ttl=-1,
+    )
+
+
+def ensure_periodic(app: Flask) -> int:
+    """Schedule every periodic job that is neither scheduled, waiting nor running (Redis
+    lost it, restarted without persistence); returns how many were missing."""
+    from rq.registry import ScheduledJobRegistry, StartedJobRegistry
+
+    queue = get_queue(app, "maintenance")
+    known = (
+        set(ScheduledJobRegistry(queue=queue).get_job_ids())
+        | set(StartedJobRegistry(queue=queue).get_job_ids())
+        | set(queue.get_job_ids())
+    )
+    missing = [path for path in PERIODIC if periodic_job_id(path) not in known]
+    for func_path in missing:
+        _schedule_next(queue, func_path, PERIODIC[func_path])
+    return len(missing)
 
 
 def run_periodic(func_path: str) -> None:
@@ -237,12 +265,7 @@ def run_periodic(func_path: str) -> None:
     finally:
         app = current_app._get_current_object() if has_app_context() else _worker_app
         if app is not None and app.config.get("REDIS_URL") and func_path in PERIODIC:
-            get_queue(app, "maintenance").enqueue_in(
-                timedelta(seconds=PERIODIC[func_path]),
-                "core.jobs.run_periodic",
-                func_path,
-                job_id=periodic_job_id(func_path),
-            )
+            _schedule_next(get_queue(app, "maintenance"), func_path, PERIODIC[func_path])
 
 
 def start_inprocess_periodic(app: Flask) -> None:

@@ -96,3 +96,35 @@ def test_periodic_sweeps_are_scheduled_once_with_a_fixed_id_and_reschedule_thems
     registry.remove(sweep_id)
     jobs.run_periodic("billing.webhooks.sweep_job")
     assert sorted(registry.get_job_ids()) == expected
+
+
+def test_a_periodic_job_outlives_its_run_and_lost_schedules_come_back(app, ctx):
+    """A sweep due every 10 minutes must still exist when it is due (RQ keeps a finished
+    job's hash only 500 s by default); a Redis that restarted empty gets them back."""
+    if not app.config.get("REDIS_URL"):
+        pytest.skip("RQ is only used when REDIS_URL is set (PostgreSQL + Redis suite)")
+    from rq import SimpleWorker
+    from rq.job import Job
+    from rq.registry import ScheduledJobRegistry
+
+    from core import jobs
+
+    redis = jobs.get_redis(app)
+    registry = ScheduledJobRegistry("maintenance", connection=redis)
+    path = "billing.deadlines.sweep_deadlines"
+    assert jobs.PERIODIC[path] > 500
+    job_id = jobs.periodic_job_id(path)
+    # Run it once now, as the scheduler does when it is due: the stored job is queued.
+    jobs.schedule_periodic(app)
+    registry.remove(job_id)
+    queue = jobs.get_queue(app, "maintenance")
+    queue.enqueue_job(Job.fetch(job_id, connection=redis))
+    SimpleWorker(["maintenance"], connection=redis).work(burst=True)
+    assert job_id in registry.get_job_ids()  # its next run is scheduled ...
+    assert redis.ttl(Job.key_for(job_id)) == -1  # ... and its hash does not expire before it
+    assert Job.fetch(job_id, connection=redis).func_name == "core.jobs.run_periodic"
+
+    redis.flushdb()  # Redis restarted without persistence
+    assert jobs.ensure_periodic(app) == len(jobs.PERIODIC)
+    assert sorted(registry.get_job_ids()) == sorted(jobs.periodic_job_id(p) for p in jobs.PERIODIC)
+    assert jobs.ensure_periodic(app) == 0
