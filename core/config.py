@@ -112,6 +112,7 @@ def load_settings(overrides: dict | None = None) -> Settings:
         EXPORT_SYNC_MAX_ROWS=_env_int("EXPORT_SYNC_MAX_ROWS", 5000),
         CLIENT_PURGE_DELAY_HOURS=_purge_delay_hours(),
         PROXY_HOPS=_env_int("PROXY_HOPS", 0),
+        CLIENT_PURGE_BATCH=max(_env_int("CLIENT_PURGE_BATCH", 5000), 1),
         RATELIMIT_STORAGE_URI=redis_url or "memory://",
     )
 

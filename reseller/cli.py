@@ -1,4 +1,5 @@
-"""Operator commands: ``flask --app wsgi resellers create`` and ``seed demo|bench``."""
+"""Operator commands: ``flask --app wsgi resellers create``, ``seed demo|bench`` and
+``clients purge-due``."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from core.models import ResellerHost
 
 resellers_cli = AppGroup("resellers", help="Manage resellers (platform operator).")
 seed_cli = AppGroup("seed", help="Load demo or benchmark data.")
+clients_cli = AppGroup("clients", help="Deleted clients' purges (platform operator).")
 
 
 @resellers_cli.command("create")
@@ -75,6 +77,27 @@ def seed_bench_command(
     )
 
 
+@clients_cli.command("purge-due")
+@click.option("--here", is_flag=True, help="Purge in this process instead of queueing the jobs.")
+def purge_due(here: bool) -> None:
+    """Start the purge of every deleted client whose deadline passed and that no live run
+    holds (what the periodic sweep does), e.g. after an outage."""
+    from reseller import deletion
+
+    if not here:
+        click.echo(f"{deletion.sweep_job()} purge(s) queued")
+        return
+    for due in deletion.due_deletions():
+        report = deletion.purge_client(due.id)
+        if report is None:
+            click.echo(f"deletion {due.id}: taken by another run")
+        else:
+            click.echo(
+                f"deletion {due.id}: {report.rows} rows in {report.batches} batches, {report.seconds:.1f} s"
+            )
+
+
 def init_app(app) -> None:
     app.cli.add_command(resellers_cli)
     app.cli.add_command(seed_cli)
+    app.cli.add_command(clients_cli)

@@ -595,3 +595,16 @@ def test_purge_delay_setting_cannot_break_the_48_hour_promise(monkeypatch):
     monkeypatch.setenv("CLIENT_PURGE_DELAY_HOURS", "47")
     with pytest.raises(ConfigError):
         load_settings({"APP_ENV": "testing"})
+
+
+def test_the_operator_command_purges_what_is_due(app, tenants, browser, mailbox, run_jobs, runner_app):
+    client_id = tenants.a.client.id
+    deletion_id = deleted(app, browser, mailbox, run_jobs, client_id)
+    result = runner_app.invoke(args=["clients", "purge-due", "--here"])
+    assert result.exit_code == 0, result.output
+    assert f"deletion {deletion_id}:" in result.output
+    with app.app_context():
+        assert db.session.get(ClientDeletion, deletion_id).status == "purged"
+    assert client_rows(app, client_id) == {}
+    again = runner_app.invoke(args=["clients", "purge-due"])
+    assert again.output.strip() == "0 purge(s) queued"
