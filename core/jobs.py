@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import logging
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -72,6 +73,17 @@ def enqueue(
     session.info.setdefault(_PENDING_KEY, []).append(spec)
 
 
+def enqueue_committed(
+    func: str, *args, queue: str, retries: int = 3, unique_key: str | None = None, timeout: int = 600
+) -> None:
+    """Queue ``func`` now, for work that is already durable (written outside a
+    transaction): there is no commit to wait for."""
+    if queue not in QUEUES:
+        raise ValueError(f"unknown queue {queue!r}")
+    spec = JobSpec(func, tuple(args), queue, None, timeout, retries, unique_key=unique_key)
+    dispatch(current_app._get_current_object(), spec)
+
+
 def _after_commit(session: Session) -> None:
     specs = session.info.pop(_PENDING_KEY, None)
     if not specs or not has_app_context():
@@ -96,10 +108,13 @@ def dispatch(app: Flask, spec: JobSpec) -> None:
 
         retry = Retry(max=spec.retries, interval=[10, 30, 60][: spec.retries] or 10)
         try:
-            if spec.unique_key and not get_redis(app).set(
-                _unique_flag(spec.unique_key), "1", nx=True, ex=UNIQUE_TTL
-            ):
-                return  # one is already waiting
+            if spec.unique_key:
+                if _seen_waiting_recently(spec.unique_key):
+                    return  # a job that has not released its flag yet will see this work
+                waiting = not get_redis(app).set(_unique_flag(spec.unique_key), "1", nx=True, ex=UNIQUE_TTL)
+                _note_waiting(spec.unique_key)
+                if waiting:
+                    return  # one is already waiting
             options = dict(
                 job_id=spec.job_id, job_timeout=spec.timeout, retry=retry if spec.retries else None
             )
@@ -133,11 +148,43 @@ def _unique_flag(key: str) -> str:
     return f"jobs:waiting:{key}"
 
 
-def release_unique(key: str) -> None:
-    """Called by a coalesced job as it starts: later work queues a new job."""
+# A process that saw a coalesced job waiting (its flag set, by itself or another) does
+# not ask Redis again for this long: under a burst that saves a round trip per request.
+# Safe because the job released its flag no earlier than that moment and makes a last
+# pass over its work this long after the release (see release_unique).
+UNIQUE_LOCAL_WINDOW = 0.2
+_waiting_seen: dict[str, float] = {}
+
+
+def _seen_waiting_recently(key: str) -> bool:
+    seen = _waiting_seen.get(key)
+    return seen is not None and time.monotonic() - seen < UNIQUE_LOCAL_WINDOW
+
+
+def _note_waiting(key: str) -> None:
+    _waiting_seen[key] = time.monotonic()
+
+
+def release_unique(key: str) -> float | None:
+    """Called by a coalesced job as it starts: later work queues a new job.
+
+    Returns the moment of the release (``time.monotonic()``): the job must read its
+    work once more when ``UNIQUE_LOCAL_WINDOW`` has passed since then, for work stored
+    by processes that relied on having seen it waiting (:func:`wait_for_final_pass`)."""
     app = current_app._get_current_object() if has_app_context() else _worker_app
     if app is not None and app.config.get("REDIS_URL"):
         get_redis(app).delete(_unique_flag(key))
+        return time.monotonic()
+    return None  # in-process jobs are not coalesced
+
+
+def wait_for_final_pass(released_at: float | None) -> None:
+    """Sleep until a coalesced job's last pass is due (see :func:`release_unique`)."""
+    if released_at is None:
+        return
+    delay = released_at + UNIQUE_LOCAL_WINDOW - time.monotonic()
+    if delay > 0:
+        time.sleep(delay)
 
 
 def _run_in_app(app: Flask, spec: JobSpec) -> None:

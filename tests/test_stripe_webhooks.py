@@ -440,3 +440,60 @@ def test_an_invoice_of_a_clients_stripe_customer_is_matched_by_customer(app, htt
     with app.app_context():
         payment = db.session.scalar(select(Payment).where(Payment.stripe_invoice_id == "in_by_customer"))
         assert (payment.client_id, payment.status, payment.amount_cents) == (client_id, "failed", 2500)
+
+
+@pytest.mark.real_commits
+def test_an_event_stored_while_a_drain_is_seen_waiting_is_applied_by_that_drain(app, monkeypatch):
+    """Web processes that saw the drain waiting do not ask Redis again for a moment;
+    the drain reads the inbox once more after that moment, so nothing waits for the sweep."""
+    if not app.config.get("REDIS_URL") or not app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        pytest.skip("RQ coalescing is checked in the PostgreSQL + Redis suite")
+    from billing import webhooks
+    from core import jobs
+    from core.jobs import get_queue, get_redis
+
+    monkeypatch.setattr(jobs, "UNIQUE_LOCAL_WINDOW", 1.5)  # room for the test's steps
+    redis = get_redis(app)
+    payload = event("invoice.payment_action_required", {"id": "in_window", "object": "invoice"})
+    try:
+        http = app.test_client()
+        redis.set(jobs._unique_flag(webhooks.DRAIN_KEY), "1")
+        jobs._waiting_seen.pop(webhooks.DRAIN_KEY, None)
+        first = event("invoice.payment_action_required", {"id": "in_first", "object": "invoice"})
+        body, header = signed(first)
+        http.post("http://a.test/webhooks/stripe", data=body, headers={"Stripe-Signature": header})
+        assert jobs._seen_waiting_recently(webhooks.DRAIN_KEY)  # it saw a drain waiting
+        done = []
+
+        def run_drain() -> None:
+            with app.app_context():
+                done.append(webhooks.drain())
+                db.session.remove()
+
+        drainer = threading.Thread(target=run_drain)
+        drainer.start()
+        for _ in range(100):  # the drain has started: its flag is gone
+            if not redis.exists(jobs._unique_flag(webhooks.DRAIN_KEY)):
+                break
+            time.sleep(0.01)
+        queued_before = len(get_queue(app, "billing"))
+        body, header = signed(payload)
+        assert (
+            http.post(
+                "http://a.test/webhooks/stripe", data=body, headers={"Stripe-Signature": header}
+            ).status_code
+            == 200
+        )
+        assert len(get_queue(app, "billing")) == queued_before  # no Redis call, no new drain
+        drainer.join(10)
+        with app.app_context():
+            row = db.session.scalar(select(StripeEvent).where(StripeEvent.event_id == payload["id"]))
+            assert row.processed_at is not None  # the drain's last pass applied it
+    finally:
+        with app.app_context():
+            db.session.execute(
+                delete(StripeEvent).where(StripeEvent.event_id.in_([payload["id"], first["id"]]))
+            )
+            db.session.commit()
+        jobs._waiting_seen.clear()
+        redis.flushdb()
