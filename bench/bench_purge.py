@@ -54,8 +54,8 @@ def fill(conn, reseller_id: int, client_id: int, tag: str) -> None:
         (reseller_id, tag, USERS),
     )
     conn.execute(
-        """INSERT INTO accounts (reseller_id, login_id, client_id, kind, name, active, permissions, chat_level,
-                                 view_phones, created_at)
+        """INSERT INTO accounts (reseller_id, login_id, client_id, kind, name, active, permissions,
+                                 chat_level, view_phones, created_at)
            SELECT %s, l.id, %s, 'client_user', 'User ' || l.id, true, '[]', 6, true, now()
            FROM logins l WHERE l.email LIKE %s""",
         (reseller_id, client_id, f"%@{tag}.test"),
@@ -79,7 +79,8 @@ def fill(conn, reseller_id: int, client_id: int, tag: str) -> None:
         (client_id,),
     )
     conn.execute(
-        """INSERT INTO messages (reseller_id, client_id, conversation_id, direction, body, is_template, created_at)
+        """INSERT INTO messages (reseller_id, client_id, conversation_id, direction, body, is_template,
+                                 created_at)
            SELECT c.reseller_id, c.client_id, c.id, 'in', 'Mensagem de teste número ' || g, false, now()
            FROM conversations c CROSS JOIN generate_series(1, %s) g WHERE c.client_id = %s""",
         (MESSAGES // CONVERSATIONS, client_id),
@@ -160,7 +161,8 @@ class NeighbourWriter(threading.Thread):
                 started = time.perf_counter()
                 conn.execute(
                     """INSERT INTO messages (reseller_id, client_id, conversation_id, direction, body,
-                                             is_template, created_at) VALUES (%s, %s, %s, 'in', 'oi', false, now())""",
+                                             is_template, created_at)
+                       VALUES (%s, %s, %s, 'in', 'oi', false, now())""",
                     (self.reseller_id, self.client_id, conversation),
                 )
                 self.slowest = max(self.slowest, time.perf_counter() - started)
