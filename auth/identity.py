@@ -116,35 +116,35 @@ def start_challenge(login: Login) -> LoginChallenge:
 
 def resend_code(challenge: LoginChallenge) -> None:
     """A fresh code for the same attempt; tries already spent stay spent."""
-    now = utcnow()
     if challenge.used_at is not None:
         raise CodeRefused(USED)
-    if challenge.sends >= MAX_SENDS:
+    code = renew_code(challenge, lambda fresh: _hmac("code", challenge.id, fresh))
+    login = db.session.get(Login, challenge.login_id)
+    _send_code(login, challenge, code)
+    audit.record("auth.code_resent", login, reseller_id=login.reseller_id, actor_label=login.email)
+
+
+def renew_code(row, digest) -> str:
+    """Give a one-time code row (a login challenge, a deletion code) a fresh code, within
+    the resend limits (``MAX_SENDS``, ``RESEND_AFTER``); returns the code, stored as
+    ``digest(code)``. A conditional UPDATE: of two concurrent resends, one wins."""
+    now = utcnow()
+    if row.sends >= MAX_SENDS:
         raise CodeRefused(TOO_MANY_SENDS)
-    wait = (challenge.last_sent_at + RESEND_AFTER - now).total_seconds()
+    wait = (row.last_sent_at + RESEND_AFTER - now).total_seconds()
     if wait > 0:
         raise CodeRefused(TOO_SOON, wait_seconds=int(wait) + 1)
     code = new_code()
+    model = type(row)
     changed = db.session.execute(
-        update(LoginChallenge)
-        .where(
-            LoginChallenge.id == challenge.id,
-            LoginChallenge.used_at.is_(None),
-            LoginChallenge.sends == challenge.sends,
-        )
-        .values(
-            code_hash=_hmac("code", challenge.id, code),
-            sends=LoginChallenge.sends + 1,
-            last_sent_at=now,
-            expires_at=now + CODE_TTL,
-        )
+        update(model)
+        .where(model.id == row.id, model.used_at.is_(None), model.sends == row.sends)
+        .values(code_hash=digest(code), sends=model.sends + 1, last_sent_at=now, expires_at=now + CODE_TTL)
         .execution_options(synchronize_session=False)
     ).rowcount
     if changed != 1:
         raise CodeRefused(TOO_SOON, wait_seconds=int(RESEND_AFTER.total_seconds()))
-    login = db.session.get(Login, challenge.login_id)
-    _send_code(login, challenge, code)
-    audit.record("auth.code_resent", login, reseller_id=login.reseller_id, actor_label=login.email)
+    return code
 
 
 def verify_code(challenge_id: str, login_id: int, code: str) -> LoginChallenge:

@@ -211,16 +211,13 @@ SWEEP_MAX_ATTEMPTS = 20
 def sweep(*, older_than: timedelta = SWEEP_AFTER, max_attempts: int | None = SWEEP_MAX_ATTEMPTS) -> int:
     """Apply inbox rows that no job applied (queued while Redis was down, lost worker),
     the least tried first."""
-    cutoff = utcnow() - older_than
+    stmt = select(StripeEvent.id).where(
+        StripeEvent.processed_at.is_(None), StripeEvent.received_at <= utcnow() - older_than
+    )
+    if max_attempts is not None:
+        stmt = stmt.where(StripeEvent.attempts < max_attempts)
     ids = db.session.scalars(
-        select(StripeEvent.id)
-        .where(
-            StripeEvent.processed_at.is_(None),
-            StripeEvent.received_at <= cutoff,
-            StripeEvent.attempts < (max_attempts if max_attempts is not None else 2**31 - 1),
-        )
-        .order_by(StripeEvent.attempts, StripeEvent.created, StripeEvent.id)
-        .limit(1000)
+        stmt.order_by(StripeEvent.attempts, StripeEvent.created, StripeEvent.id).limit(1000)
     ).all()
     db.session.rollback()
     applied = 0

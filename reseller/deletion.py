@@ -194,7 +194,7 @@ def request_code(staff: Account, client: Client) -> ClientDeletionCode:
     if row is not None and row.method == method:
         if method == ClientDeletionCode.TOTP:
             return row
-        _resend(staff, client, row, now)
+        _resend(staff, client, row)
         return row
     recent = db.session.scalar(
         select(func.count())
@@ -226,30 +226,8 @@ def request_code(staff: Account, client: Client) -> ClientDeletionCode:
     return row
 
 
-def _resend(staff: Account, client: Client, row: ClientDeletionCode, now) -> None:
-    if row.sends >= identity.MAX_SENDS:
-        raise identity.CodeRefused(identity.TOO_MANY_SENDS)
-    wait = (row.last_sent_at + identity.RESEND_AFTER - now).total_seconds()
-    if wait > 0:
-        raise identity.CodeRefused(identity.TOO_SOON, wait_seconds=int(wait) + 1)
-    code = identity.new_code()
-    changed = db.session.execute(
-        update(ClientDeletionCode)
-        .where(
-            ClientDeletionCode.id == row.id,
-            ClientDeletionCode.used_at.is_(None),
-            ClientDeletionCode.sends == row.sends,
-        )
-        .values(
-            code_hash=_digest(row, code),
-            sends=ClientDeletionCode.sends + 1,
-            last_sent_at=now,
-            expires_at=now + identity.CODE_TTL,
-        )
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if changed != 1:
-        raise identity.CodeRefused(identity.TOO_SOON, wait_seconds=int(identity.RESEND_AFTER.total_seconds()))
+def _resend(staff: Account, client: Client, row: ClientDeletionCode) -> None:
+    code = identity.renew_code(row, lambda fresh: _digest(row, fresh))
     db.session.refresh(row)
     _send_code(staff, client, code)
     audit.record("client.deletion_code_sent", client, details={"code_id": row.id, "resend": True})

@@ -13,8 +13,6 @@ Nothing here knows about a particular drill: see ``tests/test_fault_drills.py``.
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import hmac
 import json
 import os
 import secrets
@@ -32,6 +30,8 @@ from pathlib import Path
 
 import psycopg
 import requests
+
+from tests.stripe_fake import stripe_signature
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = ROOT / ".venv" / "bin"
@@ -627,26 +627,14 @@ def registered_worker(redis_url: str, pid: int, *, exited: bool = False) -> bool
 # --- Stripe events -----------------------------------------------------------------------------
 
 
-def stripe_event(kind: str, obj: dict, *, event_id: str | None = None, created: int | None = None) -> dict:
-    """A Stripe event as Stripe sends it (``data.object`` is ``obj``)."""
-    return {
-        "id": event_id or f"evt_drill_{secrets.token_hex(8)}",
-        "object": "event",
-        "type": kind,
-        "created": created if created is not None else int(time.time()),
-        "livemode": False,
-        "data": {"object": obj},
-    }
-
-
 def signed_event(payload: dict, secret: str, *, at: int | None = None) -> tuple[bytes, dict[str, str]]:
-    """The body and headers of a delivery of ``payload`` signed as Stripe does:
-    ``Stripe-Signature: t=<ts>,v1=<HMAC-SHA256 of "<ts>.<body>">``. Stripe signs each
-    delivery attempt afresh, so call this again for a retry."""
+    """The body and headers of a delivery of ``payload`` signed as Stripe does; call it
+    again for a retry (Stripe signs each attempt afresh)."""
     body = json.dumps(payload, separators=(",", ":")).encode()
-    ts = at if at is not None else int(time.time())
-    mac = hmac.new(secret.encode(), f"{ts}.".encode() + body, hashlib.sha256).hexdigest()
-    return body, {"Stripe-Signature": f"t={ts},v1={mac}", "Content-Type": "application/json"}
+    return body, {
+        "Stripe-Signature": stripe_signature(body, secret, at=at),
+        "Content-Type": "application/json",
+    }
 
 
 @dataclass

@@ -206,6 +206,27 @@ class Factory:
             db.session.commit()
             return SimpleNamespace(id=account.id, login_id=account.login_id, email=account.login.email)
 
+    def deletion(self, reseller_id: int) -> int:
+        """A client of ``reseller_id`` deleted and waiting for its purge; returns the
+        deletion's id."""
+        from datetime import timedelta
+
+        from core.timeutil import utcnow
+        from reseller.models import ClientDeletion
+
+        client = self.client(reseller_id, trade_name="Excluída", deleted_at=utcnow())
+        with self.app.app_context():
+            deletion = ClientDeletion(
+                reseller_id=reseller_id,
+                client_id=client.id,
+                purge_due_at=utcnow() + timedelta(hours=24),
+                counts={},
+                purged_rows={},
+            )
+            db.session.add(deletion)
+            db.session.commit()
+            return deletion.id
+
     def two_tenants(self):
         a = self.reseller(host="a.test", name="Reseller A", owner_email="owner@a.test")
         b = self.reseller(host="b.test", name="Reseller B", owner_email="owner@b.test")

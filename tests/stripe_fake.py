@@ -4,12 +4,19 @@ It replaces only the socket: the stripe library still encodes every request and
 parses every answer. It answers the calls the product makes (customers, Checkout
 sessions, subscription cancel/update), honours idempotency keys like Stripe does
 (same key, same answer) and records every request for the tests to read.
+
+Also what Stripe sends the other way: events (:func:`stripe_event`) and the
+signature of a webhook delivery (:func:`stripe_signature`).
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
+import secrets
 import threading
+import time
 from urllib.parse import parse_qsl, urlsplit
 
 import stripe
@@ -101,3 +108,23 @@ class FakeStripe(stripe.HTTPClient):
     # Helpers for tests.
     def calls(self, method: str, path: str) -> list[dict]:
         return [r for r in self.requests if r["method"] == method and r["path"] == path]
+
+
+def stripe_event(kind: str, obj: dict, *, event_id: str | None = None, created: int | None = None) -> dict:
+    """A Stripe event as Stripe sends it (``data.object`` is ``obj``)."""
+    return {
+        "id": event_id or f"evt_test_{secrets.token_hex(8)}",
+        "object": "event",
+        "type": kind,
+        "created": created if created is not None else int(time.time()),
+        "livemode": False,
+        "data": {"object": obj},
+    }
+
+
+def stripe_signature(body: bytes, secret: str, *, at: int | None = None) -> str:
+    """The ``Stripe-Signature`` header of a delivery of ``body``: ``t=<ts>,v1=<HMAC-SHA256
+    of "<ts>.<body>">``. Stripe signs each delivery attempt afresh."""
+    ts = at if at is not None else int(time.time())
+    mac = hmac.new(secret.encode(), f"{ts}.".encode() + body, hashlib.sha256).hexdigest()
+    return f"t={ts},v1={mac}"

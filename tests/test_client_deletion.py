@@ -608,3 +608,26 @@ def test_the_operator_command_purges_what_is_due(app, tenants, browser, mailbox,
     assert client_rows(app, client_id) == {}
     again = runner_app.invoke(args=["clients", "purge-due"])
     assert again.output.strip() == "0 purge(s) queued"
+
+
+def test_a_new_code_is_throttled_and_replaces_the_old_one(app, tenants, browser, mailbox, run_jobs):
+    client_id = tenants.a.client.id
+    browser.login("owner@a.test")
+    browser.post(f"{base(client_id)}/delete/code")
+    run_jobs()
+    first = mailed_code(mailbox, "owner@a.test")
+    too_soon = browser.post(f"{base(client_id)}/delete/code", follow_redirects=True)
+    assert "Aguarde" in too_soon.get_data(as_text=True)
+    run_jobs()
+    assert len(mailbox.to("owner@a.test")) == 1
+    with time_machine.travel(utcnow() + timedelta(seconds=61), tick=False):
+        browser.login("owner@a.test")  # staff sessions are time-bound
+        browser.post(f"{base(client_id)}/delete/code")
+        run_jobs()
+        second = mailed_code(mailbox, "owner@a.test")
+        if second == first:
+            pytest.skip("the random codes happened to be equal")
+        assert browser.post(f"{base(client_id)}/delete/confirm", {"code": first}).status_code == 422
+        assert browser.post(f"{base(client_id)}/delete/confirm", {"code": second}).status_code == 302
+    with app.app_context():
+        assert db.session.get(Client, client_id).deleted_at is not None

@@ -4,16 +4,13 @@ without a token, except the signed machine endpoints; GET never changes state.""
 from __future__ import annotations
 
 import hashlib
-from datetime import timedelta
 
 from sqlalchemy import select
 
 from auth.models import AuthSession, TrustedDevice
 from billing.models import Payment
 from core.extensions import db
-from core.timeutil import utcnow
-from reseller.demo import make_cpf
-from reseller.models import ClientDeletion, ExportJob
+from reseller.models import ExportJob
 from tenant.inbox_models import Contact, Conversation, Team
 from tenant.models import CustomFieldDefinition
 from tenant.views import ensure_channel
@@ -57,25 +54,6 @@ def a_objects(app, factory, tenants) -> dict:
         )
         device = TrustedDevice(reseller_id=a.id, login_id=a_session.login_id, token_hash="a" * 64)
         db.session.add_all([export, device])
-        gone = Client(
-            reseller_id=a.id,
-            trade_name="Excluída A",
-            legal_name="Excluída Ltda",
-            email="excluida@a.test",
-            document_type="cpf",
-            document=make_cpf(91),
-            deleted_at=utcnow(),
-        )
-        db.session.add(gone)
-        db.session.flush()
-        deletion = ClientDeletion(
-            reseller_id=a.id,
-            client_id=gone.id,
-            purge_due_at=utcnow() + timedelta(hours=24),
-            counts={},
-            purged_rows={},
-        )
-        db.session.add(deletion)
         db.session.commit()
         return {
             "client_id": a.client.id,
@@ -90,7 +68,7 @@ def a_objects(app, factory, tenants) -> dict:
             "channel_key": client.channel_key,
             "plan_id": a.plan.id,
             "payment_id": db.session.scalar(select(Payment.id).where(Payment.client_id == a.client.id)),
-            "deletion_id": deletion.id,
+            "deletion_id": factory.deletion(a.id),
             "token": "x",
         }
 

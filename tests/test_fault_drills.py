@@ -54,9 +54,9 @@ from tests.drills import (
     start_redis,
     start_worker,
     started_jobs,
-    stripe_event,
     wait_until,
 )
+from tests.stripe_fake import stripe_event
 
 _TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "sqlite")
 

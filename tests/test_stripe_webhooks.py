@@ -4,8 +4,6 @@ order, Redis down, PostgreSQL down. Payloads are real signed requests."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import threading
 import time
@@ -20,26 +18,15 @@ from core.extensions import db
 from core.models import AuditEvent, Reseller
 from tenant.models import Client
 from tests.conftest import STRIPE_WEBHOOK_SECRET
-
-_n = iter(range(1, 10**6))
+from tests.stripe_fake import stripe_event, stripe_signature
 
 
 def signed(payload: dict, *, secret: str = STRIPE_WEBHOOK_SECRET, at: int | None = None) -> tuple[bytes, str]:
     body = json.dumps(payload).encode()
-    ts = at if at is not None else int(time.time())
-    mac = hmac.new(secret.encode(), f"{ts}.".encode() + body, hashlib.sha256).hexdigest()
-    return body, f"t={ts},v1={mac}"
+    return body, stripe_signature(body, secret, at=at)
 
 
-def event(kind: str, obj: dict, *, event_id: str | None = None, created: int | None = None) -> dict:
-    return {
-        "id": event_id or f"evt_test_{next(_n)}",
-        "object": "event",
-        "type": kind,
-        "created": created if created is not None else int(time.time()),
-        "livemode": False,
-        "data": {"object": obj},
-    }
+event = stripe_event
 
 
 def post(http, payload: dict, **kw):

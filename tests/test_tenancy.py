@@ -7,7 +7,6 @@ fails the test, so new routes must be added here."""
 from __future__ import annotations
 
 import hashlib
-from datetime import timedelta
 
 import pytest
 from sqlalchemy import inspect, select, text
@@ -16,9 +15,7 @@ from auth import permissions as perm
 from auth.models import Account, AuthSession, TrustedDevice
 from billing.models import Payment
 from core.extensions import db
-from core.timeutil import utcnow
-from reseller.demo import make_cpf
-from reseller.models import ClientDeletion, ExportJob
+from reseller.models import ExportJob
 from tenant.inbox_models import Contact, Conversation, Team
 from tenant.models import CustomFieldDefinition
 from tenant.views import ensure_channel
@@ -57,25 +54,6 @@ def b_objects(app, factory, tenants, make_browser):
         b_session = db.session.scalar(select(AuthSession).where(AuthSession.reseller_id == b.id))
         device = TrustedDevice(reseller_id=b.id, login_id=b_session.login_id, token_hash="b" * 64)
         db.session.add_all([export, device])
-        gone = Client(
-            reseller_id=b.id,
-            trade_name="Excluída B",
-            legal_name="Excluída Ltda",
-            email="excluida@b.test",
-            document_type="cpf",
-            document=make_cpf(92),
-            deleted_at=utcnow(),
-        )
-        db.session.add(gone)
-        db.session.flush()
-        deletion = ClientDeletion(
-            reseller_id=b.id,
-            client_id=gone.id,
-            purge_due_at=utcnow() + timedelta(hours=24),
-            counts={},
-            purged_rows={},
-        )
-        db.session.add(deletion)
         db.session.commit()
         return {
             "client_id": b.client.id,
@@ -90,7 +68,7 @@ def b_objects(app, factory, tenants, make_browser):
             "channel_key": client.channel_key,
             "plan_id": b.plan.id,
             "payment_id": db.session.scalar(select(Payment.id).where(Payment.client_id == b.client.id)),
-            "deletion_id": deletion.id,
+            "deletion_id": factory.deletion(b.id),
         }
 
 
