@@ -32,6 +32,9 @@ class Login(db.Model):
     # Set once the e-mailed first-login code was entered.
     verified_at: Mapped[datetime | None]
     failed_logins: Mapped[int] = mapped_column(server_default="0", default=0)
+    # When every session of the login was last ended (password set, "end all"): a login
+    # still waiting at the code or account step since before then cannot finish.
+    sessions_revoked_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
 
@@ -101,6 +104,11 @@ class Account(db.Model):
     )
     view_phones: Mapped[bool] = mapped_column(server_default=true(), default=True)
     permissions: Mapped[list] = mapped_column(JSON, default=list)
+    # Deactivated by the reseller's staff: only staff can reactivate it.
+    deactivated_by_staff: Mapped[bool] = mapped_column(server_default=false(), default=False)
+    # Added to a login that already existed by a client user: it opens only once the
+    # login's owner accepts (nobody finds a new account in their chooser unasked).
+    awaiting_acceptance: Mapped[bool] = mapped_column(server_default=false(), default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
 
@@ -117,8 +125,8 @@ class Account(db.Model):
         return self.login.email
 
     def is_usable(self) -> bool:
-        """Active, and for a client user, its client still exists."""
-        if not self.active:
+        """Active, accepted, and for a client user, its client still exists."""
+        if not self.active or self.awaiting_acceptance:
             return False
         if self.kind == CLIENT_USER:
             return self.client is not None and self.client.deleted_at is None
@@ -138,6 +146,12 @@ class AuthSession(db.Model):
             postgresql_where=text("impersonator_account_id IS NOT NULL"),
             sqlite_where=text("impersonator_account_id IS NOT NULL"),
         ),
+        Index(
+            "ix_auth_sessions_parent",
+            "parent_session_id",
+            postgresql_where=text("parent_session_id IS NOT NULL"),
+            sqlite_where=text("parent_session_id IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -147,6 +161,9 @@ class AuthSession(db.Model):
     account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
     # Set when staff act as a client user: the real actor (RFC 8693 "act").
     impersonator_account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    # An impersonation's staff session, waiting beneath it: ending, expiring or idling
+    # that session ends the impersonation too.
+    parent_session_id: Mapped[int | None] = mapped_column(ForeignKey("auth_sessions.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]

@@ -403,14 +403,15 @@ def login_from_password_token(token: str, reseller_id: int) -> Login | None:
 
 def send_password_link(login: Login, *, purpose: str) -> None:
     """E-mail a link to choose a password (invitation, reset, or unlock after failures)."""
-    from flask import render_template, url_for
+    from flask import render_template
     from flask_babel import gettext as _
 
     from core import mail
+    from core.links import reseller_url
     from core.models import Reseller
 
     reseller = db.session.get(Reseller, login.reseller_id)
-    link = url_for("auth.set_password", token=password_link_token(login, purpose), _external=True)
+    link = reseller_url(reseller, "auth.set_password", token=password_link_token(login, purpose))
     subjects = {
         "invite": _("Your access to %(name)s", name=reseller.name),
         "reset": _("Choose a new password for %(name)s", name=reseller.name),

@@ -57,6 +57,8 @@ class Settings:
     STRIPE_WEBHOOK_SECRET: str | None
     DEFAULT_RESELLER_HOST: str | None
     SESSION_COOKIE_SECURE: bool
+    # Scheme of a new reseller's canonical URL (e-mailed links): HTTPS in production.
+    PREFERRED_URL_SCHEME: str = "http"
     # Exports above this many rows run as a background job with a progress bar.
     EXPORT_SYNC_MAX_ROWS: int = 5000
     CLIENTS_PER_PAGE: int = 25
@@ -126,6 +128,7 @@ def load_settings(overrides: dict | None = None) -> Settings:
             SQLALCHEMY_DATABASE_URI=_normalise_db_url(_env("DATABASE_URL")),
             DEFAULT_RESELLER_HOST=_env("DEFAULT_RESELLER_HOST"),
             SESSION_COOKIE_SECURE=True,
+            PREFERRED_URL_SCHEME="https",
         )
     elif env == "testing":
         instance.mkdir(parents=True, exist_ok=True)

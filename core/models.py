@@ -31,6 +31,9 @@ class Reseller(db.Model):
     extra_pack_price_cents: Mapped[int] = mapped_column(server_default="0", default=0)
     # Click-to-call integration: when set, the call button posts here instead of tel:.
     telephony_url: Mapped[str | None] = mapped_column(String(500))
+    # Scheme, host and port of every link e-mailed for this reseller ("https://acme.com.br"):
+    # never taken from a request, whose Host header the sender chooses.
+    canonical_url: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     hosts: Mapped[list[ResellerHost]] = relationship(back_populates="reseller", cascade="all, delete-orphan")

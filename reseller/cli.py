@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import click
-from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
@@ -21,13 +20,24 @@ clients_cli = AppGroup("clients", help="Deleted clients' purges (platform operat
 @click.option("--host", required=True, help="Host name that serves it (custom domain or subdomain).")
 @click.option("--owner-email", required=True, help="E-mail of the first staff owner.")
 @click.option("--owner-password", default=None, help="Initial password; omit to print an invitation link.")
-def create_reseller_command(name: str, host: str, owner_email: str, owner_password: str | None):
+@click.option(
+    "--canonical-url",
+    default=None,
+    help="Where e-mailed links point (https://host[:port]); default: the host over HTTPS in production.",
+)
+def create_reseller_command(
+    name: str, host: str, owner_email: str, owner_password: str | None, canonical_url: str | None
+):
     """Create a reseller and its first owner."""
     from reseller.services import ResellerRejected, create_reseller
 
     try:
         reseller, login = create_reseller(
-            name=name, host=host, owner_email=owner_email, owner_password=owner_password
+            name=name,
+            host=host,
+            owner_email=owner_email,
+            owner_password=owner_password,
+            canonical_url=canonical_url,
         )
     except ResellerRejected as exc:
         db.session.rollback()
@@ -36,11 +46,10 @@ def create_reseller_command(name: str, host: str, owner_email: str, owner_passwo
     click.echo(f"Created reseller {reseller.id} ({reseller.name}) at {host}; owner {login.email}.")
     if not owner_password:
         from auth.services import password_link_token
+        from core.links import reseller_url
 
-        scheme = "http" if current_app.config["APP_ENV"] != "production" else "https"
-        click.echo(
-            f"Invitation link (valid 7 days): {scheme}://{host}/password/set/{password_link_token(login)}"
-        )
+        link = reseller_url(reseller, "auth.set_password", token=password_link_token(login))
+        click.echo(f"Invitation link (valid 7 days): {link}")
 
 
 @seed_cli.command("demo")

@@ -19,6 +19,7 @@ from tenant.models import Client, CustomFieldDefinition, CustomFieldValue, Ticke
 DEMO_HOST = "demo.localhost"
 DEMO_PASSWORD = "demo-pass-2026"  # noqa: S105 - documented demo password
 EXTRA_HOSTS = ("localhost", "127.0.0.1")
+DEMO_URL = "http://127.0.0.1:5000"
 
 TRADE_NAMES = [
     "Padaria Pão Quente",
@@ -105,6 +106,8 @@ def seed_demo() -> str:
         owner_email="owner@demo.test",
         owner_password=DEMO_PASSWORD,
         require_staff_2fa=False,
+        # README: "Open http://127.0.0.1:5000"; e-mailed links in the outbox point there.
+        canonical_url=DEMO_URL,
     )
     pw_hash = auth_services.hash_password(DEMO_PASSWORD)
     reseller.primary_color = "#1f6f5c"

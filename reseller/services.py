@@ -10,7 +10,7 @@ from sqlalchemy import select
 from auth import permissions as perm
 from auth import services as auth_services
 from auth.models import STAFF, Account, Login, Role
-from core import audit
+from core import audit, links
 from core.extensions import db
 from core.models import Reseller, ResellerHost
 
@@ -30,8 +30,13 @@ def create_reseller(
     owner_email: str,
     owner_password: str | None = None,
     require_staff_2fa: bool = True,
+    canonical_url: str | None = None,
 ) -> tuple[Reseller, Login]:
-    """Create a reseller, its host, an Owner role and the owner's staff account."""
+    """Create a reseller, its host, an Owner role and the owner's staff account.
+
+    ``canonical_url`` (``https://host[:port]``) is where e-mailed links point; by
+    default ``host`` over the configured scheme (HTTPS in production).
+    """
     name = name.strip()
     host = host.strip().lower()
     if not name or len(name) > 120:
@@ -49,7 +54,12 @@ def create_reseller(
         except auth_services.PasswordRejected as exc:
             raise ResellerRejected(str(exc)) from exc
 
-    reseller = Reseller(name=name, support_email=email, require_staff_2fa=require_staff_2fa)
+    canonical_url = (canonical_url or links.default_canonical_url(host)).strip().rstrip("/")
+    if not links.valid_canonical_url(canonical_url):
+        raise ResellerRejected(f"{canonical_url!r} is not a valid URL (https://host[:port]).")
+    reseller = Reseller(
+        name=name, support_email=email, require_staff_2fa=require_staff_2fa, canonical_url=canonical_url
+    )
     reseller.hosts.append(ResellerHost(host=host))
     db.session.add(reseller)
     db.session.flush()
