@@ -1,9 +1,11 @@
 """Calls out to Stripe, through the stripe library only.
 
-Every call goes through :func:`stripe_client`, built from ``STRIPE_API_KEY``. Tests
-(and nothing else) put a fake ``stripe.HTTPClient`` in
-``app.extensions["stripe_http_client"]``: the library still builds and parses every
-request, only the socket is replaced. Calls that create something carry an
+Every call goes through :func:`stripe_client`, built from ``STRIPE_API_KEY``, whose
+socket is :func:`http_client`: the one place that chooses how Stripe is reached. Tests
+(and nothing else) put their own ``stripe.HTTPClient`` in
+``app.extensions["stripe_http_client"]`` (a guard that fails any call, or a fake of
+Stripe's servers): the library still builds and parses every request, only the socket
+is replaced. Calls that create something carry an
 idempotency key, so a retried request (double click, job retried) never makes two.
 """
 
@@ -35,11 +37,16 @@ def stripe_client() -> stripe.StripeClient:
     key = current_app.config.get("STRIPE_API_KEY")
     if not key:
         raise StripeUnavailable(_("Online payments are not set up yet. Contact your provider."))
-    return stripe.StripeClient(
-        key,
-        http_client=current_app.extensions.get("stripe_http_client"),
-        max_network_retries=2,
-    )
+    return stripe.StripeClient(key, http_client=http_client(), max_network_retries=2)
+
+
+def http_client() -> stripe.HTTPClient:
+    """The HTTP client every Stripe call uses: the app's own when one is set (tests),
+    else the library's default, made once per app."""
+    client = current_app.extensions.get("stripe_http_client")
+    if client is None:
+        client = current_app.extensions["stripe_http_client"] = stripe.new_default_http_client()
+    return client
 
 
 def _call(fn, *args, **kwargs):

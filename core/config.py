@@ -132,6 +132,9 @@ def load_settings(overrides: dict | None = None) -> Settings:
         )
     elif env == "testing":
         instance.mkdir(parents=True, exist_ok=True)
+        # The suite never reaches a real third party, whatever the shell exports: tests
+        # that need Stripe set a key with its servers faked (tests/stripe_fake.py).
+        common["STRIPE_API_KEY"] = None
         settings = Settings(
             **common,
             SECRET_KEY=_env("SECRET_KEY", "testing-only-secret-key"),

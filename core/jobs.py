@@ -109,10 +109,10 @@ def dispatch(app: Flask, spec: JobSpec) -> None:
         retry = Retry(max=spec.retries, interval=[10, 30, 60][: spec.retries] or 10)
         try:
             if spec.unique_key:
-                if _seen_waiting_recently(spec.unique_key):
+                if _seen_waiting_recently(app, spec.unique_key):
                     return  # a job that has not released its flag yet will see this work
                 waiting = not get_redis(app).set(_unique_flag(spec.unique_key), "1", nx=True, ex=UNIQUE_TTL)
-                _note_waiting(spec.unique_key)
+                _note_waiting(app, spec.unique_key)
                 if waiting:
                     return  # one is already waiting
             options = dict(
@@ -153,16 +153,27 @@ def _unique_flag(key: str) -> str:
 # Safe because the job released its flag no earlier than that moment and makes a last
 # pass over its work this long after the release (see release_unique).
 UNIQUE_LOCAL_WINDOW = 0.2
-_waiting_seen: dict[str, float] = {}
+_WAITING_SEEN = "jobs.waiting_seen"
 
 
-def _seen_waiting_recently(key: str) -> bool:
-    seen = _waiting_seen.get(key)
+def _waiting_seen(app: Flask) -> dict[str, float]:
+    # Kept on the application, not the module: it describes that app's Redis, and a
+    # new app (or a test that flushed Redis, see forget_waiting) starts without it.
+    return app.extensions.setdefault(_WAITING_SEEN, {})
+
+
+def _seen_waiting_recently(app: Flask, key: str) -> bool:
+    seen = _waiting_seen(app).get(key)
     return seen is not None and time.monotonic() - seen < UNIQUE_LOCAL_WINDOW
 
 
-def _note_waiting(key: str) -> None:
-    _waiting_seen[key] = time.monotonic()
+def _note_waiting(app: Flask, key: str) -> None:
+    _waiting_seen(app)[key] = time.monotonic()
+
+
+def forget_waiting(app: Flask) -> None:
+    """Drop what this process remembers of waiting jobs (its Redis was emptied)."""
+    _waiting_seen(app).clear()
 
 
 def release_unique(key: str) -> float | None:

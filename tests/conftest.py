@@ -147,23 +147,29 @@ def app(smtp_server):
         from flask_migrate import upgrade
 
         upgrade()
-    _guard_stripe()
+    _guard_stripe(application)
     yield application
     with application.app_context():
         db.engine.dispose()
 
 
-def _guard_stripe() -> None:
-    """Any call out to Stripe's servers fails the test that made it."""
+def _guard_stripe(application) -> None:
+    """The app's Stripe HTTP client (billing.stripe_gateway.http_client, the only way
+    out to Stripe) and the library's global default both refuse to connect."""
     import stripe
 
     class NoNetwork(stripe.HTTPClient):
         name = "no-network-guard"
 
-        def request(self, method, url, headers, post_data=None):
+        def request(self, method, url, headers, post_data=None, *, _usage=None):
             raise AssertionError(f"a test tried to reach Stripe: {method} {url}")
 
-    stripe.default_http_client = NoNetwork()
+        def close(self):
+            pass
+
+    guard = NoNetwork()
+    application.extensions["stripe_http_client"] = guard
+    stripe.default_http_client = guard
 
 
 @pytest.fixture(autouse=True)
@@ -190,7 +196,12 @@ def _transaction(request, app):
 
 @pytest.fixture(autouse=True)
 def _clean_redis(app):
+    """Redis emptied before and after each test, with what the process remembers of it."""
+    from core.extensions import limiter
+    from core.jobs import forget_waiting
+
     url = app.config.get("REDIS_URL")
+    forget_waiting(app)
     if url:
         from redis import Redis
 
@@ -201,8 +212,7 @@ def _clean_redis(app):
         conn.close()
     else:
         yield
-    from core.extensions import limiter
-
+    forget_waiting(app)
     limiter.reset()
 
 
@@ -257,11 +267,12 @@ def fake_stripe(app):
     from tests.stripe_fake import FakeStripe
 
     fake = FakeStripe()
+    guard = app.extensions["stripe_http_client"]
     app.config["STRIPE_API_KEY"] = "sk_test_only_key"
     app.extensions["stripe_http_client"] = fake
     yield fake
     app.config["STRIPE_API_KEY"] = None
-    app.extensions.pop("stripe_http_client", None)
+    app.extensions["stripe_http_client"] = guard
 
 
 # --- factories ----------------------------------------------------------------------

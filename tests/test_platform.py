@@ -143,3 +143,37 @@ def test_forwarded_headers_are_believed_only_for_the_configured_proxy_hops(monke
 
     assert seen_ip(0) == "10.0.0.1"  # without a proxy in front, a forged header is ignored
     assert seen_ip(1) == "203.0.113.9"  # behind one proxy, the address it saw
+
+
+def test_the_testing_config_ignores_a_stripe_key_in_the_environment(monkeypatch):
+    from core.config import load_settings
+
+    monkeypatch.setenv("STRIPE_API_KEY", "sk_live_from_a_developers_shell")
+    assert load_settings({"APP_ENV": "testing"}).STRIPE_API_KEY is None
+
+
+def test_every_stripe_call_of_the_app_goes_through_the_guarded_http_client(app):
+    """A developer's key in the app's config still reaches no real Stripe: the
+    client the app builds uses the one HTTP client the tests replace."""
+    from billing import stripe_gateway
+
+    app.config["STRIPE_API_KEY"] = "sk_test_pretend_real"
+    try:
+        with app.app_context(), pytest.raises(AssertionError, match="tried to reach Stripe"):
+            stripe_gateway.stripe_client().v1.customers.retrieve("cus_1")
+    finally:
+        app.config["STRIPE_API_KEY"] = None
+
+
+def test_what_a_process_saw_waiting_belongs_to_its_app(app):
+    """The "drain seen waiting" memory of one app (one Redis) never leaks into
+    another app, nor into the next test (the Redis fixture forgets it)."""
+    from flask import Flask
+
+    from core import jobs
+
+    jobs._note_waiting(app, "drain")
+    assert jobs._seen_waiting_recently(app, "drain")
+    assert not jobs._seen_waiting_recently(Flask("another"), "drain")
+    jobs.forget_waiting(app)
+    assert not jobs._seen_waiting_recently(app, "drain")

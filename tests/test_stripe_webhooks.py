@@ -445,11 +445,11 @@ def test_an_event_stored_while_a_drain_is_seen_waiting_is_applied_by_that_drain(
     try:
         http = app.test_client()
         redis.set(jobs._unique_flag(webhooks.DRAIN_KEY), "1")
-        jobs._waiting_seen.pop(webhooks.DRAIN_KEY, None)
+        jobs.forget_waiting(app)
         first = event("invoice.payment_action_required", {"id": "in_first", "object": "invoice"})
         body, header = signed(first)
         http.post("http://a.test/webhooks/stripe", data=body, headers={"Stripe-Signature": header})
-        assert jobs._seen_waiting_recently(webhooks.DRAIN_KEY)  # it saw a drain waiting
+        assert jobs._seen_waiting_recently(app, webhooks.DRAIN_KEY)  # it saw a drain waiting
         done = []
 
         def run_drain() -> None:
@@ -482,5 +482,4 @@ def test_an_event_stored_while_a_drain_is_seen_waiting_is_applied_by_that_drain(
                 delete(StripeEvent).where(StripeEvent.event_id.in_([payload["id"], first["id"]]))
             )
             db.session.commit()
-        jobs._waiting_seen.clear()
         redis.flushdb()
