@@ -195,12 +195,14 @@ def verify_code(challenge_id: str, login_id: int, code: str) -> LoginChallenge:
 def _send_code(login: Login, challenge: LoginChallenge, code: str) -> None:
     from flask_babel import gettext as _
 
+    from core.links import reseller_url
     from core.models import Reseller
 
     reseller = db.session.get(Reseller, login.reseller_id)
     text = render_template(
         "auth/mail/code.txt",
         reseller=reseller,
+        forgot_url=reseller_url(reseller, "auth.forgot_password"),
         code=code,
         minutes=int(CODE_TTL.total_seconds() // 60),
         browser=describe_agent(challenge.user_agent),

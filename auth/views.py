@@ -28,7 +28,7 @@ from auth.forms import ChooseAccountForm, CodeForm, ForgotPasswordForm, LoginFor
 from auth.models import Account, Login, LoginChallenge
 from core import audit
 from core.extensions import db, limiter
-from core.tenancy import require_reseller
+from core.tenancy import host_is_resellers, require_reseller
 from core.timeutil import utcnow
 
 bp = Blueprint("auth", __name__, template_folder="templates")
@@ -108,7 +108,7 @@ def _refuse_login(reseller, email: str, form):
             .execution_options(synchronize_session=False)
         )
         db.session.refresh(login)
-        if login.failed_logins == LOCK_AFTER_FAILURES:
+        if login.failed_logins == LOCK_AFTER_FAILURES and host_is_resellers():
             services.send_password_link(login, purpose="locked")
     audit.record(
         "auth.login_failed",
@@ -371,7 +371,10 @@ def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
         login = services.find_login(reseller.id, form.email.data)
-        if login is not None and services.usable_accounts(login):
+        # A host that is not this reseller's own (the default reseller answering for
+        # it) sends nothing, with the same answer: the link would be fine, but such a
+        # request is somebody probing.
+        if login is not None and services.usable_accounts(login) and host_is_resellers():
             services.send_password_link(login, purpose="reset")
         audit.record(
             "auth.password_reset_requested",

@@ -17,6 +17,7 @@ from auth import permissions as perm
 from auth.models import STAFF, Account, Login
 from core.extensions import db
 from core.formatting import date_br, money
+from core.links import reseller_url
 from core.mail import send_mail
 from core.models import Reseller
 
@@ -105,7 +106,8 @@ def _staff_text(kind, client, reseller, payment, plan) -> tuple[str, str]:
     else:
         subject = _("New plan: %(client)s", client=name)
         intro = _("%(client)s has a new plan: %(plan)s.", client=name, plan=plan.name if plan else "—")
-    footer = _("See the client's Plan page in the panel of %(reseller)s.", reseller=reseller.name)
+    footer = _("See the client's Plan page in the panel of %(reseller)s:", reseller=reseller.name)
+    footer += "\n" + reseller_url(reseller, "reseller.client_billing", client_id=client.id)
     return subject, "\n\n".join(part for part in (intro, _invoice_lines(payment), footer) if part)
 
 
@@ -126,5 +128,6 @@ def _client_text(kind, client, reseller, payment, plan) -> tuple[str, str]:
         intro = _(
             "%(client)s now has the plan %(plan)s.", client=client.trade_name, plan=plan.name if plan else "—"
         )
-    footer = _("Questions? Write to %(email)s.", email=reseller.support_email or reseller.name)
+    footer = _("Your subscription: %(url)s", url=reseller_url(reseller, "subscription.page"))
+    footer += "\n" + _("Questions? Write to %(email)s.", email=reseller.support_email or reseller.name)
     return subject, "\n\n".join(part for part in (intro, _invoice_lines(payment), footer) if part)

@@ -24,7 +24,9 @@ from billing.services import current_subscription
 from core import audit
 from core.extensions import db, limiter
 from core.formatting import money
+from core.links import reseller_url
 from core.models import Reseller
+from core.tenancy import require_reseller
 from tenant.views import workspace_guard
 
 bp = Blueprint("subscription", __name__, url_prefix="/app/subscription", template_folder="templates")
@@ -82,8 +84,9 @@ def page():
 
 def _urls() -> dict[str, str]:
     return {
-        "success_url": url_for("subscription.page", checkout="done", _external=True),
-        "cancel_url": url_for("subscription.page", checkout="cancelled", _external=True),
+        # Where Stripe sends the browser back: the canonical URL, never the request's Host.
+        "success_url": reseller_url(require_reseller(), "subscription.page", checkout="done"),
+        "cancel_url": reseller_url(require_reseller(), "subscription.page", checkout="cancelled"),
     }
 
 

@@ -24,23 +24,37 @@ def host_of_request() -> str:
 
 def resolve_reseller(host: str) -> Reseller | None:
     """The reseller serving ``host``, else the configured default reseller."""
-    reseller = db.session.scalar(select(Reseller).join(ResellerHost).where(ResellerHost.host == host))
+    reseller = _reseller_of_host(host)
     if reseller is None:
         default_host = current_app.config.get("DEFAULT_RESELLER_HOST")
         if default_host and default_host != host:
-            reseller = db.session.scalar(
-                select(Reseller).join(ResellerHost).where(ResellerHost.host == default_host)
-            )
+            reseller = _reseller_of_host(default_host)
     return reseller
+
+
+def _reseller_of_host(host: str) -> Reseller | None:
+    return db.session.scalar(select(Reseller).join(ResellerHost).where(ResellerHost.host == host))
 
 
 def load_request_reseller() -> None:
     g.client_scope_id = None
+    g.host_is_resellers = False
     view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
     if request.endpoint == "static" or getattr(view, "is_tenantless", False):
         g.reseller = None
         return
-    g.reseller = resolve_reseller(host_of_request())
+    host = host_of_request()
+    g.reseller = _reseller_of_host(host)
+    g.host_is_resellers = g.reseller is not None
+    if g.reseller is None:
+        g.reseller = resolve_reseller(host)
+
+
+def host_is_resellers() -> bool:
+    """Whether the request's host is one of the current reseller's own hosts (not the
+    default reseller answering for a host nobody registered). Anonymous requests that
+    would send mail (password reset, the locked-login link) send nothing otherwise."""
+    return bool(g.get("host_is_resellers")) if has_request_context() else False
 
 
 def _get_current_reseller() -> Reseller | None:

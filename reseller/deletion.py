@@ -29,7 +29,7 @@ from sqlalchemy import Table, delete, exists, func, or_, select, update
 from auth import identity
 from auth import services as auth_services
 from auth.models import Account, Login
-from core import audit, jobs, mail
+from core import audit, jobs, links, mail
 from core.extensions import db
 from core.models import AuditEvent, Reseller
 from core.timeutil import utcnow
@@ -244,6 +244,7 @@ def _send_code(staff: Account, client: Client, code: str) -> None:
         when=utcnow(),
         ip=(request.remote_addr if has_request_context() else None) or "-",
         email=staff.email,
+        security_url=links.reseller_url(reseller, "account.security"),
     )
     mail.send_mail(
         staff.email,
