@@ -10,12 +10,12 @@ from functools import wraps
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, session, url_for
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 
 from auth import identity, impersonation, services
 from auth.forms import ChangePasswordForm, CodeForm, SwitchAccountForm
-from auth.models import AuthSession, TrustedDevice
-from auth.views import PENDING_KEY, _finish
+from auth.models import Account, AuthSession, TrustedDevice
+from auth.views import PENDING_KEY, _finish, new_pending
 from core import audit
 from core.extensions import db, limiter
 from core.tenancy import require_reseller
@@ -54,7 +54,7 @@ def switch():
         abort(404)
     if target.id == current.id:
         return redirect(services.home_url_for(current))
-    pending = {"login_id": login.id, "at": utcnow().timestamp(), "account_id": target.id, "switch": True}
+    pending = new_pending(login, account_id=target.id, switch=True)
     if target.is_staff and identity.staff_needs_second_factor(login, require_reseller()):
         session[PENDING_KEY] = pending
         return redirect(url_for("auth.second_factor" if login.has_totp else "auth.enrol_second_factor"))
@@ -90,7 +90,9 @@ def security():
     return render_template(
         "auth/security.html",
         sessions=_active_sessions(login.id),
+        acting=impersonation.acting_now(login.id),
         impersonations=impersonation.past_impersonations(login.id),
+        code_on_every_new_browser=require_reseller().code_on_every_new_browser,
         now=utcnow(),
         devices=_trusted_devices(login.id),
         current_session_id=g.auth_session.id,
@@ -108,14 +110,30 @@ def security():
 @bp.post("/sessions/<int:session_id>/revoke")
 @own_login_only
 def revoke_session(session_id: int):
+    """End one session of this login, or one "log in as" of its staff account (with
+    the impersonations a staff session carries)."""
     login = services.current_account.login
+    own_accounts = select(Account.id).where(Account.login_id == login.id)
     target = db.session.scalar(
-        select(AuthSession).where(AuthSession.id == session_id, AuthSession.login_id == login.id)
+        select(AuthSession).where(
+            AuthSession.id == session_id,
+            or_(AuthSession.login_id == login.id, AuthSession.impersonator_account_id.in_(own_accounts)),
+        )
     )
     if target is None:
         abort(404)
     if target.revoked_at is None:
-        target.revoked_at = utcnow()
+        now = utcnow()
+        db.session.execute(
+            update(AuthSession)
+            .where(
+                AuthSession.revoked_at.is_(None),
+                or_(AuthSession.id == target.id, AuthSession.parent_session_id == target.id),
+            )
+            .values(revoked_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        target.revoked_at = now
         audit.record("auth.session_revoked", target, details={"session_id": target.id})
         db.session.commit()
     if target.id == g.auth_session.id:
@@ -130,17 +148,25 @@ def revoke_session(session_id: int):
 @own_login_only
 def revoke_other_sessions():
     login = services.current_account.login
+    now = utcnow()
+    # This login's other sessions, with the "log in as" sessions they carry (staff
+    # acting as a user elsewhere); staff acting as this login's user are not its own.
+    others = select(AuthSession.id).where(
+        AuthSession.login_id == login.id,
+        AuthSession.revoked_at.is_(None),
+        AuthSession.id != g.auth_session.id,
+        AuthSession.impersonator_account_id.is_(None),
+    )
     count = db.session.execute(
         update(AuthSession)
         .where(
-            AuthSession.login_id == login.id,
             AuthSession.revoked_at.is_(None),
-            AuthSession.id != g.auth_session.id,
-            AuthSession.impersonator_account_id.is_(None),
+            or_(AuthSession.id.in_(others), AuthSession.parent_session_id.in_(others)),
         )
-        .values(revoked_at=utcnow())
+        .values(revoked_at=now)
         .execution_options(synchronize_session=False)
     ).rowcount
+    login.sessions_revoked_at = now  # and its logins half-way through (code, account choice)
     audit.record("auth.sessions_revoked_others", login, details={"count": count})
     db.session.commit()
     flash(_("Every other session has ended."), "success")
@@ -160,7 +186,10 @@ def revoke_device(device_id: int):
         device.revoked_at = utcnow()
         audit.record("auth.browser_revoked", device)
         db.session.commit()
-    flash(_("That browser will be asked for a code again."), "success")
+    if require_reseller().code_on_every_new_browser:
+        flash(_("That browser will be asked for a code again."), "success")
+    else:
+        flash(_("That browser was removed from the list."), "success")
     return redirect(url_for("account.security"))
 
 

@@ -1,18 +1,26 @@
 """Log in as: staff act as a client user with exactly that user's permissions.
 
 The impersonation is a session of the *user's* account whose row also names the
-real actor (``impersonator_account_id``, the RFC 8693 ``act``). The staff member's
-own session stays alive underneath: its token waits in the signed cookie and, when
-the impersonation ends or expires, a fresh staff session (new id, same absolute
-deadline) replaces it.
+real actor (``impersonator_account_id``, the RFC 8693 ``act``) and the staff session
+beneath it (``parent_session_id``). That staff session stays alive underneath: its
+token waits in the signed cookie and, when the impersonation ends or expires, a fresh
+staff session (new id, same absolute deadline) replaces it.
+
+The impersonation never outlives the staff member's own controls: on every request
+the staff session must still be open, within its absolute and idle limits (the
+person at the keyboard is staff, so staff limits apply and their activity counts),
+the staff account usable and its role still granting *log in as*. Ending the staff
+session (logout, "end every other session", password change, deactivation) ends the
+impersonation on its next request; logging out while impersonating ends both.
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import g, session
-from sqlalchemy import select
+from flask import flash, g, redirect, session, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select, update
 
 from auth import permissions as perm
 from auth import services
@@ -80,7 +88,10 @@ def end(*, reason: str = "ended") -> Account | None:
 
 
 def resume_staff(staff_token: str | None) -> Account | None:
-    """Replace the waiting staff session by a new one (new id, same deadline)."""
+    """Replace the waiting staff session by a new one (new id, same deadline).
+
+    ``None`` (and the browser logged out) when that session ended meanwhile, reached
+    its absolute limit or sat idle past the staff limit."""
     session.pop(RETURN_KEY, None)
     session.pop(services.SESSION_KEY, None)
     g.auth_session = None
@@ -91,6 +102,9 @@ def resume_staff(staff_token: str | None) -> Account | None:
         select(AuthSession).where(AuthSession.token_hash == services.hash_token(staff_token))
     )
     now = utcnow()
+    if old is not None and old.revoked_at is None and now - old.last_seen_at > services.STAFF_IDLE:
+        old.revoked_at = now  # idle while impersonating: the panel asks for the login again
+        return None
     if (
         old is None
         or old.revoked_at is not None
@@ -105,6 +119,98 @@ def resume_staff(staff_token: str | None) -> Account | None:
     old.revoked_at = now
     new.created_at = old.created_at
     return staff
+
+
+def after_lapse(row: AuthSession | None):
+    """The browser's impersonation ended by itself (expired, or revoked elsewhere):
+    back to the panel when the staff session can resume, else to the login page."""
+    if row is not None and row.impersonator_account_id is not None and row.revoked_at is None:
+        audit.record("impersonation.expired", row.account, details={"session_id": row.id})
+    staff = resume_staff(session.get(RETURN_KEY))
+    db.session.commit()
+    if staff is None:
+        session.clear()
+        return None
+    flash(_("The time to act as the user is over: you are back in the panel."), "info")
+    return redirect(services.home_url_for(staff))
+
+
+def _staff_session_holds(row: AuthSession, now) -> bool:
+    parent = db.session.get(AuthSession, row.parent_session_id) if row.parent_session_id else None
+    return (
+        parent is not None
+        and parent.revoked_at is None
+        and parent.expires_at > now
+        and now - parent.last_seen_at <= services.STAFF_IDLE
+        and parent.account_id == row.impersonator_account_id
+        and parent.impersonator_account_id is None
+        and row.impersonator is not None
+        and row.impersonator.is_usable()
+    )
+
+
+def check_still_allowed(row: AuthSession, now):
+    """Called on every request of an impersonation; a response when it must end."""
+    g.auth_session = row  # what end() and end_with_staff() act on
+    if not _staff_session_holds(row, now):
+        # The staff member's own session is over (ended, expired, idle) or the staff
+        # account was deactivated: nothing to go back to.
+        end_with_staff(reason="staff_session_ended")
+        db.session.commit()
+        flash(_("Your session has ended. Please log in again."), "info")
+        return redirect(url_for("auth.login"))
+    staff = row.impersonator
+    if staff.role is None or not staff.role.grants(perm.LOG_IN_AS):
+        end(reason="permission_removed")
+        db.session.commit()
+        if g.get("current_account") is None:
+            session.clear()
+            return redirect(url_for("auth.login"))
+        flash(_("You may no longer log in as client users: you are back in the panel."), "warning")
+        return redirect(services.home_url_for(g.current_account))
+    parent = db.session.get(AuthSession, row.parent_session_id)
+    if now - parent.last_seen_at > services.TOUCH_EVERY:
+        parent.last_seen_at = now  # staff activity: the staff session's idle clock restarts
+        db.session.commit()
+    return None
+
+
+def end_with_staff(*, reason: str) -> None:
+    """End the current impersonation and the staff session beneath it (logout while
+    acting as a user, or the staff session being over): both rows, on the server."""
+    current = g.get("auth_session")
+    now = utcnow()
+    if current is not None and current.impersonator_account_id is not None:
+        ids = [current.id] + ([current.parent_session_id] if current.parent_session_id else [])
+        staff_token = session.get(RETURN_KEY)
+        if staff_token:
+            ids += db.session.scalars(
+                select(AuthSession.id).where(AuthSession.token_hash == services.hash_token(staff_token))
+            ).all()
+        db.session.execute(
+            update(AuthSession)
+            .where(AuthSession.id.in_(ids), AuthSession.revoked_at.is_(None))
+            .values(revoked_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        audit.record(f"impersonation.{reason}", current.account, details={"session_id": current.id})
+    session.clear()
+    g.auth_session = None
+    g.current_account = None
+
+
+def acting_now(login_id: int) -> list[AuthSession]:
+    """The impersonations in progress by any staff account of this login (they belong
+    in that login's session list, where they can be ended)."""
+    return db.session.scalars(
+        select(AuthSession)
+        .where(
+            AuthSession.impersonator_account_id.in_(select(Account.id).where(Account.login_id == login_id)),
+            AuthSession.revoked_at.is_(None),
+            AuthSession.expires_at > utcnow(),
+        )
+        .order_by(AuthSession.created_at.desc())
+    ).all()
 
 
 def past_impersonations(login_id: int, limit: int = 20) -> list[AuthSession]:

@@ -9,7 +9,7 @@ from functools import wraps
 from pathlib import Path
 
 from flask import abort, current_app, g, has_request_context, request, session
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from werkzeug.local import LocalProxy
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -107,8 +107,9 @@ def start_session(
     """Open a new server-side session for ``account`` and rotate the cookie.
 
     The current session ends, unless ``keep_current`` (an impersonation starting on
-    top of the staff session, which resumes afterwards).
+    top of the staff session, which resumes afterwards and becomes its parent).
     """
+    parent = g.get("auth_session") if keep_current else None
     if keep_current:
         g.auth_session = None
         g.current_account = None
@@ -130,6 +131,7 @@ def start_session(
         login_id=account.login_id,
         account=account,
         impersonator_account_id=impersonator.id if impersonator else None,
+        parent_session_id=parent.id if parent is not None and impersonator is not None else None,
         expires_at=expires,
         ip=request.remote_addr if has_request_context() else None,
         user_agent=(request.user_agent.string or "")[:500] if has_request_context() else None,
@@ -157,19 +159,45 @@ def end_current_session(*, audit_it: bool = True) -> None:
 
 
 def revoke_sessions(
-    *, login_id: int | None = None, account_id: int | None = None, client_id: int | None = None
+    *,
+    login_id: int | None = None,
+    account_id: int | None = None,
+    client_id: int | None = None,
+    keep_session_id: int | None = None,
 ) -> int:
-    """End every open session of a login, an account or a client's users at once."""
-    stmt = update(AuthSession).where(AuthSession.revoked_at.is_(None))
+    """End every open session of a login, an account or a client's users at once,
+    with the impersonations their staff sessions carry (but ``keep_session_id``).
+
+    Ending a login's sessions also ends its logins in progress (a password checked
+    before now no longer opens a session: see ``Login.sessions_revoked_at``).
+    """
+    now = utcnow()
+    owned = select(AuthSession.id).where(AuthSession.revoked_at.is_(None))
     if login_id is not None:
-        stmt = stmt.where(AuthSession.login_id == login_id)
-    if account_id is not None:
-        stmt = stmt.where(AuthSession.account_id == account_id)
-    if client_id is not None:
-        stmt = stmt.where(
-            AuthSession.account_id.in_(select(Account.id).where(Account.client_id == client_id))
+        owned = owned.where(AuthSession.login_id == login_id)
+        db.session.execute(
+            update(Login)
+            .where(Login.id == login_id)
+            .values(sessions_revoked_at=now)
+            .execution_options(synchronize_session=False)
         )
-    result = db.session.execute(stmt.values(revoked_at=utcnow()).execution_options(synchronize_session=False))
+    if account_id is not None:
+        owned = owned.where(AuthSession.account_id == account_id)
+    if client_id is not None:
+        users = select(Account.id).where(Account.client_id == client_id)
+        owned = owned.where(AuthSession.account_id.in_(users))
+    if keep_session_id is not None:
+        owned = owned.where(AuthSession.id != keep_session_id)
+    targets = [AuthSession.id.in_(owned), AuthSession.parent_session_id.in_(owned)]
+    if account_id is not None:
+        # The account as impersonator: its "log in as" sessions end with it.
+        targets.append(AuthSession.impersonator_account_id == account_id)
+    result = db.session.execute(
+        update(AuthSession)
+        .where(AuthSession.revoked_at.is_(None), or_(*targets))
+        .values(revoked_at=now)
+        .execution_options(synchronize_session=False)
+    )
     return result.rowcount or 0
 
 
@@ -192,24 +220,24 @@ def load_request_session():
     ):
         session.pop(SESSION_KEY, None)
         if session.get("return_sid"):
-            # An impersonation that expired (or was revoked): back to the staff session.
+            # An impersonation that expired (or was revoked): back to the staff session,
+            # when that one is still alive and not idle.
             from auth import impersonation
 
-            if auth_session is not None and auth_session.impersonator_account_id is not None:
-                audit.record(
-                    "impersonation.expired", auth_session.account, details={"session_id": auth_session.id}
-                )
-            if impersonation.resume_staff(session.get("return_sid")) is not None:
-                db.session.commit()
-                from flask import flash, redirect
-                from flask_babel import gettext as _
-
-                flash(_("The time to act as the user is over: you are back in the panel."), "info")
-                return redirect(home_url_for(g.current_account))
-            db.session.commit()
+            return impersonation.after_lapse(auth_session)
         return None
+    if auth_session.impersonator_account_id is not None:
+        # The staff member's own session and rights hold the impersonation up.
+        from auth import impersonation
+
+        ended = impersonation.check_still_allowed(auth_session, now)
+        if ended is not None:
+            return ended
     account = auth_session.account
-    idle = STAFF_IDLE if account is not None and account.kind == STAFF else USER_IDLE
+    staff_at_keyboard = auth_session.impersonator_account_id is not None or (
+        account is not None and account.kind == STAFF
+    )
+    idle = STAFF_IDLE if staff_at_keyboard else USER_IDLE
     # Membership and the account's state are checked on every request: a session whose
     # account left the login, was deactivated or whose client is gone ends here.
     if (
@@ -292,11 +320,12 @@ def enforce_login() -> None:
     if _get_current_account() is None:
         from flask import redirect, url_for
 
+        from core.redirects import safe_local_target
+
         if request.headers.get("HX-Request"):
             abort(401)
-        return redirect(
-            url_for("auth.login", next=request.full_path if request.query_string else request.path)
-        )
+        here = request.full_path if request.query_string else request.path
+        return redirect(url_for("auth.login", next=safe_local_target(here)))
     return None
 
 

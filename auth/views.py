@@ -81,7 +81,7 @@ def login():
             return _refuse_login(reseller, email, form)
         found.failed_logins = 0
         session.pop(PENDING_KEY, None)
-        pending = {"login_id": found.id, "at": utcnow().timestamp(), "next": _safe_next(form.next.data)}
+        pending = new_pending(found, next=_safe_next(form.next.data))
         if identity.needs_code(found, reseller):
             try:
                 challenge = identity.start_challenge(found)
@@ -122,8 +122,19 @@ def _refuse_login(reseller, email: str, form):
     return render_template("auth/login.html", form=form), 200
 
 
+def new_pending(login: Login, **values) -> dict:
+    """The pending state of a login whose password (or session, when switching) was
+    just checked: bound to that password and to the moment it was checked."""
+    return {"login_id": login.id, "at": utcnow().timestamp(), "pw": _password_binding(login), **values}
+
+
+def _password_binding(login: Login) -> str:
+    return identity.keyed_digest("pending-login", str(login.id), login.password_hash or "")[:32]
+
+
 def _pending() -> tuple[dict, Login] | None:
-    """The pending login of this browser, if still valid."""
+    """The pending login of this browser, if still valid: not expired, and neither the
+    password changed nor every session of the login ended since it was checked."""
     reseller = require_reseller()
     pending = session.get(PENDING_KEY)
     if not pending or utcnow().timestamp() - pending.get("at", 0) > PENDING_TTL_SECONDS:
@@ -132,7 +143,12 @@ def _pending() -> tuple[dict, Login] | None:
     login = db.session.scalar(
         select(Login).where(Login.id == pending["login_id"], Login.reseller_id == reseller.id)
     )
-    if login is None:
+    revoked_at = login.sessions_revoked_at if login is not None else None
+    if (
+        login is None
+        or pending.get("pw") != _password_binding(login)
+        or (revoked_at is not None and revoked_at.timestamp() >= pending["at"])
+    ):
         session.pop(PENDING_KEY, None)
         return None
     return pending, login
@@ -347,7 +363,15 @@ def enrol_second_factor():
 @bp.post("/logout")
 @services.public
 def logout():
-    if g.get("auth_session") is not None:
+    current = g.get("auth_session")
+    if current is not None and current.impersonator_account_id is not None:
+        # Acting as a user: the staff session waiting beneath ends too, on the server
+        # (a copy of the cookie must not reopen the panel).
+        from auth import impersonation
+
+        impersonation.end_with_staff(reason="logged_out")
+        db.session.commit()
+    elif current is not None:
         services.end_current_session()
         db.session.commit()
     session.clear()

@@ -54,17 +54,20 @@ def assert_canonical(messages) -> None:
 
 
 def test_password_reset_asked_on_a_foreign_host_sends_nothing_with_the_same_answer(
-    canonical, make_browser, mailbox
+    run_jobs, canonical, make_browser, mailbox
 ):
     on_foreign = make_browser(FOREIGN).post("/password/forgot", {"email": "owner@a.test"})
     on_own = make_browser().post("/password/forgot", {"email": "owner@a.test"})
     assert on_foreign.status_code == on_own.status_code == 302
     assert on_foreign.headers["Location"] == on_own.headers["Location"]
+    run_jobs()
     (message,) = mailbox.to("owner@a.test")  # the request on the reseller's own host
     assert_canonical([message])
 
 
-def test_password_reset_behind_a_proxy_ignores_x_forwarded_host(canonical, behind_proxy, app, mailbox):
+def test_password_reset_behind_a_proxy_ignores_x_forwarded_host(
+    run_jobs, canonical, behind_proxy, app, mailbox
+):
     http = app.test_client()
     page = http.get("http://a.test/password/forgot", headers={"X-Forwarded-Host": "a.test"})
     token = CSRF_META.search(page.get_data(as_text=True)).group(1)
@@ -74,6 +77,7 @@ def test_password_reset_behind_a_proxy_ignores_x_forwarded_host(canonical, behin
         headers={"X-Forwarded-Host": FOREIGN},
     )
     assert forged.status_code == 302
+    run_jobs()
     assert mailbox.to("owner@a.test") == []  # the host it named is nobody's: nothing sent
     own = http.post(
         "http://a.test/password/forgot",
@@ -81,33 +85,38 @@ def test_password_reset_behind_a_proxy_ignores_x_forwarded_host(canonical, behin
         headers={"X-Forwarded-Host": "a.test", "X-Forwarded-Proto": "http"},
     )
     assert own.status_code == 302
+    run_jobs()
     assert_canonical(mailbox.to("owner@a.test"))
 
 
-def test_the_locked_login_e_mail_links_to_the_canonical_url(canonical, app, tenants, make_browser, mailbox):
+def test_the_locked_login_e_mail_links_to_the_canonical_url(
+    run_jobs, canonical, app, tenants, make_browser, mailbox
+):
     with app.app_context():
         db.session.execute(update(Login).where(Login.email == "owner@a.test").values(failed_logins=99))
         db.session.commit()
     make_browser().post("/login", {"email": "owner@a.test", "password": "wrong password here"})
+    run_jobs()
     (message,) = mailbox.to("owner@a.test")
     assert "bloqueado" in message["subject"] or "locked" in message["subject"]
     assert_canonical([message])
 
 
 def test_the_locked_login_e_mail_is_not_sent_from_a_foreign_host(
-    canonical, app, tenants, make_browser, mailbox
+    run_jobs, canonical, app, tenants, make_browser, mailbox
 ):
     with app.app_context():
         db.session.execute(update(Login).where(Login.email == "owner@a.test").values(failed_logins=99))
         db.session.commit()
     make_browser(FOREIGN).post("/login", {"email": "owner@a.test", "password": "wrong password here"})
+    run_jobs()
     assert mailbox.to("owner@a.test") == []
     with app.app_context():  # locked all the same: the reset link on the real host opens it
         assert db.session.scalar(select(Login.failed_logins).where(Login.email == "owner@a.test")) == 100
 
 
 def test_an_invitation_sent_by_staff_on_a_foreign_host_links_to_the_canonical_url(
-    canonical, tenants, make_browser, mailbox
+    run_jobs, canonical, tenants, make_browser, mailbox
 ):
     staff = make_browser(FOREIGN)  # the default reseller answers for an unknown host
     staff.login("owner@a.test")
@@ -116,12 +125,13 @@ def test_an_invitation_sent_by_staff_on_a_foreign_host_links_to_the_canonical_ur
         {"name": "Nova", "email": "nova@alpha.test", "chat_level": "6", "access": "invite"},
     )
     assert answer.status_code in (302, 303)
+    run_jobs()
     (message,) = mailbox.to("nova@alpha.test")
     assert_canonical([message])
 
 
 def test_the_login_code_e_mail_links_to_the_canonical_url(
-    canonical, app, factory, tenants, make_browser, mailbox
+    run_jobs, canonical, app, factory, tenants, make_browser, mailbox
 ):
     user = factory.user(tenants.a.client.id, email="novata@alpha.test")
     with app.app_context():
@@ -129,18 +139,22 @@ def test_the_login_code_e_mail_links_to_the_canonical_url(
         db.session.commit()
     answer = make_browser(FOREIGN).post("/login", {"email": "novata@alpha.test", "password": PASSWORD})
     assert answer.headers["Location"].endswith("/login/code")
+    run_jobs()
     assert_canonical(mailbox.to("novata@alpha.test"))
 
 
-def test_the_deletion_code_e_mail_links_to_the_canonical_url(canonical, tenants, make_browser, mailbox):
+def test_the_deletion_code_e_mail_links_to_the_canonical_url(
+    run_jobs, canonical, tenants, make_browser, mailbox
+):
     staff = make_browser(FOREIGN)
     staff.login("owner@a.test")
     assert staff.post(f"/reseller/clients/{tenants.a.client.id}/delete/code").status_code in (302, 303)
+    run_jobs()
     assert_canonical(mailbox.to("owner@a.test"))
 
 
 def test_finance_e_mails_sent_during_a_request_on_a_foreign_host_link_to_the_canonical_url(
-    canonical, app, factory, tenants, make_browser, mailbox
+    run_jobs, canonical, app, factory, tenants, make_browser, mailbox
 ):
     factory.staff(tenants.a.id, ALL_STAFF_PERMISSIONS, email="financeiro@a.test")
     with app.app_context():
@@ -159,6 +173,7 @@ def test_finance_e_mails_sent_during_a_request_on_a_foreign_host_link_to_the_can
     staff = make_browser(FOREIGN)
     staff.login("owner@a.test")
     staff.post(f"/reseller/clients/{tenants.a.client.id}/payments/{payment_id}/paid", {"method": "transfer"})
+    run_jobs()
     to_staff = mailbox.to("financeiro@a.test")
     to_client = mailbox.to(tenants.a.client.email)
     assert to_staff and to_client
@@ -167,13 +182,14 @@ def test_finance_e_mails_sent_during_a_request_on_a_foreign_host_link_to_the_can
     assert any(url.endswith("/app/subscription") for url in links_in(to_client))
 
 
-def test_finance_e_mails_sent_by_a_job_link_to_the_canonical_url(canonical, app, tenants, mailbox):
+def test_finance_e_mails_sent_by_a_job_link_to_the_canonical_url(run_jobs, canonical, app, tenants, mailbox):
     """Outside any request (a webhook's job, a sweep) the links are the same."""
     from billing import notices
 
     with app.app_context():
         notices.queue(db.session.get(Client, tenants.a.client.id), "overdue")
         db.session.commit()
+    run_jobs()
     assert_canonical(mailbox.to(tenants.a.client.email) + mailbox.to("owner@a.test"))
 
 
