@@ -258,3 +258,20 @@ def test_a_new_reseller_links_over_https_in_production(app):
             assert default_canonical_url("acme.com.br") == "https://acme.com.br"
         finally:
             app.config["PREFERRED_URL_SCHEME"] = "http"
+
+
+def test_no_code_builds_an_absolute_link_from_the_request():
+    """The defect cannot come back: absolute URLs come from core.links only."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    offenders = []
+    for package in ("core", "auth", "tenant", "billing", "reseller"):
+        for path in (root / package).rglob("*.py"):
+            if path == root / "core" / "links.py":  # says why, in its docstring
+                continue
+            text = path.read_text(encoding="utf-8")
+            for needle in ("_external=True", "request.host_url", "request.url_root", "request.host +"):
+                if needle in text:
+                    offenders.append(f"{path.relative_to(root)}: {needle}")
+    assert offenders == []
