@@ -28,6 +28,7 @@ from auth.forms import ChooseAccountForm, CodeForm, ForgotPasswordForm, LoginFor
 from auth.models import Account, Login, LoginChallenge
 from core import audit
 from core.extensions import db, limiter
+from core.redirects import safe_local_target
 from core.tenancy import host_is_resellers, require_reseller
 from core.timeutil import utcnow
 
@@ -40,9 +41,8 @@ LOCK_AFTER_FAILURES = 100
 
 
 def _safe_next(target: str | None) -> str | None:
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return None
+    """Where to go after logging in: a path on this site, else None (core.redirects)."""
+    return safe_local_target(target)
 
 
 def _login_key() -> str:
@@ -70,7 +70,7 @@ def login():
     reseller = require_reseller()
     if services.current_account:
         return redirect(services.home_url_for(services.current_account))
-    form = LoginForm(next=request.args.get("next", ""))
+    form = LoginForm(next=_safe_next(request.args.get("next")) or "")
     if form.validate_on_submit():
         email = services.normalise_email(form.email.data)
         found = services.verify_login(reseller.id, email, form.password.data)
@@ -195,7 +195,8 @@ def _finish(pending: dict, account: Account, recovery_codes: list[str] | None = 
     else:
         audit.record("auth.login", account)
     db.session.commit()
-    nxt = pending.get("next")
+    # Checked again: a pending login started before this rule may carry any target.
+    nxt = _safe_next(pending.get("next"))
     target = services.home_url_for(account)
     if nxt and (nxt.startswith("/reseller") == account.is_staff):
         target = nxt

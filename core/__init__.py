@@ -39,15 +39,18 @@ def create_app(config: dict | None = None) -> Flask:
     with app.app_context():
         _tune_engine(db.engine)
     migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"))
+    from core.tenancy import load_request_reseller
+
+    # The reseller first: a request refused by the CSRF check still gets its
+    # reseller's page (core.resubmit), not an anonymous one.
+    app.before_request(load_request_reseller)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=_select_locale, timezone_selector=lambda: "America/Sao_Paulo")
     limiter.init_app(app)
 
     from core import cli, formatting, jobs, views
-    from core.tenancy import load_request_reseller
 
     jobs.init_app(app)
-    app.before_request(load_request_reseller)
     views.init_app(app)
     formatting.init_app(app)
     cli.init_app(app)

@@ -1,19 +1,31 @@
-"""Platform routes that belong to no domain: health, language, demo outbox, errors."""
+"""Platform routes that belong to no domain: health, language, favicon, demo outbox, errors."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    session,
+    url_for,
+)
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import text
 
-from core.access import public
+from core.access import public, tenantless
 from core.extensions import db
 from core.mail import read_outbox
+from core.redirects import safe_local_target
 
 bp = Blueprint("core", __name__)
 
-PUBLIC_ENDPOINTS = {"core.healthz", "core.set_language", "core.dev_outbox", "static"}
+PUBLIC_ENDPOINTS = {"core.healthz", "core.set_language", "core.dev_outbox", "core.favicon", "static"}
 
 
 @bp.get("/healthz")
@@ -49,11 +61,17 @@ def set_language():
     lang = request.form.get("lang")
     if lang in current_app.config["LANGUAGES"]:
         session["lang"] = lang
-    target = request.form.get("next") or "/"
-    # Only local paths: never an open redirect.
-    if not target.startswith("/") or target.startswith("//"):
-        target = "/"
-    return redirect(target)
+    return redirect(safe_local_target(request.form.get("next")) or "/")
+
+
+@bp.get("/favicon.ico")
+@public
+@tenantless
+def favicon():
+    """Browsers ask for /favicon.ico whatever the page links: the same icon."""
+    return send_from_directory(
+        current_app.static_folder, "app/favicon.svg", mimetype="image/svg+xml", max_age=86400
+    )
 
 
 @bp.get("/dev/outbox")
@@ -80,7 +98,10 @@ def _error(code: int, title: str, message: str):
 
 
 def init_app(app) -> None:
+    from core import resubmit
+
     app.register_blueprint(bp)
+    resubmit.init_app(app)
     app.register_error_handler(
         400, _error(400, _l("Bad request"), _l("The request could not be understood."))
     )

@@ -267,53 +267,7 @@ def seed_demo() -> str:
 
         if plan_idx is not None:
             plan = plans[plan_idx]
-            months = {"monthly": 1, "quarterly": 3, "yearly": 12}[plan.period]
-            start = today - timedelta(days=10 + i)
-            end = start + timedelta(days=30 * months)
-            if pay_status == "overdue":
-                end = today - timedelta(days=3 + i % 5)
-                start = end - timedelta(days=30 * months)
-            sub = Subscription(
-                reseller_id=reseller.id,
-                client_id=client.id,
-                plan_id=plan.id,
-                status=sub_status,
-                payment_method="stripe" if pay_type in ("card", "boleto", "pix") else "manual",
-                current_period_start=start if sub_status == "active" else None,
-                current_period_end=end if sub_status == "active" else today,
-                created_at=_at(created_day),
-            )
-            db.session.add(sub)
-            db.session.flush()
-            # An older paid invoice, then the current one.
-            db.session.add(
-                Payment(
-                    reseller_id=reseller.id,
-                    client_id=client.id,
-                    subscription_id=sub.id,
-                    description=f"{plan.name}",
-                    amount_cents=plan.price_cents,
-                    payment_type=pay_type,
-                    status="paid",
-                    due_date=start - timedelta(days=30 * months),
-                    paid_at=_at(start - timedelta(days=30 * months)),
-                    created_at=_at(start - timedelta(days=30 * months + 2)),
-                )
-            )
-            db.session.add(
-                Payment(
-                    reseller_id=reseller.id,
-                    client_id=client.id,
-                    subscription_id=sub.id,
-                    description=f"{plan.name}",
-                    amount_cents=plan.price_cents,
-                    payment_type=pay_type,
-                    status=pay_status,
-                    due_date=end if pay_status == "overdue" else start,
-                    paid_at=_at(start) if pay_status == "paid" else None,
-                    created_at=_at(start - timedelta(days=2)),
-                )
-            )
+            _seed_plan(reseller, client, plan, i, sub_status, pay_type, pay_status, today, created_day)
             if sub_status == "active":
                 client.sessions_consumed = min(
                     plan.sessions_per_period, (i * 37) % (plan.sessions_per_period + 40)
@@ -383,6 +337,72 @@ def seed_demo() -> str:
         f"Demo reseller '{reseller.name}' at http://127.0.0.1:5000 with {len(clients)} clients. "
         f"Log in as owner@demo.test / {DEMO_PASSWORD}."
     )
+
+
+# The demo holds still for this many days after seeding: the periodic sweeps
+# (billing.deadlines: roll-over, overdue, suspension) find nothing to do until then.
+STILL_FOR_DAYS = 7
+
+
+def _seed_plan(reseller, client, plan, i, sub_status, pay_type, pay_status, today, created_day) -> None:
+    """A client's plan with its invoices, dated from ``today`` so that the sweeps keep
+    the picture for :data:`STILL_FOR_DAYS`: every period ends later than that, every
+    open invoice is due later than that, and an overdue one is already past the grace
+    days (the client is suspended when seeded, as the sweep would have done)."""
+    months = {"monthly": 1, "quarterly": 3, "yearly": 12}[plan.period]
+    if pay_status == "overdue":
+        start = today - timedelta(days=8 + i % 5)  # unpaid since the period began
+    else:
+        start = today - timedelta(days=1 + (i * 7) % 21)  # 1 to 21 days into the period
+    end = start + timedelta(days=30 * months)
+    if sub_status == "pending":
+        # Waiting for the first payment. The app keeps a plan pending only while its
+        # invoice is due today, which the sweep would find overdue tomorrow: here it is
+        # due after the demo's first week, so the state holds.
+        due = today + timedelta(days=STILL_FOR_DAYS + 3 + i % 5)
+        invoices = [(pay_status, "plan", due, today - timedelta(days=1))]
+        start = end = None
+    elif pay_status in ("pending", "failed"):
+        # The current period is paid; the next one's invoice was issued ahead, due when
+        # this period ends (a failed card can be tried again until then).
+        invoices = [
+            ("paid", "plan", start, start - timedelta(days=2)),
+            (pay_status, "renewal", end, today - timedelta(days=1)),
+        ]
+    else:
+        previous = start - timedelta(days=30 * months)
+        invoices = [
+            ("paid", "plan", previous, previous - timedelta(days=2)),
+            (pay_status, "plan", start, start - timedelta(days=2)),
+        ]
+    sub = Subscription(
+        reseller_id=reseller.id,
+        client_id=client.id,
+        plan_id=plan.id,
+        status=sub_status,
+        payment_method="stripe" if pay_type in ("card", "boleto", "pix") else "manual",
+        current_period_start=start,
+        current_period_end=end,
+        created_at=_at(created_day),
+    )
+    db.session.add(sub)
+    db.session.flush()
+    for status, kind, due, issued in invoices:
+        db.session.add(
+            Payment(
+                reseller_id=reseller.id,
+                client_id=client.id,
+                subscription_id=sub.id,
+                description=plan.name if kind == "plan" else f"{plan.name} {due:%m/%Y}",
+                amount_cents=plan.price_cents,
+                payment_type=pay_type,
+                status=status,
+                due_date=due,
+                kind=kind,
+                paid_at=_at(due) if status == "paid" else None,
+                created_at=_at(issued),
+            )
+        )
 
 
 def _seed_inbox(reseller, client, agent) -> None:

@@ -28,6 +28,7 @@ from auth.services import current_account, has_permission, require_permission
 from billing.models import Plan
 from core import jobs
 from core.extensions import db
+from core.redirects import safe_local_target
 from core.tenancy import get_or_404, require_reseller
 from reseller import client_list
 from reseller.exports import export_file_name, export_rows, write_xlsx
@@ -247,8 +248,8 @@ def client_edit(client_id: int):
 
 
 def _back_to_list():
-    target = request.form.get("next") or ""
-    if not target.startswith("/reseller/clients") or "//" in target or "\\" in target:
+    target = safe_local_target(request.form.get("next"))
+    if target is None or not target.startswith("/reseller/clients"):
         target = url_for("reseller.clients")
     return redirect(target)
 

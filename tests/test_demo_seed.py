@@ -1,0 +1,82 @@
+"""The demo holds still: the periodic sweeps find nothing to do on a freshly seeded
+demo, that day and every day of the following week."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+import time_machine
+from sqlalchemy import func, select
+
+from billing.models import Payment, Subscription
+from core import jobs
+from core.extensions import db
+from core.models import AuditEvent, Reseller
+from core.timeutil import LOCAL_TZ
+from tenant.models import Client
+
+
+def picture() -> dict:
+    """What the demo shows of each client's billing, and how much history there is."""
+    shown = {}
+    for client in db.session.scalars(select(Client).order_by(Client.id)):
+        db.session.refresh(client)
+        subs = db.session.scalars(
+            select(Subscription).where(Subscription.client_id == client.id).order_by(Subscription.id)
+        )
+        payments = db.session.scalars(
+            select(Payment).where(Payment.client_id == client.id).order_by(Payment.id)
+        )
+        shown[client.trade_name] = {
+            "client": (
+                client.status,
+                client.suspended,
+                client.suspension_reason,
+                client.inactivated_at,
+                client.plan_id,
+                client.plan_name,
+                client.due_date,
+                client.payment_status,
+                client.payment_type,
+                client.last_payment_date,
+                client.sessions_quota,
+                client.sessions_consumed,
+                client.extra_balance,
+            ),
+            "subscriptions": [
+                (s.status, s.plan_id, s.next_plan_id, s.current_period_start, s.current_period_end)
+                for s in subs
+            ],
+            "payments": [(p.status, p.kind, p.due_date, p.amount_cents) for p in payments],
+        }
+    shown["audit events"] = db.session.scalar(select(func.count(AuditEvent.id)))
+    return shown
+
+
+def run_every_periodic_job() -> None:
+    assert {"billing.deadlines.sweep_deadlines", "billing.consistency.check_summaries"} <= set(jobs.PERIODIC)
+    for func_path in jobs.PERIODIC:
+        jobs.execute(func_path)
+
+
+# Seeded just before local midnight, the sweeps then run on the next calendar day.
+@pytest.mark.parametrize("seeded_at", [(15, 0), (23, 58)])
+def test_the_periodic_sweeps_leave_the_fresh_demo_unchanged_for_a_week(app, seeded_at):
+    from reseller.demo import DEMO_HOST, seed_demo
+
+    seeded = datetime.now(LOCAL_TZ).replace(hour=seeded_at[0], minute=seeded_at[1], second=0)
+    with app.app_context():
+        with time_machine.travel(seeded, tick=False):
+            seed_demo()
+            db.session.commit()
+        reseller = db.session.scalar(select(Reseller).where(Reseller.name == "Demo Revenda"))
+        assert reseller is not None and DEMO_HOST in {h.host for h in reseller.hosts}
+        before = picture()
+        assert len(before) == 31
+        for days in range(8):
+            with time_machine.travel(seeded + timedelta(days=days, minutes=10), tick=False):
+                run_every_periodic_job()
+            after = picture()
+            changed = {k: (before[k], after[k]) for k in before if before[k] != after.get(k)}
+            assert changed == {}, f"day {days}: {changed}"
