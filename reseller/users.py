@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from auth import permissions as perm
 from auth.models import Account
-from auth.services import require_permission
+from auth.services import current_account, require_permission
 from core.extensions import db
 from core.tenancy import get_or_404
 from core.validation import clean_email
@@ -107,6 +107,7 @@ def client_user_new(client_id: int):
         try:
             account, outcome = services.add_client_user(
                 client,
+                actor=current_account._get_current_object(),
                 name=form.name.data,
                 email=form.email.data,
                 chat_level=int(form.chat_level.data),
@@ -140,6 +141,7 @@ def client_user_edit(client_id: int, account_id: int):
         try:
             services.update_client_user(
                 user,
+                actor=current_account._get_current_object(),
                 name=form.name.data,
                 chat_level=int(form.chat_level.data),
                 view_phones=bool(form.view_phones.data),
@@ -158,7 +160,8 @@ def client_user_edit(client_id: int, account_id: int):
 @require_permission(perm.CLIENT_USERS)
 def client_user_deactivate(client_id: int, account_id: int):
     client, user = _client_and_user(client_id, account_id)
-    services.deactivate_client_user(user)
+    # Deactivated by staff: only staff can reactivate (the client's managers cannot).
+    services.deactivate_client_user(user, actor=current_account._get_current_object())
     db.session.commit()
     flash(_("User %(name)s deactivated: their sessions ended now.", name=user.name), "success")
     return _to_list(client)
@@ -168,7 +171,7 @@ def client_user_deactivate(client_id: int, account_id: int):
 @require_permission(perm.CLIENT_USERS)
 def client_user_reactivate(client_id: int, account_id: int):
     client, user = _client_and_user(client_id, account_id)
-    services.reactivate_client_user(user)
+    services.reactivate_client_user(user, actor=current_account._get_current_object())
     db.session.commit()
     flash(_("User %(name)s reactivated.", name=user.name), "success")
     return _to_list(client)

@@ -1,5 +1,14 @@
 """A client's users (accounts of logins inside the client): the rules shared by the
-reseller panel (staff) and the workspace (client users who may manage users)."""
+reseller panel (staff) and the workspace (client users who may manage users).
+
+Every change names its *actor*. Staff of the client's reseller are not limited here
+(their panel permission is checked by the panel). A client user grants at most what it
+holds itself (:func:`grantable`): a chat level up to its own, *view phones* only when it
+has it, workspace permissions only among its own; it never changes its own row, nor a
+user who holds more than it does (that would let it lower a superior), and it cannot
+reactivate a user the reseller's staff deactivated. While staff "log in as" a client
+user the session's account *is* that user, so these limits bind the impersonator too.
+"""
 
 from __future__ import annotations
 
@@ -24,6 +33,98 @@ class ClientUserRejected(ValueError):
     def __init__(self, errors: dict[str, str]):
         super().__init__("; ".join(errors.values()))
         self.errors = errors
+
+
+class ClientUserForbidden(PermissionError):
+    """The actor may not make this change at all (nothing was saved); the message says why."""
+
+
+@dataclass(frozen=True)
+class Grant:
+    """The most an actor may give a client user (and the most a user it changes may hold)."""
+
+    max_chat_level: int
+    view_phones: bool
+    permissions: frozenset[str]
+    unlimited: bool = False
+
+    def covers(self, chat_level: int, view_phones: bool, permissions) -> bool:
+        return (
+            chat_level <= self.max_chat_level
+            and (self.view_phones or not view_phones)
+            and set(permissions or []) <= self.permissions
+        )
+
+    def refusals(self, chat_level: int, view_phones: bool, permissions) -> dict[str, str]:
+        """Why these values exceed the grant, by form field (empty when they do not)."""
+        from flask_babel import gettext as _
+
+        errors = {}
+        if chat_level > self.max_chat_level:
+            errors["chat_level"] = _("You can grant at most chat level %(n)d.", n=self.max_chat_level)
+        if view_phones and not self.view_phones:
+            errors["view_phones"] = _("You cannot grant phone numbers you may not view yourself.")
+        if not set(permissions or []) <= self.permissions:
+            errors["permissions"] = _("You can only grant permissions you have yourself.")
+        return errors
+
+
+STAFF_GRANT = Grant(max(perm.CHAT_LEVELS), True, frozenset(perm.CLIENT_USER_PERMISSIONS), unlimited=True)
+NOTHING = Grant(0, False, frozenset())
+
+
+def grantable(actor: Account, client: Client) -> Grant:
+    """What ``actor`` may grant to the users of ``client``: everything for the staff of
+    its reseller, at most what it holds for a user of the client who may manage users,
+    nothing for anyone else."""
+    if actor.reseller_id != client.reseller_id:
+        return NOTHING
+    if actor.is_staff:
+        return STAFF_GRANT
+    if actor.client_id != client.id or perm.MANAGE_USERS not in (actor.permissions or []):
+        return NOTHING
+    return Grant(
+        actor.chat_level,
+        bool(actor.view_phones),
+        frozenset(actor.permissions or []) & frozenset(perm.CLIENT_USER_PERMISSIONS),
+    )
+
+
+def holds_more(grant: Grant, account: Account) -> bool:
+    """Whether ``account`` has something the grant does not reach."""
+    return not grant.covers(account.chat_level, account.view_phones, account.permissions)
+
+
+def change_refusal(actor: Account, account: Account) -> str | None:
+    """Why ``actor`` may not edit, deactivate or reactivate ``account`` (``None``: it may)."""
+    from flask_babel import gettext as _
+
+    grant = grantable(actor, account.client)
+    if grant.unlimited:
+        return None
+    if grant is NOTHING:
+        return _("You may not manage this client's users.")
+    if account.id == actor.id:
+        return _("You cannot change your own user: ask another manager or the reseller.")
+    if holds_more(grant, account):
+        return _("This user has permissions you do not have, so you cannot change them.")
+    return None
+
+
+def reactivation_refusal(actor: Account, account: Account) -> str | None:
+    """Why ``actor`` may not reactivate ``account``: also, only staff undo staff's deactivation."""
+    from flask_babel import gettext as _
+
+    refusal = change_refusal(actor, account)
+    if refusal is None and account.deactivated_by_staff and not actor.is_staff:
+        refusal = _("Deactivated by the reseller: only the reseller can reactivate this user.")
+    return refusal
+
+
+def _check_change(actor: Account, account: Account, refusal: str | None = None) -> None:
+    refusal = refusal or change_refusal(actor, account)
+    if refusal is not None:
+        raise ClientUserForbidden(refusal)
 
 
 @dataclass(frozen=True)
@@ -83,7 +184,7 @@ def client_user_or_none(client: Client, account_id: int) -> Account | None:
     )
 
 
-def _check_profile(name: str, chat_level: int) -> dict[str, str]:
+def _check_profile(name: str, chat_level: int, permissions: list[str]) -> dict[str, str]:
     from flask_babel import gettext as _
 
     errors = {}
@@ -91,31 +192,45 @@ def _check_profile(name: str, chat_level: int) -> dict[str, str]:
         errors["name"] = _("Enter a name of at most 120 characters.")
     if chat_level not in perm.CHAT_LEVELS:
         errors["chat_level"] = _("Choose a chat level from 1 to 6.")
+    if not set(permissions) <= set(perm.CLIENT_USER_PERMISSIONS):
+        errors["permissions"] = _("Unknown permission.")
     return errors
 
 
 def add_client_user(
     client: Client,
     *,
+    actor: Account,
     name: str,
     email: str,
     chat_level: int = perm.DEFAULT_CHAT_LEVEL,
     view_phones: bool = True,
+    permissions: list[str] | None = None,
     initial_password: str | None = None,
 ) -> tuple[Account, str]:
-    """Add a user to ``client``; returns the account and how it got access.
+    """Add a user to ``client`` on behalf of ``actor``; returns the account and how it
+    got access.
 
-    An e-mail that already has a login in this reseller joins it (``"joined"``): it
-    keeps its password and none is set here (a login that never chose one gets an
-    invitation: ``"joined_invited"``). A new login gets either ``initial_password`` (``"password"``; policy
-    checked, and the first login still asks for the e-mailed code) or an invitation
-    link (``"invited"``, mailed once the transaction commits).
-    Raises :class:`ClientUserRejected` with nothing changed.
+    A new login gets either ``initial_password`` (``"password"``; policy checked, and
+    the first login still asks for the e-mailed code) or an invitation link
+    (``"invited"``, mailed once the transaction commits). An e-mail that already has a
+    login in this reseller keeps its password: added by staff it joins at once
+    (``"joined"``, or ``"joined_invited"`` when the login never chose a password and
+    gets the password link); added by a client user it is an invitation the login's
+    owner accepts or declines (``"invitation"``: the account waits for acceptance).
+    Raises :class:`ClientUserRejected` (or :class:`ClientUserForbidden`) with nothing changed.
     """
     from flask_babel import gettext as _
 
+    from tenant import invitations
+
+    grant = grantable(actor, client)
+    if grant is NOTHING:
+        raise ClientUserForbidden(_("You may not manage this client's users."))
     name = (name or "").strip()
-    errors = _check_profile(name, chat_level)
+    permissions = sorted(set(permissions or []))
+    errors = _check_profile(name, chat_level, permissions)
+    errors = {**grant.refusals(chat_level, view_phones, permissions), **errors}
     address = clean_email(email)
     standing = EmailStanding(None)
     if address is None:
@@ -137,8 +252,16 @@ def add_client_user(
     )
     account.chat_level = chat_level
     account.view_phones = view_phones
+    account.permissions = permissions
     login = account.login
-    if standing.login is not None:
+    if standing.login is not None and not grant.unlimited:
+        # Nobody finds a new account in their chooser unasked: the owner of the login decides.
+        outcome = "invitation"
+        account.awaiting_acceptance = True
+        db.session.flush()
+        invitations.send_invitation(account, inviter=actor)
+        audit.record("client_user.invited_login", account, details={"login_id": login.id})
+    elif standing.login is not None:
         outcome = "joined"
         if not login.password_hash:
             # Invited elsewhere but never chose a password: the link is its only way in.
@@ -159,6 +282,7 @@ def add_client_user(
 def update_client_user(
     account: Account,
     *,
+    actor: Account,
     name: str,
     chat_level: int,
     view_phones: bool,
@@ -167,19 +291,19 @@ def update_client_user(
     """Change a user's name and permissions (never its e-mail, login or client).
 
     ``permissions`` (workspace permissions such as *manage users*) is left as it is
-    when ``None``; unknown names are refused.
+    when ``None``; unknown names are refused. A client user as ``actor`` changes
+    neither itself nor a user who holds more than it, and grants at most what it holds.
     """
-    from flask_babel import gettext as _
-
+    _check_change(actor, account)
     name = (name or "").strip()
-    errors = _check_profile(name, chat_level)
-    if permissions is not None and not set(permissions) <= set(perm.CLIENT_USER_PERMISSIONS):
-        errors["permissions"] = _("Unknown permission.")
-    if errors:
-        raise ClientUserRejected(errors)
     new_permissions = (
         sorted(set(permissions)) if permissions is not None else sorted(account.permissions or [])
     )
+    errors = _check_profile(name, chat_level, new_permissions)
+    grant = grantable(actor, account.client)
+    errors = {**grant.refusals(chat_level, view_phones, new_permissions), **errors}
+    if errors:
+        raise ClientUserRejected(errors)
     before = {
         "name": account.name,
         "chat_level": account.chat_level,
@@ -198,19 +322,31 @@ def update_client_user(
     audit.record("client_user.updated", account, details={"changed": changed})
 
 
-def deactivate_client_user(account: Account) -> int:
-    """Deactivate a user and end its sessions at once; returns how many ended."""
+def deactivate_client_user(account: Account, *, actor: Account) -> int:
+    """Deactivate a user and end its sessions at once; returns how many ended.
+
+    Deactivated by staff, only staff can reactivate it; a client user cannot
+    deactivate itself.
+    """
+    from flask_babel import gettext as _
+
+    if account.id == actor.id:
+        raise ClientUserForbidden(_("You cannot deactivate yourself."))
+    _check_change(actor, account)
     if not account.active:
         return 0
     account.active = False
+    account.deactivated_by_staff = actor.is_staff
     ended = auth_services.revoke_sessions(account_id=account.id)
     audit.record("client_user.deactivated", account, details={"sessions_ended": ended})
     return ended
 
 
-def reactivate_client_user(account: Account) -> None:
+def reactivate_client_user(account: Account, *, actor: Account) -> None:
     """Let a deactivated user log in again (its old sessions stay ended)."""
+    _check_change(actor, account, reactivation_refusal(actor, account))
     if account.active:
         return
     account.active = True
+    account.deactivated_by_staff = False
     audit.record("client_user.reactivated", account)

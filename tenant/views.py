@@ -282,23 +282,56 @@ def _visible_contacts():
     return stmt
 
 
+def _sees_number_of(contact: Contact) -> bool:
+    """Whether the current user may know that ``contact`` has its phone number: it
+    views phones and the contact is one it sees at its chat level."""
+    return bool(current_account.view_phones) and (
+        db.session.scalar(_visible_contacts().where(Contact.id == contact.id).with_only_columns(Contact.id))
+        is not None
+    )
+
+
+def _contact_creation_key() -> str:
+    return f"contacts:{current_account.id}" if current_account else request.remote_addr or ""
+
+
 @bp.route("/contacts", methods=["GET", "POST"])
+@limiter.limit("30 per minute", methods=["POST"], key_func=_contact_creation_key)
 def contacts():
     errors = {}
     if request.method == "POST":
         name = (request.form.get("name") or "").strip()
         phone = inbox.normalise_phone(request.form.get("phone"))
         email = (request.form.get("email") or "").strip() or None
+        existing = None
         if not name or len(name) > 120:
             errors["name"] = _("Type a name of up to 120 characters.")
         if phone is None:
             errors["phone"] = _("Type a phone number with area code, e.g. (11) 98765-4321.")
-        elif db.session.scalar(
-            select(Contact.id).where(Contact.client_id == g.client.id, Contact.phone == phone)
-        ):
-            errors["phone"] = _("A contact with this phone number already exists.")
+        else:
+            existing = db.session.scalar(
+                select(Contact).where(Contact.client_id == g.client.id, Contact.phone == phone)
+            )
+            if existing is not None and _sees_number_of(existing):
+                errors["phone"] = _("A contact with this phone number already exists.")
         if email and (len(email) > 254 or "@" not in email):
             errors["email"] = _("Type a valid e-mail.")
+        if not errors and existing is not None:
+            # The number belongs to a contact this user may not see (its number is masked
+            # for them, or the contact is outside their chat level). Saying "already
+            # exists" would confirm whose number it is, one guess at a time. So the
+            # answer is the one a new number gets ("Contact saved.", back to the list)
+            # and the existing contact is left as it is: its name and e-mail are not
+            # overwritten by someone who cannot see it, and no duplicate is made (one
+            # contact per number, so its conversations stay in one place). Below chat
+            # level 5 a new contact is not listed until it has a conversation the user
+            # sees, so both answers look alike in the list too; at level 5+ without
+            # view-phones a missing row is the only hint, so creations are throttled per
+            # user (above) and each such attempt is audited for the reseller.
+            _audit("inbox.contact_create_hidden_duplicate", existing)
+            db.session.commit()
+            flash(_("Contact saved."), "success")
+            return redirect(url_for("tenant.contacts")), 303
         if not errors:
             contact = Contact(
                 reseller_id=g.client.reseller_id, client_id=g.client.id, name=name, phone=phone, email=email
@@ -475,101 +508,4 @@ def ensure_channel(client: Client) -> None:
         client.channel_secret = secrets.token_hex(32)
 
 
-# --- the client's own users (workspace permission "manage users") ----------------------
-
-
-def _require_manage_users() -> None:
-    from auth.services import has_permission
-
-    if not has_permission(perm.MANAGE_USERS):
-        abort(403)
-
-
-def _own_user(account_id: int) -> Account:
-    from tenant import users as user_rules
-
-    user = user_rules.client_user_or_none(g.client, account_id)
-    if user is None:
-        abort(404)
-    return user
-
-
-@bp.route("/users", methods=["GET", "POST"])
-def users():
-    """List and add the client's users. New users get an invitation by e-mail; an
-    e-mail that already has a login here joins it."""
-    from tenant import users as user_rules
-
-    _require_manage_users()
-    errors: dict[str, str] = {}
-    if request.method == "POST":
-        try:
-            account, outcome = user_rules.add_client_user(
-                g.client,
-                name=request.form.get("name", ""),
-                email=request.form.get("email", ""),
-                chat_level=request.form.get("chat_level", type=int) or perm.DEFAULT_CHAT_LEVEL,
-                view_phones=request.form.get("view_phones") == "y",
-            )
-        except user_rules.ClientUserRejected as exc:
-            errors = exc.errors
-        else:
-            db.session.commit()
-            flash(_("User %(name)s added.", name=account.name), "success")
-            return redirect(url_for("tenant.users")), 303
-    return render_template(
-        "tenant/users.html",
-        client=g.client,
-        users=user_rules.client_users_of(g.client),
-        errors=errors,
-        form=request.form,
-        levels=perm.CHAT_LEVELS,
-    ), (422 if errors else 200)
-
-
-@bp.post("/users/<int:account_id>")
-def user_update(account_id: int):
-    from tenant import users as user_rules
-
-    _require_manage_users()
-    user = _own_user(account_id)
-    try:
-        user_rules.update_client_user(
-            user,
-            name=request.form.get("name", ""),
-            chat_level=request.form.get("chat_level", type=int) or 0,
-            view_phones=request.form.get("view_phones") == "y",
-        )
-    except user_rules.ClientUserRejected as exc:
-        db.session.rollback()
-        flash(" ".join(exc.errors.values()), "error")
-    else:
-        db.session.commit()
-        flash(_("User %(name)s saved.", name=user.name), "success")
-    return redirect(url_for("tenant.users")), 303
-
-
-def _set_active(account_id: int, active: bool):
-    from tenant import users as user_rules
-
-    _require_manage_users()
-    user = _own_user(account_id)
-    if user.id == current_account.id:
-        flash(_("You cannot deactivate yourself."), "error")
-        return redirect(url_for("tenant.users")), 303
-    if active:
-        user_rules.reactivate_client_user(user)
-    else:
-        user_rules.deactivate_client_user(user)
-    db.session.commit()
-    return redirect(url_for("tenant.users")), 303
-
-
-@bp.post("/users/<int:account_id>/deactivate")
-def user_deactivate(account_id: int):
-    return _set_active(account_id, False)
-
-
-@bp.post("/users/<int:account_id>/reactivate")
-def user_reactivate(account_id: int):
-    return _set_active(account_id, True)
+# The client's own users (workspace permission "manage users"): tenant/workspace_users.py.

@@ -16,6 +16,7 @@ from billing.models import Plan
 from core.extensions import db
 from core.redirects import safe_local_target
 from tests.conftest import PASSWORD
+from tests.test_browser import live_server, page  # noqa: F401 - shared browser fixtures
 
 HOSTILE_TARGETS = [
     "//evil.test",
@@ -94,10 +95,10 @@ HIDDEN_NEXT = re.compile(
 )
 
 
-def _rendered_next(page: str) -> str:
+def _rendered_next(body: str) -> str:
     import html
 
-    match = HIDDEN_NEXT.search(page)
+    match = HIDDEN_NEXT.search(body)
     return html.unescape(match.group(1) or match.group(2) or "") if match else ""
 
 
@@ -110,12 +111,12 @@ def test_login_with_a_hostile_next_stays_on_the_site(tenants, make_browser, who)
     for value in HOSTILE_TARGETS:
         for sent in _as_sent(value):
             browser = make_browser()
-            page = browser.get("/login", query_string={"next": sent})
-            problem = _problem("GET /login?next=", sent, page)
+            body = browser.get("/login", query_string={"next": sent})
+            problem = _problem("GET /login?next=", sent, body)
             if problem:
                 problems.append(problem)
                 continue
-            rendered = _rendered_next(page.get_data(as_text=True))
+            rendered = _rendered_next(body.get_data(as_text=True))
             for posted in {rendered, sent}:
                 browser = make_browser()
                 problem = _call(
@@ -165,8 +166,8 @@ def test_client_list_actions_with_a_hostile_next_stay_on_the_site(tenants, make_
 def test_login_and_language_still_go_back_to_a_local_page(tenants, make_browser):
     user = make_browser()
     target = "/app/conversations?view=all&status=open"
-    page = user.get("/login", query_string={"next": target})
-    assert _rendered_next(page.get_data(as_text=True)) == target
+    body = user.get("/login", query_string={"next": target})
+    assert _rendered_next(body.get_data(as_text=True)) == target
     response = user.post("/login", {"email": tenants.a.client.email, "password": PASSWORD, "next": target})
     assert response.headers["Location"] == target
     assert user.post("/lang", {"lang": "en", "next": target}).headers["Location"] == target
@@ -218,9 +219,9 @@ class _Forms(HTMLParser):
             self.forms[-1]["inputs"].append((attrs.get("name"), attrs.get("type"), attrs.get("value")))
 
 
-def _retry_form(page: str) -> dict:
+def _retry_form(body: str) -> dict:
     parser = _Forms()
-    parser.feed(page)
+    parser.feed(body)
     forms = [f for f in parser.forms if any(name == "csrf_token" for name, _, _ in f["inputs"])]
     retry = [f for f in forms if f["action"] and "lang" not in f["action"] and "logout" not in f["action"]]
     assert len(retry) == 1, parser.forms
@@ -236,11 +237,11 @@ def test_a_refused_csrf_token_shows_the_branded_page_with_the_input_kept(app, te
     typed = {"name": "Plano Único & <Ouro>", "price": "1.299,90", "period": "quarterly", "sessions": "3000"}
     refused = staff.post("/reseller/plans/new", {**typed, "csrf_token": "stale-token"}, headers=FROM_A)
     assert refused.status_code == 400
-    page = refused.get_data(as_text=True)
-    assert "Reseller A" in page and "--brand:" in page
-    assert "Plano Único &amp; &lt;Ouro&gt;" in page and "1.299,90" in page
-    assert "stale-token" not in page
-    form = _retry_form(page)
+    body = refused.get_data(as_text=True)
+    assert "Reseller A" in body and "--brand:" in body
+    assert "Plano Único &amp; &lt;Ouro&gt;" in body and "1.299,90" in body
+    assert "stale-token" not in body
+    form = _retry_form(body)
     assert form["action"] == "/reseller/plans/new" and form["method"] == "post"
     data = {name: value for name, _type, value in form["inputs"] if name}
     assert data["csrf_token"] != "stale-token"
@@ -263,10 +264,10 @@ def test_a_refused_login_form_keeps_the_email_but_never_the_password(tenants, ma
         headers={"Referer": "http://a.test/login?next=/app/"},
     )
     assert refused.status_code == 400
-    page = refused.get_data(as_text=True)
-    assert "Reseller A" in page and tenants.a.client.email in page
-    assert secret not in page
-    form = _retry_form(page)
+    body = refused.get_data(as_text=True)
+    assert "Reseller A" in body and tenants.a.client.email in body
+    assert secret not in body
+    form = _retry_form(body)
     assert form["action"] == "/login?next=/app/"
     assert {name for name, _kind, _value in form["inputs"]} == {"csrf_token", "email", "next"}
     data = {name: value for name, _kind, value in form["inputs"]}
@@ -284,10 +285,10 @@ def test_a_refused_password_change_echoes_none_of_the_passwords(tenants, make_br
     typed = {"current": "current-secret-1", "password": "new-secret-22", "confirm": "new-secret-22"}
     refused = user.post("/account/password", {**typed, "csrf_token": "x"}, headers=FROM_A)
     assert refused.status_code == 400
-    page = refused.get_data(as_text=True)
-    assert _retry_form(page)["action"] == "/account/password"
+    body = refused.get_data(as_text=True)
+    assert _retry_form(body)["action"] == "/account/password"
     for value in typed.values():
-        assert value not in page
+        assert value not in body
 
 
 def test_a_refused_upload_never_echoes_the_file(tenants, make_browser):
@@ -306,8 +307,8 @@ def test_a_refused_upload_never_echoes_the_file(tenants, make_browser):
         headers=FROM_A,
     )
     assert refused.status_code == 400
-    page = refused.get_data(as_text=True)
-    assert "Alpha Renomeada" in page and "secret bytes" not in page and "x.png" not in page
+    body = refused.get_data(as_text=True)
+    assert "Alpha Renomeada" in body and "secret bytes" not in body and "x.png" not in body
 
 
 @pytest.mark.parametrize(
@@ -323,12 +324,12 @@ def test_a_form_posted_from_another_site_gets_no_send_again_button(tenants, make
         headers=sent_from,
     )
     assert refused.status_code == 400
-    page = refused.get_data(as_text=True)
-    assert "Reseller A" in page and "data-csrf-refused" in page
+    body = refused.get_data(as_text=True)
+    assert "Reseller A" in body and "data-csrf-refused" in body
     parser = _Forms()
-    parser.feed(page)
+    parser.feed(body)
     assert [f["action"] for f in parser.forms if "inactivate" in (f["action"] or "")] == []
-    assert 'value="/x"' not in page
+    assert 'value="/x"' not in body
 
 
 def test_a_refused_csrf_token_answers_htmx_with_a_short_message(tenants, make_browser):
@@ -357,14 +358,14 @@ def test_the_favicon_is_served_to_anyone(tenants, make_browser, host):
 def test_every_layout_links_the_favicon(tenants, make_browser):
     staff = make_browser()
     for path in ("/login",):
-        page = staff.get(path).get_data(as_text=True)
-        link = re.search(r'<link rel="icon"[^>]*href="([^"]+)"', page)
+        body = staff.get(path).get_data(as_text=True)
+        link = re.search(r'<link rel="icon"[^>]*href="([^"]+)"', body)
         assert link, path
         with staff.get(link.group(1)) as icon:
             assert icon.status_code == 200
     staff.login("owner@a.test")
-    page = staff.get("/reseller/clients").get_data(as_text=True)
-    assert '<link rel="icon"' in page
+    body = staff.get("/reseller/clients").get_data(as_text=True)
+    assert '<link rel="icon"' in body
     assert '<link rel="icon"' in staff.get("/no-such-page").get_data(as_text=True)
 
 
@@ -390,3 +391,53 @@ def test_no_template_has_inline_event_handlers_or_javascript_urls(app):
                 line = source.count("\n", 0, match.start()) + 1
                 found.append(f"{filename}:{line}: {match.group(0)[:80]}")
     assert found == []
+
+
+# --- in a browser: the confirm works under the CSP, no page logs an error -------------
+
+
+@pytest.mark.browser
+def test_cancelling_a_plan_asks_once_and_no_page_logs_an_error(app, factory, live_server, page):  # noqa: F811
+    """Chromium enforces the CSP: an inline handler would log a violation and never ask."""
+    from datetime import timedelta
+
+    from billing.models import Subscription
+    from core.timeutil import today_local
+
+    reseller = factory.reseller(host="a.test", owner_email="owner@a.test")
+    plan = factory.plan(reseller.id, name="Básico")
+    due = today_local() + timedelta(days=12)
+    client = factory.client(reseller.id, trade_name="Padaria Central", plan_id=plan.id, due_date=due)
+    errors, dialogs = [], []
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("response", lambda r: errors.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+
+    page.goto(f"{live_server}/login")
+    page.fill("#email", "owner@a.test")
+    page.fill("#password", factory.password)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/reseller/clients")
+    page.goto(f"{live_server}/reseller/clients/{client.id}/billing")
+    cancel = page.locator("#plan-cancel-form button")
+
+    def answer(dialog, accept):
+        dialogs.append(dialog.message)
+        dialog.accept() if accept else dialog.dismiss()
+
+    page.once("dialog", lambda dialog: answer(dialog, False))
+    cancel.click()
+    page.wait_for_timeout(300)
+    assert len(dialogs) == 1 and "Padaria Central" in dialogs[0]
+    with app.app_context():
+        sub = db.session.scalar(select(Subscription).where(Subscription.client_id == client.id))
+        assert not sub.cancel_at_period_end  # dismissed: nothing sent
+
+    page.once("dialog", lambda dialog: answer(dialog, True))
+    with page.expect_navigation():
+        cancel.click()
+    assert len(dialogs) == 2
+    with app.app_context():
+        sub = db.session.scalar(select(Subscription).where(Subscription.client_id == client.id))
+        assert sub.cancel_at_period_end
+    assert errors == []

@@ -17,6 +17,7 @@ from billing.models import Payment
 from core.extensions import db
 from reseller.models import ExportJob
 from tenant.inbox_models import Contact, Conversation, Team
+from tenant.invitations import invitation_token
 from tenant.models import CustomFieldDefinition
 from tenant.views import ensure_channel
 
@@ -30,6 +31,7 @@ def b_objects(app, factory, tenants, make_browser):
     """One of everything in reseller B, to aim A's requests at."""
     b = tenants.b
     user = factory.user(b.client.id, email="gente@beta.test")
+    other_b_client = factory.client(b.id, trade_name="Beta 2")
     owner_b = make_browser("b.test")
     owner_b.login("owner@b.test")
     with app.app_context():
@@ -54,8 +56,21 @@ def b_objects(app, factory, tenants, make_browser):
         b_session = db.session.scalar(select(AuthSession).where(AuthSession.reseller_id == b.id))
         device = TrustedDevice(reseller_id=b.id, login_id=b_session.login_id, token_hash="b" * 64)
         db.session.add_all([export, device])
+        # A login of B invited into another client of B, waiting: its link is B's object.
+        waiting = Account(
+            reseller_id=b.id,
+            login_id=db.session.get(Account, user.id).login_id,
+            client_id=other_b_client.id,
+            kind="client_user",
+            name="Convidada B",
+            awaiting_acceptance=True,
+        )
+        db.session.add(waiting)
+        db.session.flush()
+        invitation = invitation_token(waiting)
         db.session.commit()
         return {
+            "token": invitation,
             "client_id": b.client.id,
             "account_id": user.id,
             "conversation_id": conversation.id,
@@ -111,7 +126,9 @@ def sweep(app, who: dict, objects: dict) -> tuple[list, list, int]:
         values = {}
         for argument in rule.arguments:
             if argument == "token":
-                values[argument] = "not-a-token-of-this-reseller"
+                # B's own invitation link when B's objects are aimed at (a token route has no
+                # id, but another reseller's token must be as unknown here as its ids).
+                values[argument] = objects.get("token", "not-a-token-of-this-reseller")
             elif argument in objects:
                 values[argument] = objects[argument]
             else:

@@ -68,16 +68,17 @@ def test_a_manager_lists_adds_edits_and_deactivates_users_of_their_client(
 
 def test_bad_input_changes_nothing(app, factory, tenants):
     browser = manager(app, factory, tenants)
+    # Bad input aimed at a colleague (a manager's own row is read-only to it: see
+    # tests/test_client_user_limits.py).
+    colleague = factory.user(tenants.a.client.id, email="colega@alpha.test", name="Colega")
     refused = browser.post("/app/users", {"name": "", "email": "not-an-email"})
     assert refused.status_code == 422
     with app.app_context():
         count = len(db.session.scalars(select(Account).where(Account.client_id == tenants.a.client.id)).all())
-    assert (
-        browser.post(f"/app/users/{browser.account_id}", {"name": "", "chat_level": "9"}).status_code == 303
-    )
+    assert browser.post(f"/app/users/{colleague.id}", {"name": "", "chat_level": "9"}).status_code == 303
     with app.app_context():
-        me = db.session.get(Account, browser.account_id)
-        assert me.name == "Gerente" and me.chat_level == 6
+        other = db.session.get(Account, colleague.id)
+        assert other.name == "Colega" and other.chat_level == 6
         assert (
             len(db.session.scalars(select(Account).where(Account.client_id == tenants.a.client.id)).all())
             == count

@@ -1,0 +1,134 @@
+"""The client's own users in the workspace (``/app/users``, permission *manage users*).
+
+Thin views over ``tenant.users``: what the current user may grant, change, deactivate
+or reactivate is decided there (a client user grants at most what it holds), and the
+page offers only that. Registered on the workspace blueprint, behind its guard.
+"""
+
+from __future__ import annotations
+
+from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from auth import permissions as perm
+from auth.models import Account
+from auth.services import current_account, has_permission
+from core.extensions import db
+from tenant import users as user_rules
+from tenant.views import bp
+
+
+def _require_manage_users() -> None:
+    if not has_permission(perm.MANAGE_USERS):
+        abort(403)
+
+
+def _own_user(account_id: int) -> Account:
+    user = user_rules.client_user_or_none(g.client, account_id)
+    if user is None:
+        abort(404)
+    return user
+
+
+def _forbidden(exc: user_rules.ClientUserForbidden):
+    db.session.rollback()
+    flash(str(exc), "error")
+    abort(403)
+
+
+def _form_permissions() -> list[str]:
+    return [name for name in request.form.getlist("permissions") if name]
+
+
+@bp.route("/users", methods=["GET", "POST"])
+def users():
+    """List and add the client's users. A new e-mail gets an invitation to choose a
+    password; an e-mail that already has a login gets an invitation to accept."""
+    _require_manage_users()
+    actor = current_account._get_current_object()
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        try:
+            account, _outcome = user_rules.add_client_user(
+                g.client,
+                actor=actor,
+                name=request.form.get("name", ""),
+                email=request.form.get("email", ""),
+                chat_level=request.form.get("chat_level", type=int) or perm.DEFAULT_CHAT_LEVEL,
+                view_phones=request.form.get("view_phones") == "y",
+                permissions=_form_permissions(),
+            )
+        except user_rules.ClientUserForbidden as exc:
+            _forbidden(exc)
+        except user_rules.ClientUserRejected as exc:
+            errors = exc.errors
+        else:
+            db.session.commit()
+            # The same answer whatever the e-mail was (new, a login of other clients or of
+            # staff): the inviter learns nothing about other clients or the reseller's staff.
+            flash(_("User %(name)s added.", name=account.name), "success")
+            return redirect(url_for("tenant.users")), 303
+    grant = user_rules.grantable(actor, g.client)
+    return render_template(
+        "tenant/users.html",
+        client=g.client,
+        users=user_rules.client_users_of(g.client),
+        errors=errors,
+        form=request.form,
+        levels={n: label for n, label in perm.CHAT_LEVELS.items() if n <= grant.max_chat_level},
+        grant=grant,
+        grantable_permissions={
+            name: label for name, label in perm.CLIENT_USER_PERMISSIONS.items() if name in grant.permissions
+        },
+        change_refusal=lambda user: user_rules.change_refusal(actor, user),
+        reactivation_refusal=lambda user: user_rules.reactivation_refusal(actor, user),
+    ), (422 if errors else 200)
+
+
+@bp.post("/users/<int:account_id>")
+def user_update(account_id: int):
+    _require_manage_users()
+    user = _own_user(account_id)
+    try:
+        user_rules.update_client_user(
+            user,
+            actor=current_account._get_current_object(),
+            name=request.form.get("name", ""),
+            chat_level=request.form.get("chat_level", type=int) or 0,
+            view_phones=request.form.get("view_phones") == "y",
+            permissions=_form_permissions(),
+        )
+    except user_rules.ClientUserForbidden as exc:
+        _forbidden(exc)
+    except user_rules.ClientUserRejected as exc:
+        db.session.rollback()
+        flash(" ".join(exc.errors.values()), "error")
+    else:
+        db.session.commit()
+        flash(_("User %(name)s saved.", name=user.name), "success")
+    return redirect(url_for("tenant.users")), 303
+
+
+def _set_active(account_id: int, active: bool):
+    _require_manage_users()
+    user = _own_user(account_id)
+    actor = current_account._get_current_object()
+    try:
+        if active:
+            user_rules.reactivate_client_user(user, actor=actor)
+        else:
+            user_rules.deactivate_client_user(user, actor=actor)
+    except user_rules.ClientUserForbidden as exc:
+        _forbidden(exc)
+    db.session.commit()
+    return redirect(url_for("tenant.users")), 303
+
+
+@bp.post("/users/<int:account_id>/deactivate")
+def user_deactivate(account_id: int):
+    return _set_active(account_id, False)
+
+
+@bp.post("/users/<int:account_id>/reactivate")
+def user_reactivate(account_id: int):
+    return _set_active(account_id, True)
