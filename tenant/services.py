@@ -227,6 +227,8 @@ def update_client(client: Client, data: ClientData, photo=None) -> Client:
                 Account.id == data.responsible_account_id,
                 Account.client_id == client.id,
                 Account.reseller_id == client.reseller_id,
+                Account.active.is_(True),
+                Account.awaiting_acceptance.is_(False),
             )
         )
         if account is None:
@@ -300,10 +302,17 @@ def reactivate_client(client: Client) -> None:
 
 
 def client_users(client: Client) -> list[Account]:
+    """The users who can be the client's responsible user: active, and not waiting
+    for their login's owner to accept an invitation."""
     return list(
         db.session.scalars(
             select(Account)
-            .where(Account.client_id == client.id, Account.reseller_id == client.reseller_id)
+            .where(
+                Account.client_id == client.id,
+                Account.reseller_id == client.reseller_id,
+                Account.active.is_(True),
+                Account.awaiting_acceptance.is_(False),
+            )
             .order_by(Account.name)
         )
     )

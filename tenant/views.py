@@ -221,9 +221,16 @@ def take(conversation_id: int):
 
 
 def _client_users() -> list[Account]:
+    """Who conversations can be assigned to and teams hold: active users who have
+    accepted (an invited login's owner has not agreed to anything yet)."""
     return db.session.scalars(
         select(Account)
-        .where(Account.client_id == g.client.id, Account.kind == CLIENT_USER, Account.active.is_(True))
+        .where(
+            Account.client_id == g.client.id,
+            Account.kind == CLIENT_USER,
+            Account.active.is_(True),
+            Account.awaiting_acceptance.is_(False),
+        )
         .order_by(Account.name)
     ).all()
 

@@ -503,3 +503,20 @@ def test_probing_numbers_through_the_contact_form_is_throttled_per_user(app, fac
     assert statuses[:30] == [303] * 30 and statuses[30] == 429
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Contact)) == 30
+
+
+def test_an_account_awaiting_acceptance_is_offered_nowhere_before_it_is_accepted(
+    app, tenants, invite_scene, make_browser
+):
+    """Not as a conversation assignee or team member, nor as the client's responsible user."""
+    me = invite_scene
+    me.post("/app/users", {"name": "Multi em Alpha", "email": "multi@a.test", "chat_level": "2"})
+    waiting = account_of(app, tenants.a.client.id, "multi@a.test")
+    assert waiting.awaiting_acceptance
+    me.post("/app/teams", {"name": "Vendas"})
+    teams = me.get("/app/teams").get_data(as_text=True)
+    assert f'value="{me.account_id}"' in teams and f'value="{waiting.id}"' not in teams
+    owner = make_browser()
+    owner.login("owner@a.test")
+    edit = owner.get(f"/reseller/clients/{tenants.a.client.id}/edit").get_data(as_text=True)
+    assert f'value="{me.account_id}"' in edit and f'value="{waiting.id}"' not in edit
