@@ -6,9 +6,8 @@ import hashlib
 import secrets
 from datetime import timedelta
 from functools import wraps
-from pathlib import Path
 
-from flask import abort, current_app, g, has_request_context, request, session
+from flask import abort, current_app, g, has_app_context, has_request_context, request, session
 from sqlalchemy import or_, select, update
 from werkzeug.local import LocalProxy
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -30,23 +29,12 @@ USER_ABSOLUTE = timedelta(days=30)
 TOUCH_EVERY = timedelta(seconds=60)
 SESSION_KEY = "sid"
 
-_COMMON_PASSWORDS: frozenset[str] | None = None
 # Verified against when the e-mail is unknown, so both answers take similar time.
 _DUMMY_HASH = generate_password_hash("not-a-real-password-" + secrets.token_hex(8))
 
 
 class PasswordRejected(ValueError):
     """The password does not meet the policy; the message says why."""
-
-
-def _common_passwords() -> frozenset[str]:
-    global _COMMON_PASSWORDS
-    if _COMMON_PASSWORDS is None:
-        path = Path(__file__).with_name("common_passwords.txt")
-        _COMMON_PASSWORDS = frozenset(
-            line.strip().lower() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()
-        )
-    return _COMMON_PASSWORDS
 
 
 def check_password_policy(password: str, *, email: str | None = None) -> None:
@@ -57,8 +45,15 @@ def check_password_policy(password: str, *, email: str | None = None) -> None:
         raise PasswordRejected(_("Use at least %(n)d characters.", n=MIN_PASSWORD))
     if len(password) > MAX_PASSWORD:
         raise PasswordRejected(_("Use at most %(n)d characters.", n=MAX_PASSWORD))
+    from auth import breached_passwords
+
     lowered = password.lower()
-    if lowered in _common_passwords() or (email and lowered == email.lower()):
+    if breached_passwords.is_breached(password) or (email and lowered == email.lower()):
+        raise PasswordRejected(_("This password is too common. Choose another one."))
+    # Optional k-anonymity check against a range API; None (down, slow, broken) lets the
+    # local corpus alone decide, so an outage never blocks a password change.
+    url = current_app.config.get("PWNED_PASSWORDS_URL") if has_app_context() else None
+    if url and breached_passwords.pwned_count(password, url):
         raise PasswordRejected(_("This password is too common. Choose another one."))
 
 

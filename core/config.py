@@ -57,6 +57,9 @@ class Settings:
     STRIPE_WEBHOOK_SECRET: str | None
     DEFAULT_RESELLER_HOST: str | None
     SESSION_COOKIE_SECURE: bool
+    # A Pwned Passwords range API (or a mirror), e.g. https://host/range/: new passwords
+    # are also checked there by SHA-1 prefix; blank: the local breached list only.
+    PWNED_PASSWORDS_URL: str | None = None
     # Scheme of a new reseller's canonical URL (e-mailed links): HTTPS in production.
     PREFERRED_URL_SCHEME: str = "http"
     # Exports above this many rows run as a background job with a progress bar.
@@ -111,6 +114,7 @@ def load_settings(overrides: dict | None = None) -> Settings:
         UPLOAD_DIR=_env("UPLOAD_DIR", str(instance / "uploads")),
         STRIPE_API_KEY=_env("STRIPE_API_KEY"),
         STRIPE_WEBHOOK_SECRET=_env("STRIPE_WEBHOOK_SECRET"),
+        PWNED_PASSWORDS_URL=_env("PWNED_PASSWORDS_URL"),
         EXPORT_SYNC_MAX_ROWS=_env_int("EXPORT_SYNC_MAX_ROWS", 5000),
         CLIENT_PURGE_DELAY_HOURS=_purge_delay_hours(),
         PROXY_HOPS=_env_int("PROXY_HOPS", 0),
@@ -135,6 +139,7 @@ def load_settings(overrides: dict | None = None) -> Settings:
         # The suite never reaches a real third party, whatever the shell exports: tests
         # that need Stripe set a key with its servers faked (tests/stripe_fake.py).
         common["STRIPE_API_KEY"] = None
+        common["PWNED_PASSWORDS_URL"] = None
         settings = Settings(
             **common,
             SECRET_KEY=_env("SECRET_KEY", "testing-only-secret-key"),
