@@ -33,17 +33,18 @@ def reconcile_command(days: int):
     import json
 
     from billing.stripe_gateway import stripe_client
-    from billing.webhooks import HANDLERS, store, sweep
+    from billing.webhooks import HANDLERS, store, sweep, well_formed
 
     since = int((datetime.now(UTC) - timedelta(days=days)).timestamp())
     client = stripe_client()
     added = 0
     for event in client.v1.events.list(params={"created": {"gte": since}, "limit": 100}).auto_paging_iter():
-        if event.type not in HANDLERS:
+        data = event.to_dict()
+        if event.type not in HANDLERS or not well_formed(data):
             continue
-        payload = json.dumps(event.to_dict())
+        payload = json.dumps(data)
         before = _known(event.id)
-        store(event.to_dict(), payload)
+        store(data, payload)
         added += not before
     click.echo(f"{added} event(s) were missing from the inbox; applied {sweep(older_than=timedelta(0))}.")
 

@@ -13,9 +13,13 @@ from billing.models import PERIODS, Plan
 from core import audit
 from core.extensions import db
 from core.timeutil import utcnow
+from core.validation import parse_int
 
 MAX_PRICE_CENTS = 10_000_000_00  # R$ 10 million
 MAX_SESSIONS = 10_000_000
+# "1.299,90", "1299,90", "1299.90": [0-9], not \d, which takes other scripts' digits
+# ("٣") that Decimal would then read as a price.
+BRL_AMOUNT = r"[0-9]{1,3}(\.[0-9]{3})*(,[0-9]{1,2})?|[0-9]+(,[0-9]{1,2})?|[0-9]+(\.[0-9]{1,2})?"
 
 
 class PlanRejected(ValueError):
@@ -38,11 +42,11 @@ class PlanData:
 def parse_brl(text: str) -> int | None:
     """Cents from a Brazilian-formatted amount ("R$ 1.299,90" → 129990), else None."""
     cleaned = re.sub(r"[R$\s]", "", text or "")
-    if not re.fullmatch(r"\d{1,3}(\.\d{3})*(,\d{1,2})?|\d+(,\d{1,2})?|\d+(\.\d{1,2})?", cleaned):
+    if not re.fullmatch(BRL_AMOUNT, cleaned):
         return None
     if "," in cleaned:
         cleaned = cleaned.replace(".", "").replace(",", ".")
-    elif re.fullmatch(r"\d{1,3}(\.\d{3})+", cleaned):
+    elif re.fullmatch(r"[0-9]{1,3}(\.[0-9]{3})+", cleaned):
         cleaned = cleaned.replace(".", "")
     try:
         cents = int((Decimal(cleaned) * 100).quantize(Decimal(1)))
@@ -72,8 +76,8 @@ def _validate(reseller_id: int, data: PlanData, plan: Plan | None) -> tuple[dict
         errors["price"] = _("Enter a price in reais, e.g. 199,90.")
     if data.period not in PERIODS:
         errors["period"] = _("Choose monthly, quarterly or yearly.")
-    sessions = (data.sessions or "").strip().replace(".", "")
-    if not sessions.isdigit() or int(sessions) > MAX_SESSIONS:
+    sessions = parse_int((data.sessions or "").strip().replace(".", ""), max=MAX_SESSIONS)
+    if sessions is None:
         errors["sessions"] = _("Enter a whole number of sessions (0 or more).")
     stripe_price = (data.stripe_price_id or "").strip()
     if stripe_price and not re.fullmatch(r"price_[A-Za-z0-9]{4,96}", stripe_price):
@@ -83,7 +87,7 @@ def _validate(reseller_id: int, data: PlanData, plan: Plan | None) -> tuple[dict
             name=name,
             price_cents=cents,
             period=data.period,
-            sessions_per_period=int(sessions),
+            sessions_per_period=sessions,
             stripe_price_id=stripe_price or None,
         )
     return errors, values

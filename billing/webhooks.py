@@ -26,6 +26,7 @@ from core import audit, jobs
 from core.access import tenantless
 from core.extensions import csrf, db
 from core.timeutil import LOCAL_TZ, utcnow
+from core.validation import MAX_DB_INT, parse_int
 from tenant.models import Client
 
 log = logging.getLogger(__name__)
@@ -55,14 +56,35 @@ def receive():
             tolerance=TOLERANCE_SECONDS,
         )
         event = json.loads(raw)
-    except (ValueError, stripe.SignatureVerificationError):
+    except (ValueError, RecursionError, stripe.SignatureVerificationError):
         return jsonify(error="invalid signature"), 400
-    if not isinstance(event, dict) or not event.get("id") or not event.get("type"):
+    if not well_formed(event):
         return jsonify(error="not an event"), 400
     store(event, raw.decode("utf-8"))
     # The event is durable now. If its job could not be queued (Redis down), the
     # answer is still 2xx: the sweeper applies the row later.
     return jsonify(received=True), 200
+
+
+def well_formed(event) -> bool:
+    """Whether parsed JSON has the shape of a Stripe event as the inbox row and every
+    handler read it: string ``id`` and ``type`` that fit their columns, an integer
+    ``created``, and ``data.object`` an object whose ``id``, if any, is a string.
+    Type checks only: this runs on the intake's hot path."""
+    if not isinstance(event, dict):
+        return False
+    event_id, kind, created = event.get("id"), event.get("type"), event.get("created")
+    data = event.get("data")
+    if not (isinstance(event_id, str) and 0 < len(event_id) <= 100):
+        return False
+    if not (isinstance(kind, str) and 0 < len(kind) <= 100):
+        return False
+    if type(created) is not int or not 0 <= created <= MAX_DB_INT:  # type(): True is an int too
+        return False
+    if not isinstance(data, dict) or not isinstance(data.get("object"), dict):
+        return False
+    object_id = data["object"].get("id")
+    return object_id is None or (isinstance(object_id, str) and len(object_id) <= 100)
 
 
 # One statement for both databases (PostgreSQL, SQLite ≥ 3.35): insert once, get the
@@ -83,15 +105,15 @@ DRAIN_KEY = "stripe-inbox"
 
 
 def store(event, payload: str) -> int | None:
-    """Insert the event into the inbox once; returns the new row's id, ``None`` for a
-    duplicate. Once the row is durable, a drain job is queued (coalesced: under a
-    burst, one waiting drain serves every event stored before it starts)."""
-    data_object = (event.get("data") or {}).get("object") or {}
+    """Insert the event (:func:`well_formed`) into the inbox once; returns the new row's
+    id, ``None`` for a duplicate. Once the row is durable, a drain job is queued
+    (coalesced: under a burst, one waiting drain serves every event stored before it
+    starts)."""
     params = {
         "event_id": event["id"],
         "type": event["type"],
-        "object_id": data_object.get("id"),
-        "created": int(event.get("created") or 0),
+        "object_id": event["data"]["object"].get("id"),
+        "created": event["created"],
         "payload": payload,
         "received_at": utcnow(),
     }
@@ -140,7 +162,17 @@ def apply(row_id: int, *, skip_locked: bool = False) -> str:
     if row.processed_at is not None:
         db.session.rollback()
         return "already applied"
-    event = json.loads(row.payload)
+    try:
+        event = json.loads(row.payload)
+    except (ValueError, RecursionError):
+        event = None
+    if not well_formed(event):
+        # Stored before the intake checked the shape: no handler can read it and no
+        # retry would change that, so it is closed at once (a person can look at it).
+        row.processed_at, row.outcome, row.attempts = utcnow(), UNPROCESSABLE, (row.attempts or 0) + 1
+        db.session.commit()
+        log.warning("Stripe event row %s is not a readable event: left unapplied", row_id)
+        return UNPROCESSABLE
     try:
         outcome = _apply_event(event)
     except Exception as exc:
@@ -157,6 +189,9 @@ def apply(row_id: int, *, skip_locked: bool = False) -> str:
     row.attempts = (row.attempts or 0) + 1
     db.session.commit()
     return outcome
+
+
+UNPROCESSABLE = "unprocessable"
 
 
 def drain() -> int:
@@ -255,9 +290,9 @@ def _newer_than_mark(object_id: str | None, event) -> bool:
 
 def _client_for(obj: dict) -> Client | None:
     metadata = obj.get("metadata") or {}
-    client_id = metadata.get("client_id")
-    if client_id and str(client_id).isdigit():
-        return db.session.get(Client, int(client_id))
+    client_id = parse_int(metadata.get("client_id"), min=1)
+    if client_id is not None:
+        return db.session.get(Client, client_id)
     sub_id = obj.get("subscription")
     if isinstance(sub_id, dict):
         sub_id = sub_id.get("id")
@@ -311,7 +346,7 @@ def _on_checkout_completed(event, session) -> str:
 
 
 def _credit_pack(event, session, client: Client, metadata) -> str:
-    conversations = int(metadata.get("conversations") or 0)
+    conversations = parse_int(metadata.get("conversations")) or 0
     exists = db.session.scalar(select(ExtraPack.id).where(ExtraPack.stripe_checkout_id == session["id"]))
     if exists or conversations <= 0:
         return "pack already credited"
@@ -355,14 +390,12 @@ def _credit_pack(event, session, client: Client, metadata) -> str:
 
 def _checkout_invoice(event, session, client: Client, metadata, *, paid: bool, failed: bool) -> str:
     _locked(client)
-    payment_id = metadata.get("payment_id")
+    payment_id = parse_int(metadata.get("payment_id"), min=1)
     payment = (
         db.session.scalar(
-            select(Payment)
-            .where(Payment.id == int(payment_id), Payment.client_id == client.id)
-            .with_for_update()
+            select(Payment).where(Payment.id == payment_id, Payment.client_id == client.id).with_for_update()
         )
-        if payment_id and str(payment_id).isdigit()
+        if payment_id is not None
         else None
     )
     if payment is None:
@@ -420,12 +453,10 @@ def _on_subscription(event, obj) -> str:
         return "unknown client"
     sub = db.session.scalar(select(Subscription).where(Subscription.stripe_subscription_id == obj["id"]))
     if sub is None:
-        plan_id = (obj.get("metadata") or {}).get("plan_id")
+        plan_id = parse_int((obj.get("metadata") or {}).get("plan_id"), min=1)
         plan = (
-            db.session.scalar(
-                select(Plan).where(Plan.id == int(plan_id), Plan.reseller_id == client.reseller_id)
-            )
-            if plan_id and str(plan_id).isdigit()
+            db.session.scalar(select(Plan).where(Plan.id == plan_id, Plan.reseller_id == client.reseller_id))
+            if plan_id is not None
             else None
         )
         if plan is None:
@@ -433,7 +464,7 @@ def _on_subscription(event, obj) -> str:
         sub = Subscription(
             reseller_id=client.reseller_id,
             client_id=client.id,
-            plan_id=int(plan_id),
+            plan_id=plan_id,
             payment_method="stripe",
             stripe_subscription_id=obj["id"],
         )

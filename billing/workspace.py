@@ -27,6 +27,7 @@ from core.formatting import money
 from core.links import reseller_url
 from core.models import Reseller
 from core.tenancy import require_reseller
+from core.validation import parse_int
 from tenant.views import workspace_guard
 
 bp = Blueprint("subscription", __name__, url_prefix="/app/subscription", template_folder="templates")
@@ -144,7 +145,7 @@ def buy_extras():
     if client.status != "active":
         flash(_("Extra conversations are sold to clients with an active plan."), "error")
         return redirect(url_for("subscription.page")), 303
-    packs = request.form.get("packs", type=int) or 0
+    packs = parse_int(request.form.get("packs")) or 0
     method, attempt = request.form.get("method", ""), _attempt()
     if not 1 <= packs <= MAX_PACKS or method not in stripe_gateway.CHECKOUT_METHODS or attempt is None:
         flash(_("Choose from 1 to %(n)d packs and card, boleto or PIX.", n=MAX_PACKS), "error")

@@ -5,10 +5,11 @@ from __future__ import annotations
 import importlib
 import logging
 
-from flask import Flask, g, request, session
+from flask import Flask, g, has_request_context, request, session
 from flask_babel import get_locale
 from sqlalchemy import event
 
+from core import validation
 from core.config import BASE_DIR, load_settings
 from core.extensions import babel, csrf, db, limiter, migrate
 
@@ -26,6 +27,8 @@ def create_app(config: dict | None = None) -> Flask:
     app.config["RATELIMIT_STORAGE_URI"] = settings.RATELIMIT_STORAGE_URI
     app.config["RATELIMIT_HEADERS_ENABLED"] = True
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(BASE_DIR / "translations")
+    # Before any route exists: every <int:...> id is bounded to the database's integer.
+    app.url_map.converters["int"] = validation.IdConverter
     if app.config["APP_ENV"] != "testing":
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
 
@@ -51,6 +54,9 @@ def create_app(config: dict | None = None) -> Flask:
     from core import cli, formatting, jobs, views
 
     jobs.init_app(app)
+    # Right after the reseller is known (the 400 page is branded), before any view or
+    # domain hook reads the request's text.
+    app.before_request(validation.refuse_nul_bytes)
     views.init_app(app)
     formatting.init_app(app)
     cli.init_app(app)
@@ -102,7 +108,25 @@ def _tune_engine(engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
-        conn.exec_driver_sql("BEGIN")
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if _request_may_write() else "BEGIN")
+
+
+# Requests that by contract change nothing (GET never changes state).
+READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def _request_may_write() -> bool:
+    """Whether this SQLite transaction takes the write lock when it begins.
+
+    A deferred transaction that reads and then writes fails at once with "database is
+    locked" when another connection committed in between (WAL's stale snapshot, which
+    busy_timeout cannot wait out): six concurrent submissions of one login code gave
+    five 500s. So a request that may write (any method but a read-only one) queues for
+    the write lock up front, for up to busy_timeout, and then decides on fresh data
+    like PostgreSQL's conditional UPDATEs do. Outside requests (jobs, the CLI, schema
+    inspection) transactions stay deferred, so that readers never wait on a writer.
+    """
+    return has_request_context() and request.method not in READ_ONLY_METHODS
 
 
 __all__ = ["create_app", "db", "g", "get_locale"]

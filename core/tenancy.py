@@ -13,6 +13,7 @@ from werkzeug.local import LocalProxy
 
 from core.extensions import db
 from core.models import Reseller, ResellerHost
+from core.validation import parse_int
 
 
 def host_of_request() -> str:
@@ -100,9 +101,8 @@ def scoped_select(model, *columns, reseller_id: int | None = None, client_id: in
 
 def get_or_404(model, object_id, *, for_update: bool = False):
     """Load a tenant-owned object of the current tenant, or answer 404."""
-    try:
-        object_id = int(object_id)
-    except (TypeError, ValueError):
+    object_id = parse_int(object_id, min=1)
+    if object_id is None:
         abort(404)
     stmt = scoped_select(model).where(model.id == object_id)
     if for_update:

@@ -22,6 +22,7 @@ from core.access import public, tenantless
 from core.extensions import db
 from core.mail import read_outbox
 from core.redirects import safe_local_target
+from core.validation import NulRefused
 
 bp = Blueprint("core", __name__)
 
@@ -89,10 +90,12 @@ def index():
 
 
 def _error(code: int, title: str, message: str):
-    def handler(_exc):
+    def handler(exc):
         if request.headers.get("HX-Request"):
             return f'<div class="alert alert-danger">{title}</div>', code
-        return render_template("core/error.html", code=code, title=title, message=message), code
+        # Our own refusals say what was wrong; Werkzeug's descriptions are not for users.
+        shown = exc.description if isinstance(exc, NulRefused) else message
+        return render_template("core/error.html", code=code, title=title, message=shown), code
 
     return handler
 

@@ -19,6 +19,7 @@ from core.extensions import db
 from core.formatting import date_br, money
 from core.tenancy import get_or_404
 from core.timeutil import today_local
+from core.validation import parse_int
 from reseller.views import bp
 from tenant.models import Client
 
@@ -104,7 +105,7 @@ def client_unsuspend(client_id: int):
 @require_permission(perm.EXTRA_CONVERSATIONS)
 def client_extra_pack(client_id: int):
     client = get_or_404(Client, client_id)
-    conversations = request.form.get("conversations", type=int) or 0
+    conversations = parse_int(request.form.get("conversations")) or 0
     return _apply(
         client,
         lambda: billing.add_extra_pack(client, conversations, actor_account_id=g.actor_account_id),
@@ -134,7 +135,7 @@ def client_payment_paid(client_id: int, payment_id: int):
 
 
 def _chosen_plan(client: Client) -> Plan | None:
-    plan_id = request.form.get("plan_id", type=int)
+    plan_id = parse_int(request.form.get("plan_id"))
     if plan_id is None:
         return None
     return db.session.scalar(select(Plan).where(Plan.id == plan_id, Plan.reseller_id == client.reseller_id))
@@ -209,8 +210,12 @@ def client_plan_preview(client_id: int):
     """htmx: what choosing a plan in the change form would do, before saving."""
     client = get_or_404(Client, client_id)
     sub = billing.current_subscription(client)
-    plan_id = request.args.get("plan_id", type=int)
-    plan = db.session.scalar(select(Plan).where(Plan.id == plan_id, Plan.reseller_id == client.reseller_id))
+    plan_id = parse_int(request.args.get("plan_id"))
+    plan = (
+        db.session.scalar(select(Plan).where(Plan.id == plan_id, Plan.reseller_id == client.reseller_id))
+        if plan_id is not None
+        else None
+    )
     text = ""
     if sub is not None and plan is not None and plan.id != sub.plan_id:
         if sub.status == "pending":

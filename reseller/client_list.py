@@ -16,6 +16,7 @@ from sqlalchemy import Select, func, select
 
 from core.extensions import db
 from core.timeutil import LOCAL_TZ
+from core.validation import parse_int
 from tenant.models import PAYMENT_STATUSES, PAYMENT_TYPES, SORTABLE_COLUMNS, Client, fold
 
 STATUS_FILTERS = ("active", "without_plan", "inactivated", "all")
@@ -91,14 +92,16 @@ class ClientFilters:
         f.payment_status = f._choice(args, "payment_status", PAYMENT_STATUSES, _("Payment status"))
         raw_id = (args.get("id") or "").strip().lstrip("#")
         if raw_id:
-            if raw_id.isdigit() and len(raw_id) <= 12:
-                f.id = int(raw_id)
-            else:
+            f.id = parse_int(raw_id)
+            if f.id is None:
                 f.errors.append(_("ID must be a whole number."))
         raw_plan = (args.get("plan") or "").strip()
         if raw_plan:
-            if raw_plan == "none" or (raw_plan.isdigit() and (plan_ids is None or int(raw_plan) in plan_ids)):
+            plan_id = parse_int(raw_plan, min=1)
+            if raw_plan == "none":
                 f.plan = raw_plan
+            elif plan_id is not None and (plan_ids is None or plan_id in plan_ids):
+                f.plan = str(plan_id)
             else:
                 f.errors.append(_("Unknown plan."))
         f.created_from = f._date(args, "created_from", _("Created from"))
@@ -225,11 +228,8 @@ class ClientFilters:
 
 
 def _positive_int(raw, default: int) -> int:
-    try:
-        value = int(raw)
-    except (TypeError, ValueError):
-        return default
-    return value if value >= 1 else default
+    value = parse_int(raw, min=1)
+    return default if value is None else value
 
 
 def _local_midnight_utc(day: date, *, next_day: bool = False) -> datetime:

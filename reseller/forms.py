@@ -6,7 +6,6 @@ from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
     EmailField,
-    IntegerField,
     PasswordField,
     RadioField,
     SelectChoice,
@@ -14,10 +13,11 @@ from wtforms import (
     SelectMultipleField,
     StringField,
 )
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from auth import permissions as perm
+from core.validation import WholeNumberField
 from tenant.documents import UF
 
 SLA_CHOICES = [
@@ -89,7 +89,9 @@ class CustomFieldForm(FlaskForm):
     )
     required = BooleanField(_l("Required"))
     options = StringField(_l("Options (separated by commas)"), validators=[Optional(), Length(max=500)])
-    position = IntegerField(_l("Position"), default=0, validators=[Optional()])
+    position = WholeNumberField(
+        _l("Position"), default=0, validators=[Optional(), NumberRange(min=0, max=9999)]
+    )
 
 
 CHAT_LEVEL_CHOICES = [SelectChoice(str(level), label) for level, label in perm.CHAT_LEVELS.items()]

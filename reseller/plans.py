@@ -13,6 +13,7 @@ from billing.models import PERIODS, Plan
 from core import audit
 from core.extensions import db
 from core.tenancy import get_or_404, require_reseller
+from core.validation import parse_int
 from reseller.views import bp
 from tenant.models import Client
 
@@ -113,9 +114,9 @@ def plan_restore(plan_id: int):
 def extra_pack_offer():
     """The extra-conversation pack clients may buy through Stripe (price 0: not sold)."""
     reseller = require_reseller()
-    conversations = request.form.get("conversations", type=int)
+    conversations = parse_int(request.form.get("conversations"), min=1, max=100_000)
     price = plan_rules.parse_brl(request.form.get("price", ""))
-    if conversations is None or not 1 <= conversations <= 100_000:
+    if conversations is None:
         flash(_("A pack has from 1 to 100,000 conversations."), "error")
     elif price is None or price > 10_000_000:
         flash(_("Enter the price as 49,90."), "error")

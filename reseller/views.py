@@ -30,6 +30,7 @@ from core import jobs
 from core.extensions import db
 from core.redirects import safe_local_target
 from core.tenancy import get_or_404, require_reseller
+from core.validation import parse_int
 from reseller import client_list
 from reseller.exports import export_file_name, export_rows, write_xlsx
 from reseller.forms import ClientForm, CustomFieldForm
@@ -154,7 +155,7 @@ def _form_data(form: ClientForm, definitions) -> client_services.ClientData:
         state=text(form.state),
         responsible_email=text(form.responsible_email),
         responsible_name=text(form.responsible_name),
-        responsible_account_id=int(responsible_id) if responsible_id and responsible_id.isdigit() else None,
+        responsible_account_id=parse_int(responsible_id, min=1),
         custom={d.id: request.form.get(f"cf_{d.id}", "") for d in definitions},
     )
 

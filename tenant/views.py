@@ -7,6 +7,7 @@ apply to them, and each write is audited with both.
 
 from __future__ import annotations
 
+import json
 import secrets
 
 from flask import Blueprint, abort, flash, g, jsonify, redirect, render_template, request, url_for
@@ -19,6 +20,7 @@ from auth.services import current_account, public
 from core import audit
 from core.extensions import csrf, db, limiter
 from core.tenancy import require_reseller
+from core.validation import parse_int
 from tenant import inbox
 from tenant.inbox_models import CLOSED, OPEN, Contact, Conversation, Message, Team, TeamMember
 from tenant.models import Client
@@ -240,8 +242,11 @@ def assign(conversation_id: int):
     conv = _conversation(conversation_id)
     if not inbox.can_assign(current_account):
         abort(403)
-    account_id = request.form.get("account_id", type=int)
-    team_id = request.form.get("team_id", type=int)
+    # "" keeps the current choice; any other value that is no id is no user or team of ours.
+    raw_account, raw_team = request.form.get("account_id"), request.form.get("team_id")
+    account_id, team_id = parse_int(raw_account, min=1), parse_int(raw_team, min=1)
+    if (raw_account and account_id is None) or (raw_team and team_id is None):
+        abort(404)
     if account_id:
         if account_id not in {a.id for a in _client_users()}:
             abort(404)
@@ -445,9 +450,9 @@ def team_members(team_id: int):
     team = db.session.scalar(select(Team).where(Team.id == team_id, Team.client_id == g.client.id))
     if team is None:
         abort(404)
-    wanted = {int(v) for v in request.form.getlist("account_id") if v.isdigit()}
+    wanted = {parse_int(v, min=1) for v in request.form.getlist("account_id")}
     allowed = {a.id for a in _client_users()}
-    if not wanted <= allowed:
+    if not wanted <= allowed:  # a value that is no id (None) is never allowed
         abort(404)
     for member in list(team.members):
         if member.account_id not in wanted:
@@ -485,19 +490,10 @@ def inbound(channel_key: str):
         client.channel_secret, raw, request.headers.get("X-Signature")
     ):
         return jsonify(error="invalid signature"), 401
-    payload = request.get_json(silent=True) or {}
-    phone = inbox.normalise_phone(str(payload.get("from", "")))
-    text = str(payload.get("text", "")).strip()
-    external_id = str(payload.get("id", "")).strip()[:100]
-    if phone is None or not text or not external_id or len(text) > 4000:
+    message = _inbound_message(raw)
+    if message is None:
         return jsonify(error="expected JSON with from (phone), text (≤ 4000) and id"), 400
-    result = inbox.receive(
-        client,
-        phone=phone,
-        name=str(payload.get("name", ""))[:120] or None,
-        text=text,
-        external_id=external_id,
-    )
+    result = inbox.receive(client, **message)
     db.session.commit()
     return jsonify(
         message_id=result.message.id,
@@ -506,6 +502,27 @@ def inbound(channel_key: str):
         window=result.window is not None or result.duplicate,
         refused=result.refused,
     ), (200 if result.duplicate else 201)
+
+
+def _inbound_message(raw: bytes) -> dict | None:
+    """The fields of an inbound message as ``inbox.receive`` takes them, or ``None``
+    when the body is not a JSON object with a phone, a text (≤ 4000) and an id."""
+    try:
+        payload = json.loads(raw)
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(payload, dict):
+        return None
+    sender, text, external_id, name = (payload.get(key) for key in ("from", "text", "id", "name"))
+    # The phone and the id may come as numbers; booleans, lists and objects are no message.
+    scalars = all(isinstance(v, str | int) and not isinstance(v, bool) for v in (sender, external_id))
+    if not scalars or not isinstance(text, str) or not isinstance(name, str | None):
+        return None
+    phone = inbox.normalise_phone(str(sender))
+    text, external_id = text.strip(), str(external_id).strip()[:100]
+    if phone is None or not text or not external_id or len(text) > 4000:
+        return None
+    return dict(phone=phone, name=(name or "")[:120] or None, text=text, external_id=external_id)
 
 
 def ensure_channel(client: Client) -> None:
