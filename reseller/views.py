@@ -129,8 +129,10 @@ def clients():
         # The address bar shows the canonical query (no empty or default parameters).
         query = filters.url_query()
         response.headers["HX-Push-Url"] = url_for("reseller.clients") + (f"?{query}" if query else "")
+        # htmx swaps only 2xx answers: the message about a bad filter must show.
         return response
-    return render_template("reseller/clients.html", **context)
+    # A bad filter value is a 400 that still shows the list without it, and says why.
+    return render_template("reseller/clients.html", **context), (400 if filters.errors else 200)
 
 
 def _form_data(form: ClientForm, definitions) -> client_services.ClientData:
