@@ -59,6 +59,7 @@ import lzma
 import re
 import sys
 import threading
+import unicodedata
 import urllib.request
 from pathlib import Path
 
@@ -74,8 +75,25 @@ PWNED_MAX_BYTES = 4 * 1024 * 1024
 _corpus: frozenset[str] | None = None
 _lock = threading.Lock()
 
-# Digits, punctuation, spaces and underscores at either end of the password.
-_EDGES = re.compile(r"^[\W\d_]+|[\W\d_]+$")
+# Digits, punctuation, spaces and underscores at either end of the password: a short
+# run only (a year, "@123", "!!", up to 8), so that a long random tail is not thrown away and a
+# strong "8392017465839201Maria" is not judged by "maria" alone.
+_EDGES = re.compile(r"^[\W\d_]{1,8}(?![\W\d_])|(?<![\W\d_])[\W\d_]{1,8}$")
+# Up to three letters, or symbols, at either end of a run of digits or keys ("Aa123456789!").
+_LETTER_EDGES = re.compile(r"^[^\W\d_]{1,3}|[^\W\d_]{1,3}$")
+_SYMBOL_EDGES = re.compile(r"^[\W_]{1,3}|[\W_]{1,3}$")
+# Runs of neighbouring keys or digits: no strength whatever their length.
+SEQUENCES = (
+    "01234567890123456789",
+    "98765432109876543210",
+    "abcdefghijklmnopqrstuvwxyz",
+    "zyxwvutsrqponmlkjihgfedcba",
+    "qwertyuiopasdfghjklzxcvbnm",
+    "mnbvcxzlkjhgfdsapoiuytrewq",
+    "1qaz2wsx3edc4rfv5tgb6yhn7ujm8ik9ol0p",
+    "1q2w3e4r5t6y7u8i9o0p",
+)
+MIN_RUN = 6
 _LEET = {"0": "o", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b", "@": "a", "$": "s", "!": "i"}
 _LEET_I = str.maketrans({**_LEET, "1": "i"})
 _LEET_L = str.maketrans({**_LEET, "1": "l"})
@@ -108,10 +126,25 @@ def _period(text: str) -> int:
     return len(text) - (border[-1] if text else 0)
 
 
+def _normalise(password: str) -> str:
+    # Full-width and other compatibility forms read as the letters they show.
+    return unicodedata.normalize("NFKC", password).lower()
+
+
+def is_keyboard_run(password: str) -> bool:
+    """A run of neighbouring digits or keys (or one to three repeated characters),
+    give or take three letters and a short tail at either end: "Aa123456789!",
+    "abc12345678!", "00000000000a"."""
+    core = _SYMBOL_EDGES.sub("", _LETTER_EDGES.sub("", _SYMBOL_EDGES.sub("", _normalise(password))))
+    if len(core) < MIN_RUN:
+        return False
+    return _period(core) <= 3 or any(core in run for run in SEQUENCES)
+
+
 def candidates(password: str) -> set[str]:
     """The strings looked up for ``password``: itself lower-cased, its base, both
     unleeted, and the unit any of them repeats."""
-    lowered = password.lower()
+    lowered = _normalise(password)
     base = _EDGES.sub("", lowered)
     derived = {base}
     for text in (lowered, base):
@@ -129,7 +162,7 @@ def candidates(password: str) -> set[str]:
 def is_breached(password: str) -> bool:
     """Whether the password, or its base, is in the local corpus; also a password
     that only repeats one to three characters (``abababababab``)."""
-    if _period(password.lower()) <= 3:
+    if _period(_normalise(password)) <= 3 or is_keyboard_run(password):
         return True
     words = corpus()
     return any(c in words for c in candidates(password))

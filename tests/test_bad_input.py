@@ -261,7 +261,7 @@ PNG = (
     b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
     b"\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82"
 )
-NUL_MESSAGE = "not allowed (NUL)"
+NUL_MESSAGE = "permitido (NUL)"  # the pt-BR page: "não permitido (NUL)"
 
 
 def test_a_nul_byte_in_any_text_of_a_request_is_refused_with_400_and_changes_nothing(

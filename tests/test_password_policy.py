@@ -225,3 +225,17 @@ def test_the_range_api_down_slow_or_failing_falls_back_to_the_local_list(ctx, ra
     range_api.delay = 0.0
     range_api.close()
     assert verdict(LEAKED) is None  # connection refused
+
+
+@pytest.mark.parametrize(
+    "password", ["1928374655647382910 monkey", "8392017465839201Maria", "483920175638@Brasil"]
+)
+def test_a_long_random_part_is_not_stripped_away_to_judge_the_word_beside_it(ctx, password):
+    assert verdict(password) is None
+
+
+@pytest.mark.parametrize(
+    "password", ["Aa123456789!", "Aa@123456789", "abc12345678!", "00000000000a", "Ｐａｓｓｗｏｒｄ＠１２３"]
+)
+def test_runs_of_digits_or_keys_and_full_width_forms_are_refused(ctx, password):
+    assert verdict(password) == too_common()
