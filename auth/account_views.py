@@ -10,7 +10,7 @@ from functools import wraps
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, session, url_for
 from flask_babel import gettext as _
-from sqlalchemy import or_, select, update
+from sqlalchemy import and_, or_, select, update
 
 from auth import identity, impersonation, services
 from auth.forms import ChangePasswordForm, CodeForm, SwitchAccountForm
@@ -54,7 +54,8 @@ def switch():
         abort(404)
     if target.id == current.id:
         return redirect(services.home_url_for(current))
-    pending = new_pending(login, account_id=target.id, switch=True)
+    # Bound to this session too: ending it elsewhere ends the switch half-way through.
+    pending = new_pending(login, account_id=target.id, switch=True, sid=g.auth_session.id)
     if target.is_staff and identity.staff_needs_second_factor(login, require_reseller()):
         session[PENDING_KEY] = pending
         return redirect(url_for("auth.second_factor" if login.has_totp else "auth.enrol_second_factor"))
@@ -117,7 +118,12 @@ def revoke_session(session_id: int):
     target = db.session.scalar(
         select(AuthSession).where(
             AuthSession.id == session_id,
-            or_(AuthSession.login_id == login.id, AuthSession.impersonator_account_id.in_(own_accounts)),
+            or_(
+                # Its own sessions (staff acting as its user are not its own to end)...
+                and_(AuthSession.login_id == login.id, AuthSession.impersonator_account_id.is_(None)),
+                # ...and the "log in as" its staff account is doing elsewhere.
+                AuthSession.impersonator_account_id.in_(own_accounts),
+            ),
         )
     )
     if target is None:

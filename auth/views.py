@@ -108,7 +108,9 @@ def _refuse_login(reseller, email: str, form):
             .execution_options(synchronize_session=False)
         )
         db.session.refresh(login)
-        if login.failed_logins == LOCK_AFTER_FAILURES and host_is_resellers():
+        if login.failed_logins == LOCK_AFTER_FAILURES:
+            # Whatever host the 100th failure named: the owner must hear of the lock, and
+            # the link is on the reseller's canonical URL anyway.
             services.send_password_link(login, purpose="locked")
     audit.record(
         "auth.login_failed",
@@ -144,10 +146,13 @@ def _pending() -> tuple[dict, Login] | None:
         select(Login).where(Login.id == pending["login_id"], Login.reseller_id == reseller.id)
     )
     revoked_at = login.sessions_revoked_at if login is not None else None
+    current = g.get("auth_session")
     if (
         login is None
         or pending.get("pw") != _password_binding(login)
         or (revoked_at is not None and revoked_at.timestamp() >= pending["at"])
+        # A switch goes on from a session: it must still be this browser's, and open.
+        or (pending.get("switch") and (current is None or current.id != pending.get("sid")))
     ):
         session.pop(PENDING_KEY, None)
         return None

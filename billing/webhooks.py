@@ -55,7 +55,9 @@ def receive():
             secret,
             tolerance=TOLERANCE_SECONDS,
         )
-        event = json.loads(raw)
+        # From text: json.loads(bytes) would also read UTF-16/32, whose NUL bytes the
+        # NUL guard (core.validation) does not see. A raw NUL in text is no JSON.
+        event = json.loads(raw.decode("utf-8"))
     except (ValueError, RecursionError, stripe.SignatureVerificationError):
         return jsonify(error="invalid signature"), 400
     if not well_formed(event):

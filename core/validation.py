@@ -107,6 +107,9 @@ def refuse_nul_bytes():
     texts = [*request.args.items(multi=True), *(request.view_args or {}).items()]
     is_form = request.mimetype in FORM_TYPES
     if is_form:
+        # Keep the raw body: a signed endpoint (the inbound channel) still verifies it
+        # after the form was read here (werkzeug parses the form from the cached bytes).
+        request.get_data(cache=True)
         texts.extend(request.form.items(multi=True))
     in_text = any(NUL in key or (isinstance(value, str) and NUL in value) for key, value in texts)
     in_body = not in_text and not is_form and _json_body_holds_nul()

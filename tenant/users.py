@@ -334,6 +334,10 @@ def deactivate_client_user(account: Account, *, actor: Account) -> int:
         raise ClientUserForbidden(_("You cannot deactivate yourself."))
     _check_change(actor, account)
     if not account.active:
+        if actor.is_staff and not account.deactivated_by_staff:
+            # Staff take over a deactivation a client's manager made: only staff lift it now.
+            account.deactivated_by_staff = True
+            audit.record("client_user.deactivation_kept_by_staff", account)
         return 0
     account.active = False
     account.deactivated_by_staff = actor.is_staff

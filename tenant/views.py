@@ -508,7 +508,9 @@ def _inbound_message(raw: bytes) -> dict | None:
     """The fields of an inbound message as ``inbox.receive`` takes them, or ``None``
     when the body is not a JSON object with a phone, a text (≤ 4000) and an id."""
     try:
-        payload = json.loads(raw)
+        # UTF-8 text only: json.loads(bytes) would also read UTF-16/32, whose NUL bytes
+        # the NUL guard (core.validation) does not see; a raw NUL in text is no JSON.
+        payload = json.loads(raw.decode("utf-8"))
     except (ValueError, RecursionError):
         return None
     if not isinstance(payload, dict):

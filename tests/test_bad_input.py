@@ -393,3 +393,36 @@ def test_six_concurrent_submissions_of_one_login_code_one_wins_the_others_are_re
             db.session.execute(delete(AuditEvent).where(AuditEvent.reseller_id == reseller_id))
             db.session.delete(db.session.get(Reseller, reseller_id))
             db.session.commit()
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16", "utf-32"])
+def test_a_signed_inbound_body_in_utf16_or_utf32_cannot_smuggle_a_nul(app, tenants, make_browser, encoding):
+    """json.loads(bytes) reads UTF-16/32 too, where the NUL guard's byte check sees no
+    "\\u0000": the body must be UTF-8 text, so such a body is refused, nothing stored."""
+    from tenant import inbox
+
+    key, secret = channel(app, tenants.a.client.id)
+    body = json.dumps({"from": "11987654321", "text": "a\u0000b", "id": "x1"}).encode(encoding)
+    response = make_browser().http.post(
+        f"http://a.test/inbound/{key}",
+        data=body,
+        headers={"Content-Type": "application/json", "X-Signature": inbox.channel_signature(secret, body)},
+    )
+    assert response.status_code == 400 and count(app, Message) == 0
+
+
+def test_a_signed_inbound_message_sent_as_a_form_content_type_is_still_verified(app, tenants, make_browser):
+    """The NUL guard reads form fields without eating the raw body the signature covers."""
+    from tenant import inbox
+
+    key, secret = channel(app, tenants.a.client.id)
+    body = json.dumps({"from": "11987654321", "text": "Olá", "id": "form-1"}).encode()
+    response = make_browser().http.post(
+        f"http://a.test/inbound/{key}",
+        data=body,
+        headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+            "X-Signature": inbox.channel_signature(secret, body),
+        },
+    )
+    assert response.status_code == 201 and count(app, Message) == 1

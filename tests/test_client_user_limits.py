@@ -520,3 +520,18 @@ def test_an_account_awaiting_acceptance_is_offered_nowhere_before_it_is_accepted
     owner.login("owner@a.test")
     edit = owner.get(f"/reseller/clients/{tenants.a.client.id}/edit").get_data(as_text=True)
     assert f'value="{me.account_id}"' in edit and f'value="{waiting.id}"' not in edit
+
+
+def test_staff_can_keep_a_deactivation_a_manager_made(app, factory, tenants, make_browser):
+    """Deactivating an already inactive user, staff take the deactivation over: the
+    client's manager can no longer lift it."""
+    me = manager(app, factory, tenants, level=6, phones=True)
+    user = client_user(app, factory, tenants.a.client.id, "afastada@alpha.test", level=1)
+    assert me.post(f"/app/users/{user}/deactivate").status_code == 303
+    staff = make_browser()
+    staff.login("owner@a.test")
+    assert staff.post(f"/reseller/clients/{tenants.a.client.id}/users/{user}/deactivate").status_code == 302
+    with app.app_context():
+        assert db.session.get(Account, user).deactivated_by_staff is True
+    assert me.post(f"/app/users/{user}/reactivate").status_code == 403
+    assert state(app, user)[3] is False

@@ -254,3 +254,57 @@ def test_the_code_page_says_what_the_resellers_code_setting_does(app, factory, t
         db.session.commit()
     page = browser.get("/login/code", headers=EN).get_data(as_text=True)
     assert "we will not ask for it again in this browser" in page
+
+
+def test_a_client_user_cannot_end_staff_acting_as_them(app, tenants, scene, make_browser):
+    """Staff acting as a user are not that user's session: its own list neither shows
+    nor ends them (it sees them under "accesses by the reseller's staff")."""
+    _staff, user, acting, _other = scene
+    own = make_browser()
+    own.login(user.email)
+    with app.app_context():
+        row_id = db.session.scalar(
+            select(AuthSession.id).where(
+                AuthSession.account_id == user.id, AuthSession.impersonator_account_id.is_not(None)
+            )
+        )
+    assert own.post(f"/account/sessions/{row_id}/revoke").status_code == 404
+    assert acting.get("/app/").status_code == 200
+
+
+def test_a_switch_half_way_through_dies_when_its_session_is_ended_elsewhere(
+    app, factory, tenants, make_browser
+):
+    factory.staff(tenants.a.id, permissions=[perm.CLIENTS], email="dupla@a.test")
+    user = factory.user(tenants.a.client.id, email="dupla@a.test")
+    with app.app_context():
+        db.session.execute(update(Reseller).where(Reseller.id == tenants.a.id).values(require_staff_2fa=True))
+        db.session.commit()
+    switching, owner = make_browser(), make_browser()
+    for browser in (switching, owner):
+        browser.login("dupla@a.test")
+        browser.post("/login/account", {"account_id": user.id})
+        assert browser.get("/account/security").status_code == 200
+    staff_id = factory_account_id(app, "dupla@a.test", staff=True)
+    asked = switching.post("/account/switch", {"account_id": staff_id})
+    assert asked.headers["Location"].endswith("/login/2fa/setup")
+    assert switching.get("/login/2fa/setup").status_code == 200
+    with app.app_context():
+        first = db.session.scalar(
+            select(AuthSession.id).where(AuthSession.account_id == user.id).order_by(AuthSession.id)
+        )
+    owner.post(f"/account/sessions/{first}/revoke")
+    assert switching.get("/login/2fa/setup").headers["Location"].endswith("/login")
+
+
+def factory_account_id(app, email: str, *, staff: bool) -> int:
+    from auth.models import Login
+
+    with app.app_context():
+        return db.session.scalar(
+            select(Account.id)
+            .join(Login, Login.id == Account.login_id)
+            .where(
+                Login.email == email, Account.client_id.is_(None) if staff else Account.client_id.is_not(None)
+            )
+        )

@@ -37,6 +37,17 @@ def upgrade():
         batch.add_column(
             sa.Column("awaiting_acceptance", sa.Boolean(), server_default=sa.false(), nullable=False)
         )
+    # Who deactivated the users already inactive is not recorded on the row: treat them
+    # as the reseller's doing, so that no client manager can undo a deactivation by staff.
+    accounts = sa.table(
+        "accounts", sa.column("deactivated_by_staff", sa.Boolean), sa.column("active", sa.Boolean),
+        sa.column("kind", sa.String),
+    )
+    op.execute(
+        accounts.update()
+        .where(accounts.c.active == sa.false(), accounts.c.kind == "client_user")
+        .values(deactivated_by_staff=sa.true())
+    )
     with op.batch_alter_table("auth_sessions") as batch:
         batch.add_column(sa.Column("parent_session_id", sa.Integer(), nullable=True))
         batch.create_foreign_key(
@@ -57,7 +68,9 @@ def upgrade():
 
 def downgrade():
     where = sa.text(PARENT_WHERE)
-    op.drop_index("ix_auth_sessions_parent", table_name="auth_sessions", postgresql_where=where, sqlite_where=where)
+    op.drop_index(
+        "ix_auth_sessions_parent", table_name="auth_sessions", postgresql_where=where, sqlite_where=where
+    )
     with op.batch_alter_table("auth_sessions") as batch:
         batch.drop_constraint(op.f("fk_auth_sessions_parent_session_id_auth_sessions"), type_="foreignkey")
         batch.drop_column("parent_session_id")
