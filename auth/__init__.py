@@ -2,11 +2,11 @@
 
 
 def init_app(app) -> None:
-    from auth import account_views, services, views
+    from auth import account_views, services, sessions, views
 
     app.register_blueprint(views.bp)
     account_views.init_app(app)
-    app.before_request(services.load_request_session)
+    app.before_request(sessions.load_request_session)
     app.before_request(services.enforce_login)
 
     @app.context_processor

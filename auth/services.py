@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import timedelta
-from functools import wraps
+from functools import cache, wraps
 
 from flask import abort, current_app, g, has_app_context, has_request_context, request, session
 from sqlalchemy import or_, select, update
@@ -29,8 +29,11 @@ USER_ABSOLUTE = timedelta(days=30)
 TOUCH_EVERY = timedelta(seconds=60)
 SESSION_KEY = "sid"
 
-# Verified against when the e-mail is unknown, so both answers take similar time.
-_DUMMY_HASH = generate_password_hash("not-a-real-password-" + secrets.token_hex(8))
+@cache
+def _dummy_hash() -> str:
+    """Verified against when the e-mail is unknown, so both answers take similar time
+    (made on first use: nothing is computed at import time)."""
+    return generate_password_hash("not-a-real-password-" + secrets.token_hex(8))
 
 
 class PasswordRejected(ValueError):
@@ -67,7 +70,7 @@ def verify_login(reseller_id: int, email: str, password: str) -> Login | None:
         select(Login).where(Login.reseller_id == reseller_id, Login.email == normalise_email(email))
     )
     if login is None or not login.password_hash:
-        check_password_hash(_DUMMY_HASH, password)
+        check_password_hash(_dummy_hash(), password)
         return None
     if len(password) > MAX_PASSWORD * 4:
         return None
@@ -138,7 +141,7 @@ def start_session(
     session.clear()
     session[SESSION_KEY] = token
     session.permanent = False
-    _bind_request(auth_session)
+    bind_request(auth_session)
     return auth_session
 
 
@@ -196,63 +199,8 @@ def revoke_sessions(
     return result.rowcount or 0
 
 
-def load_request_session():
-    """Resolve the session cookie into the current account (once per request)."""
-    g.auth_session = None
-    g.current_account = None
-    g.actor_account_id = None
-    g.subject_account_id = None
-    token = session.get(SESSION_KEY)
-    if not token or g.get("reseller") is None:
-        return
-    auth_session = db.session.scalar(select(AuthSession).where(AuthSession.token_hash == hash_token(token)))
-    now = utcnow()
-    if (
-        auth_session is None
-        or auth_session.revoked_at is not None
-        or auth_session.reseller_id != g.reseller.id
-        or auth_session.expires_at <= now
-    ):
-        session.pop(SESSION_KEY, None)
-        if session.get("return_sid"):
-            # An impersonation that expired (or was revoked): back to the staff session,
-            # when that one is still alive and not idle.
-            from auth import impersonation
-
-            return impersonation.after_lapse(auth_session)
-        return None
-    if auth_session.impersonator_account_id is not None:
-        # The staff member's own session and rights hold the impersonation up.
-        from auth import impersonation
-
-        ended = impersonation.check_still_allowed(auth_session, now)
-        if ended is not None:
-            return ended
-    account = auth_session.account
-    staff_at_keyboard = auth_session.impersonator_account_id is not None or (
-        account is not None and account.kind == STAFF
-    )
-    idle = STAFF_IDLE if staff_at_keyboard else USER_IDLE
-    # Membership and the account's state are checked on every request: a session whose
-    # account left the login, was deactivated or whose client is gone ends here.
-    if (
-        account is None
-        or account.login_id != auth_session.login_id
-        or account.reseller_id != auth_session.reseller_id
-        or not account.is_usable()
-        or now - auth_session.last_seen_at > idle
-    ):
-        auth_session.revoked_at = now
-        db.session.commit()
-        session.pop(SESSION_KEY, None)
-        return
-    if now - auth_session.last_seen_at > TOUCH_EVERY:
-        auth_session.last_seen_at = now
-        db.session.commit()
-    _bind_request(auth_session)
-
-
-def _bind_request(auth_session: AuthSession) -> None:
+def bind_request(auth_session: AuthSession) -> None:
+    """Make ``auth_session`` the current request's: its account, actor and client scope."""
     account = auth_session.account
     g.auth_session = auth_session
     g.current_account = account

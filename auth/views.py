@@ -23,7 +23,7 @@ from flask import (
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 
-from auth import identity, services
+from auth import identity, impersonation, services
 from auth.forms import ChooseAccountForm, CodeForm, ForgotPasswordForm, LoginForm, SetPasswordForm
 from auth.models import Account, Login, LoginChallenge
 from core import audit
@@ -373,8 +373,6 @@ def logout():
     if current is not None and current.impersonator_account_id is not None:
         # Acting as a user: the staff session waiting beneath ends too, on the server
         # (a copy of the cookie must not reopen the panel).
-        from auth import impersonation
-
         impersonation.end_with_staff(reason="logged_out")
         db.session.commit()
     elif current is not None:
@@ -457,8 +455,6 @@ def set_password(token: str):
 @bp.post("/impersonation/end")
 def end_impersonation():
     """End "log in as": back to the staff member's own session, with a new id."""
-    from auth import impersonation
-
     current = g.get("auth_session")
     if current is None or current.impersonator_account_id is None:
         abort(400)
