@@ -10,7 +10,7 @@ from functools import wraps
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, session, url_for
 from flask_babel import gettext as _
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, or_, select
 
 from auth import identity, impersonation, services
 from auth.forms import ChangePasswordForm, CodeForm, SwitchAccountForm
@@ -130,15 +130,7 @@ def revoke_session(session_id: int):
         abort(404)
     if target.revoked_at is None:
         now = utcnow()
-        db.session.execute(
-            update(AuthSession)
-            .where(
-                AuthSession.revoked_at.is_(None),
-                or_(AuthSession.id == target.id, AuthSession.parent_session_id == target.id),
-            )
-            .values(revoked_at=now)
-            .execution_options(synchronize_session=False)
-        )
+        services.end_sessions(select(AuthSession.id).where(AuthSession.id == target.id), now=now)
         target.revoked_at = now
         audit.record("auth.session_revoked", target, details={"session_id": target.id})
         db.session.commit()
@@ -163,15 +155,7 @@ def revoke_other_sessions():
         AuthSession.id != g.auth_session.id,
         AuthSession.impersonator_account_id.is_(None),
     )
-    count = db.session.execute(
-        update(AuthSession)
-        .where(
-            AuthSession.revoked_at.is_(None),
-            or_(AuthSession.id.in_(others), AuthSession.parent_session_id.in_(others)),
-        )
-        .values(revoked_at=now)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    count = services.end_sessions(others, now=now)
     login.sessions_revoked_at = now  # and its logins half-way through (code, account choice)
     audit.record("auth.sessions_revoked_others", login, details={"count": count})
     db.session.commit()

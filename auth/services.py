@@ -186,14 +186,21 @@ def revoke_sessions(
         owned = owned.where(AuthSession.account_id.in_(users))
     if keep_session_id is not None:
         owned = owned.where(AuthSession.id != keep_session_id)
-    targets = [AuthSession.id.in_(owned), AuthSession.parent_session_id.in_(owned)]
-    if account_id is not None:
-        # The account as impersonator: its "log in as" sessions end with it.
-        targets.append(AuthSession.impersonator_account_id == account_id)
+    # The account as impersonator: its "log in as" sessions end with it.
+    also = [AuthSession.impersonator_account_id == account_id] if account_id is not None else []
+    return end_sessions(owned, *also, now=now)
+
+
+def end_sessions(chosen, *also, now=None) -> int:
+    """End the open sessions whose ids ``chosen`` (a select) gives, with the "log in
+    as" sessions they carry, and the rows matching any of ``also``; how many ended."""
     result = db.session.execute(
         update(AuthSession)
-        .where(AuthSession.revoked_at.is_(None), or_(*targets))
-        .values(revoked_at=now)
+        .where(
+            AuthSession.revoked_at.is_(None),
+            or_(AuthSession.id.in_(chosen), AuthSession.parent_session_id.in_(chosen), *also),
+        )
+        .values(revoked_at=now or utcnow())
         .execution_options(synchronize_session=False)
     )
     return result.rowcount or 0

@@ -23,9 +23,9 @@ from wtforms import FileField, PasswordField
 from wtforms.fields.core import UnboundField
 
 from core.redirects import safe_local_target
+from core.validation import FORM_TYPES
 
 _SECRET_NAME = re.compile(r"pass(word|wd)?|senha|secret|token|^code$", re.I)
-_FORM_BODIES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
 def _form_classes(cls=FlaskForm):
@@ -81,7 +81,7 @@ def csrf_refused(error: CSRFError):
     can_resend = (
         action is not None
         and request.url_rule is not None
-        and request.mimetype in _FORM_BODIES
+        and request.mimetype in FORM_TYPES
         and _from_this_site()
     )
     fields, dropped = _kept_fields() if can_resend else ([], False)

@@ -222,16 +222,20 @@ def test_a_login_waiting_at_the_account_chooser_dies_when_every_other_session_en
 # --- what the security and code pages say -------------------------------------------
 
 
+def code_on_every_new_browser(app, reseller_id: int) -> None:
+    with app.app_context():
+        db.session.execute(
+            update(Reseller).where(Reseller.id == reseller_id).values(code_on_every_new_browser=True)
+        )
+        db.session.commit()
+
+
 def test_the_security_page_says_what_the_resellers_code_setting_does(app, tenants, make_browser):
     browser = make_browser()
     browser.login("owner@a.test")
     page = browser.get("/account/security", headers=EN).get_data(as_text=True)
     assert "on the first login of an e-mail only" in page and "it will be asked again" not in page
-    with app.app_context():
-        db.session.execute(
-            update(Reseller).where(Reseller.id == tenants.a.id).values(code_on_every_new_browser=True)
-        )
-        db.session.commit()
+    code_on_every_new_browser(app, tenants.a.id)
     page = browser.get("/account/security", headers=EN).get_data(as_text=True)
     assert "it will be asked again" in page
 
@@ -247,11 +251,7 @@ def test_the_code_page_says_what_the_resellers_code_setting_does(app, factory, t
     browser.post("/login", {"email": "novata@alpha.test", "password": PASSWORD})
     page = browser.get("/login/code", headers=EN).get_data(as_text=True)
     assert "only asked on its first login" in page and "in this browser" not in page
-    with app.app_context():
-        db.session.execute(
-            update(Reseller).where(Reseller.id == tenants.a.id).values(code_on_every_new_browser=True)
-        )
-        db.session.commit()
+    code_on_every_new_browser(app, tenants.a.id)
     page = browser.get("/login/code", headers=EN).get_data(as_text=True)
     assert "we will not ask for it again in this browser" in page
 
