@@ -29,9 +29,11 @@ def _fresh_database_url(app, tmp_path) -> str:
     parsed = make_url(url)
     admin = parsed.set(database="postgres").render_as_string(hide_password=False)
     with psycopg.connect(admin.replace("postgresql+psycopg://", "postgresql://"), autocommit=True) as conn:
-        conn.execute("DROP DATABASE IF EXISTS revenda_migration_check")
-        conn.execute("CREATE DATABASE revenda_migration_check")
-    return parsed.set(database="revenda_migration_check").render_as_string(hide_password=False)
+        # Named after this run's database, so two checkouts may run their suites side by side.
+        check = f"{parsed.database}_migration_check"
+        conn.execute(f'DROP DATABASE IF EXISTS "{check}"')
+        conn.execute(f'CREATE DATABASE "{check}"')
+    return parsed.set(database=check).render_as_string(hide_password=False)
 
 
 def test_upgrade_from_empty_then_models_match_and_downgrade_works(app, tmp_path):

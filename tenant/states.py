@@ -1,0 +1,43 @@
+"""The statuses of what the tenant package stores (the client's billing summary and its tickets).
+
+Every status is a ``StrEnum``: members compare equal to the strings stored in the
+database, so ``client.status == ClientStatus.ACTIVE`` and queries on the column work
+unchanged. Bare status strings belong here and nowhere else.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class ClientStatus(StrEnum):
+    """``clients.status``: whether the client has a plan in force (written by billing)."""
+
+    ACTIVE = "active"
+    WITHOUT_PLAN = "without_plan"
+
+
+class PaymentStatus(StrEnum):
+    """``payments.status`` and its mirror ``clients.payment_status`` (the latest payment's)."""
+
+    PENDING = "pending"
+    PAID = "paid"
+    OVERDUE = "overdue"
+    FAILED = "failed"
+    REFUNDED = "refunded"
+    CANCELLED = "cancelled"
+
+
+# What the client list filters the latest payment by (a cancelled payment is never the latest).
+PAYMENT_STATUS_FILTERS = tuple(s.value for s in PaymentStatus if s is not PaymentStatus.CANCELLED)
+
+
+class TicketStatus(StrEnum):
+    OPEN = "open"
+    PENDING_REVIEW = "pending_review"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+
+
+# A client cannot be inactivated while one of its tickets is in one of these.
+BLOCKING_TICKET_STATUSES = (TicketStatus.OPEN, TicketStatus.PENDING_REVIEW)
