@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 FLASK := $(VENV)/bin/flask --app wsgi
 DEMO_ENV := APP_ENV=demo
 
-.PHONY: run test install install-test translations migrate seed lint worker bench clean chromium
+.PHONY: run test install install-test translations migrate seed lint worker bench clean chromium architecture
 
 $(VENV)/bin/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,10 @@ chromium:
 lint: install-test
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports
+
+## make architecture: redraw docs/import-graph.md from the code (a test fails when it is stale)
+architecture: install-test
+	$(PY) docs/import_graph.py
 
 worker: install
 	$(FLASK) worker
