@@ -39,6 +39,7 @@ from pathlib import Path
 from babel.messages.extract import pathmatch
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
+from jinja2 import Environment, nodes
 
 ROOT = Path(__file__).resolve().parent.parent
 TRANSLATIONS = ROOT / "translations"
@@ -147,10 +148,6 @@ def scan_python():
 
 def scan_templates():
     """(file, line) of template gettext calls whose msgid is not a literal."""
-    try:
-        from jinja2 import Environment, nodes
-    except ImportError:
-        return []
     # Only parsed, never rendered: autoescape does not matter here.
     env = Environment(  # noqa: S701
         extensions=["jinja2.ext.i18n", "jinja2.ext.do", "jinja2.ext.loopcontrols"]
