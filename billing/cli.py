@@ -13,7 +13,7 @@ billing_cli = AppGroup("billing", help="Billing: the Stripe webhook inbox.")
 @billing_cli.command("replay")
 def replay_command():
     """Apply every inbox event not applied yet (after an outage)."""
-    from billing.webhooks import sweep
+    from billing.stripe.inbox import sweep
 
     click.echo(f"Applied {sweep(older_than=timedelta(0), max_attempts=None)} pending Stripe event(s).")
 
@@ -21,7 +21,7 @@ def replay_command():
 @billing_cli.command("sweep-deadlines")
 def sweep_deadlines_command():
     """Roll periods over, mark overdue invoices and suspend late payers now."""
-    from billing.deadlines import sweep_deadlines
+    from billing.tasks import sweep_deadlines
 
     click.echo(sweep_deadlines())
 
@@ -32,8 +32,10 @@ def reconcile_command(days: int):
     """Fetch Stripe's list of events, store the ones the inbox lacks, then apply them."""
     import json
 
-    from billing.stripe_gateway import stripe_client
-    from billing.webhooks import HANDLERS, store, sweep, well_formed
+    from billing.stripe.gateway import stripe_client
+    from billing.stripe.handlers import HANDLERS
+    from billing.stripe.inbox import sweep
+    from billing.stripe.intake import store, well_formed
 
     since = int((datetime.now(UTC) - timedelta(days=days)).timestamp())
     client = stripe_client()

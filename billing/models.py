@@ -7,6 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from billing.states import OPEN_PAYMENT_STATUSES, PaymentKind, SubscriptionStatus
 from core.extensions import db
 from core.timeutil import utcnow
 
@@ -39,13 +40,13 @@ class Subscription(db.Model):
     __tablename__ = "subscriptions"
     __table_args__ = (Index("ix_subscriptions_client_status", "client_id", "status"),)
 
-    STATUSES = ("pending", "active", "cancelled")
+    STATUSES = tuple(SubscriptionStatus)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     reseller_id: Mapped[int] = mapped_column(ForeignKey("resellers.id", ondelete="CASCADE"), index=True)
     client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
     plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id"))
-    status: Mapped[str] = mapped_column(String(12), server_default="pending")
+    status: Mapped[str] = mapped_column(String(12), server_default=SubscriptionStatus.PENDING.value)
     payment_method: Mapped[str] = mapped_column(String(10), server_default="manual")
     current_period_start: Mapped[date | None]
     current_period_end: Mapped[date | None]
@@ -69,8 +70,8 @@ class Payment(db.Model):
     the subscription to ``target_plan_id``) or ``extra_pack``.
     """
 
-    KINDS = ("plan", "renewal", "upgrade", "extra_pack")
-    OPEN = ("pending", "overdue", "failed")
+    KINDS = tuple(PaymentKind)
+    OPEN = OPEN_PAYMENT_STATUSES
 
     __tablename__ = "payments"
     __table_args__ = (Index("ix_payments_client_created", "client_id", "created_at"),)
@@ -89,7 +90,9 @@ class Payment(db.Model):
     # The Stripe invoice this payment mirrors (one payment per invoice).
     stripe_invoice_id: Mapped[str | None] = mapped_column(String(100), unique=True)
     stripe_charge_id: Mapped[str | None] = mapped_column(String(100), index=True)
-    kind: Mapped[str] = mapped_column(String(12), server_default="plan", default="plan")
+    kind: Mapped[str] = mapped_column(
+        String(12), server_default=PaymentKind.PLAN.value, default=PaymentKind.PLAN.value
+    )
     target_plan_id: Mapped[int | None] = mapped_column(ForeignKey("plans.id"))
     # The latest Stripe Checkout opened to pay this invoice, and the payment that paid it.
     stripe_checkout_id: Mapped[str | None] = mapped_column(String(100), index=True)

@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from billing.models import PERIODS, Plan
@@ -56,8 +57,6 @@ def parse_brl(text: str) -> int | None:
 
 
 def _validate(reseller_id: int, data: PlanData, plan: Plan | None) -> tuple[dict, dict]:
-    from flask_babel import gettext as _
-
     errors: dict[str, str] = {}
     values: dict = {}
     name = (data.name or "").strip()

@@ -1,4 +1,4 @@
-"""A client's plan over time: add, change, cancel, and what paying an invoice does.
+"""A client's plan over time: add, change, cancel.
 
 The rules (SPEC, billing):
 
@@ -14,33 +14,53 @@ The rules (SPEC, billing):
 - Cancelling ends the plan now (open invoices not yet due are voided, overdue debt
   stays) or at the end of the period.
 
-Every function changes rows of one client inside the caller's transaction, keeps the
-client list's billing columns true (``refresh_client_summary``) and audits. Bad
-requests raise :class:`BillingRejected` before anything changed.
+What paying an invoice does lives in :mod:`billing.invoices` (``settle``); the
+roll-over in :mod:`billing.renewals`. Every function changes rows of one client inside
+the caller's transaction, keeps the client list's billing columns true
+(``refresh_client_summary``) and audits. Bad requests raise :class:`BillingRejected`
+before anything changed.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from dataclasses import dataclass
+from datetime import date
 
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import select
 
-from billing import notices
+from billing import balance, invoices, notices, periods
+from billing.errors import BillingRejected
 from billing.models import PAYMENT_METHODS, PERIOD_MONTHS, Payment, Plan, Subscription
-from billing.services import BillingRejected, current_subscription, lift_suspension, refresh_client_summary
+from billing.states import UPGRADES, PaymentKind, PlanChangeOutcome, SubscriptionStatus
+from billing.stripe import gateway as stripe_gateway
+from billing.summary import current_subscription, refresh_client_summary
 from core import audit
 from core.extensions import db
-from core.timeutil import LOCAL_TZ, add_months, today_local, utcnow
+from core.formatting import money
+from core.timeutil import add_months, today_local, utcnow
 from tenant.models import Client
 
+__all__ = [
+    "MAX_DAYS_AHEAD",
+    "MIN_INVOICE_CENTS",
+    "BillingRejected",
+    "PlanChange",
+    "Plan",
+    "add_plan",
+    "cancel_plan",
+    "change_plan",
+    "current_subscription",
+    "end_subscription",
+    "keep_plan",
+    "mirror_stripe_subscription",
+    "plan_change_outcome",
+    "sync_from_stripe",
+    "upgrade_amount",
+]
+
 MAX_DAYS_AHEAD = 366
-
-
-def open_invoice_type(method: str) -> str:
-    """The payment type shown on an unpaid invoice: Stripe (the client picks card,
-    boleto or PIX at checkout) or a bank transfer recorded by staff."""
-    return "stripe" if method == "stripe" else "transfer"
+CANCEL_WHEN = ("now", "period_end")
 
 
 def _check_choice(client: Client, plan: Plan | None, method: str) -> None:
@@ -52,43 +72,6 @@ def _check_choice(client: Client, plan: Plan | None, method: str) -> None:
         raise BillingRejected(_("Choose Stripe or manual payment."))
     if client.deleted_at is not None:
         raise BillingRejected(_("This client was deleted."))
-
-
-def _invoice(sub: Subscription, *, kind: str, amount: int, due: date, description: str, target=None):
-    payment = Payment(
-        reseller_id=sub.reseller_id,
-        client_id=sub.client_id,
-        subscription_id=sub.id,
-        description=description[:200],
-        amount_cents=amount,
-        payment_type=open_invoice_type(sub.payment_method),
-        status="pending",
-        due_date=due,
-        kind=kind,
-        target_plan_id=target.id if target is not None else None,
-    )
-    db.session.add(payment)
-    db.session.flush()
-    return payment
-
-
-def _void_open(sub: Subscription, *, kinds: tuple[str, ...], only_not_overdue: bool = True) -> int:
-    """Void the open invoices of ``kinds``. Overdue plan and renewal invoices are
-    debt for time already given and stay; an upgrade never given is always voided."""
-    statuses = ("pending", "failed") if only_not_overdue else Payment.OPEN
-    return (
-        db.session.execute(
-            update(Payment)
-            .where(Payment.subscription_id == sub.id, Payment.kind.in_(kinds), Payment.status.in_(statuses))
-            .values(status="cancelled")
-            .execution_options(synchronize_session="fetch")
-        ).rowcount
-        or 0
-    )
-
-
-def void_upgrades(sub: Subscription) -> int:
-    return _void_open(sub, kinds=("upgrade",), only_not_overdue=False)
 
 
 def add_plan(
@@ -109,16 +92,18 @@ def add_plan(
         reseller_id=client.reseller_id,
         client_id=client.id,
         plan_id=plan.id,
-        status="active" if active else "pending",
+        status=SubscriptionStatus.ACTIVE if active else SubscriptionStatus.PENDING,
         payment_method=method,
         current_period_start=today if active else None,
         current_period_end=due if active else None,
     )
     db.session.add(sub)
     db.session.flush()
-    payment = _invoice(sub, kind="plan", amount=plan.price_cents, due=due, description=plan.name)
+    payment = invoices.issue(
+        sub, kind=PaymentKind.PLAN, amount=plan.price_cents, due=due, description=plan.name
+    )
     if active:
-        client.sessions_consumed = 0
+        balance.reset_period(client)
     refresh_client_summary(client)
     audit.record(
         "billing.plan_added",
@@ -147,12 +132,38 @@ def upgrade_amount(sub: Subscription, new_plan: Plan, today: date) -> tuple[int,
     return max(charge - credit, 0), credit, left
 
 
+@dataclass(frozen=True)
+class PlanChange:
+    """What choosing ``plan`` would do today: the outcome, and for an upgrade the
+    amount to invoice, the old plan's credit and the days left."""
+
+    outcome: PlanChangeOutcome
+    amount: int = 0
+    credit: int = 0
+    days_left: int = 0
+
+
+def plan_change_outcome(sub: Subscription, plan: Plan, today: date) -> PlanChange:
+    """The one decision behind a plan change: used by :func:`change_plan` and by the
+    panel's preview, so the preview says what the change does."""
+    if plan.id == sub.plan_id:
+        return PlanChange(PlanChangeOutcome.METHOD_CHANGED)
+    if sub.status == SubscriptionStatus.PENDING:
+        return PlanChange(PlanChangeOutcome.REPLACED, amount=plan.price_cents)
+    if plan.period == sub.plan.period and plan.price_cents > sub.plan.price_cents:
+        amount, credit, left = upgrade_amount(sub, plan, today)
+        outcome = (
+            PlanChangeOutcome.UPGRADED if amount < MIN_INVOICE_CENTS else PlanChangeOutcome.UPGRADE_INVOICED
+        )
+        return PlanChange(outcome, amount=amount, credit=credit, days_left=left)
+    return PlanChange(PlanChangeOutcome.SCHEDULED)
+
+
 def change_plan(
     client: Client, plan: Plan | None, method: str, *, today: date | None = None
 ) -> tuple[str, Payment | None]:
-    """Change the plan (or only the payment type). Returns what happened:
-    ``replaced`` (pending plan swapped), ``upgrade_invoiced``, ``upgraded`` (nothing to
-    pay), ``scheduled`` (from the next period) or ``method_changed``."""
+    """Change the plan (or only the payment type). Returns what happened
+    (:class:`PlanChangeOutcome`) and the invoice issued, if any."""
     today = today or today_local()
     _check_choice(client, plan, method)
     sub = current_subscription(client)
@@ -163,92 +174,86 @@ def change_plan(
             _("This subscription is managed in Stripe: cancel it and add the new plan here.")
         )
     details = {"from_plan_id": sub.plan_id, "to_plan_id": plan.id, "method": method}
-    if plan.id == sub.plan_id:
+    change = plan_change_outcome(sub, plan, today)
+    if change.outcome == PlanChangeOutcome.METHOD_CHANGED:
         if method == sub.payment_method and sub.next_plan_id is None:
             raise BillingRejected(_("The client already has this plan with this payment type."))
         sub.payment_method, sub.next_plan_id = method, None
-        db.session.execute(
-            update(Payment)
-            .where(Payment.subscription_id == sub.id, Payment.status.in_(Payment.OPEN))
-            .values(payment_type=open_invoice_type(method))
-            .execution_options(synchronize_session="fetch")
-        )
+        invoices.retype_open(sub, method)
         _finish(client, "billing.plan_method_changed", details)
-        return "method_changed", None
+        return change.outcome, None
     sub.payment_method = method
     if sub.cancel_at_period_end:
         # Another plan means the client stays: the cancellation is dropped, and said so.
         details["cancellation_undone"] = True
         sub.cancel_at_period_end = False
-    if sub.status == "pending":
+    if change.outcome == PlanChangeOutcome.REPLACED:
         # Not paid yet: the first invoice is replaced by one for the new plan.
-        old_due = db.session.scalar(
-            select(Payment.due_date).where(
-                Payment.subscription_id == sub.id, Payment.kind == "plan", Payment.status.in_(Payment.OPEN)
-            )
-        )
-        _void_open(sub, kinds=("plan",), only_not_overdue=False)
-        sub.plan_id, sub.next_plan_id = plan.id, None
+        old_due = invoices.void_first_invoice(sub)
+        periods.switch_plan(sub, plan.id)
         db.session.flush()
         db.session.refresh(sub)
-        payment = _invoice(
-            sub, kind="plan", amount=plan.price_cents, due=max(old_due or today, today), description=plan.name
+        payment = invoices.issue(
+            sub,
+            kind=PaymentKind.PLAN,
+            amount=plan.price_cents,
+            due=max(old_due or today, today),
+            description=plan.name,
         )
-        _finish(client, "billing.plan_changed", details | {"outcome": "replaced"})
+        _finish(client, "billing.plan_changed", details | {"outcome": change.outcome.value})
         notices.queue(client, "new_plan", payment=payment, plan=plan)
-        return "replaced", payment
-    same_period = plan.period == sub.plan.period
-    if same_period and plan.price_cents > sub.plan.price_cents:
-        void_upgrades(sub)
-        sub.next_plan_id = None
-        amount, credit, left = upgrade_amount(sub, plan, today)
-        if amount < MIN_INVOICE_CENTS:
-            sub.plan_id = plan.id
+        return change.outcome, payment
+    invoices.void_upgrades(sub)
+    sub.next_plan_id = None
+    if change.outcome in UPGRADES:
+        if change.outcome == PlanChangeOutcome.UPGRADED:
+            periods.switch_plan(sub, plan.id)
             db.session.flush()
             db.session.refresh(sub)
-            _finish(client, "billing.plan_changed", details | {"outcome": "upgraded"})
+            _finish(client, "billing.plan_changed", details | {"outcome": change.outcome.value})
             notices.queue(client, "new_plan", plan=plan)
-            return "upgraded", None
-        payment = _invoice(
+            return change.outcome, None
+        payment = invoices.issue(
             sub,
-            kind="upgrade",
-            amount=amount,
+            kind=PaymentKind.UPGRADE,
+            amount=change.amount,
             due=today,
             target=plan,
             description=_(
                 "Upgrade to %(plan)s: %(days)d days left, credit of %(credit)s",
                 plan=plan.name,
-                days=left,
-                credit=_money(credit),
+                days=change.days_left,
+                credit=money(change.credit),
             ),
         )
-        _finish(client, "billing.plan_changed", details | {"outcome": "upgrade_invoiced", "amount": amount})
-        return "upgrade_invoiced", payment
+        _finish(
+            client,
+            "billing.plan_changed",
+            details | {"outcome": change.outcome.value, "amount": change.amount},
+        )
+        return change.outcome, payment
     # A downgrade or another period: from the next period on.
-    void_upgrades(sub)
     sub.next_plan_id = plan.id
-    _finish(client, "billing.plan_changed", details | {"outcome": "scheduled"})
-    return "scheduled", None
+    _finish(client, "billing.plan_changed", details | {"outcome": change.outcome.value})
+    return change.outcome, None
 
 
 def cancel_plan(client: Client, when: str) -> Subscription:
     """Cancel ``now`` (open invoices not yet overdue are voided) or at ``period_end``."""
-    from billing import stripe_gateway
-
     sub = current_subscription(client)
     if sub is None:
         raise BillingRejected(_("This client has no plan to cancel."))
-    if when not in ("now", "period_end"):
+    if when not in CANCEL_WHEN:
         raise BillingRejected(_("Choose to cancel now or at the end of the period."))
     if when == "period_end":
-        if sub.status != "active" or sub.current_period_end is None:
+        if sub.status != SubscriptionStatus.ACTIVE or sub.current_period_end is None:
             raise BillingRejected(_("A plan that was never paid can only be cancelled now."))
         if sub.cancel_at_period_end:
             raise BillingRejected(_("This plan is already set to end with the period."))
         if sub.stripe_subscription_id:
             stripe_gateway.cancel_subscription(sub.stripe_subscription_id, at_period_end=True)
         sub.cancel_at_period_end, sub.next_plan_id = True, None
-        void_upgrades(sub)
+        invoices.void_upgrades(sub)
         _finish(client, "billing.plan_cancel_scheduled", {"period_end": sub.current_period_end.isoformat()})
         return sub
     if sub.stripe_subscription_id:
@@ -260,9 +265,9 @@ def cancel_plan(client: Client, when: str) -> Subscription:
 
 def end_subscription(sub: Subscription) -> None:
     """Mark ``sub`` cancelled now and void what it had not yet billed for."""
-    sub.status, sub.cancelled_at, sub.next_plan_id = "cancelled", utcnow(), None
-    _void_open(sub, kinds=("plan", "renewal"))
-    void_upgrades(sub)
+    sub.status, sub.cancelled_at, sub.next_plan_id = SubscriptionStatus.CANCELLED, utcnow(), None
+    invoices.void_open(sub, kinds=(PaymentKind.PLAN, PaymentKind.RENEWAL))
+    invoices.void_upgrades(sub)
 
 
 def keep_plan(client: Client) -> None:
@@ -276,101 +281,58 @@ def keep_plan(client: Client) -> None:
     _finish(client, "billing.plan_cancel_undone", {})
 
 
+# --- subscriptions that live in Stripe ---------------------------------------------
+
+
+def mirror_stripe_subscription(
+    client: Client, stripe_subscription_id: str, plan_id: int | None
+) -> Subscription | None:
+    """A new subscription mirroring one made in Stripe, on one of the reseller's plans
+    (``None`` when the plan is not one of them)."""
+    plan = (
+        db.session.scalar(select(Plan).where(Plan.id == plan_id, Plan.reseller_id == client.reseller_id))
+        if plan_id is not None
+        else None
+    )
+    if plan is None:
+        return None
+    sub = Subscription(
+        reseller_id=client.reseller_id,
+        client_id=client.id,
+        plan_id=plan_id,
+        payment_method="stripe",
+        stripe_subscription_id=stripe_subscription_id,
+    )
+    db.session.add(sub)
+    return sub
+
+
+def sync_from_stripe(
+    client: Client,
+    sub: Subscription,
+    *,
+    deleted: bool,
+    live: bool,
+    period_start: date | None,
+    period_end: date | None,
+) -> None:
+    """Stripe says what its subscription is now: cancelled, live (active or trialing)
+    or waiting; and its current period."""
+    if deleted:
+        sub.status = SubscriptionStatus.CANCELLED
+    else:
+        sub.status = SubscriptionStatus.ACTIVE if live else SubscriptionStatus.PENDING
+    if period_start:
+        sub.current_period_start = period_start
+    if period_end:
+        sub.current_period_end = period_end
+    if deleted:
+        sub.cancelled_at = utcnow()
+    db.session.flush()
+    refresh_client_summary(client)
+
+
 def _finish(client: Client, action: str, details: dict) -> None:
     db.session.flush()
     refresh_client_summary(client)
     audit.record(action, client, details=details)
-
-
-def _money(cents: int) -> str:
-    from core.formatting import money
-
-    return money(cents)
-
-
-# --- paying an invoice -------------------------------------------------------------
-
-
-def settle(
-    payment: Payment,
-    payment_type: str,
-    *,
-    paid_at: datetime | None = None,
-    reason: str = "",
-    checkout_id: str | None = None,
-) -> bool:
-    """Record ``payment`` as paid and apply what paying it means. Idempotent: an
-    invoice already paid is left alone (returns False).
-
-    Money for an invoice that was voided (or an upgrade whose period is over) is
-    recorded, but gives nothing: the finance staff are told to refund or apply it.
-    """
-    if payment.status == "paid":
-        return False
-    was_open = payment.status in Payment.OPEN
-    payment.status = "paid"
-    payment.payment_type = payment_type
-    payment.paid_at = paid_at or utcnow()
-    if checkout_id:
-        payment.stripe_checkout_id = checkout_id
-    client = db.session.get(Client, payment.client_id)
-    sub = db.session.get(Subscription, payment.subscription_id) if payment.subscription_id else None
-    effect = None
-    if not was_open:
-        effect = "none: the invoice was voided"
-    elif sub is not None and payment.kind == "plan" and sub.status == "pending":
-        start = _local_day(payment.paid_at)
-        sub.status = "active"
-        sub.current_period_start = start
-        sub.current_period_end = add_months(start, PERIOD_MONTHS.get(sub.plan.period, 1))
-        client.sessions_consumed = 0
-        effect = "activated"
-    elif payment.kind == "upgrade":
-        if sub is not None and sub.status == "active" and _issued_this_period(payment, sub):
-            sub.plan_id, sub.next_plan_id = payment.target_plan_id, None
-            effect = "upgraded"
-        else:
-            effect = "none: the upgrade's period is over"
-    db.session.flush()
-    if sub is not None:
-        db.session.refresh(sub)
-    refresh_client_summary(client)
-    audit.record(
-        "billing.invoice_paid",
-        client,
-        details={"payment_id": payment.id, "payment_type": payment_type, "effect": effect},
-    )
-    if client.suspended and client.suspension_reason == "overdue":
-        still_owing = db.session.scalar(
-            select(Payment.id).where(Payment.client_id == client.id, Payment.status == "overdue").limit(1)
-        )
-        if still_owing is None:
-            lift_suspension(client, reason or _("Debt paid"))
-    if effect and effect.startswith("none"):
-        notices.queue(client, "paid_without_effect", payment=payment, staff_only=True)
-    else:
-        notices.queue(client, "paid", payment=payment)
-        if effect == "upgraded":
-            notices.queue(client, "new_plan", plan=sub.plan)
-    return True
-
-
-def record_second_payment(payment: Payment, payment_type: str, checkout_id: str) -> None:
-    """The client paid an invoice that was already paid (by transfer, or through an
-    older Checkout): keep a trace and tell the finance staff, who refund it."""
-    client = db.session.get(Client, payment.client_id)
-    audit.record(
-        "billing.paid_twice",
-        client,
-        details={"payment_id": payment.id, "payment_type": payment_type, "checkout": checkout_id},
-    )
-    notices.queue(client, "paid_twice", payment=payment, staff_only=True)
-
-
-def _local_day(moment: datetime) -> date:
-    return moment.replace(tzinfo=UTC).astimezone(LOCAL_TZ).date()
-
-
-def _issued_this_period(payment: Payment, sub: Subscription) -> bool:
-    start = sub.current_period_start
-    return start is None or _local_day(payment.created_at or utcnow()) >= start

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from billing.consistency import check_summaries
+from billing.summary import check_summaries
 from core.extensions import db
 from core.models import AuditEvent
 from tenant.models import Client

@@ -8,9 +8,10 @@ from datetime import date, datetime
 import time_machine
 from sqlalchemy import func, select
 
-from billing.deadlines import add_months, sweep_deadlines
 from billing.models import Payment, Subscription, SuspensionEvent
+from billing.tasks import sweep_deadlines
 from core.extensions import db
+from core.timeutil import add_months
 from tenant.models import Client
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from auth import permissions as perm
 from billing.models import ExtraPack, Payment, SuspensionEvent
-from billing.services import suspend
+from billing.suspension import suspend
 from core.extensions import db
 from tenant.models import Client
 

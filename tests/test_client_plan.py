@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 
 from auth import permissions as perm
 from billing import subscriptions
-from billing.deadlines import sweep_deadlines
 from billing.models import Payment, Subscription
+from billing.tasks import sweep_deadlines
 from core.extensions import db
 from core.models import AuditEvent
 from tenant.models import Client

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import delete, func, select
 
 from billing.models import ExtraPack, Payment, StripeEvent, Subscription
-from billing.services import suspend
+from billing.suspension import suspend
 from core.extensions import db
 from core.models import AuditEvent, Reseller
 from tenant.models import Client
@@ -435,7 +435,7 @@ def test_an_event_stored_while_a_drain_is_seen_waiting_is_applied_by_that_drain(
     the drain reads the inbox once more after that moment, so nothing waits for the sweep."""
     if not app.config.get("REDIS_URL") or not app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
         pytest.skip("RQ coalescing is checked in the PostgreSQL + Redis suite")
-    from billing import webhooks
+    from billing.stripe import inbox, intake
     from core import jobs
     from core.jobs import get_queue, get_redis
 
@@ -444,23 +444,23 @@ def test_an_event_stored_while_a_drain_is_seen_waiting_is_applied_by_that_drain(
     payload = event("invoice.payment_action_required", {"id": "in_window", "object": "invoice"})
     try:
         http = app.test_client()
-        redis.set(jobs._unique_flag(webhooks.DRAIN_KEY), "1")
+        redis.set(jobs._unique_flag(intake.DRAIN_KEY), "1")
         jobs.forget_waiting(app)
         first = event("invoice.payment_action_required", {"id": "in_first", "object": "invoice"})
         body, header = signed(first)
         http.post("http://a.test/webhooks/stripe", data=body, headers={"Stripe-Signature": header})
-        assert jobs._seen_waiting_recently(app, webhooks.DRAIN_KEY)  # it saw a drain waiting
+        assert jobs._seen_waiting_recently(app, intake.DRAIN_KEY)  # it saw a drain waiting
         done = []
 
         def run_drain() -> None:
             with app.app_context():
-                done.append(webhooks.drain())
+                done.append(inbox.drain())
                 db.session.remove()
 
         drainer = threading.Thread(target=run_drain)
         drainer.start()
         for _ in range(100):  # the drain has started: its flag is gone
-            if not redis.exists(jobs._unique_flag(webhooks.DRAIN_KEY)):
+            if not redis.exists(jobs._unique_flag(intake.DRAIN_KEY)):
                 break
             time.sleep(0.01)
         queued_before = len(get_queue(app, "billing"))

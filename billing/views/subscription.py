@@ -11,6 +11,7 @@ permission counts, and the audit names both).
 from __future__ import annotations
 
 import secrets
+from pathlib import Path
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -18,9 +19,10 @@ from sqlalchemy import select
 
 from auth import permissions as perm
 from auth.services import current_account, has_permission
-from billing import stripe_gateway
 from billing.models import Payment
-from billing.services import current_subscription
+from billing.states import OPEN_PAYMENT_STATUSES, CheckoutReturn, ClientStatus, PaymentStatus
+from billing.stripe import gateway as stripe_gateway
+from billing.summary import current_subscription
 from core import audit
 from core.extensions import db, limiter
 from core.formatting import money
@@ -30,7 +32,12 @@ from core.tenancy import require_reseller
 from core.validation import parse_int
 from tenant.views import workspace_guard
 
-bp = Blueprint("subscription", __name__, url_prefix="/app/subscription", template_folder="templates")
+bp = Blueprint(
+    "subscription",
+    __name__,
+    url_prefix="/app/subscription",
+    template_folder=str(Path(__file__).resolve().parent.parent / "templates"),
+)
 bp.before_request(workspace_guard)
 
 MAX_PACKS = 10
@@ -60,13 +67,13 @@ def page():
     reseller = db.session.get(Reseller, client.reseller_id)
     invoices = db.session.scalars(
         select(Payment)
-        .where(Payment.client_id == client.id, Payment.status != "cancelled")
+        .where(Payment.client_id == client.id, Payment.status != PaymentStatus.CANCELLED)
         .order_by(Payment.due_date.desc(), Payment.id.desc())
         .limit(24)
     ).all()
-    if request.args.get("checkout") == "done":
+    if request.args.get("checkout") == CheckoutReturn.DONE:
         flash(_("Thank you. The payment shows here as soon as Stripe confirms it."), "info")
-    elif request.args.get("checkout") == "cancelled":
+    elif request.args.get("checkout") == CheckoutReturn.CANCELLED:
         flash(_("Payment not finished. You can try again."), "warning")
     return render_template(
         "billing/subscription.html",
@@ -86,8 +93,12 @@ def page():
 def _urls() -> dict[str, str]:
     return {
         # Where Stripe sends the browser back: the canonical URL, never the request's Host.
-        "success_url": reseller_url(require_reseller(), "subscription.page", checkout="done"),
-        "cancel_url": reseller_url(require_reseller(), "subscription.page", checkout="cancelled"),
+        "success_url": reseller_url(
+            require_reseller(), "subscription.page", checkout=CheckoutReturn.DONE.value
+        ),
+        "cancel_url": reseller_url(
+            require_reseller(), "subscription.page", checkout=CheckoutReturn.CANCELLED.value
+        ),
     }
 
 
@@ -103,7 +114,7 @@ def pay(payment_id: int):
     if payment is None:
         abort(404)
     method, attempt = request.form.get("method", ""), _attempt()
-    if payment.status not in Payment.OPEN:
+    if payment.status not in OPEN_PAYMENT_STATUSES:
         flash(_("This invoice is not open."), "error")
         return redirect(url_for("subscription.page")), 303
     if payment.payment_type not in ONLINE_TYPES:
@@ -142,7 +153,7 @@ def buy_extras():
     reseller = db.session.get(Reseller, client.reseller_id)
     if reseller.extra_pack_price_cents <= 0:
         abort(404)
-    if client.status != "active":
+    if client.status != ClientStatus.ACTIVE:
         flash(_("Extra conversations are sold to clients with an active plan."), "error")
         return redirect(url_for("subscription.page")), 303
     packs = parse_int(request.form.get("packs")) or 0
