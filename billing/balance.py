@@ -9,6 +9,7 @@ from sqlalchemy import update
 
 from billing.errors import BillingRejected
 from billing.models import ExtraPack
+from billing.states import PackSource
 from core import audit
 from core.extensions import db
 from tenant.models import Client
@@ -49,7 +50,7 @@ def add_extra_pack(client: Client, conversations: int, *, actor_account_id=None)
     """Staff credit extra conversations by hand."""
     if not 1 <= conversations <= MAX_PACK:
         raise BillingRejected(_("A pack has from 1 to 100,000 conversations."))
-    pack = credit_pack(client, conversations, source="manual", actor_account_id=actor_account_id)
+    pack = credit_pack(client, conversations, source=PackSource.MANUAL, actor_account_id=actor_account_id)
     db.session.refresh(client)
     audit.record("billing.extra_pack_added", client, details={"conversations": conversations})
     return pack

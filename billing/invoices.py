@@ -19,7 +19,9 @@ from billing.models import ExtraPack, Payment, Subscription
 from billing.states import (
     NOT_OVERDUE_YET,
     OPEN_PAYMENT_STATUSES,
+    NoticeKind,
     PaymentKind,
+    PaymentMethod,
     PaymentStatus,
     SubscriptionStatus,
 )
@@ -36,7 +38,7 @@ MANUAL_METHODS = ("transfer", "cash")
 def open_invoice_type(method: str) -> str:
     """The payment type shown on an unpaid invoice: Stripe (the client picks card,
     boleto or PIX at checkout) or a bank transfer recorded by staff."""
-    return "stripe" if method == "stripe" else "transfer"
+    return "stripe" if method == PaymentMethod.STRIPE else "transfer"
 
 
 def _new(client_id: int, reseller_id: int, **values) -> Payment:
@@ -198,7 +200,7 @@ def mark_overdue(today: date) -> int:
         client = db.session.get(Client, client_id)
         refresh_client_summary(client)
         for payment_id, _client_id in (row for row in rows if row[1] == client_id):
-            notices.queue(client, "overdue", payment=db.session.get(Payment, payment_id))
+            notices.queue(client, NoticeKind.OVERDUE, payment=db.session.get(Payment, payment_id))
     return len(rows)
 
 
@@ -296,11 +298,11 @@ def settle(
     )
     lift_if_debt_paid(client, reason or _("Debt paid"))
     if effect and effect.startswith("none"):
-        notices.queue(client, "paid_without_effect", payment=payment, staff_only=True)
+        notices.queue(client, NoticeKind.PAID_WITHOUT_EFFECT, payment=payment, staff_only=True)
     else:
-        notices.queue(client, "paid", payment=payment)
+        notices.queue(client, NoticeKind.PAID, payment=payment)
         if effect == "upgraded":
-            notices.queue(client, "new_plan", plan=sub.plan)
+            notices.queue(client, NoticeKind.NEW_PLAN, plan=sub.plan)
     return True
 
 
@@ -318,7 +320,7 @@ def record_second_payment(payment: Payment, payment_type: str, checkout_id: str)
         client,
         details={"payment_id": payment.id, "payment_type": payment_type, "checkout": checkout_id},
     )
-    notices.queue(client, "paid_twice", payment=payment, staff_only=True)
+    notices.queue(client, NoticeKind.PAID_TWICE, payment=payment, staff_only=True)
 
 
 def record_manual_payment(payment: Payment, method: str, *, actor_account_id=None) -> None:

@@ -7,13 +7,13 @@ from datetime import date, datetime
 from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from billing.states import OPEN_PAYMENT_STATUSES, PaymentKind, SubscriptionStatus
+from billing.states import OPEN_PAYMENT_STATUSES, PaymentKind, PaymentMethod, SubscriptionStatus
 from core.extensions import db
 from core.timeutil import utcnow
 
 PERIODS = ("monthly", "quarterly", "yearly")
 PERIOD_MONTHS = {"monthly": 1, "quarterly": 3, "yearly": 12}
-PAYMENT_METHODS = ("stripe", "manual")
+PAYMENT_METHODS = tuple(PaymentMethod)
 
 
 class Plan(db.Model):
@@ -47,7 +47,7 @@ class Subscription(db.Model):
     client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
     plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id"))
     status: Mapped[str] = mapped_column(String(12), server_default=SubscriptionStatus.PENDING.value)
-    payment_method: Mapped[str] = mapped_column(String(10), server_default="manual")
+    payment_method: Mapped[str] = mapped_column(String(10), server_default=PaymentMethod.MANUAL.value)
     current_period_start: Mapped[date | None]
     current_period_end: Mapped[date | None]
     stripe_subscription_id: Mapped[str | None] = mapped_column(String(100), unique=True)

@@ -15,13 +15,14 @@ from sqlalchemy import select
 
 from auth import permissions as perm
 from auth.models import STAFF, Account, Login
+from billing.states import NoticeKind
 from core.extensions import db
 from core.formatting import date_br, money
 from core.links import reseller_url
 from core.mail import send_mail
 from core.models import Reseller
 
-KINDS = ("overdue", "paid", "new_plan", "paid_without_effect", "paid_twice")
+KINDS = tuple(NoticeKind)
 
 
 def finance_staff_emails(reseller_id: int) -> list[str]:
@@ -82,7 +83,7 @@ def _invoice_lines(payment) -> str:
 
 def _staff_text(kind, client, reseller, payment, plan) -> tuple[str, str]:
     name = client.trade_name
-    if kind == "overdue":
+    if kind == NoticeKind.OVERDUE:
         subject = _("Overdue invoice: %(client)s", client=name)
         intro = _(
             "An invoice of %(client)s is overdue. After %(days)d days overdue the client is suspended "
@@ -90,17 +91,17 @@ def _staff_text(kind, client, reseller, payment, plan) -> tuple[str, str]:
             client=name,
             days=reseller.grace_days,
         )
-    elif kind == "paid":
+    elif kind == NoticeKind.PAID:
         subject = _("Payment received: %(client)s", client=name)
         intro = _("%(client)s paid an invoice.", client=name)
-    elif kind == "paid_without_effect":
+    elif kind == NoticeKind.PAID_WITHOUT_EFFECT:
         subject = _("Payment for a voided invoice: %(client)s", client=name)
         intro = _(
             "%(client)s paid an invoice that had been voided (or an upgrade whose period is over). "
             "The plan did not change: refund the payment or apply it by hand.",
             client=name,
         )
-    elif kind == "paid_twice":
+    elif kind == NoticeKind.PAID_TWICE:
         subject = _("Invoice paid twice: %(client)s", client=name)
         intro = _("%(client)s paid an invoice that was already paid. Refund the second payment.", client=name)
     else:
@@ -112,7 +113,7 @@ def _staff_text(kind, client, reseller, payment, plan) -> tuple[str, str]:
 
 
 def _client_text(kind, client, reseller, payment, plan) -> tuple[str, str]:
-    if kind == "overdue":
+    if kind == NoticeKind.OVERDUE:
         subject = _("Your invoice is overdue")
         intro = _(
             "The invoice below of %(client)s is overdue. Pay it on the Subscription page to keep opening "
@@ -120,7 +121,7 @@ def _client_text(kind, client, reseller, payment, plan) -> tuple[str, str]:
             client=client.trade_name,
             days=reseller.grace_days,
         )
-    elif kind == "paid":
+    elif kind == NoticeKind.PAID:
         subject = _("Payment received")
         intro = _("Thank you: we received the payment of %(client)s.", client=client.trade_name)
     else:

@@ -21,7 +21,7 @@ from sqlalchemy import select
 
 from billing import balance, invoices, periods
 from billing.models import Subscription
-from billing.states import PaymentKind, PaymentStatus, SubscriptionStatus
+from billing.states import PaymentKind, PaymentStatus, SubscriptionStatus, SuspensionAction
 from billing.subscriptions import end_subscription
 from billing.summary import refresh_client_summary
 from billing.suspension import suspend_overdue
@@ -101,8 +101,8 @@ def sweep_deadlines(today: date | None = None) -> dict[str, int]:
     today = today or today_local()
     result = {
         "rolled_over": roll_over(today),
-        "overdue": invoices.mark_overdue(today),
+        PaymentStatus.OVERDUE.value: invoices.mark_overdue(today),
     }
-    result["suspended"] = suspend_overdue(today)
+    result[SuspensionAction.SUSPENDED.value] = suspend_overdue(today)
     db.session.commit()
     return result

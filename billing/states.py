@@ -21,6 +21,9 @@ __all__ = [
     "STRIPE_LIVE_STATUSES",
     "CheckoutPaymentStatus",
     "CheckoutReturn",
+    "NoticeKind",
+    "PaymentMethod",
+    "PackSource",
     "ClientStatus",
     "PaymentKind",
     "PaymentStatus",
@@ -106,3 +109,27 @@ class CheckoutReturn(StrEnum):
 
     DONE = "done"
     CANCELLED = "cancelled"
+
+
+class PaymentMethod(StrEnum):
+    """``subscriptions.payment_method``: how the subscription's invoices are paid."""
+
+    STRIPE = "stripe"
+    MANUAL = "manual"
+
+
+class PackSource(StrEnum):
+    """``extra_packs.source``: who credited the pack."""
+
+    STRIPE = "stripe"
+    MANUAL = "manual"
+
+
+class NoticeKind(StrEnum):
+    """The finance e-mails (``billing.notices``)."""
+
+    OVERDUE = "overdue"
+    PAID = "paid"
+    NEW_PLAN = "new_plan"
+    PAID_WITHOUT_EFFECT = "paid_without_effect"
+    PAID_TWICE = "paid_twice"

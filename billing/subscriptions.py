@@ -32,7 +32,14 @@ from sqlalchemy import select
 from billing import balance, invoices, notices, periods
 from billing.errors import BillingRejected
 from billing.models import PAYMENT_METHODS, PERIOD_MONTHS, Payment, Plan, Subscription
-from billing.states import UPGRADES, PaymentKind, PlanChangeOutcome, SubscriptionStatus
+from billing.states import (
+    UPGRADES,
+    NoticeKind,
+    PaymentKind,
+    PaymentMethod,
+    PlanChangeOutcome,
+    SubscriptionStatus,
+)
 from billing.stripe import gateway as stripe_gateway
 from billing.summary import current_subscription, refresh_client_summary
 from core import audit
@@ -110,7 +117,7 @@ def add_plan(
         client,
         details={"plan_id": plan.id, "method": method, "due_date": due.isoformat(), "status": sub.status},
     )
-    notices.queue(client, "new_plan", payment=payment, plan=plan)
+    notices.queue(client, NoticeKind.NEW_PLAN, payment=payment, plan=plan)
     return sub
 
 
@@ -201,7 +208,7 @@ def change_plan(
             description=plan.name,
         )
         _finish(client, "billing.plan_changed", details | {"outcome": change.outcome.value})
-        notices.queue(client, "new_plan", payment=payment, plan=plan)
+        notices.queue(client, NoticeKind.NEW_PLAN, payment=payment, plan=plan)
         return change.outcome, payment
     invoices.void_upgrades(sub)
     sub.next_plan_id = None
@@ -211,7 +218,7 @@ def change_plan(
             db.session.flush()
             db.session.refresh(sub)
             _finish(client, "billing.plan_changed", details | {"outcome": change.outcome.value})
-            notices.queue(client, "new_plan", plan=plan)
+            notices.queue(client, NoticeKind.NEW_PLAN, plan=plan)
             return change.outcome, None
         payment = invoices.issue(
             sub,
@@ -300,7 +307,7 @@ def mirror_stripe_subscription(
         reseller_id=client.reseller_id,
         client_id=client.id,
         plan_id=plan_id,
-        payment_method="stripe",
+        payment_method=PaymentMethod.STRIPE,
         stripe_subscription_id=stripe_subscription_id,
     )
     db.session.add(sub)

@@ -14,6 +14,8 @@ from billing.models import ExtraPack, Payment, StripeObjectMark, Subscription
 from billing.states import (
     CHECKOUT_PAID_STATUSES,
     STRIPE_LIVE_STATUSES,
+    PackSource,
+    PaymentKind,
     PaymentStatus,
     StripeSubscriptionStatus,
 )
@@ -146,7 +148,7 @@ def _on_checkout_completed(event, session) -> str:
         event["type"] == CHECKOUT_COMPLETED and session.get("payment_status") in CHECKOUT_PAID_STATUSES
     )
     failed = event["type"] == CHECKOUT_ASYNC_FAILED
-    if metadata.get("kind") == "extra_pack":
+    if metadata.get("kind") == PaymentKind.EXTRA_PACK:
         if not paid:
             return "pack payment failed" if failed else "pack awaiting payment"
         return _credit_pack(event, session, client, metadata)
@@ -160,7 +162,7 @@ def _credit_pack(event, session, client: Client, metadata) -> str:
     exists = db.session.scalar(select(ExtraPack.id).where(ExtraPack.stripe_checkout_id == session["id"]))
     if exists or conversations <= 0:
         return "pack already credited"
-    balance.credit_pack(client, conversations, source="stripe", checkout_id=session["id"])
+    balance.credit_pack(client, conversations, source=PackSource.STRIPE, checkout_id=session["id"])
     invoices.record_pack_payment(
         client,
         conversations=conversations,

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from auth import permissions as perm
 from auth.services import current_account, has_permission
 from billing.models import Payment
-from billing.states import OPEN_PAYMENT_STATUSES, CheckoutReturn, ClientStatus, PaymentStatus
+from billing.states import OPEN_PAYMENT_STATUSES, CheckoutReturn, ClientStatus, PaymentKind, PaymentStatus
 from billing.stripe import gateway as stripe_gateway
 from billing.summary import current_subscription
 from core import audit
@@ -171,7 +171,7 @@ def buy_extras():
             amount_cents=amount,
             description=_("%(n)d extra conversations", n=conversations),
             metadata={
-                "kind": "extra_pack",
+                "kind": PaymentKind.EXTRA_PACK.value,
                 "client_id": client.id,
                 "conversations": conversations,
                 "method": method,
