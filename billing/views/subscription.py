@@ -19,6 +19,7 @@ from sqlalchemy import select
 
 from auth import permissions as perm
 from auth.services import current_account, has_permission
+from billing import states
 from billing.models import Payment
 from billing.states import OPEN_PAYMENT_STATUSES, CheckoutReturn, ClientStatus, PaymentKind, PaymentStatus
 from billing.stripe import gateway as stripe_gateway
@@ -87,6 +88,7 @@ def page():
         pack_size=reseller.extra_pack_conversations,
         max_packs=MAX_PACKS,
         attempt=secrets.token_hex(16),
+        states=states,
     )
 
 
