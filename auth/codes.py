@@ -19,6 +19,7 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import func, select, update
 
+from auth.states import CodeRefusal
 from core.extensions import db
 from core.timeutil import utcnow
 
@@ -30,12 +31,12 @@ MAX_SENDS = 5
 # New codes (each one an e-mail) per owner and hour, across attempts.
 MAX_CHALLENGES_PER_HOUR = 10
 
-WRONG = "wrong"
-EXPIRED = "expired"
-USED = "used"
-TOO_MANY_TRIES = "too_many_tries"
-TOO_SOON = "too_soon"
-TOO_MANY_SENDS = "too_many_sends"
+WRONG = CodeRefusal.WRONG
+EXPIRED = CodeRefusal.EXPIRED
+USED = CodeRefusal.USED
+TOO_MANY_TRIES = CodeRefusal.TOO_MANY_TRIES
+TOO_SOON = CodeRefusal.TOO_SOON
+TOO_MANY_SENDS = CodeRefusal.TOO_MANY_SENDS
 
 
 class CodeRefused(Exception):

@@ -26,16 +26,17 @@ from auth import permissions as perm
 from auth import sessions
 from auth.access import home_url_for
 from auth.models import CLIENT_USER, STAFF, Account, AuthSession
+from auth.states import ImpersonationRefusal
 from core import audit
 from core.extensions import db
 from core.timeutil import utcnow
 
 RETURN_KEY = "return_sid"
 
-NOT_ALLOWED = "not_allowed"
-NOT_A_CLIENT_USER = "not_a_client_user"
-INACTIVE = "inactive"
-NESTED = "nested"
+NOT_ALLOWED = ImpersonationRefusal.NOT_ALLOWED
+NOT_A_CLIENT_USER = ImpersonationRefusal.NOT_A_CLIENT_USER
+INACTIVE = ImpersonationRefusal.INACTIVE
+NESTED = ImpersonationRefusal.NESTED
 
 
 class ImpersonationRefused(Exception):

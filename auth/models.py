@@ -8,11 +8,12 @@ from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint, false,
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from auth.permissions import DEFAULT_CHAT_LEVEL, STAFF_PERMISSIONS
+from auth.states import AccountKind
 from core.extensions import db
 from core.timeutil import utcnow
 
-STAFF = "staff"
-CLIENT_USER = "client_user"
+STAFF = AccountKind.STAFF
+CLIENT_USER = AccountKind.CLIENT_USER
 
 
 class Login(db.Model):

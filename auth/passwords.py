@@ -20,6 +20,7 @@ from auth import breached_passwords
 from auth.identity import normalise_email
 from auth.models import Account, Login
 from auth.sessions import revoke_sessions
+from auth.states import LinkPurpose
 from core import audit, mail
 from core.extensions import db
 from core.links import reseller_url
@@ -76,7 +77,11 @@ def verify_login(reseller_id: int, email: str, password: str) -> Login | None:
 
 INVITE_MAX_AGE = 7 * 24 * 3600
 RESET_MAX_AGE = 3600
-LINK_PURPOSES = {"invite": INVITE_MAX_AGE, "reset": RESET_MAX_AGE, "locked": RESET_MAX_AGE}
+LINK_PURPOSES = {
+    LinkPurpose.INVITE: INVITE_MAX_AGE,
+    LinkPurpose.RESET: RESET_MAX_AGE,
+    LinkPurpose.LOCKED: RESET_MAX_AGE,
+}
 
 
 def _invite_serializer():
@@ -88,7 +93,7 @@ def _password_fingerprint(login: Login) -> str:
     return hashlib.sha256((login.password_hash or "unset").encode()).hexdigest()[:16]
 
 
-def password_link_token(login: Login, purpose: str = "invite") -> str:
+def password_link_token(login: Login, purpose: str = LinkPurpose.INVITE) -> str:
     """A signed token that lets its holder set this login's password once.
 
     Invitations last 7 days; reset links (and the link sent when a login is locked
@@ -104,7 +109,7 @@ def login_from_password_token(token: str, reseller_id: int) -> Login | None:
         data, signed_at = _invite_serializer().loads(token, max_age=INVITE_MAX_AGE, return_timestamp=True)
     except BadSignature:
         return None
-    max_age = LINK_PURPOSES.get(data.get("p", "invite"))
+    max_age = LINK_PURPOSES.get(data.get("p", LinkPurpose.INVITE))
     if max_age is None or (utcnow() - signed_at.replace(tzinfo=None)).total_seconds() > max_age:
         return None
     login = db.session.get(Login, data.get("l"))
@@ -118,9 +123,9 @@ def send_password_link(login: Login, *, purpose: str) -> None:
     reseller = db.session.get(Reseller, login.reseller_id)
     link = reseller_url(reseller, "auth.set_password", token=password_link_token(login, purpose))
     subjects = {
-        "invite": _("Your access to %(name)s", name=reseller.name),
-        "reset": _("Choose a new password for %(name)s", name=reseller.name),
-        "locked": _("Your access to %(name)s was locked", name=reseller.name),
+        LinkPurpose.INVITE: _("Your access to %(name)s", name=reseller.name),
+        LinkPurpose.RESET: _("Choose a new password for %(name)s", name=reseller.name),
+        LinkPurpose.LOCKED: _("Your access to %(name)s was locked", name=reseller.name),
     }
     text = render_template(
         "auth/mail/password_link.txt",

@@ -10,6 +10,7 @@ from auth import challenges, codes, identity, impersonation, login_flow, passwor
 from auth.access import current_account, home_url_for, public
 from auth.forms import LoginForm
 from auth.models import Login
+from auth.states import LinkPurpose
 from auth.views.blueprints import auth_bp, failed, login_key
 from core import audit
 from core.extensions import db, limiter
@@ -69,7 +70,7 @@ def _refuse_login(reseller, email: str, form):
         if login.failed_logins == LOCK_AFTER_FAILURES:
             # Whatever host the 100th failure named: the owner must hear of the lock, and
             # the link is on the reseller's canonical URL anyway.
-            passwords.send_password_link(login, purpose="locked")
+            passwords.send_password_link(login, purpose=LinkPurpose.LOCKED)
     audit.record(
         "auth.login_failed",
         login,

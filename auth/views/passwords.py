@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from auth import identity, passwords, sessions
 from auth.access import public
 from auth.forms import ForgotPasswordForm, SetPasswordForm
+from auth.states import LinkPurpose
 from auth.views.blueprints import auth_bp, login_key
 from core import audit
 from core.extensions import db, limiter
@@ -27,7 +28,7 @@ def forgot_password():
         # it) sends nothing, with the same answer: the link would be fine, but such a
         # request is somebody probing.
         if login is not None and identity.usable_accounts(login) and host_is_resellers():
-            passwords.send_password_link(login, purpose="reset")
+            passwords.send_password_link(login, purpose=LinkPurpose.RESET)
         audit.record(
             "auth.password_reset_requested",
             login,
