@@ -9,7 +9,8 @@ def init_app(app) -> None:
     app.register_blueprint(views.auth_bp)
     app.register_blueprint(views.account_bp)
     app.jinja_env.globals["switchable_accounts"] = views.account.switchable_accounts
-    app.before_request(session_loader.load_request_session)
+    access.login_manager.init_app(app, add_context_processor=False)
+    app.before_request(session_loader.resolve_request_user)
     app.before_request(access.enforce_login)
 
     @app.context_processor

@@ -7,11 +7,19 @@ from __future__ import annotations
 from functools import wraps
 
 from flask import abort, current_app, g, has_request_context, redirect, request, url_for
+from flask_login import LoginManager, current_user
 from werkzeug.local import LocalProxy
 
 from auth.models import CLIENT_USER, STAFF, Account
 from core.access import public
 from core.redirects import safe_local_target
+
+login_manager = LoginManager()
+login_manager.login_view = "auth.login"
+login_manager.login_message = None
+# Our sessions are server-side and revocable (auth.sessions): no remember-me cookie, and
+# no extra binding of the cookie to the IP or browser beyond what they check.
+login_manager.session_protection = None
 
 # kind of account -> {"home": endpoint, other page names: endpoints}
 _HOMES: dict[str, dict[str, str]] = {}
@@ -40,7 +48,12 @@ def home_url_for(account: Account | None) -> str:
 
 
 def _get_current_account() -> Account | None:
-    return g.get("current_account") if has_request_context() else None
+    """Flask-Login's ``current_user`` when signed in, else ``None`` (falsy, unlike
+    Flask-Login's anonymous user)."""
+    if not has_request_context():
+        return None
+    user = current_user._get_current_object()
+    return user if user is not None and user.is_authenticated else None
 
 
 current_account: Account = LocalProxy(_get_current_account)  # type: ignore[assignment]
@@ -48,7 +61,7 @@ current_account: Account = LocalProxy(_get_current_account)  # type: ignore[assi
 
 def is_impersonating() -> bool:
     """True while staff act as a client user in this request."""
-    current = g.get("auth_session") if has_request_context() else None
+    current = getattr(g, "auth_session", None) if has_request_context() else None
     return current is not None and current.impersonator_account_id is not None
 
 
@@ -89,12 +102,18 @@ def enforce_login():
     view = current_app.view_functions.get(endpoint)
     if getattr(view, "is_public", False):
         return None
-    if _get_current_account() is None:
-        if request.headers.get("HX-Request"):
-            abort(401)
-        here = request.full_path if request.query_string else request.path
-        return redirect(url_for("auth.login", next=safe_local_target(here)))
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
     return None
+
+
+@login_manager.unauthorized_handler
+def unauthorized():
+    """Not signed in: 401 for htmx requests, else the login page, back here after."""
+    if request.headers.get("HX-Request"):
+        abort(401)
+    here = request.full_path if request.query_string else request.path
+    return redirect(url_for(login_manager.login_view, next=safe_local_target(here)))
 
 
 __all__ = [
@@ -106,6 +125,7 @@ __all__ = [
     "has_permission",
     "home_url_for",
     "is_impersonating",
+    "login_manager",
     "page_url",
     "public",
     "register_home",

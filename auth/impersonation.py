@@ -24,7 +24,7 @@ from sqlalchemy import select, update
 
 from auth import permissions as perm
 from auth import sessions
-from auth.access import home_url_for
+from auth.access import home_url_for, is_impersonating
 from auth.models import CLIENT_USER, STAFF, Account, AuthSession
 from auth.states import ImpersonationRefusal
 from core import audit
@@ -47,8 +47,7 @@ class ImpersonationRefused(Exception):
 
 def check_can_impersonate(staff: Account, user: Account) -> None:
     """Raise :class:`ImpersonationRefused` unless ``staff`` may act as ``user`` now."""
-    current = g.get("auth_session")
-    if current is not None and current.impersonator_account_id is not None:
+    if is_impersonating():
         raise ImpersonationRefused(NESTED)
     if staff.kind != STAFF or staff.role is None or not staff.role.grants(perm.LOG_IN_AS):
         raise ImpersonationRefused(NOT_ALLOWED)
@@ -60,6 +59,11 @@ def check_can_impersonate(staff: Account, user: Account) -> None:
     # subscription page unless the staff member may handle clients without a plan.
 
 
+def lifetime(minutes: int | None) -> timedelta:
+    """How long a "log in as" lasts: the reseller's minutes (an hour when unset)."""
+    return timedelta(minutes=minutes or 60)
+
+
 def start(staff: Account, user: Account, minutes: int) -> AuthSession:
     """Open an impersonation session for ``user``; the staff session waits beneath it."""
     check_can_impersonate(staff, user)
@@ -69,7 +73,7 @@ def start(staff: Account, user: Account, minutes: int) -> AuthSession:
         user,
         details={"staff_account_id": staff.id, "minutes": minutes},
     )
-    row = sessions.start_session(user, impersonator=staff, minutes=minutes, keep_current=True)
+    row = sessions.start_session(user, impersonator=staff, lifetime=lifetime(minutes), keep_current=True)
     session[RETURN_KEY] = staff_token
     return row
 
@@ -96,8 +100,7 @@ def resume_staff(staff_token: str | None) -> Account | None:
     its absolute limit or sat idle past the staff limit."""
     session.pop(RETURN_KEY, None)
     session.pop(sessions.SESSION_KEY, None)
-    g.auth_session = None
-    g.current_account = None
+    sessions.set_request_session(None, None)
     if not staff_token:
         return None
     old = db.session.scalar(
@@ -197,8 +200,7 @@ def end_with_staff(*, reason: str) -> None:
         )
         audit.record(f"impersonation.{reason}", current.account, details={"session_id": current.id})
     session.clear()
-    g.auth_session = None
-    g.current_account = None
+    sessions.set_request_session(None, None)
 
 
 def acting_now(login_id: int) -> list[AuthSession]:

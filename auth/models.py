@@ -133,6 +133,18 @@ class Account(db.Model):
             return self.client is not None and self.client.deleted_at is None
         return True
 
+    # Flask-Login's user interface. An account only becomes ``current_user`` through a
+    # live server-side session (auth.session_loader), so it is authenticated.
+    is_authenticated = True
+    is_anonymous = False
+
+    @property
+    def is_active(self) -> bool:
+        return self.is_usable()
+
+    def get_id(self) -> str:
+        return str(self.id)
+
 
 class AuthSession(db.Model):
     """A server-side session: the cookie only carries its random token."""

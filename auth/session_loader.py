@@ -6,9 +6,11 @@ rights beneath it)."""
 from __future__ import annotations
 
 from flask import g, session
+from flask_login import current_user
 from sqlalchemy import select
 
 from auth import impersonation, sessions
+from auth.access import login_manager
 from auth.models import STAFF, AuthSession
 from core.extensions import db
 from core.timeutil import utcnow
@@ -16,8 +18,7 @@ from core.timeutil import utcnow
 
 def load_request_session():
     """Resolve the session cookie into the current account (once per request)."""
-    g.auth_session = None
-    g.current_account = None
+    sessions.set_request_session(None, None)
     g.actor_account_id = None
     g.subject_account_id = None
     token = session.get(sessions.SESSION_KEY)
@@ -65,3 +66,24 @@ def load_request_session():
         auth_session.last_seen_at = now
         db.session.commit()
     sessions.bind_request(auth_session)
+
+
+@login_manager.request_loader
+def load_user_from_request(_request):
+    """Flask-Login's loader: the account of this request's server-side session (looked
+    up once per request; a response it calls for waits in ``g.session_response``)."""
+    if "session_resolved" not in g:
+        g.session_resolved = True
+        g.session_response = load_request_session()
+    return g.get("current_account")
+
+
+def resolve_request_user():
+    """before_request: load ``current_user`` now, so an ended session (or a lapsed
+    "log in as") is dealt with before any view runs."""
+    current_user._get_current_object()
+    if "session_resolved" not in g:
+        # Flask-Login answered from elsewhere (a stray remember-me cookie): ours decides.
+        load_user_from_request(None)
+        g.pop("_login_user", None)
+    return g.pop("session_response", None)

@@ -33,25 +33,27 @@ def start_session(
     account: Account,
     *,
     impersonator: Account | None = None,
-    minutes: int | None = None,
+    lifetime: timedelta | None = None,
     keep_current: bool = False,
     expires_at=None,
 ) -> AuthSession:
     """Open a new server-side session for ``account`` and rotate the cookie.
+
+    It lasts ``lifetime`` from now (an impersonation: see :mod:`auth.impersonation`),
+    else until ``expires_at``, else the absolute limit of the account's kind.
 
     The current session ends, unless ``keep_current`` (an impersonation starting on
     top of the staff session, which resumes afterwards and becomes its parent).
     """
     parent = g.get("auth_session") if keep_current else None
     if keep_current:
-        g.auth_session = None
-        g.current_account = None
+        set_request_session(None, None)
     else:
         end_current_session(audit_it=False)
     now = utcnow()
     token = secrets.token_urlsafe(32)
-    if impersonator is not None:
-        expires = now + timedelta(minutes=minutes or 60)
+    if lifetime is not None:
+        expires = now + lifetime
     elif expires_at is not None:
         expires = expires_at
     else:
@@ -87,8 +89,7 @@ def end_current_session(*, audit_it: bool = True) -> None:
         if audit_it:
             audit.record("auth.logout", current.account)
     session.pop(SESSION_KEY, None)
-    g.auth_session = None
-    g.current_account = None
+    set_request_session(None, None)
 
 
 def revoke_sessions(
@@ -141,11 +142,19 @@ def end_sessions(chosen, *also, now=None) -> int:
     return result.rowcount or 0
 
 
+def set_request_session(auth_session: AuthSession | None, account: Account | None) -> None:
+    """The request's session and account (``None, None``: nobody is signed in).
+    Flask-Login's ``current_user`` is loaded again on its next use (it caches the
+    user it loaded in ``g._login_user``)."""
+    g.auth_session = auth_session
+    g.current_account = account
+    g.pop("_login_user", None)
+
+
 def bind_request(auth_session: AuthSession) -> None:
     """Make ``auth_session`` the current request's: its account, actor and client scope."""
     account = auth_session.account
-    g.auth_session = auth_session
-    g.current_account = account
+    set_request_session(auth_session, account)
     g.subject_account_id = account.id
     g.actor_account_id = auth_session.impersonator_account_id or account.id
     g.actor_label = account.login.email

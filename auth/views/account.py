@@ -6,7 +6,7 @@ from flask import abort, g, redirect, render_template, session, url_for
 from sqlalchemy import select
 
 from auth import devices, identity, impersonation, login_flow, totp
-from auth.access import current_account, home_url_for
+from auth.access import current_account, home_url_for, is_impersonating
 from auth.forms import ChangePasswordForm, CodeForm, SwitchAccountForm
 from auth.models import AuthSession, TrustedDevice
 from auth.views.blueprints import account_bp, own_login_only
@@ -87,7 +87,6 @@ def security():
 def switchable_accounts() -> list:
     """The other accounts the current login can switch to (for the avatar menu)."""
     current = current_account
-    current_session = g.get("auth_session")
-    if not current or current_session is None or current_session.impersonator_account_id is not None:
+    if not current or g.get("auth_session") is None or is_impersonating():
         return []
     return [a for a in identity.usable_accounts(current.login) if a.id != current.id]

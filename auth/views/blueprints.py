@@ -7,6 +7,7 @@ from functools import wraps
 from flask import Blueprint, abort, g, request, session
 
 from auth import identity, login_flow
+from auth.access import is_impersonating
 
 auth_bp = Blueprint("auth", __name__, template_folder="../templates")
 account_bp = Blueprint("account", __name__, url_prefix="/account", template_folder="../templates")
@@ -37,7 +38,7 @@ def own_login_only(view):
         current = g.get("auth_session")
         if current is None:
             abort(401)
-        if current.impersonator_account_id is not None:
+        if is_impersonating():
             abort(403)
         return view(*args, **kwargs)
 

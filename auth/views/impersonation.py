@@ -6,7 +6,7 @@ from flask import abort, flash, g, redirect, url_for
 from flask_babel import gettext as _
 
 from auth import impersonation
-from auth.access import page_url
+from auth.access import is_impersonating, page_url
 from auth.models import STAFF
 from auth.views.blueprints import auth_bp
 from core.extensions import db
@@ -15,10 +15,9 @@ from core.extensions import db
 @auth_bp.post("/impersonation/end")
 def end_impersonation():
     """End "log in as": back to the staff member's own session, with a new id."""
-    current = g.get("auth_session")
-    if current is None or current.impersonator_account_id is None:
+    if not is_impersonating():
         abort(400)
-    client_id = current.account.client_id
+    client_id = g.auth_session.account.client_id
     staff = impersonation.end()
     db.session.commit()
     if staff is None:

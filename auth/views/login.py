@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from sqlalchemy import update
 
 from auth import challenges, codes, identity, impersonation, login_flow, passwords, sessions
-from auth.access import current_account, home_url_for, public
+from auth.access import current_account, home_url_for, is_impersonating, public
 from auth.forms import LoginForm
 from auth.models import Login
 from auth.states import LinkPurpose
@@ -87,7 +87,7 @@ def _refuse_login(reseller, email: str, form):
 @public
 def logout():
     current = g.get("auth_session")
-    if current is not None and current.impersonator_account_id is not None:
+    if is_impersonating():
         # Acting as a user: the staff session waiting beneath ends too, on the server
         # (a copy of the cookie must not reopen the panel).
         impersonation.end_with_staff(reason="logged_out")
