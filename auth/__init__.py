@@ -2,18 +2,24 @@
 
 
 def init_app(app) -> None:
-    from auth import account_views, services, sessions, views
+    from flask import has_request_context
 
-    app.register_blueprint(views.bp)
-    account_views.init_app(app)
-    app.before_request(sessions.load_request_session)
-    app.before_request(services.enforce_login)
+    from auth import access, session_loader, views
+
+    app.register_blueprint(views.auth_bp)
+    app.register_blueprint(views.account_bp)
+    app.jinja_env.globals["switchable_accounts"] = views.account.switchable_accounts
+    access.login_manager.init_app(app, add_context_processor=False)
+    app.before_request(session_loader.resolve_request_user)
+    app.before_request(access.enforce_login)
 
     @app.context_processor
     def _inject_account():
-        account = services.current_account
-        return {
+        account = access.current_account
+        values = {
             "current_account": account if account else None,
-            "has_permission": services.has_permission,
-            "home_url": services.home_url_for(account if account else None),
+            "has_permission": access.has_permission,
         }
+        if has_request_context():
+            values["home_url"] = access.home_url_for(account if account else None)
+        return values

@@ -53,12 +53,15 @@ change.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import http.client
 import lzma
 import re
 import sys
 import threading
+import time
+import tracemalloc
 import unicodedata
 import urllib.request
 from pathlib import Path
@@ -212,9 +215,6 @@ def build(source: Path, target: Path = DATA_FILE) -> int:
 def _measure() -> None:
     """Print the load time and memory of the corpus: RSS first, then tracemalloc."""
     global _corpus
-    import gc
-    import time
-    import tracemalloc
 
     def rss_kib() -> int:
         for line in Path("/proc/self/status").read_text().splitlines():

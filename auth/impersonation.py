@@ -23,18 +23,20 @@ from flask_babel import gettext as _
 from sqlalchemy import select, update
 
 from auth import permissions as perm
-from auth import services
+from auth import sessions
+from auth.access import home_url_for, is_impersonating
 from auth.models import CLIENT_USER, STAFF, Account, AuthSession
+from auth.states import ImpersonationRefusal
 from core import audit
 from core.extensions import db
 from core.timeutil import utcnow
 
 RETURN_KEY = "return_sid"
 
-NOT_ALLOWED = "not_allowed"
-NOT_A_CLIENT_USER = "not_a_client_user"
-INACTIVE = "inactive"
-NESTED = "nested"
+NOT_ALLOWED = ImpersonationRefusal.NOT_ALLOWED
+NOT_A_CLIENT_USER = ImpersonationRefusal.NOT_A_CLIENT_USER
+INACTIVE = ImpersonationRefusal.INACTIVE
+NESTED = ImpersonationRefusal.NESTED
 
 
 class ImpersonationRefused(Exception):
@@ -45,8 +47,7 @@ class ImpersonationRefused(Exception):
 
 def check_can_impersonate(staff: Account, user: Account) -> None:
     """Raise :class:`ImpersonationRefused` unless ``staff`` may act as ``user`` now."""
-    current = g.get("auth_session")
-    if current is not None and current.impersonator_account_id is not None:
+    if is_impersonating():
         raise ImpersonationRefused(NESTED)
     if staff.kind != STAFF or staff.role is None or not staff.role.grants(perm.LOG_IN_AS):
         raise ImpersonationRefused(NOT_ALLOWED)
@@ -58,16 +59,21 @@ def check_can_impersonate(staff: Account, user: Account) -> None:
     # subscription page unless the staff member may handle clients without a plan.
 
 
+def lifetime(minutes: int | None) -> timedelta:
+    """How long a "log in as" lasts: the reseller's minutes (an hour when unset)."""
+    return timedelta(minutes=minutes or 60)
+
+
 def start(staff: Account, user: Account, minutes: int) -> AuthSession:
     """Open an impersonation session for ``user``; the staff session waits beneath it."""
     check_can_impersonate(staff, user)
-    staff_token = session.get(services.SESSION_KEY)
+    staff_token = session.get(sessions.SESSION_KEY)
     audit.record(
         "impersonation.started",
         user,
         details={"staff_account_id": staff.id, "minutes": minutes},
     )
-    row = services.start_session(user, impersonator=staff, minutes=minutes, keep_current=True)
+    row = sessions.start_session(user, impersonator=staff, lifetime=lifetime(minutes), keep_current=True)
     session[RETURN_KEY] = staff_token
     return row
 
@@ -93,16 +99,15 @@ def resume_staff(staff_token: str | None) -> Account | None:
     ``None`` (and the browser logged out) when that session ended meanwhile, reached
     its absolute limit or sat idle past the staff limit."""
     session.pop(RETURN_KEY, None)
-    session.pop(services.SESSION_KEY, None)
-    g.auth_session = None
-    g.current_account = None
+    session.pop(sessions.SESSION_KEY, None)
+    sessions.set_request_session(None, None)
     if not staff_token:
         return None
     old = db.session.scalar(
-        select(AuthSession).where(AuthSession.token_hash == services.hash_token(staff_token))
+        select(AuthSession).where(AuthSession.token_hash == sessions.hash_token(staff_token))
     )
     now = utcnow()
-    if old is not None and old.revoked_at is None and now - old.last_seen_at > services.STAFF_IDLE:
+    if old is not None and old.revoked_at is None and now - old.last_seen_at > sessions.STAFF_IDLE:
         old.revoked_at = now  # idle while impersonating: the panel asks for the login again
         return None
     if (
@@ -115,7 +120,7 @@ def resume_staff(staff_token: str | None) -> Account | None:
     ):
         return None
     staff = old.account
-    new = services.start_session(staff, expires_at=old.expires_at)
+    new = sessions.start_session(staff, expires_at=old.expires_at)
     old.revoked_at = now
     new.created_at = old.created_at
     return staff
@@ -132,7 +137,7 @@ def after_lapse(row: AuthSession | None):
         session.clear()
         return None
     flash(_("The time to act as the user is over: you are back in the panel."), "info")
-    return redirect(services.home_url_for(staff))
+    return redirect(home_url_for(staff))
 
 
 def _staff_session_holds(row: AuthSession, now) -> bool:
@@ -141,7 +146,7 @@ def _staff_session_holds(row: AuthSession, now) -> bool:
         parent is not None
         and parent.revoked_at is None
         and parent.expires_at > now
-        and now - parent.last_seen_at <= services.STAFF_IDLE
+        and now - parent.last_seen_at <= sessions.STAFF_IDLE
         and parent.account_id == row.impersonator_account_id
         and parent.impersonator_account_id is None
         and row.impersonator is not None
@@ -167,9 +172,9 @@ def check_still_allowed(row: AuthSession, now):
             session.clear()
             return redirect(url_for("auth.login"))
         flash(_("You may no longer log in as client users: you are back in the panel."), "warning")
-        return redirect(services.home_url_for(g.current_account))
+        return redirect(home_url_for(g.current_account))
     parent = db.session.get(AuthSession, row.parent_session_id)
-    if now - parent.last_seen_at > services.TOUCH_EVERY:
+    if now - parent.last_seen_at > sessions.TOUCH_EVERY:
         parent.last_seen_at = now  # staff activity: the staff session's idle clock restarts
         db.session.commit()
     return None
@@ -185,7 +190,7 @@ def end_with_staff(*, reason: str) -> None:
         staff_token = session.get(RETURN_KEY)
         if staff_token:
             ids += db.session.scalars(
-                select(AuthSession.id).where(AuthSession.token_hash == services.hash_token(staff_token))
+                select(AuthSession.id).where(AuthSession.token_hash == sessions.hash_token(staff_token))
             ).all()
         db.session.execute(
             update(AuthSession)
@@ -195,8 +200,7 @@ def end_with_staff(*, reason: str) -> None:
         )
         audit.record(f"impersonation.{reason}", current.account, details={"session_id": current.id})
     session.clear()
-    g.auth_session = None
-    g.current_account = None
+    sessions.set_request_session(None, None)
 
 
 def acting_now(login_id: int) -> list[AuthSession]:

@@ -8,11 +8,12 @@ from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint, false,
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from auth.permissions import DEFAULT_CHAT_LEVEL, STAFF_PERMISSIONS
+from auth.states import AccountKind
 from core.extensions import db
 from core.timeutil import utcnow
 
-STAFF = "staff"
-CLIENT_USER = "client_user"
+STAFF = AccountKind.STAFF
+CLIENT_USER = AccountKind.CLIENT_USER
 
 
 class Login(db.Model):
@@ -131,6 +132,18 @@ class Account(db.Model):
         if self.kind == CLIENT_USER:
             return self.client is not None and self.client.deleted_at is None
         return True
+
+    # Flask-Login's user interface. An account only becomes ``current_user`` through a
+    # live server-side session (auth.session_loader), so it is authenticated.
+    is_authenticated = True
+    is_anonymous = False
+
+    @property
+    def is_active(self) -> bool:
+        return self.is_usable()
+
+    def get_id(self) -> str:
+        return str(self.id)
 
 
 class AuthSession(db.Model):

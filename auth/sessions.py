@@ -1,67 +1,161 @@
-"""The request's server-side session: the cookie's token resolved, once per request,
-into the current account, with every check that can end it on the way (revoked,
-expired, idle, account no longer usable, and for "log in as" the staff session and
-rights beneath it)."""
+"""Server-side revocable sessions: open one (and rotate the cookie), end the
+current one, end many at once, and bind a session to the request."""
 
 from __future__ import annotations
 
-from flask import g, session
-from sqlalchemy import select
+import hashlib
+import secrets
+from datetime import timedelta
 
-from auth import impersonation, services
-from auth.models import STAFF, AuthSession
+from flask import g, has_request_context, request, session
+from sqlalchemy import or_, select, update
+
+from auth.models import CLIENT_USER, STAFF, Account, AuthSession, Login
+from core import audit
 from core.extensions import db
+from core.tenancy import set_client_scope
 from core.timeutil import utcnow
 
+STAFF_IDLE = timedelta(minutes=30)
+STAFF_ABSOLUTE = timedelta(hours=12)
+USER_IDLE = timedelta(days=14)
+USER_ABSOLUTE = timedelta(days=30)
+# Touch last_seen_at at most this often, so reads do not become writes.
+TOUCH_EVERY = timedelta(seconds=60)
+SESSION_KEY = "sid"
 
-def load_request_session():
-    """Resolve the session cookie into the current account (once per request)."""
-    g.auth_session = None
-    g.current_account = None
-    g.actor_account_id = None
-    g.subject_account_id = None
-    token = session.get(services.SESSION_KEY)
-    if not token or g.get("reseller") is None:
-        return
-    token_hash = services.hash_token(token)
-    auth_session = db.session.scalar(select(AuthSession).where(AuthSession.token_hash == token_hash))
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def start_session(
+    account: Account,
+    *,
+    impersonator: Account | None = None,
+    lifetime: timedelta | None = None,
+    keep_current: bool = False,
+    expires_at=None,
+) -> AuthSession:
+    """Open a new server-side session for ``account`` and rotate the cookie.
+
+    It lasts ``lifetime`` from now (an impersonation: see :mod:`auth.impersonation`),
+    else until ``expires_at``, else the absolute limit of the account's kind.
+
+    The current session ends, unless ``keep_current`` (an impersonation starting on
+    top of the staff session, which resumes afterwards and becomes its parent).
+    """
+    parent = g.get("auth_session") if keep_current else None
+    if keep_current:
+        set_request_session(None, None)
+    else:
+        end_current_session(audit_it=False)
     now = utcnow()
-    if (
-        auth_session is None
-        or auth_session.revoked_at is not None
-        or auth_session.reseller_id != g.reseller.id
-        or auth_session.expires_at <= now
-    ):
-        session.pop(services.SESSION_KEY, None)
-        if session.get("return_sid"):
-            # An impersonation that expired (or was revoked): back to the staff session,
-            # when that one is still alive and not idle.
-            return impersonation.after_lapse(auth_session)
-        return None
-    if auth_session.impersonator_account_id is not None:
-        # The staff member's own session and rights hold the impersonation up.
-        ended = impersonation.check_still_allowed(auth_session, now)
-        if ended is not None:
-            return ended
-    account = auth_session.account
-    staff_at_keyboard = auth_session.impersonator_account_id is not None or (
-        account is not None and account.kind == STAFF
+    token = secrets.token_urlsafe(32)
+    if lifetime is not None:
+        expires = now + lifetime
+    elif expires_at is not None:
+        expires = expires_at
+    else:
+        expires = now + (STAFF_ABSOLUTE if account.kind == STAFF else USER_ABSOLUTE)
+    auth_session = AuthSession(
+        token_hash=hash_token(token),
+        created_at=now,
+        last_seen_at=now,
+        reseller_id=account.reseller_id,
+        login_id=account.login_id,
+        account=account,
+        impersonator_account_id=impersonator.id if impersonator else None,
+        parent_session_id=parent.id if parent is not None and impersonator is not None else None,
+        expires_at=expires,
+        ip=request.remote_addr if has_request_context() else None,
+        user_agent=(request.user_agent.string or "")[:500] if has_request_context() else None,
     )
-    idle = services.STAFF_IDLE if staff_at_keyboard else services.USER_IDLE
-    # Membership and the account's state are checked on every request: a session whose
-    # account left the login, was deactivated or whose client is gone ends here.
-    if (
-        account is None
-        or account.login_id != auth_session.login_id
-        or account.reseller_id != auth_session.reseller_id
-        or not account.is_usable()
-        or now - auth_session.last_seen_at > idle
-    ):
-        auth_session.revoked_at = now
-        db.session.commit()
-        session.pop(services.SESSION_KEY, None)
-        return
-    if now - auth_session.last_seen_at > services.TOUCH_EVERY:
-        auth_session.last_seen_at = now
-        db.session.commit()
-    services.bind_request(auth_session)
+    db.session.add(auth_session)
+    if impersonator is None:
+        account.last_login_at = now
+        account.login.last_login_at = now
+    session.clear()
+    session[SESSION_KEY] = token
+    session.permanent = False
+    bind_request(auth_session)
+    return auth_session
+
+
+def end_current_session(*, audit_it: bool = True) -> None:
+    current = g.get("auth_session")
+    if current is not None and current.revoked_at is None:
+        current.revoked_at = utcnow()
+        if audit_it:
+            audit.record("auth.logout", current.account)
+    session.pop(SESSION_KEY, None)
+    set_request_session(None, None)
+
+
+def revoke_sessions(
+    *,
+    login_id: int | None = None,
+    account_id: int | None = None,
+    client_id: int | None = None,
+    keep_session_id: int | None = None,
+) -> int:
+    """End every open session of a login, an account or a client's users at once,
+    with the impersonations their staff sessions carry (but ``keep_session_id``).
+
+    Ending a login's sessions also ends its logins in progress (a password checked
+    before now no longer opens a session: see ``Login.sessions_revoked_at``).
+    """
+    now = utcnow()
+    owned = select(AuthSession.id).where(AuthSession.revoked_at.is_(None))
+    if login_id is not None:
+        owned = owned.where(AuthSession.login_id == login_id)
+        db.session.execute(
+            update(Login)
+            .where(Login.id == login_id)
+            .values(sessions_revoked_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    if account_id is not None:
+        owned = owned.where(AuthSession.account_id == account_id)
+    if client_id is not None:
+        users = select(Account.id).where(Account.client_id == client_id)
+        owned = owned.where(AuthSession.account_id.in_(users))
+    if keep_session_id is not None:
+        owned = owned.where(AuthSession.id != keep_session_id)
+    # The account as impersonator: its "log in as" sessions end with it.
+    also = [AuthSession.impersonator_account_id == account_id] if account_id is not None else []
+    return end_sessions(owned, *also, now=now)
+
+
+def end_sessions(chosen, *also, now=None) -> int:
+    """End the open sessions whose ids ``chosen`` (a select) gives, with the "log in
+    as" sessions they carry, and the rows matching any of ``also``; how many ended."""
+    result = db.session.execute(
+        update(AuthSession)
+        .where(
+            AuthSession.revoked_at.is_(None),
+            or_(AuthSession.id.in_(chosen), AuthSession.parent_session_id.in_(chosen), *also),
+        )
+        .values(revoked_at=now or utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount or 0
+
+
+def set_request_session(auth_session: AuthSession | None, account: Account | None) -> None:
+    """The request's session and account (``None, None``: nobody is signed in).
+    Flask-Login's ``current_user`` is loaded again on its next use (it caches the
+    user it loaded in ``g._login_user``)."""
+    g.auth_session = auth_session
+    g.current_account = account
+    g.pop("_login_user", None)
+
+
+def bind_request(auth_session: AuthSession) -> None:
+    """Make ``auth_session`` the current request's: its account, actor and client scope."""
+    account = auth_session.account
+    set_request_session(auth_session, account)
+    g.subject_account_id = account.id
+    g.actor_account_id = auth_session.impersonator_account_id or account.id
+    g.actor_label = account.login.email
+    set_client_scope(account.client_id if account.kind == CLIENT_USER else None)

@@ -86,7 +86,8 @@ def dev_outbox():
 @bp.get("/")
 @public
 def index():
-    return redirect(url_for("auth.login"))
+    # The login page is whatever the login manager names (auth sets it).
+    return redirect(url_for(current_app.login_manager.login_view))
 
 
 def _error(code: int, title: str, message: str):

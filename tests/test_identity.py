@@ -12,7 +12,8 @@ import pytest
 import time_machine
 from sqlalchemy import delete, select
 
-from auth import identity
+from auth import challenges, devices, totp
+from auth import codes as one_time_codes
 from auth.models import Account, AuthSession, Login, LoginChallenge, RecoveryCode, TrustedDevice
 from core.extensions import db
 from core.models import AuditEvent, Reseller
@@ -93,7 +94,7 @@ def test_first_login_asks_the_emailed_code_then_trusts_the_browser(
     done = browser.post("/login/code", {"code": code})
     assert done.headers["Location"] == "/app/"
     assert browser.get("/app/").status_code == 200
-    device_cookie = browser.http.get_cookie(identity.DEVICE_COOKIE, domain="a.test")
+    device_cookie = browser.http.get_cookie(devices.DEVICE_COOKIE, domain="a.test")
     assert device_cookie is not None and device_cookie.http_only and device_cookie.same_site == "Lax"
     with app.app_context():
         login = db.session.get(Login, user.login_id)
@@ -218,12 +219,12 @@ def test_resend_is_throttled_and_does_not_reset_the_tries(app, factory, tenants,
         assert final.status_code == 422
     with app.app_context():
         challenge = db.session.scalar(select(LoginChallenge))
-        assert challenge.attempts == identity.CODE_MAX_TRIES and challenge.sends == 2
+        assert challenge.attempts == one_time_codes.CODE_MAX_TRIES and challenge.sends == 2
 
 
 def test_codes_per_hour_are_capped(app, factory, tenants, make_browser, mailbox, run_jobs):
     unverified_user(app, factory, tenants.a.client.id, "nova@cliente.test")
-    for _ in range(identity.MAX_CHALLENGES_PER_HOUR):
+    for _ in range(one_time_codes.MAX_CHALLENGES_PER_HOUR):
         assert (
             make_browser()
             .post("/login", {"email": "nova@cliente.test", "password": PASSWORD})
@@ -233,7 +234,7 @@ def test_codes_per_hour_are_capped(app, factory, tenants, make_browser, mailbox,
     refused = make_browser().post("/login", {"email": "nova@cliente.test", "password": PASSWORD})
     assert refused.status_code == 429
     run_jobs()
-    assert len(mailbox.to("nova@cliente.test")) == identity.MAX_CHALLENGES_PER_HOUR
+    assert len(mailbox.to("nova@cliente.test")) == one_time_codes.MAX_CHALLENGES_PER_HOUR
 
 
 @pytest.mark.real_commits
@@ -248,9 +249,9 @@ def test_two_concurrent_submissions_of_one_code_exactly_one_wins(app):
             name="Concorrência", host="conc.test", owner_email="dono@conc.test", require_staff_2fa=False
         )
         db.session.commit()
-        challenge = identity.start_challenge(login)
+        challenge = challenges.start_challenge(login)
         code = "123456"
-        challenge.code_hash = identity._hmac("code", challenge.id, code)
+        challenge.code_hash = one_time_codes.keyed_digest("code", challenge.id, code)
         db.session.commit()
         challenge_id, login_id, reseller_id = challenge.id, login.id, reseller.id
     try:
@@ -261,10 +262,10 @@ def test_two_concurrent_submissions_of_one_code_exactly_one_wins(app):
             with app.app_context():
                 barrier.wait()
                 try:
-                    identity.verify_code(challenge_id, login_id, code)
+                    challenges.verify_code(challenge_id, login_id, code)
                     db.session.commit()
                     results.append("won")
-                except identity.CodeRefused as refused:
+                except one_time_codes.CodeRefused as refused:
                     db.session.rollback()
                     results.append(refused.reason)
                 finally:
@@ -388,7 +389,7 @@ def test_staff_enrol_totp_when_the_reseller_requires_it_and_codes_cannot_be_repl
         done = browser.post("/login/2fa/setup", {"code": code})
         assert done.status_code == 200
         codes = re.findall(r"<li class=\"col\">([a-z0-9]{5}-[a-z0-9]{5})</li>", done.get_data(as_text=True))
-        assert len(codes) == identity.RECOVERY_CODES
+        assert len(codes) == totp.RECOVERY_CODES
         assert browser.get("/reseller/clients").status_code == 200
 
         # A later login asks the code; the code already used is refused (same window).
@@ -419,8 +420,8 @@ def test_totp_replay_is_refused_even_when_two_requests_race(app, tenants):
         login = db.session.scalar(select(Login).where(Login.email == "owner@a.test"))
         login.totp_secret = pyotp.random_base32()
         code = pyotp.TOTP(login.totp_secret).now()
-        assert identity.check_totp(login, code) is True
-        assert identity.check_totp(login, code) is False
+        assert totp.check_totp(login, code) is True
+        assert totp.check_totp(login, code) is False
 
 
 def test_staff_can_turn_totp_on_from_the_security_page_and_off_when_not_required(app, tenants, browser):

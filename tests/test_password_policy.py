@@ -16,7 +16,7 @@ import pytest
 from flask_babel import gettext
 
 from auth import breached_passwords
-from auth.services import MAX_PASSWORD, MIN_PASSWORD, PasswordRejected, check_password_policy
+from auth.passwords import MAX_PASSWORD, MIN_PASSWORD, PasswordRejected, check_password_policy
 from reseller.demo import DEMO_PASSWORD
 from tests.conftest import PASSWORD
 

@@ -1,0 +1,89 @@
+"""The request's server-side session: the cookie's token resolved, once per request,
+into the current account, with every check that can end it on the way (revoked,
+expired, idle, account no longer usable, and for "log in as" the staff session and
+rights beneath it)."""
+
+from __future__ import annotations
+
+from flask import g, session
+from flask_login import current_user
+from sqlalchemy import select
+
+from auth import impersonation, sessions
+from auth.access import login_manager
+from auth.models import STAFF, AuthSession
+from core.extensions import db
+from core.timeutil import utcnow
+
+
+def load_request_session():
+    """Resolve the session cookie into the current account (once per request)."""
+    sessions.set_request_session(None, None)
+    g.actor_account_id = None
+    g.subject_account_id = None
+    token = session.get(sessions.SESSION_KEY)
+    if not token or g.get("reseller") is None:
+        return
+    token_hash = sessions.hash_token(token)
+    auth_session = db.session.scalar(select(AuthSession).where(AuthSession.token_hash == token_hash))
+    now = utcnow()
+    if (
+        auth_session is None
+        or auth_session.revoked_at is not None
+        or auth_session.reseller_id != g.reseller.id
+        or auth_session.expires_at <= now
+    ):
+        session.pop(sessions.SESSION_KEY, None)
+        if session.get("return_sid"):
+            # An impersonation that expired (or was revoked): back to the staff session,
+            # when that one is still alive and not idle.
+            return impersonation.after_lapse(auth_session)
+        return None
+    if auth_session.impersonator_account_id is not None:
+        # The staff member's own session and rights hold the impersonation up.
+        ended = impersonation.check_still_allowed(auth_session, now)
+        if ended is not None:
+            return ended
+    account = auth_session.account
+    staff_at_keyboard = auth_session.impersonator_account_id is not None or (
+        account is not None and account.kind == STAFF
+    )
+    idle = sessions.STAFF_IDLE if staff_at_keyboard else sessions.USER_IDLE
+    # Membership and the account's state are checked on every request: a session whose
+    # account left the login, was deactivated or whose client is gone ends here.
+    if (
+        account is None
+        or account.login_id != auth_session.login_id
+        or account.reseller_id != auth_session.reseller_id
+        or not account.is_usable()
+        or now - auth_session.last_seen_at > idle
+    ):
+        auth_session.revoked_at = now
+        db.session.commit()
+        session.pop(sessions.SESSION_KEY, None)
+        return
+    if now - auth_session.last_seen_at > sessions.TOUCH_EVERY:
+        auth_session.last_seen_at = now
+        db.session.commit()
+    sessions.bind_request(auth_session)
+
+
+@login_manager.request_loader
+def load_user_from_request(_request):
+    """Flask-Login's loader: the account of this request's server-side session (looked
+    up once per request; a response it calls for waits in ``g.session_response``)."""
+    if "session_resolved" not in g:
+        g.session_resolved = True
+        g.session_response = load_request_session()
+    return g.get("current_account")
+
+
+def resolve_request_user():
+    """before_request: load ``current_user`` now, so an ended session (or a lapsed
+    "log in as") is dealt with before any view runs."""
+    current_user._get_current_object()
+    if "session_resolved" not in g:
+        # Flask-Login answered from elsewhere (a stray remember-me cookie): ours decides.
+        load_user_from_request(None)
+        g.pop("_login_user", None)
+    return g.pop("session_response", None)

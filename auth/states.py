@@ -1,0 +1,45 @@
+"""The kinds and outcomes auth stores or reports.
+
+Every one is a ``StrEnum``: members compare equal to the strings stored in the
+database (``accounts.kind``) or written in audit details, so nothing stored changes.
+Bare status strings belong here and nowhere else.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class AccountKind(StrEnum):
+    """``accounts.kind``: a staff account of the reseller or a user of a client."""
+
+    STAFF = "staff"
+    CLIENT_USER = "client_user"
+
+
+class CodeRefusal(StrEnum):
+    """Why a one-time code was not accepted (or not sent)."""
+
+    WRONG = "wrong"
+    EXPIRED = "expired"
+    USED = "used"
+    TOO_MANY_TRIES = "too_many_tries"
+    TOO_SOON = "too_soon"
+    TOO_MANY_SENDS = "too_many_sends"
+
+
+class ImpersonationRefusal(StrEnum):
+    """Why staff may not act as a client user now."""
+
+    NOT_ALLOWED = "not_allowed"
+    NOT_A_CLIENT_USER = "not_a_client_user"
+    INACTIVE = "inactive"
+    NESTED = "nested"
+
+
+class LinkPurpose(StrEnum):
+    """What an e-mailed password link is for (also part of its audit action)."""
+
+    INVITE = "invite"
+    RESET = "reset"
+    LOCKED = "locked"
