@@ -2,20 +2,21 @@
 
 Thin views over ``tenant.users``: what the current user may grant, change, deactivate
 or reactivate is decided there (a client user grants at most what it holds), and the
-page offers only that. Registered on the workspace blueprint, behind its guard.
+page offers only that. On the workspace blueprint, behind its guard.
 """
 
 from __future__ import annotations
 
-from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from auth import permissions as perm
 from auth.models import Account
 from auth.services import current_account, has_permission
 from core.extensions import db
+from core.tenancy import current_client
 from tenant import users as user_rules
-from tenant.views import bp
+from tenant.views.blueprints import bp
 
 
 def _require_manage_users() -> None:
@@ -24,7 +25,7 @@ def _require_manage_users() -> None:
 
 
 def _own_user(account_id: int) -> Account:
-    user = user_rules.client_user_or_none(g.client, account_id)
+    user = user_rules.client_user_or_none(current_client, account_id)
     if user is None:
         abort(404)
     return user
@@ -49,8 +50,8 @@ def users():
     errors: dict[str, str] = {}
     if request.method == "POST":
         try:
-            account, _outcome = user_rules.add_client_user(
-                g.client,
+            account, _outcome = user_rules.add_user_to_client(
+                current_client,
                 actor=actor,
                 name=request.form.get("name", ""),
                 email=request.form.get("email", ""),
@@ -68,11 +69,11 @@ def users():
             # staff): the inviter learns nothing about other clients or the reseller's staff.
             flash(_("User %(name)s added.", name=account.name), "success")
             return redirect(url_for("tenant.users")), 303
-    grant = user_rules.grantable(actor, g.client)
+    grant = user_rules.grantable(actor, current_client)
     return render_template(
         "tenant/users.html",
-        client=g.client,
-        users=user_rules.client_users_of(g.client),
+        client=current_client,
+        users=user_rules.client_users_of(current_client),
         errors=errors,
         form=request.form,
         levels={n: label for n, label in perm.CHAT_LEVELS.items() if n <= grant.max_chat_level},
