@@ -9,6 +9,7 @@ from auth.services import current_account
 from core.extensions import db, limiter
 from core.tenancy import current_client
 from tenant import directory, inbox
+from tenant.forms import ContactForm, StartConversationForm
 from tenant.inbox_models import Contact
 from tenant.views.blueprints import bp
 from tenant.views.inbox import window_message
@@ -23,14 +24,15 @@ def _contact_creation_key() -> str:
 @limiter.limit("30 per minute", methods=["POST"], key_func=_contact_creation_key)
 def contacts():
     errors = {}
+    form = ContactForm()
     if request.method == "POST":
         try:
             directory.add_contact(
                 current_client,
                 current_account,
-                name=request.form.get("name"),
-                phone=request.form.get("phone"),
-                email=request.form.get("email"),
+                name=form.name.data,
+                phone=form.phone.data,
+                email=form.email.data,
             )
         except directory.ContactRejected as exc:
             errors = exc.errors
@@ -45,7 +47,7 @@ def contacts():
         contacts=directory.search_contacts(current_account, q),
         q=q,
         errors=errors,
-        form=request.form,
+        form=form.submitted(),
     ), (422 if errors else 200)
 
 
@@ -54,7 +56,7 @@ def start_conversation(contact_id: int):
     contact = db.session.scalar(directory.visible_contacts(current_account).where(Contact.id == contact_id))
     if contact is None:
         abort(404)
-    body = (request.form.get("body") or "").strip() or _("Hello! How can we help you?")
+    body = StartConversationForm().body.data or _("Hello! How can we help you?")
     conv = directory.conversation_with(contact, current_account)
     if not inbox.can_see(current_account, conv):
         abort(403)

@@ -12,6 +12,7 @@ from core.tenancy import current_client, get_or_404
 from core.validation import parse_int
 from tenant import inbox, users
 from tenant.directory import teams_of
+from tenant.forms import AssignForm, MessageForm
 from tenant.inbox_models import Contact, Conversation, Team
 from tenant.states import ConversationStatus, WindowRefusal
 from tenant.views.blueprints import bp
@@ -99,11 +100,11 @@ def window_message(reason: str) -> str:
 @bp.post("/conversations/<int:conversation_id>/messages")
 def send_message(conversation_id: int):
     conv = _conversation(conversation_id)
-    body = (request.form.get("body") or "").strip()
-    template = request.form.get("template") == "1"
-    if not body or len(body) > 4000:
-        flash(_("Write a message of up to 4,000 characters."), "error")
+    form = MessageForm()
+    if not form.validate():
+        flash(form.body.errors[0], "error")
         return _back_to(conv)
+    body, template = form.body.data, form.is_template
     if conv.assigned_account_id not in (None, current_account.id) and not inbox.can_assign(current_account):
         abort(403)
     try:
@@ -135,7 +136,8 @@ def assign(conversation_id: int):
     if not inbox.can_assign(current_account):
         abort(403)
     # "" keeps the current choice; any other value that is no id is no user or team of ours.
-    raw_account, raw_team = request.form.get("account_id"), request.form.get("team_id")
+    form = AssignForm()
+    raw_account, raw_team = form.account_id.data, form.team_id.data
     account_id, team_id = parse_int(raw_account, min=1), parse_int(raw_team, min=1)
     if (raw_account and account_id is None) or (raw_team and team_id is None):
         abort(404)

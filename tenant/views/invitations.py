@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from auth import services as auth_services
 from core.extensions import db, limiter
 from core.tenancy import require_reseller
+from tenant.forms import InvitationAnswerForm
 from tenant.invitations import ACCEPT, DECLINE, accept, decline, pending_from_token
 from tenant.views.blueprints import invitations_bp
 
@@ -24,7 +25,7 @@ def answer(token: str):
         abort(404)
     account, inviter = found
     if request.method == "POST":
-        decision = request.form.get("decision")
+        decision = InvitationAnswerForm().decision.data
         if decision not in (ACCEPT, DECLINE):
             abort(400)
         client_name, has_password = account.client.trade_name, bool(account.login.password_hash)

@@ -10,6 +10,7 @@ from core.extensions import db
 from core.tenancy import current_client, get_or_404
 from core.validation import parse_int
 from tenant import directory, inbox, users
+from tenant.forms import TeamForm, TeamMembersForm
 from tenant.inbox_models import Team
 from tenant.views.blueprints import bp
 
@@ -27,10 +28,10 @@ def _back():
 def teams():
     _require_manage_inbox()
     if request.method == "POST":
-        name = (request.form.get("name") or "").strip()
-        if not name or len(name) > 80:
-            flash(_("Type a team name of up to 80 characters."), "error")
-        elif directory.add_team(current_client, name) is None:
+        form = TeamForm()
+        if not form.validate():
+            flash(form.name.errors[0], "error")
+        elif directory.add_team(current_client, form.name.data) is None:
             flash(_("A team with this name already exists."), "error")
         else:
             db.session.commit()
@@ -60,7 +61,7 @@ def channel():
 def team_members(team_id: int):
     _require_manage_inbox()
     team = get_or_404(Team, team_id)
-    wanted = {parse_int(v, min=1) for v in request.form.getlist("account_id")}
+    wanted = {parse_int(v, min=1) for v in TeamMembersForm().account_id.data or []}
     allowed = {a.id for a in users.assignable_users(current_client)}
     if not wanted <= allowed:  # a value that is no id (None) is never allowed
         abort(404)
