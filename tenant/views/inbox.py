@@ -13,7 +13,7 @@ from core.validation import parse_int
 from tenant import inbox, users
 from tenant.directory import teams_of
 from tenant.forms import AssignForm, MessageForm
-from tenant.inbox_models import Contact, Conversation, Team
+from tenant.inbox_models import Conversation, Team
 from tenant.states import ConversationStatus, WindowRefusal
 from tenant.views.blueprints import bp
 from tenant.windows import open_window
@@ -66,7 +66,7 @@ def _back_to(conversation: Conversation):
 @bp.get("/conversations/<int:conversation_id>")
 def conversation(conversation_id: int):
     conv = _conversation(conversation_id)
-    contact = db.session.get(Contact, conv.contact_id)
+    contact = conv.contact
     can_assign = inbox.can_assign(current_account)
     return render_template(
         "tenant/conversation.html",
