@@ -15,11 +15,8 @@ from core.tenancy import scoped_select
 from core.timeutil import utcnow
 from tenant.inbox_models import Contact, Conversation, Message, SessionWindow, TeamMember
 from tenant.models import Client
-from tenant.phones import shown_phone
 from tenant.states import ConversationStatus, MessageDirection
 from tenant.windows import WindowRefused, touch_window
-
-__all__ = ["WindowRefused", "shown_phone", "touch_window"]  # and the rules below
 
 # Chat levels (SPEC): each level adds to the ones below it.
 TAKE_FROM_QUEUE = 2

@@ -13,6 +13,7 @@ from tenant.forms import ContactForm, StartConversationForm
 from tenant.inbox_models import Contact
 from tenant.views.blueprints import bp
 from tenant.views.inbox import window_message
+from tenant.windows import WindowRefused
 
 
 def _contact_creation_key() -> str:
@@ -62,7 +63,7 @@ def start_conversation(contact_id: int):
         abort(403)
     try:
         inbox.send(conv, current_account, body[:4000], template=True, actor_id=g.get("actor_account_id"))
-    except inbox.WindowRefused as refused:
+    except WindowRefused as refused:
         db.session.rollback()
         flash(window_message(refused.reason), "error")
         return redirect(url_for("tenant.contacts")), 303

@@ -16,7 +16,7 @@ from tenant.forms import AssignForm, MessageForm
 from tenant.inbox_models import Conversation, Team
 from tenant.states import ConversationStatus, WindowRefusal
 from tenant.views.blueprints import bp
-from tenant.windows import open_window
+from tenant.windows import WindowRefused, open_window
 
 PAGE_SIZE = 50
 VIEWS = ("mine", "queue", "team", "all")
@@ -109,7 +109,7 @@ def send_message(conversation_id: int):
         abort(403)
     try:
         inbox.send(conv, current_account, body, template=template, actor_id=g.get("actor_account_id"))
-    except inbox.WindowRefused as refused:
+    except WindowRefused as refused:
         db.session.rollback()
         flash(window_message(refused.reason), "error")
         return _back_to(conv)
