@@ -111,3 +111,20 @@ def get_or_404(model, object_id, *, for_update: bool = False):
     if obj is None:
         abort(404)
     return obj
+
+
+# --- the client of the workspace (set by the tenant package's workspace guard) ---------
+
+
+def set_current_client(client) -> None:
+    g.client = client
+
+
+def _get_current_client():
+    if not has_request_context():
+        return None
+    return g.get("client")
+
+
+# The client whose workspace the request is in (``None`` outside the workspace).
+current_client = LocalProxy(_get_current_client)

@@ -16,6 +16,16 @@ def today_local() -> date:
     return datetime.now(LOCAL_TZ).date()
 
 
+def local_date(utc_dt: datetime | None, tz: ZoneInfo | str = LOCAL_TZ) -> date | None:
+    """The calendar day ``utc_dt`` (naive UTC, as stored; or aware) falls on in ``tz``
+    (the reseller's zone; Brazil's by default). ``None`` stays ``None``."""
+    if utc_dt is None:
+        return None
+    zone = ZoneInfo(tz) if isinstance(tz, str) else tz
+    aware = utc_dt if utc_dt.tzinfo is not None else utc_dt.replace(tzinfo=UTC)
+    return aware.astimezone(zone).date()
+
+
 def add_months(day: date, months: int) -> date:
     """The same day ``months`` later, or that month's last day when it is shorter."""
     month_index = day.month - 1 + months

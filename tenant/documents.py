@@ -1,10 +1,11 @@
-"""Brazilian documents and contact data: CNPJ, CPF, CEP, phone numbers."""
+"""Brazilian documents and addresses: CNPJ, CPF, CEP, states (phones: :mod:`tenant.phones`)."""
 
 from __future__ import annotations
 
-import re
+from tenant.phones import digits, format_phone
 
-_NON_DIGITS = re.compile(r"\D")
+__all__ = ["UF", "digits", "format_cep", "format_document", "format_phone", "is_valid_cnpj", "is_valid_cpf"]
+
 UF = (
     "AC",
     "AL",
@@ -34,10 +35,6 @@ UF = (
     "SE",
     "TO",
 )
-
-
-def digits(value: str | None) -> str:
-    return _NON_DIGITS.sub("", value or "")
 
 
 def _check_digit(numbers: str, weights: list[int]) -> int:
@@ -72,29 +69,6 @@ def format_document(kind: str, value: str) -> str:
     if kind == "cpf" and len(d) == 11:
         return f"{d[:3]}.{d[3:6]}.{d[6:9]}-{d[9:]}"
     return d
-
-
-def normalise_phone(value: str) -> str | None:
-    """E.164 for Brazilian numbers (+55 + area code + number); ``None`` if invalid."""
-    raw = (value or "").strip()
-    d = digits(raw)
-    if raw.startswith("+") and not d.startswith("55"):
-        return f"+{d}" if 8 <= len(d) <= 15 else None
-    if d.startswith("55") and len(d) in (12, 13):
-        d = d[2:]
-    if len(d) not in (10, 11) or d[0] == "0":
-        return None
-    return f"+55{d}"
-
-
-def format_phone(e164: str | None) -> str:
-    if not e164:
-        return ""
-    d = digits(e164)
-    if d.startswith("55") and len(d) in (12, 13):
-        area, number = d[2:4], d[4:]
-        return f"+55 {area} {number[:-4]}-{number[-4:]}"
-    return e164
 
 
 def format_cep(value: str | None) -> str:

@@ -1,35 +1,22 @@
-"""Inbox rules: who sees and does what (chat levels), phone masking, and the
-24-hour conversation windows that consume the client's sessions atomically."""
+"""Inbox rules: who sees and does what (chat levels), the inbound channel's signature,
+and messages received and sent (their windows: :mod:`tenant.windows`)."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select, update
 
 from core import audit
 from core.extensions import db
+from core.tenancy import scoped_select
 from core.timeutil import utcnow
-from tenant.inbox_models import (
-    CLOSED,
-    INBOUND,
-    OPEN,
-    OUTBOUND,
-    Contact,
-    Conversation,
-    Message,
-    SessionWindow,
-    TeamMember,
-)
+from tenant.inbox_models import Contact, Conversation, Message, SessionWindow, TeamMember
 from tenant.models import Client
-
-WINDOW = timedelta(hours=24)
-PLAN = "plan"
-EXTRA = "extra"
+from tenant.states import ConversationStatus, MessageDirection
+from tenant.windows import WindowRefused, touch_window
 
 # Chat levels (SPEC): each level adds to the ones below it.
 TAKE_FROM_QUEUE = 2
@@ -37,53 +24,6 @@ SEE_TEAMS = 3
 ASSIGN = 4
 SEE_ALL = 5
 MANAGE_INBOX = 6
-
-
-class WindowRefused(Exception):
-    """No new conversation window: ``reason`` is ``suspended`` or ``no_sessions``."""
-
-    def __init__(self, reason: str):
-        super().__init__(reason)
-        self.reason = reason
-
-
-SUSPENDED = "suspended"
-NO_SESSIONS = "no_sessions"
-CLIENT_GONE = "client_gone"
-WINDOW_CLOSED = "window_closed"
-
-
-# --- phones -------------------------------------------------------------------------
-
-
-def normalise_phone(raw: str | None) -> str | None:
-    """Digits of an E.164 number; Brazilian numbers without country code get 55."""
-    digits = re.sub(r"\D", "", raw or "")
-    if len(digits) in (10, 11):
-        digits = "55" + digits
-    return digits if 10 <= len(digits) <= 15 else None
-
-
-def format_phone(phone: str | None) -> str:
-    if not phone:
-        return "—"
-    if phone.startswith("55") and len(phone) in (12, 13):
-        area, number = phone[2:4], phone[4:]
-        return f"+55 {area} {number[:-4]}-{number[-4:]}"
-    return f"+{phone}"
-
-
-def mask_phone(phone: str | None) -> str:
-    """``+55 11 ****-**21``: country and area code, the last two digits, nothing else."""
-    if not phone:
-        return "—"
-    if phone.startswith("55") and len(phone) in (12, 13):
-        return f"+55 {phone[2:4]} ****-**{phone[-2:]}"
-    return f"+{phone[:2]} ****-**{phone[-2:]}"
-
-
-def shown_phone(account, phone: str | None) -> str:
-    return format_phone(phone) if account.view_phones else mask_phone(phone)
 
 
 # --- who sees what ------------------------------------------------------------------
@@ -95,9 +35,7 @@ def team_ids(account) -> list[int]:
 
 def visible_conversations(account):
     """A ``select`` of the conversations this client user may see (chat level)."""
-    stmt = select(Conversation).where(
-        Conversation.client_id == account.client_id, Conversation.reseller_id == account.reseller_id
-    )
+    stmt = scoped_select(Conversation, reseller_id=account.reseller_id, client_id=account.client_id)
     level = account.chat_level
     if level >= SEE_ALL:
         return stmt
@@ -132,97 +70,6 @@ def can_close(account, conversation: Conversation) -> bool:
 
 def can_manage_inbox(account) -> bool:
     return account.chat_level >= MANAGE_INBOX
-
-
-# --- sessions: the 24-hour windows ----------------------------------------------------
-
-
-def open_window(contact: Contact, *, at: datetime | None = None) -> SessionWindow | None:
-    """The contact's open window, if any (expires strictly after ``at``)."""
-    at = at or utcnow()
-    return db.session.scalar(
-        select(SessionWindow)
-        .where(
-            SessionWindow.client_id == contact.client_id,
-            SessionWindow.contact_id == contact.id,
-            SessionWindow.expires_at > at,
-        )
-        .order_by(SessionWindow.expires_at.desc())
-        .limit(1)
-    )
-
-
-def _lock_contact(contact: Contact) -> None:
-    # Serialises window decisions for one contact (PostgreSQL row lock; SQLite locks
-    # the whole database on the first write anyway).
-    db.session.execute(select(Contact.id).where(Contact.id == contact.id).with_for_update()).scalar_one()
-
-
-def consume_session(client_id: int) -> str:
-    """Take one session from the client: the plan's first, then the extras.
-
-    Each step is one conditional UPDATE, so with N sessions left and many concurrent
-    callers exactly N succeed and the balance never goes below zero.
-    """
-    usable = (
-        Client.id == client_id,
-        Client.suspended.is_(False),
-        Client.deleted_at.is_(None),
-        Client.inactivated_at.is_(None),
-    )
-    took_plan = db.session.execute(
-        update(Client)
-        .where(*usable, Client.sessions_consumed < Client.sessions_quota)
-        .values(sessions_consumed=Client.sessions_consumed + 1)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if took_plan == 1:
-        return PLAN
-    took_extra = db.session.execute(
-        update(Client)
-        .where(*usable, Client.extra_balance > 0)
-        .values(extra_balance=Client.extra_balance - 1)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if took_extra == 1:
-        return EXTRA
-    state = db.session.execute(
-        select(Client.suspended, Client.deleted_at, Client.inactivated_at).where(Client.id == client_id)
-    ).one()
-    if state.deleted_at is not None or state.inactivated_at is not None:
-        raise WindowRefused(CLIENT_GONE)
-    raise WindowRefused(SUSPENDED if state.suspended else NO_SESSIONS)
-
-
-def touch_window(contact: Contact, conversation: Conversation | None, *, may_open: bool) -> SessionWindow:
-    """Extend the contact's open window to 24 hours from now, or open a new one.
-
-    Opening consumes one session and is allowed only when ``may_open`` (a contact's
-    message, or our template message); raises :class:`WindowRefused` otherwise.
-    """
-    now = utcnow()
-    _lock_contact(contact)
-    window = open_window(contact, at=now)
-    if window is not None:
-        window.expires_at = now + WINDOW
-        if conversation is not None and window.conversation_id is None:
-            window.conversation_id = conversation.id
-        return window
-    if not may_open:
-        raise WindowRefused(WINDOW_CLOSED)
-    source = consume_session(contact.client_id)
-    window = SessionWindow(
-        reseller_id=contact.reseller_id,
-        client_id=contact.client_id,
-        contact_id=contact.id,
-        conversation_id=conversation.id if conversation is not None else None,
-        source=source,
-        opened_at=now,
-        expires_at=now + WINDOW,
-    )
-    db.session.add(window)
-    db.session.flush()
-    return window
 
 
 # --- messages -----------------------------------------------------------------------
@@ -261,7 +108,7 @@ def receive(client: Client, *, phone: str, name: str | None, text: str, external
         db.session.flush()
     conversation = db.session.scalar(
         select(Conversation)
-        .where(Conversation.contact_id == contact.id, Conversation.status == OPEN)
+        .where(Conversation.contact_id == contact.id, Conversation.status == ConversationStatus.OPEN)
         .order_by(Conversation.id.desc())
         .limit(1)
     )
@@ -277,7 +124,7 @@ def receive(client: Client, *, phone: str, name: str | None, text: str, external
         reseller_id=client.reseller_id,
         client_id=client.id,
         conversation_id=conversation.id,
-        direction=INBOUND,
+        direction=MessageDirection.INBOUND,
         body=text,
         external_id=external_id,
         created_at=now,
@@ -301,7 +148,7 @@ def send(conversation: Conversation, author, body: str, *, template: bool = Fals
         reseller_id=conversation.reseller_id,
         client_id=conversation.client_id,
         conversation_id=conversation.id,
-        direction=OUTBOUND,
+        direction=MessageDirection.OUTBOUND,
         body=body,
         author_account_id=author.id,
         actor_account_id=actor_id if actor_id and actor_id != author.id else None,
@@ -310,8 +157,8 @@ def send(conversation: Conversation, author, body: str, *, template: bool = Fals
     )
     db.session.add(message)
     conversation.last_message_at = now
-    if conversation.status == CLOSED:
-        conversation.status = OPEN
+    if conversation.status == ConversationStatus.CLOSED:
+        conversation.status = ConversationStatus.OPEN
     db.session.flush()
     audit.record("inbox.message_sent", conversation, details={"message_id": message.id, "template": template})
     return message
@@ -329,3 +176,45 @@ def take(conversation: Conversation, account) -> bool:
     if won:
         audit.record("inbox.conversation_taken", conversation)
     return won == 1
+
+
+def assign(conversation: Conversation, *, account_id: int | None, team_id: int | None) -> None:
+    """Give the conversation to a user and/or a team (ids the caller checked are the client's)."""
+    if account_id:
+        conversation.assigned_account_id = account_id
+    if team_id:
+        conversation.team_id = team_id
+    audit.record(
+        "inbox.conversation_assigned", conversation, details={"account_id": account_id, "team_id": team_id}
+    )
+
+
+def close(conversation: Conversation) -> None:
+    conversation.status = ConversationStatus.CLOSED
+    audit.record("inbox.conversation_closed", conversation)
+
+
+def reopen(conversation: Conversation) -> None:
+    conversation.status = ConversationStatus.OPEN
+    audit.record("inbox.conversation_reopened", conversation)
+
+
+def conversations_page(account, *, view: str, status: str, limit: int) -> list[Conversation]:
+    """The conversations of one inbox tab (``mine``, ``queue``, ``team``, ``all``) in ``status``."""
+    stmt = visible_conversations(account).where(Conversation.status == status)
+    if view == "mine":
+        stmt = stmt.where(Conversation.assigned_account_id == account.id)
+    elif view == "queue":
+        stmt = stmt.where(Conversation.assigned_account_id.is_(None))
+    elif view == "team":
+        stmt = stmt.where(Conversation.team_id.in_(team_ids(account) or [-1]))
+    order = (Conversation.last_message_at.desc(), Conversation.id.desc())
+    return list(db.session.scalars(stmt.order_by(*order).limit(limit)))
+
+
+def messages_of(conversation: Conversation) -> list[Message]:
+    return list(
+        db.session.scalars(
+            select(Message).where(Message.conversation_id == conversation.id).order_by(Message.id)
+        )
+    )

@@ -6,15 +6,18 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from core.extensions import db
 from core.timeutil import utcnow
+from tenant.phones import normalise_phone
+from tenant.states import ConversationStatus, MessageDirection
 
-OPEN = "open"
-CLOSED = "closed"
-INBOUND = "in"
-OUTBOUND = "out"
+# Kept for the callers that import them from here (seed data).
+OPEN = ConversationStatus.OPEN
+CLOSED = ConversationStatus.CLOSED
+INBOUND = MessageDirection.INBOUND
+OUTBOUND = MessageDirection.OUTBOUND
 
 
 class Team(db.Model):
@@ -48,7 +51,8 @@ class TeamMember(db.Model):
 
 
 class Contact(db.Model):
-    """Someone the client talks to; the phone is E.164 digits (``5511987654321``)."""
+    """Someone the client talks to; the phone is stored in E.164 (``+5511987654321``),
+    the one format of :mod:`tenant.phones` (whoever writes it, it is normalised here)."""
 
     __tablename__ = "contacts"
     __table_args__ = (
@@ -63,6 +67,10 @@ class Contact(db.Model):
     phone: Mapped[str] = mapped_column(String(20))
     email: Mapped[str | None] = mapped_column(String(254))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @validates("phone")
+    def _store_e164(self, _key, value):
+        return normalise_phone(value) or value
 
 
 class Conversation(db.Model):
@@ -79,7 +87,7 @@ class Conversation(db.Model):
     contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
     assigned_account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"))
     team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="SET NULL"))
-    status: Mapped[str] = mapped_column(String(10), server_default=OPEN, default=OPEN)
+    status: Mapped[str] = mapped_column(String(10), server_default=OPEN.value, default=OPEN)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_message_at: Mapped[datetime] = mapped_column(default=utcnow)
 

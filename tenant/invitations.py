@@ -14,17 +14,18 @@ from __future__ import annotations
 
 import hashlib
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, render_template
 from flask_babel import gettext as _
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import delete, select
 
 from auth import services as auth_services
 from auth.models import CLIENT_USER, Account
-from core import audit
-from core.extensions import db, limiter
-from core.tenancy import require_reseller
-
-bp = Blueprint("invitations", __name__, template_folder="templates")
+from core import audit, mail
+from core.extensions import db
+from core.links import reseller_url
+from core.models import Reseller
+from core.tenancy import scoped_select
 
 INVITATION_MAX_AGE = 7 * 24 * 3600
 ACCEPT = "accept"
@@ -32,8 +33,6 @@ DECLINE = "decline"
 
 
 def _serializer():
-    from itsdangerous import URLSafeTimedSerializer
-
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="client-user-invitation")
 
 
@@ -58,14 +57,13 @@ def invitation_token(account: Account, inviter: Account | None = None) -> str:
 def pending_from_token(token: str, reseller_id: int) -> tuple[Account, Account | None] | None:
     """The account still waiting for acceptance that ``token`` was made for, in this
     reseller, and who invited (when still a user of that client); else ``None``."""
-    from itsdangerous import BadSignature
-
     try:
         data = _serializer().loads(token, max_age=INVITATION_MAX_AGE)
     except BadSignature:  # also SignatureExpired
         return None
     if not isinstance(data, dict):
         return None
+    # Not scoped to the request's client: the link works whatever session the browser has.
     account = db.session.scalar(
         select(Account).where(
             Account.id == data.get("a"),
@@ -82,17 +80,15 @@ def pending_from_token(token: str, reseller_id: int) -> tuple[Account, Account |
     inviter = None
     if data.get("i") is not None:
         inviter = db.session.scalar(
-            select(Account).where(Account.id == data["i"], Account.client_id == account.client_id)
+            scoped_select(Account, reseller_id=reseller_id, client_id=account.client_id).where(
+                Account.id == data["i"]
+            )
         )
     return account, inviter
 
 
 def send_invitation(account: Account, *, inviter: Account) -> None:
     """E-mail the login's owner the link to accept or decline (after commit)."""
-    from core import mail
-    from core.links import reseller_url
-    from core.models import Reseller
-
     reseller = db.session.get(Reseller, account.reseller_id)
     link = reseller_url(reseller, "invitations.answer", token=invitation_token(account, inviter))
     text = render_template(
@@ -137,43 +133,3 @@ def decline(account: Account) -> None:
     )
     db.session.execute(delete(Account).where(Account.id == account.id, Account.awaiting_acceptance.is_(True)))
     db.session.expunge(account)
-
-
-@bp.route("/invitation/<token>", methods=["GET", "POST"])
-@auth_services.public
-@limiter.limit("20 per minute", methods=["POST"])
-def answer(token: str):
-    """Public: the link decides (another reseller's host or a used link is a 404)."""
-    reseller = require_reseller()
-    found = pending_from_token(token, reseller.id)
-    if found is None:
-        flash(_("This link is invalid, was already used or has expired."), "error")
-        abort(404)
-    account, inviter = found
-    if request.method == "POST":
-        decision = request.form.get("decision")
-        if decision not in (ACCEPT, DECLINE):
-            abort(400)
-        client_name, has_password = account.client.trade_name, bool(account.login.password_hash)
-        if decision == ACCEPT:
-            accept(account)
-        else:
-            decline(account)
-        db.session.commit()
-        if decision == DECLINE:
-            flash(_("Invitation declined: you were not added to %(client)s.", client=client_name), "info")
-        elif has_password:
-            message = _(
-                "Invitation accepted: log in and choose %(client)s among your accounts.", client=client_name
-            )
-            flash(message, "success")
-        else:
-            flash(_("Invitation accepted: we e-mailed you a link to choose your password."), "success")
-        return redirect(url_for("auth.login")), 303
-    return render_template(
-        "tenant/invitation.html",
-        client=account.client,
-        inviter=inviter,
-        email=account.login.email,
-        name=account.name,
-    )

@@ -10,12 +10,20 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from core.extensions import db
 from core.timeutil import utcnow
+from tenant.states import BLOCKING_TICKET_STATUSES, ClientStatus, PaymentStatus, TicketStatus
 
 SLA_LEVELS = ("basic", "standard", "premium")
 DOCUMENT_TYPES = ("cnpj", "cpf")
-CLIENT_STATUSES = ("active", "without_plan")
+CLIENT_STATUSES = tuple(ClientStatus)
 PAYMENT_TYPES = ("card", "boleto", "pix", "stripe", "transfer", "cash")
-PAYMENT_STATUSES = ("paid", "pending", "overdue", "failed", "refunded")
+# In the order the client list offers them.
+PAYMENT_STATUSES = (
+    PaymentStatus.PAID,
+    PaymentStatus.PENDING,
+    PaymentStatus.OVERDUE,
+    PaymentStatus.FAILED,
+    PaymentStatus.REFUNDED,
+)
 
 # The columns the client list sorts by; each has an index (reseller, column, id) that
 # also carries the filter columns (see _sort_indexes).
@@ -170,7 +178,7 @@ class Client(db.Model):
     # Billing summary (denormalised for the list; written by billing services)
     plan_id: Mapped[int | None] = mapped_column(ForeignKey("plans.id", ondelete="SET NULL"))
     plan_name: Mapped[str | None] = mapped_column(String(80))
-    status: Mapped[str] = mapped_column(String(20), server_default="without_plan")
+    status: Mapped[str] = mapped_column(String(20), server_default=ClientStatus.WITHOUT_PLAN.value)
     sessions_quota: Mapped[int] = mapped_column(server_default="0", default=0)
     sessions_consumed: Mapped[int] = mapped_column(server_default="0", default=0)
     extra_balance: Mapped[int] = mapped_column(server_default="0", default=0)
@@ -252,12 +260,12 @@ class Ticket(db.Model):
     __tablename__ = "tickets"
     __table_args__ = (Index("ix_tickets_client_status", "client_id", "status"),)
 
-    STATUSES = ("open", "pending_review", "resolved", "closed")
-    BLOCKING_STATUSES = ("open", "pending_review")
+    STATUSES = tuple(TicketStatus)
+    BLOCKING_STATUSES = BLOCKING_TICKET_STATUSES
 
     id: Mapped[int] = mapped_column(primary_key=True)
     reseller_id: Mapped[int] = mapped_column(ForeignKey("resellers.id", ondelete="CASCADE"), index=True)
     client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
     subject: Mapped[str] = mapped_column(String(200))
-    status: Mapped[str] = mapped_column(String(20), server_default="open")
+    status: Mapped[str] = mapped_column(String(20), server_default=TicketStatus.OPEN.value)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -41,3 +41,33 @@ class TicketStatus(StrEnum):
 
 # A client cannot be inactivated while one of its tickets is in one of these.
 BLOCKING_TICKET_STATUSES = (TicketStatus.OPEN, TicketStatus.PENDING_REVIEW)
+
+
+class ConversationStatus(StrEnum):
+    """``conversations.status``."""
+
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class MessageDirection(StrEnum):
+    """``messages.direction``: from the contact (in) or to the contact (out)."""
+
+    INBOUND = "in"
+    OUTBOUND = "out"
+
+
+class WindowSource(StrEnum):
+    """``session_windows.source``: what paid for a conversation window."""
+
+    PLAN = "plan"
+    EXTRA = "extra"
+
+
+class WindowRefusal(StrEnum):
+    """Why no conversation window could be opened (``WindowRefused.reason``)."""
+
+    SUSPENDED = "suspended"
+    NO_SESSIONS = "no_sessions"
+    CLIENT_GONE = "client_gone"
+    WINDOW_CLOSED = "window_closed"

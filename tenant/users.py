@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
@@ -24,6 +25,7 @@ from core import audit
 from core.extensions import db
 from core.tenancy import scoped_select
 from core.validation import clean_email
+from tenant import invitations
 from tenant.models import Client
 
 
@@ -57,8 +59,6 @@ class Grant:
 
     def refusals(self, chat_level: int, view_phones: bool, permissions) -> dict[str, str]:
         """Why these values exceed the grant, by form field (empty when they do not)."""
-        from flask_babel import gettext as _
-
         errors = {}
         if chat_level > self.max_chat_level:
             errors["chat_level"] = _("You can grant at most chat level %(n)d.", n=self.max_chat_level)
@@ -97,8 +97,6 @@ def holds_more(grant: Grant, account: Account) -> bool:
 
 def change_refusal(actor: Account, account: Account) -> str | None:
     """Why ``actor`` may not edit, deactivate or reactivate ``account`` (``None``: it may)."""
-    from flask_babel import gettext as _
-
     grant = grantable(actor, account.client)
     if grant.unlimited:
         return None
@@ -113,8 +111,6 @@ def change_refusal(actor: Account, account: Account) -> str | None:
 
 def reactivation_refusal(actor: Account, account: Account) -> str | None:
     """Why ``actor`` may not reactivate ``account``: also, only staff undo staff's deactivation."""
-    from flask_babel import gettext as _
-
     refusal = change_refusal(actor, account)
     if refusal is None and account.deactivated_by_staff and not actor.is_staff:
         refusal = _("Deactivated by the reseller: only the reseller can reactivate this user.")
@@ -175,6 +171,23 @@ def client_users_of(client: Client) -> list[Account]:
     )
 
 
+def assignable_users(client: Client) -> list[Account]:
+    """The client's users who can be given a conversation, a team or the client itself
+    (its responsible user): active, and having accepted (an invited login's owner has
+    not agreed to anything yet)."""
+    return list(
+        db.session.scalars(
+            scoped_select(Account, reseller_id=client.reseller_id, client_id=client.id)
+            .where(
+                Account.kind == CLIENT_USER,
+                Account.active.is_(True),
+                Account.awaiting_acceptance.is_(False),
+            )
+            .order_by(Account.name)
+        )
+    )
+
+
 def client_user_or_none(client: Client, account_id: int) -> Account | None:
     """A user of this client (and so of its reseller), else ``None``."""
     return db.session.scalar(
@@ -185,8 +198,6 @@ def client_user_or_none(client: Client, account_id: int) -> Account | None:
 
 
 def _check_profile(name: str, chat_level: int, permissions: list[str]) -> dict[str, str]:
-    from flask_babel import gettext as _
-
     errors = {}
     if not name or len(name) > 120:
         errors["name"] = _("Enter a name of at most 120 characters.")
@@ -197,7 +208,7 @@ def _check_profile(name: str, chat_level: int, permissions: list[str]) -> dict[s
     return errors
 
 
-def add_client_user(
+def add_user_to_client(
     client: Client,
     *,
     actor: Account,
@@ -220,10 +231,6 @@ def add_client_user(
     owner accepts or declines (``"invitation"``: the account waits for acceptance).
     Raises :class:`ClientUserRejected` (or :class:`ClientUserForbidden`) with nothing changed.
     """
-    from flask_babel import gettext as _
-
-    from tenant import invitations
-
     grant = grantable(actor, client)
     if grant is NOTHING:
         raise ClientUserForbidden(_("You may not manage this client's users."))
@@ -328,8 +335,6 @@ def deactivate_client_user(account: Account, *, actor: Account) -> int:
     Deactivated by staff, only staff can reactivate it; a client user cannot
     deactivate itself.
     """
-    from flask_babel import gettext as _
-
     if account.id == actor.id:
         raise ClientUserForbidden(_("You cannot deactivate yourself."))
     _check_change(actor, account)
@@ -354,3 +359,7 @@ def reactivate_client_user(account: Account, *, actor: Account) -> None:
     account.active = True
     account.deactivated_by_staff = False
     audit.record("client_user.reactivated", account)
+
+
+# The reseller panel (reseller/users.py) still calls it by its old name: to be removed after the merge.
+add_client_user = add_user_to_client

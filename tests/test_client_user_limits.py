@@ -480,8 +480,8 @@ def test_adding_a_contact_never_confirms_a_number_the_user_may_not_see(app, fact
     # Neither answer says anything about the number; the hidden contact is untouched.
     page = user.get("/app/contacts", headers=EN).get_data(as_text=True)
     assert "already exists" not in page
-    assert contacts_with(app, "5511987650021") == [("Cliente Secreto", "secreto@x.test")]
-    assert contacts_with(app, "5511987650099") == [("Sonda", None)]
+    assert contacts_with(app, "+5511987650021") == [("Cliente Secreto", "secreto@x.test")]
+    assert contacts_with(app, "+5511987650099") == [("Sonda", None)]
     assert len(events(app, "inbox.contact_create_hidden_duplicate")) == 1
 
 
@@ -491,7 +491,7 @@ def test_a_user_who_sees_the_number_is_told_it_already_exists(app, factory, tena
     duplicate = seer.post("/app/contacts", {"name": "Outra", "phone": "(11) 98765-0021"}, headers=EN)
     assert duplicate.status_code == 422
     assert "A contact with this phone number already exists." in duplicate.get_data(as_text=True)
-    assert contacts_with(app, "5511987650021") == [("Cliente Secreto", "secreto@x.test")]
+    assert contacts_with(app, "+5511987650021") == [("Cliente Secreto", "secreto@x.test")]
 
 
 def test_probing_numbers_through_the_contact_form_is_throttled_per_user(app, factory, tenants):

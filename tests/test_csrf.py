@@ -11,9 +11,9 @@ from auth.models import AuthSession, TrustedDevice
 from billing.models import Payment
 from core.extensions import db
 from reseller.models import ExportJob
+from tenant.directory import ensure_channel
 from tenant.inbox_models import Contact, Conversation, Team
 from tenant.models import CustomFieldDefinition
-from tenant.views import ensure_channel
 
 # Machine endpoints authenticated by a signature instead of a session.
 CSRF_EXEMPT = {"inbound.inbound", "stripe_webhooks.receive"}

@@ -16,10 +16,10 @@ from auth.models import Account, AuthSession, TrustedDevice
 from billing.models import Payment
 from core.extensions import db
 from reseller.models import ExportJob
+from tenant.directory import ensure_channel
 from tenant.inbox_models import Contact, Conversation, Team
 from tenant.invitations import invitation_token
 from tenant.models import CustomFieldDefinition
-from tenant.views import ensure_channel
 
 SKIP_ENDPOINTS = {"static"}
 # Routes that answer for the audience check before looking at the id.

@@ -17,10 +17,10 @@ from auth.models import Account
 from core.extensions import db
 from core.models import AuditEvent, Reseller
 from core.timeutil import utcnow
-from tenant import inbox
+from tenant import inbox, windows
+from tenant.directory import ensure_channel
 from tenant.inbox_models import Contact, Conversation, Message, SessionWindow, Team, TeamMember
 from tenant.models import Client
-from tenant.views import ensure_channel
 
 
 def channel(app, client_id: int) -> tuple[str, str]:
@@ -90,7 +90,7 @@ def test_a_signed_inbound_message_opens_a_window_and_consumes_one_session(app, w
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Message)) == 2
         contact = db.session.scalar(select(Contact))
-        assert contact.phone == "5511987654321" and contact.name == "Joana"
+        assert contact.phone == "+5511987654321" and contact.name == "Joana"
         assert db.session.scalar(select(func.count()).select_from(SessionWindow)) == 1
 
 
@@ -220,10 +220,10 @@ def test_200_concurrent_window_openings_with_50_sessions_left_exactly_50_succeed
         with app.app_context():
             try:
                 contact = db.session.get(Contact, contact_id)
-                window = inbox.touch_window(contact, None, may_open=True)
+                window = windows.touch_window(contact, None, may_open=True)
                 db.session.commit()
                 outcome = window.source
-            except inbox.WindowRefused as refused:
+            except windows.WindowRefused as refused:
                 db.session.rollback()
                 outcome = refused.reason
             finally:

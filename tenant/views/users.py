@@ -2,20 +2,22 @@
 
 Thin views over ``tenant.users``: what the current user may grant, change, deactivate
 or reactivate is decided there (a client user grants at most what it holds), and the
-page offers only that. Registered on the workspace blueprint, behind its guard.
+page offers only that. On the workspace blueprint, behind its guard.
 """
 
 from __future__ import annotations
 
-from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from auth import permissions as perm
 from auth.models import Account
 from auth.services import current_account, has_permission
 from core.extensions import db
+from core.tenancy import current_client
 from tenant import users as user_rules
-from tenant.views import bp
+from tenant.forms import ClientUserForm
+from tenant.views.blueprints import bp
 
 
 def _require_manage_users() -> None:
@@ -24,7 +26,7 @@ def _require_manage_users() -> None:
 
 
 def _own_user(account_id: int) -> Account:
-    user = user_rules.client_user_or_none(g.client, account_id)
+    user = user_rules.client_user_or_none(current_client, account_id)
     if user is None:
         abort(404)
     return user
@@ -36,10 +38,6 @@ def _forbidden(exc: user_rules.ClientUserForbidden):
     abort(403)
 
 
-def _form_permissions() -> list[str]:
-    return [name for name in request.form.getlist("permissions") if name]
-
-
 @bp.route("/users", methods=["GET", "POST"])
 def users():
     """List and add the client's users. A new e-mail gets an invitation to choose a
@@ -47,16 +45,17 @@ def users():
     _require_manage_users()
     actor = current_account._get_current_object()
     errors: dict[str, str] = {}
+    form = ClientUserForm()
     if request.method == "POST":
         try:
-            account, _outcome = user_rules.add_client_user(
-                g.client,
+            account, _outcome = user_rules.add_user_to_client(
+                current_client,
                 actor=actor,
-                name=request.form.get("name", ""),
-                email=request.form.get("email", ""),
-                chat_level=request.form.get("chat_level", type=int) or perm.DEFAULT_CHAT_LEVEL,
-                view_phones=request.form.get("view_phones") == "y",
-                permissions=_form_permissions(),
+                name=form.name.data,
+                email=form.email.data,
+                chat_level=form.chat_level.data or perm.DEFAULT_CHAT_LEVEL,
+                view_phones=form.phones_granted,
+                permissions=form.granted_permissions,
             )
         except user_rules.ClientUserForbidden as exc:
             _forbidden(exc)
@@ -68,13 +67,13 @@ def users():
             # staff): the inviter learns nothing about other clients or the reseller's staff.
             flash(_("User %(name)s added.", name=account.name), "success")
             return redirect(url_for("tenant.users")), 303
-    grant = user_rules.grantable(actor, g.client)
+    grant = user_rules.grantable(actor, current_client)
     return render_template(
         "tenant/users.html",
-        client=g.client,
-        users=user_rules.client_users_of(g.client),
+        client=current_client,
+        users=user_rules.client_users_of(current_client),
         errors=errors,
-        form=request.form,
+        form=form.submitted(),
         levels={n: label for n, label in perm.CHAT_LEVELS.items() if n <= grant.max_chat_level},
         grant=grant,
         grantable_permissions={
@@ -89,14 +88,15 @@ def users():
 def user_update(account_id: int):
     _require_manage_users()
     user = _own_user(account_id)
+    form = ClientUserForm()
     try:
         user_rules.update_client_user(
             user,
             actor=current_account._get_current_object(),
-            name=request.form.get("name", ""),
-            chat_level=request.form.get("chat_level", type=int) or 0,
-            view_phones=request.form.get("view_phones") == "y",
-            permissions=_form_permissions(),
+            name=form.name.data,
+            chat_level=form.chat_level.data or 0,
+            view_phones=form.phones_granted,
+            permissions=form.granted_permissions,
         )
     except user_rules.ClientUserForbidden as exc:
         _forbidden(exc)

@@ -1,0 +1,170 @@
+"""The inbox pages: the conversation lists and one conversation (send, take, assign,
+close, reopen)."""
+
+from __future__ import annotations
+
+from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from auth.services import current_account
+from core.extensions import db
+from core.tenancy import current_client, get_or_404
+from core.validation import parse_int
+from tenant import inbox, users
+from tenant.directory import teams_of
+from tenant.forms import AssignForm, MessageForm
+from tenant.inbox_models import Conversation, Team
+from tenant.states import ConversationStatus, WindowRefusal
+from tenant.views.blueprints import bp
+from tenant.windows import WindowRefused, open_window
+
+PAGE_SIZE = 50
+VIEWS = ("mine", "queue", "team", "all")
+
+
+def _view_allowed(account, view: str) -> bool:
+    return {
+        "mine": True,
+        "queue": account.chat_level >= inbox.TAKE_FROM_QUEUE,
+        "team": account.chat_level >= inbox.SEE_TEAMS,
+        "all": account.chat_level >= inbox.SEE_ALL,
+    }[view]
+
+
+@bp.get("/")
+def home():
+    account = current_account
+    view = request.args.get("view", "mine")
+    if view not in VIEWS:
+        view = "mine"
+    status = request.args.get("status", ConversationStatus.OPEN)
+    if status not in tuple(ConversationStatus):
+        status = ConversationStatus.OPEN
+    return render_template(
+        "tenant/inbox.html",
+        client=current_client,
+        conversations=inbox.conversations_page(account, view=view, status=status, limit=PAGE_SIZE),
+        view=view,
+        status=status,
+        views=[v for v in VIEWS if _view_allowed(account, v)],
+    )
+
+
+def _conversation(conversation_id: int) -> Conversation:
+    conversation = db.session.scalar(
+        inbox.visible_conversations(current_account).where(Conversation.id == conversation_id)
+    )
+    if conversation is None:
+        abort(404)
+    return conversation
+
+
+def _back_to(conversation: Conversation):
+    return redirect(url_for("tenant.conversation", conversation_id=conversation.id)), 303
+
+
+@bp.get("/conversations/<int:conversation_id>")
+def conversation(conversation_id: int):
+    conv = _conversation(conversation_id)
+    contact = conv.contact
+    can_assign = inbox.can_assign(current_account)
+    return render_template(
+        "tenant/conversation.html",
+        client=current_client,
+        conversation=conv,
+        contact=contact,
+        messages=inbox.messages_of(conv),
+        window=open_window(contact),
+        colleagues=users.assignable_users(current_client) if can_assign else [],
+        teams=teams_of(current_client) if can_assign else [],
+        can_take=inbox.can_take(current_account, conv),
+        can_assign=can_assign,
+        can_close=inbox.can_close(current_account, conv),
+    )
+
+
+def window_message(reason: str) -> str:
+    return {
+        WindowRefusal.SUSPENDED: _("This account is suspended: new conversations cannot be opened."),
+        WindowRefusal.NO_SESSIONS: _(
+            "No sessions left: new conversations cannot be opened. Buy extra conversations."
+        ),
+        WindowRefusal.WINDOW_CLOSED: _(
+            "The 24-hour window with this contact is closed: send a template message to reopen it "
+            "(it uses one session)."
+        ),
+        WindowRefusal.CLIENT_GONE: _("This client is no longer active."),
+    }[reason]
+
+
+@bp.post("/conversations/<int:conversation_id>/messages")
+def send_message(conversation_id: int):
+    conv = _conversation(conversation_id)
+    form = MessageForm()
+    if not form.validate():
+        flash(form.body.errors[0], "error")
+        return _back_to(conv)
+    body, template = form.body.data, form.is_template
+    if conv.assigned_account_id not in (None, current_account.id) and not inbox.can_assign(current_account):
+        abort(403)
+    try:
+        inbox.send(conv, current_account, body, template=template, actor_id=g.get("actor_account_id"))
+    except WindowRefused as refused:
+        db.session.rollback()
+        flash(window_message(refused.reason), "error")
+        return _back_to(conv)
+    if conv.assigned_account_id is None:
+        conv.assigned_account_id = current_account.id
+    db.session.commit()
+    return _back_to(conv)
+
+
+@bp.post("/conversations/<int:conversation_id>/take")
+def take(conversation_id: int):
+    conv = _conversation(conversation_id)
+    if current_account.chat_level < inbox.TAKE_FROM_QUEUE:
+        abort(403)
+    if not inbox.take(conv, current_account):
+        flash(_("Someone else took this conversation first."), "warning")
+    db.session.commit()
+    return _back_to(conv)
+
+
+@bp.post("/conversations/<int:conversation_id>/assign")
+def assign(conversation_id: int):
+    conv = _conversation(conversation_id)
+    if not inbox.can_assign(current_account):
+        abort(403)
+    # "" keeps the current choice; any other value that is no id is no user or team of ours.
+    form = AssignForm()
+    raw_account, raw_team = form.account_id.data, form.team_id.data
+    account_id, team_id = parse_int(raw_account, min=1), parse_int(raw_team, min=1)
+    if (raw_account and account_id is None) or (raw_team and team_id is None):
+        abort(404)
+    if account_id and account_id not in {a.id for a in users.assignable_users(current_client)}:
+        abort(404)
+    if team_id:
+        team_id = get_or_404(Team, team_id).id
+    inbox.assign(conv, account_id=account_id, team_id=team_id)
+    db.session.commit()
+    return _back_to(conv)
+
+
+def _change_status(conversation_id: int, change) -> Conversation:
+    conv = _conversation(conversation_id)
+    if not inbox.can_close(current_account, conv):
+        abort(403)
+    change(conv)
+    db.session.commit()
+    return conv
+
+
+@bp.post("/conversations/<int:conversation_id>/close")
+def close(conversation_id: int):
+    _change_status(conversation_id, inbox.close)
+    return redirect(url_for("tenant.home")), 303
+
+
+@bp.post("/conversations/<int:conversation_id>/reopen")
+def reopen(conversation_id: int):
+    return _back_to(_change_status(conversation_id, inbox.reopen))

@@ -1,0 +1,113 @@
+"""The 24-hour conversation windows: each window opened consumes one of the client's
+sessions (the plan's first, then the extras), atomically; this module is the only
+writer of the session balance consumed by conversations."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+
+from core.extensions import db
+from core.timeutil import utcnow
+from tenant.inbox_models import Contact, Conversation, SessionWindow
+from tenant.models import Client
+from tenant.states import WindowRefusal, WindowSource
+
+WINDOW = timedelta(hours=24)
+
+
+class WindowRefused(Exception):
+    """No new conversation window: ``reason`` is a :class:`~tenant.states.WindowRefusal`."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+def open_window(contact: Contact, *, at: datetime | None = None) -> SessionWindow | None:
+    """The contact's open window, if any (expires strictly after ``at``)."""
+    at = at or utcnow()
+    return db.session.scalar(
+        select(SessionWindow)
+        .where(
+            SessionWindow.client_id == contact.client_id,
+            SessionWindow.contact_id == contact.id,
+            SessionWindow.expires_at > at,
+        )
+        .order_by(SessionWindow.expires_at.desc())
+        .limit(1)
+    )
+
+
+def _lock_contact(contact: Contact) -> None:
+    # Serialises window decisions for one contact (PostgreSQL row lock; SQLite locks
+    # the whole database on the first write anyway).
+    db.session.execute(select(Contact.id).where(Contact.id == contact.id).with_for_update()).scalar_one()
+
+
+def consume_session(client_id: int) -> str:
+    """Take one session from the client: the plan's first, then the extras.
+
+    Each step is one conditional UPDATE, so with N sessions left and many concurrent
+    callers exactly N succeed and the balance never goes below zero.
+    """
+    usable = (
+        Client.id == client_id,
+        Client.suspended.is_(False),
+        Client.deleted_at.is_(None),
+        Client.inactivated_at.is_(None),
+    )
+    took_plan = db.session.execute(
+        update(Client)
+        .where(*usable, Client.sessions_consumed < Client.sessions_quota)
+        .values(sessions_consumed=Client.sessions_consumed + 1)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if took_plan == 1:
+        return WindowSource.PLAN
+    took_extra = db.session.execute(
+        update(Client)
+        .where(*usable, Client.extra_balance > 0)
+        .values(extra_balance=Client.extra_balance - 1)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if took_extra == 1:
+        return WindowSource.EXTRA
+    state = db.session.execute(
+        select(Client.suspended, Client.deleted_at, Client.inactivated_at).where(Client.id == client_id)
+    ).one()
+    if state.deleted_at is not None or state.inactivated_at is not None:
+        raise WindowRefused(WindowRefusal.CLIENT_GONE)
+    raise WindowRefused(WindowRefusal.SUSPENDED if state.suspended else WindowRefusal.NO_SESSIONS)
+
+
+def touch_window(contact: Contact, conversation: Conversation | None, *, may_open: bool) -> SessionWindow:
+    """Extend the contact's open window to 24 hours from now, or open a new one.
+
+    Opening consumes one session and is allowed only when ``may_open`` (a contact's
+    message, or our template message); raises :class:`WindowRefused` otherwise.
+    """
+    now = utcnow()
+    _lock_contact(contact)
+    window = open_window(contact, at=now)
+    if window is not None:
+        window.expires_at = now + WINDOW
+        if conversation is not None and window.conversation_id is None:
+            window.conversation_id = conversation.id
+        return window
+    if not may_open:
+        raise WindowRefused(WindowRefusal.WINDOW_CLOSED)
+    source = consume_session(contact.client_id)
+    window = SessionWindow(
+        reseller_id=contact.reseller_id,
+        client_id=contact.client_id,
+        contact_id=contact.id,
+        conversation_id=conversation.id if conversation is not None else None,
+        source=source,
+        opened_at=now,
+        expires_at=now + WINDOW,
+    )
+    db.session.add(window)
+    db.session.flush()
+    return window
