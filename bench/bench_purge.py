@@ -182,7 +182,7 @@ def main() -> int:
     neighbour_before = count("messages", neighbour)
     writer = NeighbourWriter(reseller_id, neighbour)
     writer.start()
-    from reseller.deletion import purge_client
+    from reseller.purge import purge_client
 
     with app.app_context():
         report = purge_client(deletion_id)

@@ -91,13 +91,13 @@ def seed_bench_command(
 def purge_due(here: bool) -> None:
     """Start the purge of every deleted client whose deadline passed and that no live run
     holds (what the periodic sweep does), e.g. after an outage."""
-    from reseller import deletion
+    from reseller import purge, tasks
 
     if not here:
-        click.echo(f"{deletion.sweep_job()} purge(s) queued")
+        click.echo(f"{tasks.sweep_job()} purge(s) queued")
         return
-    for due in deletion.due_deletions():
-        report = deletion.purge_client(due.id)
+    for due in purge.due_deletions():
+        report = purge.purge_client(due.id)
         if report is None:
             click.echo(f"deletion {due.id}: taken by another run")
         else:

@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 from flask_babel import gettext as _
 from sqlalchemy import Select, func, select
 
+from billing.models import Plan
 from core.extensions import db
 from core.timeutil import LOCAL_TZ
 from core.validation import parse_int
@@ -314,3 +315,14 @@ def list_clients(reseller_id: int, filters: ClientFilters) -> ClientPage:
 
 def count_clients(reseller_id: int, filters: ClientFilters) -> int:
     return db.session.scalar(count_select(reseller_id, filters)) or 0
+
+
+def plan_choices(reseller_id: int) -> list[Plan]:
+    """The reseller's plans for the plan filter: live ones first, then retired, by name."""
+    return list(
+        db.session.scalars(
+            select(Plan)
+            .where(Plan.reseller_id == reseller_id)
+            .order_by(Plan.retired_at.is_not(None), Plan.name)
+        )
+    )

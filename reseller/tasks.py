@@ -1,4 +1,5 @@
-"""Background jobs of the reseller panel."""
+"""Every job target of the reseller package: the client-list export, the purge of a
+deleted client and the periodic sweep that starts the purges that are due."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from core.timeutil import utcnow
 from reseller.client_list import ClientFilters, count_clients
 from reseller.exports import export_file_name, export_rows, write_xlsx
 from reseller.models import ExportJob
+from reseller.purge import due_deletions, enqueue_purge, purge_client
 
 log = logging.getLogger(__name__)
 
@@ -82,3 +84,18 @@ def pending_exports(reseller_id: int, account_id: int) -> list[ExportJob]:
             .limit(10)
         )
     )
+
+
+def purge_job(deletion_id: int) -> None:
+    """Job (queue ``maintenance``, id ``purge-client-<client id>``)."""
+    purge_client(deletion_id)
+
+
+def sweep_job() -> int:
+    """Periodic job: queue the purge of every deletion that is due and not running,
+    whether or not its own job was ever queued (Redis down, worker killed)."""
+    due = due_deletions()
+    for deletion in due:
+        enqueue_purge(deletion)
+    db.session.commit()
+    return len(due)

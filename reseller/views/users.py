@@ -19,7 +19,7 @@ from core.extensions import db
 from core.tenancy import get_or_404
 from core.validation import clean_email
 from reseller.forms import ClientUserForm, NewClientUserForm
-from reseller.views import bp
+from reseller.views.blueprint import bp
 from tenant import users as services
 from tenant.models import Client
 

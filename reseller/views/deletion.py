@@ -20,7 +20,7 @@ from core.extensions import db
 from core.tenancy import get_or_404, require_reseller
 from reseller import deletion as service
 from reseller.models import ClientDeletion, ClientDeletionCode
-from reseller.views import bp
+from reseller.views.blueprint import bp
 from tenant.models import Client
 
 
