@@ -92,9 +92,9 @@ def seed(app) -> tuple[int, int, int, int]:
 
     from core.extensions import db
     from core.timeutil import utcnow
-    from reseller.demo import make_cnpj
     from reseller.models import ClientDeletion
-    from reseller.services import create_reseller
+    from reseller.resellers import create_reseller
+    from seeds.documents import make_cnpj
     from tenant.models import Client
 
     with app.test_request_context("/", base_url="http://purge.bench"):

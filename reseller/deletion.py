@@ -31,9 +31,10 @@ from core.extensions import db
 from core.models import AuditEvent, Reseller
 from core.timeutil import utcnow
 from reseller import tasks
-from reseller.models import PURGE_CANCELLED, ClientDeletion, ClientDeletionCode
+from reseller.models import ClientDeletion, ClientDeletionCode
 from reseller.purge import enqueue_purge
 from reseller.purge_batches import sole_logins
+from reseller.states import PurgeStatus
 from tenant.inbox_models import Contact, Conversation, Message, SessionWindow, Team
 from tenant.models import Client, CustomFieldValue, Ticket
 
@@ -349,7 +350,7 @@ def cancel_deletion(deletion: ClientDeletion, staff: Account) -> Client:
             ClientDeletion.cancelled_at.is_(None),
             ClientDeletion.finished_at.is_(None),
         )
-        .values(cancelled_at=now, cancelled_by_account_id=staff.id, status=PURGE_CANCELLED)
+        .values(cancelled_at=now, cancelled_by_account_id=staff.id, status=PurgeStatus.CANCELLED)
         .execution_options(synchronize_session=False)
     ).rowcount
     if won != 1:

@@ -18,8 +18,9 @@ from sqlalchemy import func, or_, select, update
 from core import audit, jobs
 from core.extensions import db
 from core.timeutil import utcnow
-from reseller.models import PURGE_RUNNING, PURGED, ClientDeletion
+from reseller.models import ClientDeletion
 from reseller.purge_batches import BatchLimitReached, BatchPurge, PurgeReport
+from reseller.states import PurgeStatus
 from tenant.models import Client
 
 log = logging.getLogger(__name__)
@@ -64,7 +65,7 @@ def _claim(deletion_id: int) -> ClientDeletion | None:
         .values(
             started_at=func.coalesce(ClientDeletion.started_at, now),
             heartbeat_at=now,
-            status=PURGE_RUNNING,
+            status=PurgeStatus.PURGING,
         )
         .execution_options(synchronize_session=False)
     ).rowcount
@@ -130,7 +131,7 @@ def purge_client(
         _release(deletion_id)
         raise
     deletion = db.session.get(ClientDeletion, deletion_id)
-    deletion.status = PURGED
+    deletion.status = PurgeStatus.PURGED
     deletion.finished_at = utcnow()
     deletion.heartbeat_at = None
     audit.record(

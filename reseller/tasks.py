@@ -19,6 +19,7 @@ from reseller.client_list import ClientFilters, count_clients
 from reseller.exports import export_file_name, export_rows, write_xlsx
 from reseller.models import ExportJob
 from reseller.purge import due_deletions, enqueue_purge, purge_client
+from reseller.states import ExportStatus
 
 log = logging.getLogger(__name__)
 
@@ -26,10 +27,10 @@ log = logging.getLogger(__name__)
 def run_client_export(export_id: int) -> None:
     """Job: write the export's XLSX file. Safe to run again (a done export is kept)."""
     job = db.session.get(ExportJob, export_id)
-    if job is None or job.status == "done":
+    if job is None or job.status == ExportStatus.DONE:
         return
     filters = ClientFilters.from_args(MultiDict(job.filters))
-    job.status = "running"
+    job.status = ExportStatus.RUNNING
     job.total_rows = count_clients(job.reseller_id, filters)
     job.done_rows = 0
     db.session.commit()
@@ -54,7 +55,7 @@ def run_client_export(export_id: int) -> None:
         db.session.rollback()
         partial.unlink(missing_ok=True)
         job = db.session.get(ExportJob, export_id)
-        job.status = "failed"
+        job.status = ExportStatus.FAILED
         job.error = type(exc).__name__
         job.finished_at = utcnow()
         db.session.commit()
@@ -64,7 +65,7 @@ def run_client_export(export_id: int) -> None:
         update(ExportJob)
         .where(ExportJob.id == export_id)
         .values(
-            status="done",
+            status=ExportStatus.DONE,
             done_rows=written,
             total_rows=written,
             file_path=str(final),

@@ -344,8 +344,8 @@ test_a_code_used_twice_at_once_deletes_once = pytest.mark.real_commits(
 
 
 def concurrent_setup(app) -> dict:
-    from reseller.demo import make_cnpj
-    from reseller.services import create_reseller
+    from reseller.resellers import create_reseller
+    from seeds.documents import make_cnpj
 
     with app.test_request_context("/", base_url="http://conc-del.test"):
         reseller, login = create_reseller(

@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 
 from auth.services import current_account, has_permission
 from tenant import documents
+from tenant.states import PaymentStatus
 
 bp = Blueprint("reseller", __name__, url_prefix="/reseller", template_folder="../templates")
 
@@ -32,12 +33,12 @@ PAYMENT_TYPE_LABELS = {
     "cash": _l("Cash"),
 }
 PAYMENT_STATUS_LABELS = {
-    "paid": _l("Paid"),
-    "pending": _l("Pending"),
-    "overdue": _l("Overdue"),
-    "failed": _l("Failed"),
-    "refunded": _l("Refunded"),
-    "cancelled": _l("Cancelled"),
+    PaymentStatus.PAID: _l("Paid"),
+    PaymentStatus.PENDING: _l("Pending"),
+    PaymentStatus.OVERDUE: _l("Overdue"),
+    PaymentStatus.FAILED: _l("Failed"),
+    PaymentStatus.REFUNDED: _l("Refunded"),
+    PaymentStatus.CANCELLED: _l("Cancelled"),
 }
 
 

@@ -21,8 +21,7 @@ def index():
 @require_permission(perm.CLIENTS)
 def clients():
     reseller = require_reseller()
-    plans = client_list.plan_choices(reseller.id)
-    filters = client_list.ClientFilters.from_args(request.args, plan_ids={p.id for p in plans})
+    plans, filters = client_list.read_filters(reseller.id, request.args)
     page = client_list.list_clients(reseller.id, filters)
     context = dict(
         page=page,

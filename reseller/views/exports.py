@@ -17,6 +17,7 @@ from core.tenancy import get_or_404, require_reseller
 from reseller import client_list
 from reseller.exports import export_file_name, export_rows, write_xlsx
 from reseller.models import ExportJob
+from reseller.states import ExportStatus
 from reseller.views.blueprint import bp
 
 
@@ -25,8 +26,7 @@ from reseller.views.blueprint import bp
 def clients_export():
     """The filtered list as XLSX; large ones are offered as a background job instead."""
     reseller = require_reseller()
-    plans = client_list.plan_choices(reseller.id)
-    filters = client_list.ClientFilters.from_args(request.args, plan_ids={p.id for p in plans})
+    _plans, filters = client_list.read_filters(reseller.id, request.args)
     if filters.errors:
         flash(" ".join(filters.errors), "error")
         return redirect(url_for("reseller.clients", **filters.query_args()))
@@ -48,8 +48,7 @@ def clients_export():
 @require_permission(perm.CLIENTS)
 def export_start():
     reseller = require_reseller()
-    plans = client_list.plan_choices(reseller.id)
-    filters = client_list.ClientFilters.from_args(request.form, plan_ids={p.id for p in plans})
+    _plans, filters = client_list.read_filters(reseller.id, request.form)
     if filters.errors:
         flash(" ".join(filters.errors), "error")
         return redirect(url_for("reseller.clients"))
@@ -96,7 +95,7 @@ def export_status(export_id: int):
 @require_permission(perm.CLIENTS)
 def export_download(export_id: int):
     export = _own_export(export_id)
-    if export.status != "done" or not export.file_path or not Path(export.file_path).is_file():
+    if export.status != ExportStatus.DONE or not export.file_path or not Path(export.file_path).is_file():
         abort(404)
     return send_file(
         export.file_path,

@@ -1,5 +1,5 @@
 """A client's users in the reseller panel (``/reseller/clients/<id>/users``): list, add,
-edit, deactivate and reactivate. Thin views over ``reseller.services``.
+edit, deactivate and reactivate. Thin views over ``tenant.users``.
 
 A user is an *account* of a *login* inside the client. An e-mail that already has a
 login in this reseller joins it and keeps its password; otherwise staff send an
