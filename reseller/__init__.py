@@ -8,8 +8,9 @@ def init_app(app) -> None:
         models,
         views,
     )
+    from reseller.purge import SWEEP_EVERY_SECONDS
 
     app.register_blueprint(views.bp)
     # Purges whose deadline passed, whether or not their delayed job survived.
-    jobs.periodic("reseller.tasks.sweep_job", 600)
+    jobs.periodic("reseller.tasks.sweep_job", SWEEP_EVERY_SECONDS)
     cli.init_app(app)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from flask import current_app
 from flask_babel import force_locale
-from sqlalchemy import select, update
+from sqlalchemy import update
 from werkzeug.datastructures import MultiDict
 
 from core.extensions import db
@@ -74,17 +74,6 @@ def run_client_export(export_id: int) -> None:
         )
     )
     db.session.commit()
-
-
-def pending_exports(reseller_id: int, account_id: int) -> list[ExportJob]:
-    return list(
-        db.session.scalars(
-            select(ExportJob)
-            .where(ExportJob.reseller_id == reseller_id, ExportJob.requested_by_account_id == account_id)
-            .order_by(ExportJob.id.desc())
-            .limit(10)
-        )
-    )
 
 
 def purge_job(deletion_id: int) -> None:

@@ -553,7 +553,7 @@ from core.extensions import db
 from core.timeutil import utcnow
 from reseller.models import ClientDeletion
 from reseller.purge import enqueue_purge
-from reseller.services import create_reseller
+from reseller.resellers import create_reseller
 from seeds.documents import make_cnpj
 from tenant.models import Client
 from wsgi import app
