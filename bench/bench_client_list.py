@@ -92,7 +92,7 @@ def main() -> int:
         from billing.models import Plan
         from core.extensions import db
         from core.models import ResellerHost
-        from reseller.bench_data import BENCH_HOST
+        from seeds.bench_data import BENCH_HOST
         from tenant.models import Client
 
         reseller_id = db.session.scalar(

@@ -67,7 +67,7 @@ def _bench_ids(db):
 
     from auth.models import Account, Login
     from core.models import ResellerHost
-    from reseller.bench_data import BENCH_HOST, BENCH_OWNER
+    from seeds.bench_data import BENCH_HOST, BENCH_OWNER
 
     reseller_id = db.session.scalar(select(ResellerHost.reseller_id).where(ResellerHost.host == BENCH_HOST))
     owner = db.session.scalar(

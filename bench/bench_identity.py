@@ -22,7 +22,7 @@ def main() -> int:
         from auth.models import STAFF, Account, Role
         from core.extensions import db
         from core.models import ResellerHost
-        from reseller.bench_data import BENCH_HOST, BENCH_OWNER, BENCH_PASSWORD
+        from seeds.bench_data import BENCH_HOST, BENCH_OWNER, BENCH_PASSWORD
         from tenant.models import Client
 
         reseller_id = db.session.scalar(

@@ -92,9 +92,9 @@ def seed(app) -> tuple[int, int, int, int]:
 
     from core.extensions import db
     from core.timeutil import utcnow
-    from reseller.demo import make_cnpj
     from reseller.models import ClientDeletion
-    from reseller.services import create_reseller
+    from reseller.resellers import create_reseller
+    from seeds.documents import make_cnpj
     from tenant.models import Client
 
     with app.test_request_context("/", base_url="http://purge.bench"):
@@ -182,7 +182,7 @@ def main() -> int:
     neighbour_before = count("messages", neighbour)
     writer = NeighbourWriter(reseller_id, neighbour)
     writer.start()
-    from reseller.deletion import purge_client
+    from reseller.purge import purge_client
 
     with app.app_context():
         report = purge_client(deletion_id)

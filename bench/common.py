@@ -42,7 +42,7 @@ def make_app():
     with app.app_context():
         from flask_migrate import upgrade
 
-        from reseller.bench_data import bench_present, seed_bench
+        from seeds.bench_data import bench_present, seed_bench
 
         upgrade()
         if not bench_present():
@@ -52,7 +52,7 @@ def make_app():
 
 def logged_in_client(app):
     """A test client logged in as the bench owner, and the base URL of the bench host."""
-    from reseller.bench_data import BENCH_HOST, BENCH_OWNER, BENCH_PASSWORD
+    from seeds.bench_data import BENCH_HOST, BENCH_OWNER, BENCH_PASSWORD
 
     http = app.test_client()
     base = f"http://{BENCH_HOST}"

@@ -61,7 +61,8 @@ def create_app(config: dict | None = None) -> Flask:
     formatting.init_app(app)
     cli.init_app(app)
 
-    for name in app.config["INSTALLED_MODULES"]:
+    # Then the seed data (its ``seed`` commands), which sits above every domain package.
+    for name in (*app.config["INSTALLED_MODULES"], "seeds"):
         importlib.import_module(name).init_app(app)
     jobs.start_inprocess_periodic(app)  # the demo's sweeps, when there is no Redis
 

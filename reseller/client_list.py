@@ -8,18 +8,19 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from urllib.parse import urlencode
 
 from flask_babel import gettext as _
 from sqlalchemy import Select, func, select
 
+from billing.models import Plan
 from core.extensions import db
 from core.timeutil import LOCAL_TZ
 from core.validation import parse_int
+from reseller.states import STATUS_FILTERS, ClientStatusFilter
 from tenant.models import PAYMENT_STATUSES, PAYMENT_TYPES, SORTABLE_COLUMNS, Client, fold
 
-STATUS_FILTERS = ("active", "without_plan", "inactivated", "all")
 SUSPENSION_FILTERS = ("yes", "no")
 PER_PAGE_CHOICES = (25, 50, 100)
 FILTER_KEYS = (
@@ -147,9 +148,9 @@ class ClientFilters:
             stmt = stmt.where(Client.trade_name_search.contains(fold(self.trade_name), autoescape=True))
         if self.legal_name:
             stmt = stmt.where(Client.legal_name_search.contains(fold(self.legal_name), autoescape=True))
-        if self.status == "inactivated":
+        if self.status == ClientStatusFilter.INACTIVATED:
             stmt = stmt.where(Client.inactivated_at.is_not(None))
-        elif self.status != "all":
+        elif self.status != ClientStatusFilter.ALL:
             stmt = stmt.where(Client.inactivated_at.is_(None))
             if self.status:
                 stmt = stmt.where(Client.status == self.status)
@@ -233,8 +234,6 @@ def _positive_int(raw, default: int) -> int:
 
 
 def _local_midnight_utc(day: date, *, next_day: bool = False) -> datetime:
-    from datetime import UTC, timedelta
-
     if next_day:
         day = day + timedelta(days=1)
     return datetime.combine(day, time.min, tzinfo=LOCAL_TZ).astimezone(UTC).replace(tzinfo=None)
@@ -279,12 +278,12 @@ class ClientPage:
 
 def count_select(reseller_id: int, filters: ClientFilters) -> Select:
     """The COUNT of the filtered list."""
-    if filters.status == "all" and not (filters.trade_name or filters.legal_name):
+    if filters.status == ClientStatusFilter.ALL and not (filters.trade_name or filters.legal_name):
         # Live plus inactivated clients: two index-only scans of small partial indexes
         # take half the time of one over the (wide) index of every client.
         live, inactivated = (
             replace(filters, status=status).apply(base_select(reseller_id, func.count())).scalar_subquery()
-            for status in ("", "inactivated")
+            for status in ("", ClientStatusFilter.INACTIVATED)
         )
         return select(live + inactivated)
     return filters.apply(base_select(reseller_id, func.count()))
@@ -314,3 +313,20 @@ def list_clients(reseller_id: int, filters: ClientFilters) -> ClientPage:
 
 def count_clients(reseller_id: int, filters: ClientFilters) -> int:
     return db.session.scalar(count_select(reseller_id, filters)) or 0
+
+
+def plan_choices(reseller_id: int) -> list[Plan]:
+    """The reseller's plans for the plan filter: live ones first, then retired, by name."""
+    return list(
+        db.session.scalars(
+            select(Plan)
+            .where(Plan.reseller_id == reseller_id)
+            .order_by(Plan.retired_at.is_not(None), Plan.name)
+        )
+    )
+
+
+def read_filters(reseller_id: int, args) -> tuple[list[Plan], ClientFilters]:
+    """The reseller's plans and the filters read from ``args`` (query string or form)."""
+    plans = plan_choices(reseller_id)
+    return plans, ClientFilters.from_args(args, plan_ids={p.id for p in plans})

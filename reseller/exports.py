@@ -13,6 +13,7 @@ from openpyxl.styles import Font
 
 from core.timeutil import LOCAL_TZ
 from reseller.client_list import ClientFilters, base_select
+from reseller.states import ClientStatusFilter
 from tenant.models import Client
 
 EXPORT_COLUMNS = (
@@ -79,9 +80,9 @@ def write_xlsx(target, rows: Iterable, *, progress: Callable[[int], None] | None
         header.append(cell)
     ws.append(header)
     labels = {
-        "active": _("Active"),
-        "without_plan": _("Without plan"),
-        "inactivated": _("Inactivated"),
+        ClientStatusFilter.ACTIVE: _("Active"),
+        ClientStatusFilter.WITHOUT_PLAN: _("Without plan"),
+        ClientStatusFilter.INACTIVATED: _("Inactivated"),
         True: _("Yes"),
         False: _("No"),
     }
@@ -94,7 +95,7 @@ def write_xlsx(target, rows: Iterable, *, progress: Callable[[int], None] | None
                 text_cell(ws, trade),
                 text_cell(ws, legal),
                 text_cell(ws, plan) if plan else None,
-                labels["inactivated"] if inactivated_at is not None else labels[status],
+                labels[ClientStatusFilter.INACTIVATED] if inactivated_at is not None else labels[status],
                 remaining,
                 labels[bool(suspended)],
                 due,

@@ -125,3 +125,9 @@ class NewClientUserForm(ClientUserForm):
     email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
     access = RadioField(_l("Access"), choices=ACCESS_CHOICES, default="invite")
     password = PasswordField(_l("Initial password"), validators=[Optional(), Length(max=512)])
+
+
+class DeletionCodeForm(FlaskForm):
+    """Step 2 of deleting a client: the one-time code (e-mailed, or from the authenticator)."""
+
+    code = StringField(validators=[DataRequired(), Length(max=12)])

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from core.extensions import db
 from core.timeutil import utcnow
+from reseller.states import ExportStatus, PurgeStatus
 
 
 class ExportJob(db.Model):
@@ -16,14 +17,16 @@ class ExportJob(db.Model):
 
     __tablename__ = "export_jobs"
 
-    STATUSES = ("queued", "running", "done", "failed")
+    STATUSES = tuple(ExportStatus)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     reseller_id: Mapped[int] = mapped_column(ForeignKey("resellers.id", ondelete="CASCADE"), index=True)
     requested_by_account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
     filters: Mapped[dict] = mapped_column(JSON, default=dict)
     locale: Mapped[str] = mapped_column(String(10), server_default="pt_BR")
-    status: Mapped[str] = mapped_column(String(10), server_default="queued", default="queued")
+    status: Mapped[str] = mapped_column(
+        String(10), server_default=ExportStatus.QUEUED.value, default=ExportStatus.QUEUED
+    )
     total_rows: Mapped[int] = mapped_column(server_default="0", default=0)
     done_rows: Mapped[int] = mapped_column(server_default="0", default=0)
     file_name: Mapped[str | None] = mapped_column(String(120))
@@ -34,15 +37,11 @@ class ExportJob(db.Model):
 
     @property
     def percent(self) -> int:
-        if self.status == "done":
+        if self.status == ExportStatus.DONE:
             return 100
         return int(100 * self.done_rows / self.total_rows) if self.total_rows else 0
 
 
-PURGE_PENDING = "pending"
-PURGE_RUNNING = "purging"
-PURGED = "purged"
-PURGE_CANCELLED = "cancelled"
 LIVE_DELETION = "finished_at IS NULL AND cancelled_at IS NULL"
 
 
@@ -74,7 +73,7 @@ class ClientDeletion(db.Model):
         Index("ix_client_deletions_reseller", "reseller_id", "requested_at"),
     )
 
-    STATUSES = (PURGE_PENDING, PURGE_RUNNING, PURGED, PURGE_CANCELLED)
+    STATUSES = tuple(PurgeStatus)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     reseller_id: Mapped[int] = mapped_column(ForeignKey("resellers.id", ondelete="CASCADE"))
@@ -82,7 +81,9 @@ class ClientDeletion(db.Model):
     requested_by_account_id: Mapped[int | None]
     requested_at: Mapped[datetime] = mapped_column(default=utcnow)
     purge_due_at: Mapped[datetime]
-    status: Mapped[str] = mapped_column(String(10), server_default=PURGE_PENDING, default=PURGE_PENDING)
+    status: Mapped[str] = mapped_column(
+        String(10), server_default=PurgeStatus.PENDING.value, default=PurgeStatus.PENDING
+    )
     started_at: Mapped[datetime | None]
     # Renewed by the purge after each batch: a purge whose heartbeat is old died.
     heartbeat_at: Mapped[datetime | None]

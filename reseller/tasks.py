@@ -1,4 +1,5 @@
-"""Background jobs of the reseller panel."""
+"""Every job target of the reseller package: the client-list export, the purge of a
+deleted client and the periodic sweep that starts the purges that are due."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pathlib import Path
 
 from flask import current_app
 from flask_babel import force_locale
-from sqlalchemy import select, update
+from sqlalchemy import update
 from werkzeug.datastructures import MultiDict
 
 from core.extensions import db
@@ -17,6 +18,8 @@ from core.timeutil import utcnow
 from reseller.client_list import ClientFilters, count_clients
 from reseller.exports import export_file_name, export_rows, write_xlsx
 from reseller.models import ExportJob
+from reseller.purge import due_deletions, enqueue_purge, purge_client
+from reseller.states import ExportStatus
 
 log = logging.getLogger(__name__)
 
@@ -24,10 +27,10 @@ log = logging.getLogger(__name__)
 def run_client_export(export_id: int) -> None:
     """Job: write the export's XLSX file. Safe to run again (a done export is kept)."""
     job = db.session.get(ExportJob, export_id)
-    if job is None or job.status == "done":
+    if job is None or job.status == ExportStatus.DONE:
         return
     filters = ClientFilters.from_args(MultiDict(job.filters))
-    job.status = "running"
+    job.status = ExportStatus.RUNNING
     job.total_rows = count_clients(job.reseller_id, filters)
     job.done_rows = 0
     db.session.commit()
@@ -52,7 +55,7 @@ def run_client_export(export_id: int) -> None:
         db.session.rollback()
         partial.unlink(missing_ok=True)
         job = db.session.get(ExportJob, export_id)
-        job.status = "failed"
+        job.status = ExportStatus.FAILED
         job.error = type(exc).__name__
         job.finished_at = utcnow()
         db.session.commit()
@@ -62,7 +65,7 @@ def run_client_export(export_id: int) -> None:
         update(ExportJob)
         .where(ExportJob.id == export_id)
         .values(
-            status="done",
+            status=ExportStatus.DONE,
             done_rows=written,
             total_rows=written,
             file_path=str(final),
@@ -73,12 +76,16 @@ def run_client_export(export_id: int) -> None:
     db.session.commit()
 
 
-def pending_exports(reseller_id: int, account_id: int) -> list[ExportJob]:
-    return list(
-        db.session.scalars(
-            select(ExportJob)
-            .where(ExportJob.reseller_id == reseller_id, ExportJob.requested_by_account_id == account_id)
-            .order_by(ExportJob.id.desc())
-            .limit(10)
-        )
-    )
+def purge_job(deletion_id: int) -> None:
+    """Job (queue ``maintenance``, id ``purge-client-<client id>``)."""
+    purge_client(deletion_id)
+
+
+def sweep_job() -> int:
+    """Periodic job: queue the purge of every deletion that is due and not running,
+    whether or not its own job was ever queued (Redis down, worker killed)."""
+    due = due_deletions()
+    for deletion in due:
+        enqueue_purge(deletion)
+    db.session.commit()
+    return len(due)

@@ -24,6 +24,7 @@ from core.extensions import db
 from core.models import AuditEvent, Reseller
 from core.timeutil import utcnow
 from reseller import deletion as service
+from reseller import purge, tasks
 from reseller.models import ClientDeletion, ClientDeletionCode
 from tenant.inbox_models import Message
 from tenant.models import Client
@@ -343,8 +344,8 @@ test_a_code_used_twice_at_once_deletes_once = pytest.mark.real_commits(
 
 
 def concurrent_setup(app) -> dict:
-    from reseller.demo import make_cnpj
-    from reseller.services import create_reseller
+    from reseller.resellers import create_reseller
+    from seeds.documents import make_cnpj
 
     with app.test_request_context("/", base_url="http://conc-del.test"):
         reseller, login = create_reseller(
@@ -473,7 +474,7 @@ def test_the_purge_removes_every_row_and_file_and_leaves_a_tombstone_without_per
     deletion_id = deleted(app, browser, mailbox, run_jobs, client_id)
     with app.app_context():
         photo = Path(app.config["UPLOAD_DIR"]) / f"deletion-test/{client_id}.png"
-        report = service.purge_client(deletion_id, batch_size=2)
+        report = purge.purge_client(deletion_id, batch_size=2)
         assert report.finished and report.peak_batch_rows <= 2 * 6  # batches stay small
     assert client_rows(app, client_id) == {}
     assert not photo.exists()
@@ -513,7 +514,7 @@ def test_a_purge_stopped_midway_finishes_on_the_next_run_and_a_third_run_does_no
     populate(app, client_id, make_browser)
     deletion_id = deleted(app, browser, mailbox, run_jobs, client_id)
     with app.app_context():
-        first = service.purge_client(deletion_id, batch_size=1, max_batches=3)
+        first = purge.purge_client(deletion_id, batch_size=1, max_batches=3)
         assert first is not None and not first.finished and first.batches == 3
         deletion = db.session.get(ClientDeletion, deletion_id)
         assert deletion.status == "purging" and deletion.started_at is not None
@@ -523,9 +524,9 @@ def test_a_purge_stopped_midway_finishes_on_the_next_run_and_a_third_run_does_no
         with pytest.raises(service.DeletionRefused):
             service.cancel_deletion(db.session.get(ClientDeletion, deletion_id), staff)
         db.session.rollback()
-        second = service.purge_client(deletion_id, batch_size=1)
+        second = purge.purge_client(deletion_id, batch_size=1)
         assert second.finished
-        assert service.purge_client(deletion_id) is None  # finished: nothing to do
+        assert purge.purge_client(deletion_id) is None  # finished: nothing to do
     assert client_rows(app, client_id) == {}
 
 
@@ -542,16 +543,16 @@ def test_a_purge_held_by_a_dead_worker_is_taken_over_after_its_lease(
             .values(started_at=utcnow(), heartbeat_at=utcnow(), status="purging")
         )
         db.session.commit()
-        assert service.purge_client(deletion_id) is None  # still within its lease
-        assert service.due_deletions() == []
+        assert purge.purge_client(deletion_id) is None  # still within its lease
+        assert purge.due_deletions() == []
         db.session.execute(
             update(ClientDeletion)
             .where(ClientDeletion.id == deletion_id)
-            .values(heartbeat_at=utcnow() - service.PURGE_LEASE - timedelta(seconds=1))
+            .values(heartbeat_at=utcnow() - purge.PURGE_LEASE - timedelta(seconds=1))
         )
         db.session.commit()
-        assert [d.id for d in service.due_deletions()] == [deletion_id]
-        assert service.purge_client(deletion_id).finished
+        assert [d.id for d in purge.due_deletions()] == [deletion_id]
+        assert purge.purge_client(deletion_id).finished
     assert client_rows(app, client_id) == {}
 
 
@@ -565,7 +566,7 @@ def test_the_periodic_sweep_purges_a_due_deletion_whose_job_was_lost(
 
         get_redis(app).flushdb()  # the delayed job is lost
     with app.app_context():
-        assert service.sweep_job() == 1
+        assert tasks.sweep_job() == 1
     run_jobs()
     with app.app_context():
         assert db.session.get(ClientDeletion, deletion_id).status == "purged"
@@ -580,12 +581,12 @@ def test_the_purge_never_runs_before_its_deadline_nor_on_a_client_not_deleted(
     confirm(browser, mailbox, run_jobs, client_id)
     with app.app_context():
         deletion = db.session.scalar(select(ClientDeletion).where(ClientDeletion.client_id == client_id))
-        assert service.purge_client(deletion.id) is None  # not due yet
-        assert service.due_deletions() == []
+        assert purge.purge_client(deletion.id) is None  # not due yet
+        assert purge.due_deletions() == []
         deletion.purge_due_at = utcnow() - timedelta(seconds=1)
         db.session.get(Client, client_id).deleted_at = None  # inconsistent on purpose
         db.session.commit()
-        assert service.purge_client(deletion.id) is None
+        assert purge.purge_client(deletion.id) is None
         assert db.session.get(Client, client_id) is not None
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from auth.models import Account, Login
 from core.extensions import db
-from reseller.demo import make_cnpj, make_cpf
+from seeds.documents import make_cnpj, make_cpf
 from tenant.models import Client, CustomFieldDefinition, CustomFieldValue
 
 PNG = (

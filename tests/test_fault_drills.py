@@ -551,10 +551,10 @@ from sqlalchemy import text
 
 from core.extensions import db
 from core.timeutil import utcnow
-from reseller import deletion
-from reseller.demo import make_cnpj
 from reseller.models import ClientDeletion
-from reseller.services import create_reseller
+from reseller.purge import enqueue_purge
+from reseller.resellers import create_reseller
+from seeds.documents import make_cnpj
 from tenant.models import Client
 from wsgi import app
 
@@ -605,7 +605,7 @@ with app.test_request_context("/", base_url="http://drill.test"):
     )
     db.session.add(row)
     db.session.flush()
-    deletion._enqueue_purge(row)  # queued on Redis when this transaction commits
+    enqueue_purge(row)  # queued on Redis when this transaction commits
     db.session.commit()
     print(json.dumps({"deletion": row.id, "doomed": doomed.id, "neighbour": neighbour.id}))
 """

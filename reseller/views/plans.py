@@ -14,7 +14,7 @@ from core import audit
 from core.extensions import db
 from core.tenancy import get_or_404, require_reseller
 from core.validation import parse_int
-from reseller.views import bp
+from reseller.views.blueprint import bp
 from tenant.models import Client
 
 

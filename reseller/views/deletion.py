@@ -6,10 +6,7 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_wtf import FlaskForm
 from sqlalchemy import select
-from wtforms import StringField
-from wtforms.validators import DataRequired, Length
 
 from auth import identity
 from auth import permissions as perm
@@ -19,13 +16,10 @@ from core import audit
 from core.extensions import db
 from core.tenancy import get_or_404, require_reseller
 from reseller import deletion as service
+from reseller.forms import DeletionCodeForm
 from reseller.models import ClientDeletion, ClientDeletionCode
-from reseller.views import bp
+from reseller.views.blueprint import bp
 from tenant.models import Client
-
-
-class DeletionCodeForm(FlaskForm):
-    code = StringField(validators=[DataRequired(), Length(max=12)])
 
 
 def code_message(refused: identity.CodeRefused) -> str:

@@ -1,5 +1,5 @@
 """A client's users in the reseller panel (``/reseller/clients/<id>/users``): list, add,
-edit, deactivate and reactivate. Thin views over ``reseller.services``.
+edit, deactivate and reactivate. Thin views over ``tenant.users``.
 
 A user is an *account* of a *login* inside the client. An e-mail that already has a
 login in this reseller joins it and keeps its password; otherwise staff send an
@@ -19,7 +19,7 @@ from core.extensions import db
 from core.tenancy import get_or_404
 from core.validation import clean_email
 from reseller.forms import ClientUserForm, NewClientUserForm
-from reseller.views import bp
+from reseller.views.blueprint import bp
 from tenant import users as services
 from tenant.models import Client
 

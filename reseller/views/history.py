@@ -11,7 +11,7 @@ from auth.services import require_permission
 from core.extensions import db
 from core.models import AuditEvent
 from core.tenancy import get_or_404
-from reseller.views import bp
+from reseller.views.blueprint import bp
 from tenant.models import Client
 
 # The events that change the client as a whole, with how the history names them.

@@ -1,171 +1,55 @@
-"""The benchmark data set of QUALITY.md, made fast: ``flask --app wsgi seed bench``.
-
-One reseller (host ``bench.localhost``, owner ``owner@bench.test``) with the given
-number of clients and two other resellers with a few thousand each. Every client
-gets users (a login and an account each, plus accountants whose one login has
-accounts in about twenty clients), a subscription when it has or had a plan, its
-monthly payments, and, in the bench reseller, contacts and past 24-hour session
-windows. The client's billing summary columns are derived from its own payments and
-subscription the way ``billing.services.refresh_client_summary`` derives them, and
-its folded search columns with the app's :func:`tenant.models.fold`.
-
-On PostgreSQL the rows go in with COPY inside one transaction (foreign-key triggers
-off for it when the role may do that: the generator makes the references itself);
-on SQLite with ``executemany``. Ids are reserved up front, so no pass reads back
-what an earlier one wrote. Seeded: every run makes the same data, its dates counted
-back from today.
-"""
+"""One bench reseller's clients and everything hanging off them, generated pass by pass
+and written with :class:`seeds.bench_writer.BulkWriter`."""
 
 from __future__ import annotations
 
 import random
-import time
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime, timedelta
 from typing import NamedTuple
 
-from sqlalchemy import Table, func, select, text
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy import Table, text
 
 from auth.models import CLIENT_USER, Account, Login
-from auth.services import hash_password
 from billing.models import Payment, Plan, Subscription, SuspensionEvent
-from core.extensions import db
-from core.models import Reseller, ResellerHost
+from core.models import Reseller
 from core.timeutil import today_local, utcnow
-from reseller.demo import make_cnpj, make_cpf
-from reseller.services import create_reseller
+from seeds.bench_profile import (
+    ACCOUNT_COLUMNS,
+    ACTIVITIES,
+    ALL_WORKSPACE_PERMISSIONS,
+    CHAT_LEVELS,
+    CITIES,
+    CLIENT_COLUMNS,
+    CODE_STATUS,
+    CONTACT_COLUMNS,
+    EXTRA_PACKS,
+    FIRST_FOLDED,
+    FIRST_NAMES,
+    GRACE_DAYS,
+    KINDS,
+    LATEST_STATUSES,
+    LEGAL_SUFFIXES,
+    LOGIN_COLUMNS,
+    MANUAL_REASONS,
+    NAMES,
+    PAYMENT_COLUMNS,
+    PAYMENT_TYPES,
+    PLANS,
+    QUALIFIERS,
+    SEED,
+    SLA_LEVELS,
+    STATUS_CODE,
+    SUBSCRIPTION_COLUMNS,
+    SURNAMES,
+    SURNAMES_FOLDED,
+    SUSPENSION_COLUMNS,
+    WINDOW_COLUMNS,
+)
+from seeds.bench_writer import BulkWriter
+from seeds.documents import make_cnpj, make_cpf
 from tenant.inbox_models import Contact, SessionWindow
 from tenant.models import Client, fold
-
-BENCH_HOST = "bench.localhost"
-BENCH_OWNER = "owner@bench.test"
-BENCH_PASSWORD = "bench-pass-2026"  # noqa: S105 - published, like the demo password
-OTHER_RESELLERS = (("Revenda Norte", "norte.bench.localhost"), ("Revenda Sul", "sul.bench.localhost"))
-OTHER_CLIENTS = 3000
-SEED = 2026
-GRACE_DAYS = 5  # the reseller default: overdue beyond this suspends
-
-# (name, price in cents, sessions per period, share of the clients on a plan, retired)
-PLANS = (
-    ("Básico", 9900, 300, 50, False),
-    ("Profissional", 19900, 1000, 32, False),
-    ("Empresarial", 49900, 5000, 13, False),
-    ("Start (antigo)", 4900, 100, 5, True),
-)
-KINDS = (
-    "Padaria", "Mercado", "Clínica", "Oficina", "Farmácia", "Loja", "Escritório", "Academia",
-    "Pet Shop", "Restaurante", "Salão", "Ótica", "Papelaria", "Auto Peças", "Imobiliária",
-    "Construtora", "Lavanderia", "Floricultura", "Livraria", "Distribuidora", "Transportadora",
-    "Contabilidade", "Escola", "Hotel", "Café", "Açougue", "Marcenaria", "Studio", "Agência",
-    "Consultório",
-)  # fmt: skip
-NAMES = (
-    "São João", "Boa Vista", "Central", "Ipê", "Aurora", "Paraná", "Horizonte", "Estrela",
-    "Jardim", "Atlântico", "Bom Preço", "Vida", "Sorriso", "Pão Quente", "Nova Era", "Primavera",
-    "Santa Luzia", "Bela Vista", "Progresso", "Esperança", "Sol Nascente", "Vitória", "Alvorada",
-    "Serra Azul", "Rio Branco", "Itaúna", "Ouro Verde", "Mar Azul", "Ponto Certo", "Família",
-)  # fmt: skip
-QUALIFIERS = ("", "", "", "", "", "", "Express", "& Cia", "do Centro", "Prime", "Mais", "da Vila", "24h")
-FIRST_NAMES = (
-    "Maria", "José", "Ana", "João", "Antônio", "Francisca", "Carlos", "Paulo", "Adriana", "Lucas",
-    "Juliana", "Marcos", "Patrícia", "Luiz", "Fernanda", "Gabriel", "Aline", "Rafael", "Camila", "Pedro",
-)  # fmt: skip
-SURNAMES = (
-    "Silva", "Santos", "Oliveira", "Souza", "Rodrigues", "Ferreira", "Alves", "Pereira", "Lima",
-    "Gomes", "Costa", "Ribeiro", "Martins", "Carvalho", "Almeida", "Lopes", "Soares", "Fernandes",
-    "Vieira", "Barbosa", "Rocha", "Dias", "Nascimento", "Andrade", "Moreira", "Nunes", "Marques",
-    "Machado", "Mendes", "Freitas",
-)  # fmt: skip
-FIRST_FOLDED = tuple(fold(n) for n in FIRST_NAMES)
-SURNAMES_FOLDED = tuple(fold(n) for n in SURNAMES)
-ACTIVITIES = (
-    "Comércio de Alimentos", "Serviços", "Comércio e Serviços", "Comércio Varejista",
-    "Serviços Médicos", "Tecnologia", "Participações", "Distribuição",
-)  # fmt: skip
-LEGAL_SUFFIXES = ("Ltda",) * 11 + ("ME",) * 3 + ("Ltda - ME",) * 2 + ("EPP",) * 2 + ("EIRELI", "S.A.")
-CITIES = (
-    ("São Paulo", "SP", 11), ("Rio de Janeiro", "RJ", 21), ("Belo Horizonte", "MG", 31),
-    ("Curitiba", "PR", 41), ("Porto Alegre", "RS", 51), ("Brasília", "DF", 61), ("Salvador", "BA", 71),
-    ("Recife", "PE", 81), ("Fortaleza", "CE", 85), ("Goiânia", "GO", 62), ("Florianópolis", "SC", 48),
-    ("Vitória", "ES", 27), ("Campinas", "SP", 19), ("Manaus", "AM", 92), ("Belém", "PA", 91),
-)  # fmt: skip
-SLA_LEVELS = ("basic",) * 30 + ("standard",) * 55 + ("premium",) * 15
-# Card, boleto and PIX go through Stripe; transfer and cash are recorded by staff.
-PAYMENT_TYPES = ("pix",) * 35 + ("boleto",) * 28 + ("card",) * 27 + ("transfer",) * 7 + ("cash",) * 3
-# The latest payment of a client on a plan; older ones are nearly all paid.
-LATEST_STATUSES = ("paid",) * 80 + ("pending",) * 8 + ("overdue",) * 7 + ("failed",) * 3 + ("refunded",) * 2
-MANUAL_REASONS = ("Solicitação do cliente", "Contrato em revisão", "Uso indevido da plataforma", "Chargeback")
-EXTRA_PACKS = (0,) * 15 + (50, 50, 100, 250, 500)
-CHAT_LEVELS = (1,) * 15 + (2,) * 20 + (3,) * 20 + (4,) * 15 + (5,) * 10 + (6,) * 20
-STATUS_CODE = {"paid": "P", "pending": "N", "overdue": "O", "failed": "F", "refunded": "R"}
-CODE_STATUS = {v: k for k, v in STATUS_CODE.items()}
-ALL_WORKSPACE_PERMISSIONS = '["manage_users", "portal", "reports"]'
-
-
-# --- writing ----------------------------------------------------------------------------
-
-
-class _Writer:
-    """Bulk rows into tables of the session's transaction: COPY or executemany."""
-
-    def __init__(self) -> None:
-        self.connection = db.session.connection()
-        self.postgres = self.connection.dialect.name == "postgresql"
-        self.raw = self.connection.connection.driver_connection
-        self.references_checked = True
-        self.timings: dict[str, float] = {}
-        if self.postgres:
-            # The generator makes every reference itself; checking 9 million of them one
-            # by one would double the load time. Only a superuser may switch them off.
-            try:
-                with self.connection.begin_nested():
-                    self.connection.exec_driver_sql("SET LOCAL session_replication_role = replica")
-                self.references_checked = False
-            except DBAPIError:  # insufficient privilege: keep the checks
-                self.references_checked = True
-
-    @property
-    def forward_references(self) -> bool:
-        """May a row name an id that a later pass inserts? (Else an UPDATE fills it in.)"""
-        return not self.references_checked
-
-    def reserve(self, table: Table, count: int) -> int:
-        """The first of ``count`` consecutive ids nobody else will get."""
-        if self.postgres:
-            seq = self.connection.scalar(text("SELECT pg_get_serial_sequence(:t, 'id')"), {"t": table.name})
-            first = self.connection.scalar(text("SELECT nextval(:s)"), {"s": seq})
-            if count > 1:
-                self.connection.execute(text("SELECT setval(:s, :v)"), {"s": seq, "v": first + count - 1})
-            return first
-        return self.connection.scalar(select(func.coalesce(func.max(table.c.id), 0) + 1))
-
-    def write(self, table: Table, columns: tuple[str, ...], rows: Iterable[tuple]) -> int:
-        started = time.perf_counter()
-        count = 0
-        if self.postgres:
-            sql = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"
-            with self.raw.cursor() as cursor, cursor.copy(sql) as copy:
-                for row in rows:
-                    copy.write_row(row)
-                    count += 1
-        else:
-            marks = ", ".join("?" * len(columns))
-            sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks})"  # noqa: S608 - model names
-            cursor = self.raw.cursor()
-            cursor.executemany(sql, map(_sqlite_row, rows))
-            count = cursor.rowcount
-        self.timings[table.name] = self.timings.get(table.name, 0.0) + time.perf_counter() - started
-        return count
-
-
-def _sqlite_row(row: tuple) -> tuple:
-    # Stored the way SQLAlchemy's SQLite types store them (ISO text).
-    return tuple(
-        v.isoformat(" ") if isinstance(v, datetime) else v.isoformat() if isinstance(v, date) else v
-        for v in row
-    )
-
 
 # --- one reseller's clients ---------------------------------------------------------------
 
@@ -184,34 +68,6 @@ def _paid_at(due: date, n: int, k: int) -> datetime:
     return datetime(due.year, due.month, due.day, 12 + (n + k) % 9, (n * 7 + k) % 60) - timedelta(
         days=1 + (n + k) % 4
     )
-
-
-CLIENT_COLUMNS = (
-    "id", "reseller_id", "trade_name", "legal_name", "trade_name_search", "legal_name_search", "email",
-    "phone", "document_type", "document", "sla_level", "postal_code", "street", "street_number",
-    "district", "city", "state", "responsible_account_id", "plan_id", "plan_name", "status",
-    "sessions_quota", "sessions_consumed", "extra_balance", "suspended", "suspension_reason", "due_date",
-    "last_payment_date", "payment_type", "payment_status", "created_at", "updated_at", "inactivated_at",
-)  # fmt: skip
-LOGIN_COLUMNS = (
-    "id", "reseller_id", "email", "password_hash", "totp_last_step", "failed_logins", "created_at",
-    "verified_at", "last_login_at",
-)  # fmt: skip
-ACCOUNT_COLUMNS = (
-    "id", "reseller_id", "login_id", "client_id", "kind", "name", "active", "chat_level", "view_phones",
-    "permissions", "created_at",
-)  # fmt: skip
-SUBSCRIPTION_COLUMNS = (
-    "id", "reseller_id", "client_id", "plan_id", "status", "payment_method", "current_period_start",
-    "current_period_end", "created_at", "cancelled_at",
-)  # fmt: skip
-PAYMENT_COLUMNS = (
-    "reseller_id", "client_id", "subscription_id", "description", "amount_cents", "payment_type", "status",
-    "due_date", "paid_at", "created_at",
-)  # fmt: skip
-SUSPENSION_COLUMNS = ("reseller_id", "client_id", "action", "reason", "created_at")
-CONTACT_COLUMNS = ("id", "reseller_id", "client_id", "name", "phone", "created_at")
-WINDOW_COLUMNS = ("reseller_id", "client_id", "contact_id", "source", "opened_at", "expires_at")
 
 
 class _Client(NamedTuple):
@@ -239,10 +95,10 @@ class _Client(NamedTuple):
         return None
 
 
-class _ResellerData:
+class ResellerData:
     """Generates and writes one reseller's clients and everything hanging off them."""
 
-    def __init__(self, writer: _Writer, reseller: Reseller, plans: list[Plan], password_hash: str) -> None:
+    def __init__(self, writer: BulkWriter, reseller: Reseller, plans: list[Plan], password_hash: str) -> None:
         self.w = writer
         self.reseller_id = reseller.id
         self.plans = plans
@@ -540,88 +396,3 @@ class _ResellerData:
                 source = "plan" if random_() < 0.9 else "extra"
                 yield (reseller_id, c.id, contact_id + k % per_client, source, opened, expires)
             contact_id += per_client
-
-
-def _make_reseller(name: str, host: str, owner: str, password_hash: str) -> tuple[Reseller, list[Plan]]:
-    reseller, login = create_reseller(name=name, host=host, owner_email=owner, require_staff_2fa=False)
-    login.password_hash = password_hash
-    login.verified_at = utcnow()
-    plans = [
-        Plan(
-            reseller_id=reseller.id,
-            name=p,
-            price_cents=c,
-            period="monthly",
-            sessions_per_period=s,
-            retired_at=utcnow() if retired else None,
-        )
-        for p, c, s, _share, retired in PLANS
-    ]
-    db.session.add_all(plans)
-    db.session.flush()
-    return reseller, plans
-
-
-def bench_present() -> bool:
-    hosts = (BENCH_HOST, *(host for _name, host in OTHER_RESELLERS))
-    return db.session.scalar(select(ResellerHost.id).where(ResellerHost.host.in_(hosts)).limit(1)) is not None
-
-
-def seed_bench(
-    *,
-    clients: int = 100_000,
-    users_per_client: int = 5,
-    payments_per_client: int = 20,
-    windows_per_client: int = 50,
-) -> str:
-    """Create the bench resellers and their data in one transaction, then ANALYZE.
-
-    Refuses (returns a message, changes nothing) when any bench reseller already
-    exists: drop the database, or the three resellers, to make it again.
-    """
-    if bench_present():
-        return (
-            f"Bench data already present ({BENCH_HOST}); nothing done. "
-            "Drop and re-create the database to make it again."
-        )
-    started = time.perf_counter()
-    password_hash = hash_password(BENCH_PASSWORD)
-    totals: dict[str, int] = {}
-    number_from = 1
-    jobs = [("Revenda Bench", BENCH_HOST, BENCH_OWNER, clients, windows_per_client)]
-    jobs += [(name, host, f"owner@{host}", OTHER_CLIENTS, 0) for name, host in OTHER_RESELLERS]
-    made = [
-        (_make_reseller(name, host, owner, password_hash), count, windows)
-        for name, host, owner, count, windows in jobs
-    ]
-    writer = _Writer()
-    for (reseller, plans), count, windows in made:
-        data = _ResellerData(writer, reseller, plans, password_hash)
-        data.fill(count, users_per_client, payments_per_client, windows, number_from)
-        number_from += count
-        for key, value in data.counts.items():
-            totals[key] = totals.get(key, 0) + value
-    db.session.commit()
-    loaded = time.perf_counter() - started
-    tables = sorted(set(writer.timings) | {"resellers", "plans", "roles", "reseller_hosts"})
-    if db.engine.dialect.name == "postgresql":
-        # VACUUM too: it sets the visibility map the list's index-only COUNT relies on.
-        with db.engine.connect() as conn:
-            conn = conn.execution_options(isolation_level="AUTOCOMMIT")
-            conn.exec_driver_sql(f"VACUUM (ANALYZE) {', '.join(tables)}")
-    else:
-        db.session.execute(text("ANALYZE"))
-        db.session.commit()
-    elapsed = time.perf_counter() - started
-    parts = ", ".join(f"{v:,} {k}" for k, v in totals.items())
-    slowest = ", ".join(
-        f"{k} {v:.0f} s" for k, v in sorted(writer.timings.items(), key=lambda kv: -kv[1])[:4]
-    )
-    checks = "" if writer.references_checked else " (foreign-key triggers off during the load)"
-    windows_note = "" if windows_per_client else " No session windows (--windows-per-client 0)."
-    return (
-        f"Bench data in {elapsed:.0f} s (load {loaded:.0f} s{checks}; {slowest}; then ANALYZE):"
-        f" {parts}."
-        f"{windows_note}\nLog in at http://{BENCH_HOST}:5000 as {BENCH_OWNER} / {BENCH_PASSWORD} "
-        "(every bench user and reseller owner has that password too)."
-    )

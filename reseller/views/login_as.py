@@ -12,7 +12,7 @@ from auth.models import CLIENT_USER, Account
 from auth.services import require_permission
 from core.extensions import db
 from core.tenancy import get_or_404, require_reseller
-from reseller.views import bp
+from reseller.views.blueprint import bp
 from tenant.models import Client
 
 REFUSALS = {

@@ -20,7 +20,7 @@ from core.formatting import date_br, money
 from core.tenancy import get_or_404
 from core.timeutil import today_local
 from core.validation import parse_int
-from reseller.views import bp
+from reseller.views.blueprint import bp
 from tenant.models import Client
 
 

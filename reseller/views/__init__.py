@@ -1,0 +1,18 @@
+"""The reseller panel (``/reseller/...``): one module per page group, all on the one
+blueprint of ``reseller.views.blueprint``. Importing this package registers every route."""
+
+from reseller.views import (  # noqa: F401 - each module registers its routes on bp
+    billing,
+    client_forms,
+    clients,
+    deletion,
+    exports,
+    history,
+    login_as,
+    plans,
+    settings,
+    users,
+)
+from reseller.views.blueprint import bp
+
+__all__ = ["bp"]

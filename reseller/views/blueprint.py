@@ -1,0 +1,70 @@
+"""The reseller panel's blueprint (``/reseller/...``), defined here once: staff only, plus
+the template helpers every panel page uses. ``reseller.views`` imports each page module."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort
+from flask_babel import lazy_gettext as _l
+
+from auth.services import current_account, has_permission
+from tenant import documents
+from tenant.states import PaymentStatus
+
+bp = Blueprint("reseller", __name__, url_prefix="/reseller", template_folder="../templates")
+
+
+@bp.before_request
+def _staff_only():
+    if current_account and not current_account.is_staff:
+        abort(403)
+
+
+@bp.app_template_global()
+def format_document(kind, value):
+    return documents.format_document(kind, value)
+
+
+PAYMENT_TYPE_LABELS = {
+    "card": _l("Card"),
+    "boleto": _l("Boleto"),
+    "pix": _l("PIX"),
+    "stripe": _l("Stripe (card, boleto or PIX)"),
+    "transfer": _l("Bank transfer"),
+    "cash": _l("Cash"),
+}
+PAYMENT_STATUS_LABELS = {
+    PaymentStatus.PAID: _l("Paid"),
+    PaymentStatus.PENDING: _l("Pending"),
+    PaymentStatus.OVERDUE: _l("Overdue"),
+    PaymentStatus.FAILED: _l("Failed"),
+    PaymentStatus.REFUNDED: _l("Refunded"),
+    PaymentStatus.CANCELLED: _l("Cancelled"),
+}
+
+
+PERIOD_LABELS = {"monthly": _l("Monthly"), "quarterly": _l("Quarterly"), "yearly": _l("Yearly")}
+
+
+@bp.app_template_global()
+def period_label(value):
+    return PERIOD_LABELS.get(value, value)
+
+
+@bp.app_template_global()
+def payment_type_label(value):
+    return PAYMENT_TYPE_LABELS.get(value, value)
+
+
+@bp.app_template_global()
+def payment_status_label(value):
+    return PAYMENT_STATUS_LABELS.get(value, value)
+
+
+@bp.app_template_global()
+def format_phone(value):
+    return documents.format_phone(value)
+
+
+@bp.app_context_processor
+def _panel_helpers():
+    return {"staff_can": has_permission}
