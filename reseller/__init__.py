@@ -17,5 +17,5 @@ def init_app(app) -> None:
 
     app.register_blueprint(views.bp)
     # Purges whose deadline passed, whether or not their delayed job survived.
-    jobs.periodic("reseller.deletion.sweep_job", 600)
+    jobs.periodic("reseller.deletion.sweep_job", 600, bypass="client-purge-sweep")
     cli.init_app(app)
