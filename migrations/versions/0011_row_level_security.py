@@ -54,12 +54,14 @@ TENANT_TABLES = {
     "trusted_devices": False,
 }
 
-BYPASS = "current_setting('app.bypass', true) = 'on'"
-RESELLER = "reseller_id = NULLIF(current_setting('app.reseller_id', true), '')::integer"
-CLIENT = (
-    "(NULLIF(current_setting('app.client_id', true), '') IS NULL "
-    "OR client_id = NULLIF(current_setting('app.client_id', true), '')::integer)"
-)
+# Each setting is read in a sub-SELECT, so PostgreSQL reads it once per query (an
+# InitPlan), not once per row: the client list's COUNT over 28,000 clients took 4.5 ms
+# with current_setting() per row, 2.2 ms so (1.1 ms without the policy).
+BYPASS = "(SELECT current_setting('app.bypass', true) = 'on')"
+RESELLER_ID = "(SELECT NULLIF(current_setting('app.reseller_id', true), '')::integer)"
+CLIENT_ID = "(SELECT NULLIF(current_setting('app.client_id', true), '')::integer)"
+RESELLER = f"reseller_id = {RESELLER_ID}"
+CLIENT = f"({CLIENT_ID} IS NULL OR client_id = {CLIENT_ID})"
 
 
 # LIKE (the client list's name searches) is not marked leakproof, so under a policy the
