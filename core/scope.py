@@ -143,8 +143,8 @@ def current_scope() -> Scope:
 _APPLIED = "tenancy_scope_applied"
 _TRANSACTION_CONTROL = ("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK", "COMMIT")
 _SET_SCOPE = (
-    "SELECT set_config('role', %s, true), set_config('app.reseller_id', %s, true), "
-    "set_config('app.client_id', %s, true), set_config('app.bypass', %s, true)"
+    "SELECT set_config('role', %s, %s), set_config('app.reseller_id', %s, %s), "
+    "set_config('app.client_id', %s, %s), set_config('app.bypass', %s, %s)"
 )
 
 
@@ -160,7 +160,11 @@ def install(engine, runtime_role: str | None) -> None:
         scope = current_scope()
         role = "none" if scope.as_owner or not runtime_role else runtime_role
         wanted = (role, scope.reseller_id, scope.client_id, scope.bypass)
-        if conn.info.get(_APPLIED) == wanted:
+        dbapi_connection = conn.connection.dbapi_connection
+        # Outside a transaction block (AUTOCOMMIT) a local setting would end with this
+        # very call: set it for the session, before every statement.
+        local = not dbapi_connection.autocommit
+        if local and conn.info.get(_APPLIED) == wanted:
             return
         values = (
             role,
@@ -168,14 +172,19 @@ def install(engine, runtime_role: str | None) -> None:
             "" if scope.client_id is None else str(scope.client_id),
             "on" if scope.bypass else "",
         )
-        with conn.connection.dbapi_connection.cursor() as cursor:
-            cursor.execute(_SET_SCOPE, values)
-        conn.info[_APPLIED] = wanted
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute(_SET_SCOPE, [v for value in values for v in (value, local)])
+        conn.info[_APPLIED] = wanted if local else None
 
     def forget(conn, *_args) -> None:
         # The transaction (or savepoint) ended: what it set is gone with it.
         conn.info.pop(_APPLIED, None)
 
+    def checked_in(_dbapi_connection, record) -> None:
+        if record is not None:
+            record.info.pop(_APPLIED, None)  # the pool ends (rolls back) what was left open
+
     event.listen(engine, "before_cursor_execute", before_cursor_execute)
     for name in ("commit", "rollback", "rollback_savepoint"):
         event.listen(engine, name, forget)
+    event.listen(engine, "checkin", checked_in)

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import func, select, text, update
+from sqlalchemy.exc import ProgrammingError
 
+from billing.models import Subscription
 from core import jobs, scope
 from core.extensions import db
 from tenant.models import Client
@@ -45,8 +47,6 @@ def test_without_any_scope_tenant_tables_read_as_empty(postgres, tenants):
 
 
 def test_a_row_of_another_reseller_cannot_be_written(postgres, tenants):
-    from sqlalchemy.exc import ProgrammingError
-
     a, b = tenants.a, tenants.b
     with scope.scoped(a.id):
         hidden = db.session.execute(update(Client).where(Client.id == b.client.id).values(trade_name="x"))
@@ -56,8 +56,6 @@ def test_a_row_of_another_reseller_cannot_be_written(postgres, tenants):
 
 
 def test_the_client_scope_narrows_client_rows(postgres, tenants, factory):
-    from billing.models import Subscription
-
     a = tenants.a
     other = factory.client(a.id, plan_id=a.plan.id, payment_status="paid", trade_name="Other A")
     with scope.bypass("tests"):
