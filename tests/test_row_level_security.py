@@ -99,3 +99,23 @@ def test_a_job_carries_the_scope_it_was_queued_in():
         assert scope.Scope.decode(original.encode()) == original
     # A job queued by the previous release has no scope: it runs under a named bypass.
     assert scope.Scope.decode(None).bypass == "previous-release-job"
+
+
+def test_a_queued_job_runs_in_the_scope_of_the_code_that_queued_it(app, tenants, monkeypatch):
+    with scope.scoped(tenants.a.id, tenants.a.client.id):
+        jobs.enqueue("core.mail.deliver", {}, queue="mail")
+        spec = db.session.info[jobs._PENDING_KEY].pop()
+    assert scope.Scope.decode(spec.scope) == scope.Scope(
+        reseller_id=tenants.a.id, client_id=tenants.a.client.id
+    )
+
+    seen = []
+    monkeypatch.setattr(jobs, "call", lambda *_args: seen.append(scope.current_scope()))
+    jobs.execute("core.mail.deliver", {}, tenancy_scope=spec.scope)  # as the RQ worker does
+    jobs.run_periodic("billing.deadlines.sweep_deadlines")
+    jobs.execute("core.mail.deliver", {})  # queued by the previous release
+    assert [(s.reseller_id, s.client_id, s.bypass) for s in seen] == [
+        (tenants.a.id, tenants.a.client.id, None),
+        (None, None, "billing-deadlines"),
+        (None, None, "previous-release-job"),
+    ]
