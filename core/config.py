@@ -57,6 +57,9 @@ class Settings:
     STRIPE_WEBHOOK_SECRET: str | None
     DEFAULT_RESELLER_HOST: str | None
     SESSION_COOKIE_SECURE: bool
+    # On PostgreSQL, the role each transaction switches to: it owns no table, so the
+    # row-level security policies of migration 0011 apply (see core.scope). Blank: none.
+    DATABASE_RUNTIME_ROLE: str | None = "revenda_app"
     # A Pwned Passwords range API (or a mirror), e.g. https://host/range/: new passwords
     # are also checked there by SHA-1 prefix; blank: the local breached list only.
     PWNED_PASSWORDS_URL: str | None = None
@@ -120,6 +123,7 @@ def load_settings(overrides: dict | None = None) -> Settings:
         PROXY_HOPS=_env_int("PROXY_HOPS", 0),
         CLIENT_PURGE_BATCH=max(_env_int("CLIENT_PURGE_BATCH", 5000), 1),
         RATELIMIT_STORAGE_URI=redis_url or "memory://",
+        DATABASE_RUNTIME_ROLE=os.environ.get("DATABASE_RUNTIME_ROLE", "revenda_app") or None,
     )
 
     if env == "production":

@@ -9,6 +9,8 @@ from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
+from core import scope
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -22,7 +24,16 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-db = SQLAlchemy(model_class=Base)
+class TenantSQLAlchemy(SQLAlchemy):
+    """Flask-SQLAlchemy whose PostgreSQL engines apply the tenancy scope (core.scope)."""
+
+    def _make_engine(self, bind_key, options, app):
+        engine = super()._make_engine(bind_key, options, app)
+        scope.install(engine, app.config.get("DATABASE_RUNTIME_ROLE"))
+        return engine
+
+
+db = TenantSQLAlchemy(model_class=Base)
 migrate = Migrate()
 csrf = CSRFProtect()
 babel = Babel()

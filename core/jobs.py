@@ -3,6 +3,10 @@
 Jobs are queued with :func:`enqueue` and dispatched only after the surrounding
 transaction commits (a rollback drops them), so a worker never looks for a row that
 is not there yet. Jobs take ids, never ORM objects, and must be idempotent.
+
+A job runs in the tenancy scope it was queued in (``core.scope``: the request's
+reseller and client, or the named bypass of the sweep that queued it); periodic sweeps
+declare the bypass they run under.
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ from datetime import timedelta
 from flask import Flask, current_app, has_app_context
 from sqlalchemy import event
 from sqlalchemy.orm import Session
+
+from core.scope import Scope, current_scope, entered
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +47,8 @@ class JobSpec:
     # delayed job is not kept: its deadline must live in the database with a periodic
     # sweep that runs it when due (the sweep is the durable part; the job only saves time).
     delay: timedelta | None = None
+    # The tenancy scope the job runs in (Scope.encode), captured when it is queued.
+    scope: str | None = None
 
 
 def enqueue(
@@ -65,7 +73,17 @@ def enqueue(
         raise ValueError(f"unknown queue {queue!r}")
     from core.extensions import db
 
-    spec = JobSpec(func, tuple(args), queue, job_id, timeout, retries, unique_key=unique_key, delay=delay)
+    spec = JobSpec(
+        func,
+        tuple(args),
+        queue,
+        job_id,
+        timeout,
+        retries,
+        unique_key=unique_key,
+        delay=delay,
+        scope=current_scope().encode(),
+    )
     session = db.session()
     if not session.in_transaction():
         # Open the transaction now, so its rollback (not only its commit) is seen.
@@ -80,7 +98,16 @@ def enqueue_committed(
     transaction): there is no commit to wait for."""
     if queue not in QUEUES:
         raise ValueError(f"unknown queue {queue!r}")
-    spec = JobSpec(func, tuple(args), queue, None, timeout, retries, unique_key=unique_key)
+    spec = JobSpec(
+        func,
+        tuple(args),
+        queue,
+        None,
+        timeout,
+        retries,
+        unique_key=unique_key,
+        scope=current_scope().encode(),
+    )
     dispatch(current_app._get_current_object(), spec)
 
 
@@ -116,7 +143,10 @@ def dispatch(app: Flask, spec: JobSpec) -> None:
                 if waiting:
                     return  # one is already waiting
             options = dict(
-                job_id=spec.job_id, job_timeout=spec.timeout, retry=retry if spec.retries else None
+                job_id=spec.job_id,
+                job_timeout=spec.timeout,
+                retry=retry if spec.retries else None,
+                tenancy_scope=spec.scope,
             )
             queue = get_queue(app, spec.queue)
             if spec.delay:
@@ -199,7 +229,7 @@ def wait_for_final_pass(released_at: float | None) -> None:
 
 
 def _run_in_app(app: Flask, spec: JobSpec) -> None:
-    with app.app_context():
+    with app.app_context(), entered(Scope.decode(spec.scope)):
         try:
             call(spec.func, *spec.args)
         except Exception:
@@ -227,16 +257,19 @@ def call(func_path: str, *args):
 _worker_app: Flask | None = None
 
 
-def execute(func_path: str, *args):
-    """Entry point for RQ workers: run the job inside an application context."""
+def execute(func_path: str, *args, tenancy_scope: str | None = None):
+    """Entry point for RQ workers: run the job inside an application context, in the
+    tenancy scope it was queued in (jobs of the previous release carry none)."""
     global _worker_app
+    scope = Scope.decode(tenancy_scope)
     if has_app_context():
-        return call(func_path, *args)
+        with entered(scope):
+            return call(func_path, *args)
     if _worker_app is None:
         from core import create_app
 
         _worker_app = create_app()
-    with _worker_app.app_context():
+    with _worker_app.app_context(), entered(scope):
         return call(func_path, *args)
 
 
@@ -268,10 +301,15 @@ def init_app(app: Flask) -> None:
 # workers never pile them up); without Redis (the demo), a daemon thread does.
 
 PERIODIC: dict[str, int] = {}
+# The named tenancy bypass each sweep runs under (core.scope.BYPASSES): they cross resellers.
+PERIODIC_BYPASS: dict[str, str] = {}
 
 
-def periodic(func_path: str, every_seconds: int) -> None:
-    """Declare ``func_path`` to run every ``every_seconds``."""
+def periodic(func_path: str, every_seconds: int, *, bypass: str) -> None:
+    """Declare ``func_path`` to run every ``every_seconds`` under the tenancy bypass
+    named ``bypass``."""
+    PERIODIC_BYPASS[func_path] = Scope(bypass=bypass).encode()
+    Scope.decode(PERIODIC_BYPASS[func_path])  # an undeclared name fails at start-up
     PERIODIC[func_path] = every_seconds
 
 
@@ -319,7 +357,7 @@ def ensure_periodic(app: Flask) -> int:
 def run_periodic(func_path: str) -> None:
     """RQ entry point: run the sweep, then schedule its next run."""
     try:
-        execute(func_path)
+        execute(func_path, tenancy_scope=PERIODIC_BYPASS.get(func_path))
     finally:
         app = current_app._get_current_object() if has_app_context() else _worker_app
         if app is not None and app.config.get("REDIS_URL") and func_path in PERIODIC:
@@ -343,7 +381,7 @@ def start_inprocess_periodic(app: Flask) -> None:
             for path, when in due.items():
                 if now >= when:
                     due[path] = now + PERIODIC[path]
-                    _run_in_app(app, JobSpec(path, (), "maintenance"))
+                    _run_in_app(app, JobSpec(path, (), "maintenance", scope=PERIODIC_BYPASS.get(path)))
 
     thread = threading.Thread(target=loop, name="periodic-jobs", daemon=True)
     thread.start()

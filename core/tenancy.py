@@ -13,6 +13,7 @@ from werkzeug.local import LocalProxy
 
 from core.extensions import db
 from core.models import Reseller, ResellerHost
+from core.scope import bypass
 from core.validation import parse_int
 
 
@@ -34,14 +35,17 @@ def resolve_reseller(host: str) -> Reseller | None:
 
 
 def _reseller_of_host(host: str) -> Reseller | None:
-    return db.session.scalar(select(Reseller).join(ResellerHost).where(ResellerHost.host == host))
+    with bypass("host-resolution"):
+        return db.session.scalar(select(Reseller).join(ResellerHost).where(ResellerHost.host == host))
 
 
 def load_request_reseller() -> None:
     g.client_scope_id = None
     g.host_is_resellers = False
+    g.scope_request = request._get_current_object()  # the database scope follows g (core.scope)
     view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
-    if request.endpoint == "static" or getattr(view, "is_tenantless", False):
+    g.tenantless = request.endpoint == "static" or getattr(view, "is_tenantless", False)
+    if g.tenantless:
         g.reseller = None
         return
     host = host_of_request()

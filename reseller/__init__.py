@@ -14,5 +14,5 @@ def init_app(app) -> None:
     app.register_blueprint(views.bp)
     register_home(STAFF, "reseller.clients", client_users="reseller.client_users")
     # Purges whose deadline passed, whether or not their delayed job survived.
-    jobs.periodic("reseller.tasks.sweep_job", SWEEP_EVERY_SECONDS)
+    jobs.periodic("reseller.tasks.sweep_job", SWEEP_EVERY_SECONDS, bypass="client-purge-sweep")
     cli.init_app(app)

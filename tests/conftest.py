@@ -195,6 +195,16 @@ def _transaction(request, app):
 
 
 @pytest.fixture(autouse=True)
+def _tenancy_bypass():
+    """The test's own set-up and assertions see every reseller (named bypass "tests");
+    its requests and jobs still run in their own scope (core.scope)."""
+    from core.scope import bypass
+
+    with bypass("tests"):
+        yield
+
+
+@pytest.fixture(autouse=True)
 def _clean_redis(app):
     """Redis emptied before and after each test, with what the process remembers of it."""
     from core.extensions import limiter

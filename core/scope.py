@@ -1,0 +1,190 @@
+"""The tenancy scope of the database work in progress, and PostgreSQL's second wall.
+
+Application code scopes its queries itself (``core.tenancy.scoped_select``). On
+PostgreSQL, row-level security checks it once more: every table that carries
+``reseller_id`` has a ``tenant_scope`` policy (migration 0011) comparing the row with
+the transaction's settings ``app.reseller_id`` / ``app.client_id``, or letting
+everything through when ``app.bypass`` is on. The application connects as the owner
+of the tables and switches to the runtime role (``DATABASE_RUNTIME_ROLE``, which owns
+nothing, so the policies apply) in each transaction.
+
+The scope comes from, in this order:
+
+1. an explicit scope entered in this request (or job, or command): :func:`scoped` or
+   :func:`bypass`;
+2. the request: its reseller and, in the workspace, its client (``core.tenancy``
+   resolves them);
+3. a command-line command (``flask ...``): the ``cli`` bypass, as the owner;
+4. otherwise (no request, no job, no command: an operator's script, a release step)
+   the ``script`` bypass.
+
+Jobs always run in an explicit scope (``core.jobs`` captures it when they are queued),
+so the tenant code a request or a job runs is always behind the wall.
+
+Every bypass has a name from :data:`BYPASSES`, so a reviewer reads them in one place.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+
+import click
+from flask import g, has_request_context, request
+from sqlalchemy import event, inspect
+
+# Every way round the tenancy wall, and why (grep ``bypass(`` and ``bypass=`` for the
+# places). bypass() refuses any other name.
+BYPASSES: dict[str, str] = {
+    "host-resolution": "finding the reseller of a request's host, before any reseller is known",
+    "tenantless-view": "views that belong to no reseller (static files, the Stripe webhook "
+    "receiver and the inbox drain it queues)",
+    "stripe-inbox": "the Stripe inbox sweep: events name their client, any reseller's",
+    "billing-deadlines": "overdue invoices, suspension and period roll-over of every reseller",
+    "billing-consistency": "the daily check of the clients' billing summaries, every reseller",
+    "client-purge-sweep": "purges of deleted clients whose deadline passed, every reseller",
+    "previous-release-job": "jobs queued by the previous release, which carried no scope",
+    "cli": "flask commands run by an operator (seeds, the platform commands)",
+    "script": "code outside any request, job or command: a release or operator script, the "
+    "benchmarks, threads a test starts",
+    "migrations": "alembic migrations, as the owner of the tables",
+    "tests": "the test suite's own set-up and assertions, outside requests",
+}
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What the database work in progress may see."""
+
+    reseller_id: int | None = None
+    client_id: int | None = None
+    bypass: str | None = None
+    # Run as the connecting user (the tables' owner), not the runtime role.
+    as_owner: bool = False
+    # The request this scope was entered in (None: outside any request).
+    owner_request: object = field(default=None, compare=False)
+
+    def encode(self) -> str:
+        """A short string for a job's arguments (see :func:`decode`)."""
+        if self.bypass:
+            return f"bypass:{self.bypass}"
+        return f"tenant:{self.reseller_id or ''}:{self.client_id or ''}"
+
+    @classmethod
+    def decode(cls, text: str | None) -> Scope:
+        if not text:
+            return cls(bypass="previous-release-job")
+        kind, _, rest = text.partition(":")
+        if kind == "bypass":
+            _check_name(rest)
+            return cls(bypass=rest)
+        reseller, _, client = rest.partition(":")
+        return cls(reseller_id=int(reseller) if reseller else None, client_id=int(client) if client else None)
+
+
+NOTHING = Scope()
+_SCOPE: ContextVar[Scope | None] = ContextVar("tenancy_scope", default=None)
+
+
+def _check_name(name: str) -> None:
+    if name not in BYPASSES:
+        raise ValueError(f"unknown tenancy bypass {name!r}: declare it in core.scope.BYPASSES")
+
+
+def _this_request():
+    return request._get_current_object() if has_request_context() else None
+
+
+@contextlib.contextmanager
+def entered(scope: Scope):
+    here = Scope(scope.reseller_id, scope.client_id, scope.bypass, scope.as_owner, _this_request())
+    token = _SCOPE.set(here)
+    try:
+        yield
+    finally:
+        _SCOPE.reset(token)
+
+
+def scoped(reseller_id: int | None, client_id: int | None = None):
+    """``with scoped(reseller_id):`` the rows of one reseller (and client) only."""
+    return entered(Scope(reseller_id=reseller_id, client_id=client_id))
+
+
+def bypass(name: str, *, as_owner: bool = False):
+    """``with bypass("stripe-inbox"):`` every reseller's rows; ``name`` from BYPASSES."""
+    _check_name(name)
+    return entered(Scope(bypass=name, as_owner=as_owner))
+
+
+def current_scope() -> Scope:
+    explicit = _SCOPE.get()
+    this_request = _this_request()
+    # A request the application resolved (core.tenancy), not a bare test_request_context
+    # some job or command pushed to build a URL: that keeps the scope it runs in.
+    resolved = this_request is not None and g.get("scope_request") is this_request
+    if explicit is not None and (not resolved or explicit.owner_request is this_request):
+        return explicit
+    if resolved:
+        if g.get("tenantless"):
+            return Scope(bypass="tenantless-view")
+        reseller = g.get("reseller")
+        # Its identity, not reseller.id: an expired object would reload here, recursively.
+        identity = inspect(reseller).identity if reseller is not None else None
+        reseller_id = identity[0] if identity else None
+        return Scope(reseller_id=reseller_id, client_id=g.get("client_scope_id"))
+    if click.get_current_context(silent=True) is not None:
+        return Scope(bypass="cli", as_owner=True)
+    return Scope(bypass="script")
+
+
+# --- applying the scope on PostgreSQL ---------------------------------------------------
+
+_APPLIED = "tenancy_scope_applied"
+_TRANSACTION_CONTROL = ("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK", "COMMIT")
+_SET_SCOPE = (
+    "SELECT set_config('role', %s, %s), set_config('app.reseller_id', %s, %s), "
+    "set_config('app.client_id', %s, %s), set_config('app.bypass', %s, %s)"
+)
+
+
+def install(engine, runtime_role: str | None) -> None:
+    """Apply the current scope at the start of each transaction on ``engine`` and again
+    whenever it changes, with ``set_config(..., true)`` (``SET LOCAL``)."""
+    if engine.dialect.name != "postgresql":
+        return  # SQLite keeps the application-level scoping only
+
+    def before_cursor_execute(conn, _cursor, statement, _parameters, _context, _executemany):
+        if statement.startswith(_TRANSACTION_CONTROL):
+            return  # reads no table (and after an error, the transaction accepts nothing else)
+        scope = current_scope()
+        role = "none" if scope.as_owner or not runtime_role else runtime_role
+        wanted = (role, scope.reseller_id, scope.client_id, scope.bypass)
+        dbapi_connection = conn.connection.dbapi_connection
+        # Outside a transaction block (AUTOCOMMIT) a local setting would end with this
+        # very call: set it for the session, before every statement.
+        local = not dbapi_connection.autocommit
+        if local and conn.info.get(_APPLIED) == wanted:
+            return
+        values = (
+            role,
+            "" if scope.reseller_id is None else str(scope.reseller_id),
+            "" if scope.client_id is None else str(scope.client_id),
+            "on" if scope.bypass else "",
+        )
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute(_SET_SCOPE, [v for value in values for v in (value, local)])
+        conn.info[_APPLIED] = wanted if local else None
+
+    def forget(conn, *_args) -> None:
+        # The transaction (or savepoint) ended: what it set is gone with it.
+        conn.info.pop(_APPLIED, None)
+
+    def checked_in(_dbapi_connection, record) -> None:
+        if record is not None:
+            record.info.pop(_APPLIED, None)  # the pool ends (rolls back) what was left open
+
+    event.listen(engine, "before_cursor_execute", before_cursor_execute)
+    for name in ("commit", "rollback", "rollback_savepoint"):
+        event.listen(engine, name, forget)
+    event.listen(engine, "checkin", checked_in)
