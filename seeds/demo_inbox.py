@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from core.extensions import db
 from tenant import inbox
+from tenant.directory import ensure_channel
 from tenant.inbox_models import CLOSED, Conversation, Message, Team, TeamMember
-from tenant.views import ensure_channel
 
 
 def seed_inbox(reseller, client, agent) -> None:

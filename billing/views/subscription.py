@@ -31,7 +31,7 @@ from core.links import reseller_url
 from core.models import Reseller
 from core.tenancy import require_reseller
 from core.validation import parse_int
-from tenant.views import workspace_guard
+from tenant.workspace import workspace_guard
 
 bp = Blueprint(
     "subscription",
