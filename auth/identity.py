@@ -77,33 +77,23 @@ def needs_code(login: Login, reseller) -> bool:
     return bool(reseller.code_on_every_new_browser) and not devices.is_trusted(login, devices.browser_token())
 
 
-# Temporary re-exports (issue 11): reseller/deletion.py and reseller/deletion_views.py
-# still name the code engine and the TOTP check through ``auth.identity``; remove once
-# they import auth.codes / auth.totp.
+# Temporary re-exports (issue 11): reseller/views/deletion.py still names the code
+# engine's refusals and its lifetime through ``auth.identity``; remove once it imports
+# auth.codes.
 from auth.codes import (  # noqa: E402
-    CODE_DIGITS,
-    CODE_MAX_TRIES,
     CODE_TTL,
     EXPIRED,
-    MAX_CHALLENGES_PER_HOUR,
     TOO_MANY_SENDS,
     TOO_MANY_TRIES,
     TOO_SOON,
     USED,
     WRONG,
     CodeRefused,
-    keyed_digest,
-    new_code,
-    renew_code,
 )
-from auth.totp import check_totp  # noqa: E402
 
 __all__ = [
-    "CODE_DIGITS",
-    "CODE_MAX_TRIES",
     "CODE_TTL",
     "EXPIRED",
-    "MAX_CHALLENGES_PER_HOUR",
     "TOO_MANY_SENDS",
     "TOO_MANY_TRIES",
     "TOO_SOON",
@@ -111,13 +101,9 @@ __all__ = [
     "WRONG",
     "CodeRefused",
     "add_client_user",
-    "check_totp",
     "ensure_login",
     "find_login",
-    "keyed_digest",
     "needs_code",
-    "new_code",
     "normalise_email",
-    "renew_code",
     "usable_accounts",
 ]

@@ -1,7 +1,8 @@
 """Temporary re-export shim (issue 11): ``auth.services`` was split into
 :mod:`auth.access`, :mod:`auth.identity`, :mod:`auth.passwords` and
-:mod:`auth.sessions`. Packages not yet moved to the new modules still import these
-names from here; remove once they do."""
+:mod:`auth.sessions`. Only the pages of reseller/views and billing/views still import
+from here (``current_account``, ``has_permission``, ``public``, ``require_permission``:
+all :mod:`auth.access`); remove once they import auth.access."""
 
 from auth.access import current_account, has_permission, home_url_for, public, require_permission
 from auth.identity import add_client_user, ensure_login, find_login, normalise_email, usable_accounts

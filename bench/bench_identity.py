@@ -18,7 +18,7 @@ def main() -> int:
 
     app = make_app()
     with app.app_context():
-        from auth import services as auth_services
+        from auth import identity, passwords
         from auth.models import STAFF, Account, Role
         from core.extensions import db
         from core.models import ResellerHost
@@ -39,12 +39,12 @@ def main() -> int:
         email = "switcher@bench.test"
         accounts = []
         for client_id in clients:
-            account = auth_services.add_client_user(
+            account = identity.add_client_user(
                 reseller_id=reseller_id, client_id=client_id, email=email, name="Troca"
             )
             accounts.append(account)
         login = accounts[0].login
-        login.password_hash = auth_services.hash_password(BENCH_PASSWORD)
+        login.password_hash = passwords.hash_password(BENCH_PASSWORD)
         from datetime import datetime
 
         login.verified_at = datetime.now()

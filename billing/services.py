@@ -1,6 +1,7 @@
-"""Old module (until the other packages follow issue 11): its rules now live in
-:mod:`billing.summary`, :mod:`billing.suspension`, :mod:`billing.balance`,
-:mod:`billing.invoices` and :mod:`billing.errors`."""
+"""Temporary re-export shim (issue 11): its rules now live in :mod:`billing.summary`,
+:mod:`billing.suspension`, :mod:`billing.balance`, :mod:`billing.invoices` and
+:mod:`billing.errors`. Only reseller/views/billing.py still imports it; remove once it
+imports those modules."""
 
 from billing.balance import add_extra_pack
 from billing.errors import BillingRejected

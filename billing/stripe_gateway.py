@@ -1,4 +1,5 @@
-"""Old path (until the other packages follow issue 11): now :mod:`billing.stripe.gateway`."""
+"""Temporary re-export shim (issue 11): now :mod:`billing.stripe.gateway`. Only
+reseller/views/billing.py still imports it; remove once it imports the new path."""
 
 from billing.stripe.gateway import (
     CHECKOUT_METHODS,

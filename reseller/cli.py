@@ -42,7 +42,7 @@ def create_reseller_command(
     db.session.commit()
     click.echo(f"Created reseller {reseller.id} ({reseller.name}) at {host}; owner {login.email}.")
     if not owner_password:
-        from auth.services import password_link_token
+        from auth.passwords import password_link_token
         from core.links import reseller_url
 
         link = reseller_url(reseller, "auth.set_password", token=password_link_token(login))

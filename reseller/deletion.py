@@ -12,20 +12,21 @@ The purge itself is in ``reseller.purge`` (runs, leases, the due ones) and
 
 from __future__ import annotations
 
-import hmac
 from datetime import timedelta
+from functools import partial
 
 from flask import current_app, has_request_context, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 
-from auth import identity
-from auth import services as auth_services
+from auth import codes, sessions, totp
 from auth.models import Account
-from billing import services as billing_services
-from billing import stripe_gateway, subscriptions
+from billing import subscriptions
+from billing.errors import BillingRejected
 from billing.models import ExtraPack, Payment, Subscription
+from billing.stripe import gateway as stripe_gateway
+from billing.summary import current_subscription
 from core import audit, links, mail
 from core.extensions import db
 from core.models import AuditEvent, Reseller
@@ -115,7 +116,7 @@ def uses_authenticator(staff: Account) -> bool:
 
 def _digest(row: ClientDeletionCode, code: str) -> str:
     # Bound to this row, this client and this staff account.
-    return identity.keyed_digest(PURPOSE, str(row.id), str(row.client_id), str(row.account_id), code)
+    return codes.keyed_digest(PURPOSE, str(row.id), str(row.client_id), str(row.account_id), code)
 
 
 def latest_code(staff: Account, client: Client) -> ClientDeletionCode | None:
@@ -138,7 +139,7 @@ def live_code(staff: Account, client: Client) -> ClientDeletionCode | None:
         row is None
         or row.used_at is not None
         or row.expires_at <= utcnow()
-        or row.attempts >= identity.CODE_MAX_TRIES
+        or row.attempts >= codes.CODE_MAX_TRIES
     ):
         return None
     return row
@@ -150,7 +151,7 @@ def request_code(staff: Account, client: Client) -> ClientDeletionCode:
     E-mailed to the staff member, or (with an authenticator app enrolled) nothing is
     sent and the app's code is asked. Asking again while a code is live is a resend:
     throttled, and the tries already spent stay spent. Raises
-    :class:`identity.CodeRefused` (TOO_SOON, TOO_MANY_SENDS) when nothing may be sent now.
+    :class:`codes.CodeRefused` (TOO_SOON, TOO_MANY_SENDS) when nothing may be sent now.
     """
     now = utcnow()
     method = ClientDeletionCode.TOTP if uses_authenticator(staff) else ClientDeletionCode.EMAIL
@@ -160,16 +161,7 @@ def request_code(staff: Account, client: Client) -> ClientDeletionCode:
             return row
         _resend(staff, client, row)
         return row
-    recent = db.session.scalar(
-        select(func.count())
-        .select_from(ClientDeletionCode)
-        .where(
-            ClientDeletionCode.account_id == staff.id,
-            ClientDeletionCode.created_at > now - timedelta(hours=1),
-        )
-    )
-    if recent >= identity.MAX_CHALLENGES_PER_HOUR:
-        raise identity.CodeRefused(identity.TOO_MANY_SENDS)
+    codes.check_hourly_cap(ClientDeletionCode, ClientDeletionCode.account_id == staff.id)
     row = ClientDeletionCode(
         reseller_id=client.reseller_id,
         client_id=client.id,
@@ -177,21 +169,20 @@ def request_code(staff: Account, client: Client) -> ClientDeletionCode:
         method=method,
         created_at=now,
         last_sent_at=now,
-        expires_at=now + identity.CODE_TTL,
+        expires_at=now + codes.CODE_TTL,
     )
     db.session.add(row)
     db.session.flush()
     audit.record("client.deletion_requested", client, details={"method": method})
     if method == ClientDeletionCode.EMAIL:
-        code = identity.new_code()
-        row.code_hash = _digest(row, code)
+        code = codes.issue(row, partial(_digest, row))
         _send_code(staff, client, code)
         audit.record("client.deletion_code_sent", client, details={"code_id": row.id})
     return row
 
 
 def _resend(staff: Account, client: Client, row: ClientDeletionCode) -> None:
-    code = identity.renew_code(row, lambda fresh: _digest(row, fresh))
+    code = codes.renew_code(row, partial(_digest, row))
     db.session.refresh(row)
     _send_code(staff, client, code)
     audit.record("client.deletion_code_sent", client, details={"code_id": row.id, "resend": True})
@@ -204,7 +195,7 @@ def _send_code(staff: Account, client: Client, code: str) -> None:
         reseller=reseller,
         client=client,
         code=code,
-        minutes=int(identity.CODE_TTL.total_seconds() // 60),
+        minutes=int(codes.CODE_TTL.total_seconds() // 60),
         when=utcnow(),
         ip=(request.remote_addr if has_request_context() else None) or "-",
         email=staff.email,
@@ -225,51 +216,17 @@ def verify_code(staff: Account, client: Client, code: str) -> ClientDeletionCode
     As for login codes, the try is counted before the comparison and the code is
     marked used by a conditional UPDATE: of two concurrent submissions, one wins.
     """
-    now = utcnow()
     row = latest_code(staff, client)
     if row is None:
-        raise identity.CodeRefused(identity.EXPIRED)
-    if row.used_at is not None:
-        raise identity.CodeRefused(identity.USED)
-    if row.expires_at <= now:
-        raise identity.CodeRefused(identity.EXPIRED)
-    counted = db.session.execute(
-        update(ClientDeletionCode)
-        .where(
-            ClientDeletionCode.id == row.id,
-            ClientDeletionCode.attempts < identity.CODE_MAX_TRIES,
-            ClientDeletionCode.used_at.is_(None),
-        )
-        .values(attempts=ClientDeletionCode.attempts + 1)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    db.session.refresh(row)
-    if counted != 1:
-        raise identity.CodeRefused(identity.USED if row.used_at is not None else identity.TOO_MANY_TRIES)
-    if row.method == ClientDeletionCode.TOTP:
-        right = identity.check_totp(staff.login, code)
-    else:
-        cleaned = "".join(ch for ch in (code or "") if ch.isdigit())
-        right = (
-            len(cleaned) == identity.CODE_DIGITS
-            and row.code_hash is not None
-            and hmac.compare_digest(row.code_hash, _digest(row, cleaned))
-        )
-    if not right:
-        reason = identity.TOO_MANY_TRIES if row.attempts >= identity.CODE_MAX_TRIES else identity.WRONG
+        raise codes.CodeRefused(codes.EXPIRED)
+
+    def wrong(row: ClientDeletionCode) -> None:
         audit.record(
             "client.deletion_code_wrong", client, details={"code_id": row.id, "attempts": row.attempts}
         )
-        raise identity.CodeRefused(reason)
-    won = db.session.execute(
-        update(ClientDeletionCode)
-        .where(ClientDeletionCode.id == row.id, ClientDeletionCode.used_at.is_(None))
-        .values(used_at=now)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if won != 1:
-        raise identity.CodeRefused(identity.USED)
-    return row
+
+    matches = (lambda c: totp.check_totp(staff.login, c)) if row.method == ClientDeletionCode.TOTP else None
+    return codes.check(row, code, partial(_digest, row), matches=matches, on_wrong=wrong)
 
 
 # --- step 3: confirm ------------------------------------------------------------------------
@@ -280,7 +237,7 @@ def confirm_deletion(staff: Account, client: Client, code: str) -> ClientDeletio
 
     The client disappears from every list, its users' sessions end and they cannot log
     in, its channel refuses messages, its subscription is cancelled, and the purge is
-    scheduled. Raises :class:`identity.CodeRefused` (commit: the spent try counts) or
+    scheduled. Raises :class:`codes.CodeRefused` (commit: the spent try counts) or
     :class:`DeletionRefused` (roll back: nothing happened, the code stays usable).
     """
     verify_code(staff, client, code)
@@ -295,7 +252,7 @@ def confirm_deletion(staff: Account, client: Client, code: str) -> ClientDeletio
         raise DeletionRefused(_("This client was already deleted."))
     db.session.refresh(client)
     counts = deletion_counts(client)
-    sessions_ended = auth_services.revoke_sessions(client_id=client.id)
+    sessions_ended = sessions.revoke_sessions(client_id=client.id)
     deletion = ClientDeletion(
         reseller_id=client.reseller_id,
         client_id=client.id,
@@ -324,11 +281,11 @@ def confirm_deletion(staff: Account, client: Client, code: str) -> ClientDeletio
 
 
 def _cancel_subscription(client: Client) -> None:
-    if billing_services.current_subscription(client) is None:
+    if current_subscription(client) is None:
         return
     try:
         subscriptions.cancel_plan(client, "now")
-    except (billing_services.BillingRejected, stripe_gateway.StripeUnavailable) as exc:
+    except (BillingRejected, stripe_gateway.StripeUnavailable) as exc:
         raise DeletionRefused(str(exc)) from exc
 
 

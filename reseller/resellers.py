@@ -7,8 +7,8 @@ import re
 
 from sqlalchemy import select
 
+from auth import identity, passwords
 from auth import permissions as perm
-from auth import services as auth_services
 from auth.models import STAFF, Account, Login, Role
 from core import audit, links
 from core.extensions import db
@@ -45,13 +45,13 @@ def create_reseller(
         raise ResellerRejected(f"{host!r} is not a valid host name.")
     if db.session.scalar(select(ResellerHost).where(ResellerHost.host == host)):
         raise ResellerRejected(f"The host {host} already serves a reseller.")
-    email = auth_services.normalise_email(owner_email)
+    email = identity.normalise_email(owner_email)
     if "@" not in email or len(email) > 254:
         raise ResellerRejected(f"{owner_email!r} is not a valid e-mail address.")
     if owner_password is not None:
         try:
-            auth_services.check_password_policy(owner_password, email=email)
-        except auth_services.PasswordRejected as exc:
+            passwords.check_password_policy(owner_password, email=email)
+        except passwords.PasswordRejected as exc:
             raise ResellerRejected(str(exc)) from exc
 
     canonical_url = (canonical_url or links.default_canonical_url(host)).strip().rstrip("/")
@@ -70,7 +70,7 @@ def create_reseller(
     login = Login(
         reseller_id=reseller.id,
         email=email,
-        password_hash=auth_services.hash_password(owner_password) if owner_password else None,
+        password_hash=passwords.hash_password(owner_password) if owner_password else None,
     )
     db.session.add(login)
     db.session.flush()

@@ -6,7 +6,7 @@ gets users (a login and an account each, plus accountants whose one login has
 accounts in about twenty clients), a subscription when it has or had a plan, its
 monthly payments, and, in the bench reseller, contacts and past 24-hour session
 windows. The client's billing summary columns are derived from its own payments and
-subscription the way ``billing.services.refresh_client_summary`` derives them, and
+subscription the way ``billing.summary.refresh_client_summary`` derives them, and
 its folded search columns with the app's :func:`tenant.models.fold`.
 
 On PostgreSQL the rows go in with COPY inside one transaction (foreign-key triggers
@@ -22,7 +22,7 @@ import time
 
 from sqlalchemy import select, text
 
-from auth.services import hash_password
+from auth.passwords import hash_password
 from billing.models import Plan
 from core.extensions import db
 from core.models import Reseller, ResellerHost

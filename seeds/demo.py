@@ -5,11 +5,12 @@ from __future__ import annotations
 import random
 from datetime import UTC, date, datetime, time, timedelta
 
+from auth import identity, passwords
 from auth import permissions as perm
-from auth import services as auth_services
 from auth.models import STAFF, Account, Role
 from billing.models import Payment, Plan, Subscription
-from billing.services import refresh_client_summary, suspend
+from billing.summary import refresh_client_summary
+from billing.suspension import suspend
 from core.extensions import db
 from core.models import ResellerHost
 from core.timeutil import today_local
@@ -86,7 +87,7 @@ def seed_demo() -> str:
         # README: "Open http://127.0.0.1:5000"; e-mailed links in the outbox point there.
         canonical_url=DEMO_URL,
     )
-    pw_hash = auth_services.hash_password(DEMO_PASSWORD)
+    pw_hash = passwords.hash_password(DEMO_PASSWORD)
     reseller.primary_color = "#1f6f5c"
     reseller.support_email = "suporte@demo.test"
     # Clients can buy 100 extra conversations for R$ 49,90 (paid through Stripe).
@@ -110,7 +111,7 @@ def seed_demo() -> str:
         ("finance@demo.test", "Fernanda Financeiro", finance),
         ("support@demo.test", "Sérgio Suporte", support),
     ):
-        login, _ = auth_services.ensure_login(reseller.id, email)
+        login, _ = identity.ensure_login(reseller.id, email)
         login.password_hash = pw_hash
         db.session.add(
             Account(reseller_id=reseller.id, login_id=login.id, kind=STAFF, name=name, role_id=role.id)
@@ -287,7 +288,7 @@ def seed_demo() -> str:
 
     # Users: the responsible user of each client, plus the named demo users.
     for client in clients:
-        account = auth_services.add_client_user(
+        account = identity.add_client_user(
             reseller_id=reseller.id,
             client_id=client.id,
             email=client.email,
@@ -296,13 +297,13 @@ def seed_demo() -> str:
         client.responsible_account_id = account.id
         if account.login.password_hash is None:
             account.login.password_hash = pw_hash
-    agent = auth_services.add_client_user(
+    agent = identity.add_client_user(
         reseller_id=reseller.id, client_id=clients[0].id, email="agent@demo.test", name="Ana Atendente"
     )
-    multi_a = auth_services.add_client_user(
+    multi_a = identity.add_client_user(
         reseller_id=reseller.id, client_id=clients[1].id, email="multi@demo.test", name="Marcos Multi"
     )
-    auth_services.add_client_user(
+    identity.add_client_user(
         reseller_id=reseller.id, client_id=clients[2].id, email="multi@demo.test", name="Marcos Multi"
     )
     for account in (agent, multi_a):

@@ -11,7 +11,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from auth import services as auth_services
+from auth import identity
 from auth.models import Account
 from core import audit
 from core.extensions import db
@@ -20,7 +20,7 @@ from core.timeutil import utcnow
 from core.validation import clean_email
 from tenant import documents
 from tenant.models import DOCUMENT_TYPES, SLA_LEVELS, Client, CustomFieldDefinition, CustomFieldValue, Ticket
-from tenant.phones import normalise_phone
+from tenant.phones import digits, normalise_phone
 from tenant.states import ClientStatus
 from tenant.users import assignable_users
 
@@ -94,7 +94,7 @@ def _validate(data: ClientData, reseller_id: int) -> dict:
     if data.document_type not in DOCUMENT_TYPES:
         errors["document_type"] = _("Choose CNPJ or CPF.")
     else:
-        doc = documents.digits(data.document)
+        doc = digits(data.document)
         if data.document_type == "cnpj" and not documents.is_valid_cnpj(doc):
             errors["document"] = _("This CNPJ is not valid.")
         elif data.document_type == "cpf" and not documents.is_valid_cpf(doc):
@@ -111,7 +111,7 @@ def _validate(data: ClientData, reseller_id: int) -> dict:
         cleaned["phone"] = None
 
     if data.postal_code:
-        cep = documents.digits(data.postal_code)
+        cep = digits(data.postal_code)
         if len(cep) != 8:
             errors["postal_code"] = _("A CEP has 8 digits.")
         cleaned["postal_code"] = cep
@@ -211,7 +211,7 @@ def create_client(reseller_id: int, data: ClientData, photo=None) -> Client:
     db.session.flush()
     responsible_email = cleaned.get("responsible_email") or cleaned["email"]
     responsible_name = data.responsible_name or cleaned["trade_name"]
-    account = auth_services.add_client_user(
+    account = identity.add_client_user(
         reseller_id=reseller_id,
         client_id=client.id,
         email=responsible_email,
@@ -231,7 +231,7 @@ def update_client(client: Client, data: ClientData, photo=None) -> Client:
             raise ClientRejected({"responsible_account_id": _("Choose one of this client's users.")})
         client.responsible_account_id = account.id
     elif cleaned.get("responsible_email"):
-        account = auth_services.add_client_user(
+        account = identity.add_client_user(
             reseller_id=client.reseller_id,
             client_id=client.id,
             email=cleaned["responsible_email"],

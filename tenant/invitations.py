@@ -19,7 +19,7 @@ from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import delete, select
 
-from auth import services as auth_services
+from auth import passwords
 from auth.models import CLIENT_USER, Account
 from core import audit, mail
 from core.extensions import db
@@ -120,7 +120,7 @@ def accept(account: Account) -> None:
         actor_label=account.login.email,
     )
     if not account.login.password_hash:
-        auth_services.send_password_link(account.login, purpose="invite")
+        passwords.send_password_link(account.login, purpose="invite")
 
 
 def decline(account: Account) -> None:

@@ -1,4 +1,5 @@
-"""Old path of :mod:`tenant.clients`, kept for reseller/views.py and one test until the merge."""
+"""Temporary re-export shim (issue 11): now :mod:`tenant.clients`. Only
+reseller/views/client_forms.py still imports it; remove once it imports tenant.clients."""
 
 from tenant.clients import (
     ClientData,

@@ -7,7 +7,7 @@ from __future__ import annotations
 from flask import abort, g, redirect, request, url_for
 
 from auth import permissions as perm
-from auth.services import current_account
+from auth.access import current_account
 from core.tenancy import get_or_404, set_current_client
 from tenant.models import Client
 from tenant.states import ClientStatus

@@ -154,7 +154,7 @@ def app(smtp_server):
 
 
 def _guard_stripe(application) -> None:
-    """The app's Stripe HTTP client (billing.stripe_gateway.http_client, the only way
+    """The app's Stripe HTTP client (billing.stripe.gateway.http_client, the only way
     out to Stripe) and the library's global default both refuse to connect."""
     import stripe
 

@@ -9,14 +9,15 @@ from types import SimpleNamespace
 
 from sqlalchemy import inspect
 
+from auth import identity, passwords
 from auth import permissions as perm
-from auth import services as auth_services
 from auth.models import STAFF, Account, Role
 from billing.models import Payment, Plan, Subscription
-from billing.services import refresh_client_summary, suspend
+from billing.summary import refresh_client_summary
+from billing.suspension import suspend
 from core.extensions import db
-from reseller.demo import make_cnpj, make_cpf
-from reseller.services import create_reseller
+from reseller.resellers import create_reseller
+from seeds.documents import make_cnpj, make_cpf
 from tenant.models import Client, Ticket
 
 _seq = itertools.count(1)
@@ -40,7 +41,7 @@ class Factory:
 
     def _password_hash(self) -> str:
         if self._hash is None:
-            self._hash = auth_services.hash_password(self.password)
+            self._hash = passwords.hash_password(self.password)
         return self._hash
 
     def reseller(self, host: str | None = None, name: str | None = None, owner_email: str | None = None):
@@ -64,7 +65,7 @@ class Factory:
             role = Role(reseller_id=reseller_id, name=f"Role {n}", permissions=list(permissions or []))
             db.session.add(role)
             db.session.flush()
-            login, _ = auth_services.ensure_login(reseller_id, email or f"staff{n}@example.test")
+            login, _ = identity.ensure_login(reseller_id, email or f"staff{n}@example.test")
             login.password_hash = self._password_hash()
             login.verified_at = login.verified_at or VERIFIED_AT
             account = Account(
@@ -182,7 +183,7 @@ class Factory:
                 db.session.add(
                     Ticket(reseller_id=reseller_id, client_id=client.id, subject=f"Ticket {i}", status="open")
                 )
-            account = auth_services.add_client_user(
+            account = identity.add_client_user(
                 reseller_id=reseller_id, client_id=client.id, email=client.email, name=f"User {n}"
             )
             account.login.password_hash = self._password_hash()
@@ -194,7 +195,7 @@ class Factory:
     def user(self, client_id: int, email: str | None = None, name: str | None = None):
         with self.app.app_context():
             client = db.session.get(Client, client_id)
-            account = auth_services.add_client_user(
+            account = identity.add_client_user(
                 reseller_id=client.reseller_id,
                 client_id=client_id,
                 email=email or f"user{next(_seq)}@example.test",

@@ -267,7 +267,7 @@ NUL_MESSAGE = "permitido (NUL)"  # the pt-BR page: "não permitido (NUL)"
 def test_a_nul_byte_in_any_text_of_a_request_is_refused_with_400_and_changes_nothing(
     app, owner, tenants, make_browser
 ):
-    from reseller.demo import make_cnpj
+    from seeds.documents import make_cnpj
     from tenant import inbox
 
     audits, plans, clients = audit_count(app), count(app, Plan), count(app, Client)
@@ -347,7 +347,7 @@ def test_six_concurrent_submissions_of_one_login_code_one_wins_the_others_are_re
     """Through the app (HTTP), with real commits and one connection per request, on
     whichever database the suite runs (the service-level PostgreSQL race is in
     test_identity.py)."""
-    from reseller.services import create_reseller
+    from reseller.resellers import create_reseller
     from tests.conftest import Browser
     from tests.test_identity import last_code
 

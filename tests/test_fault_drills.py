@@ -86,8 +86,8 @@ import json
 from flask_migrate import upgrade
 
 from core.extensions import db
-from reseller.demo import make_cnpj
-from reseller.services import create_reseller
+from seeds.documents import make_cnpj
+from reseller.resellers import create_reseller
 from tenant.models import Client
 from wsgi import app
 
@@ -717,8 +717,8 @@ from flask_migrate import upgrade
 from auth.models import Login
 from core.extensions import db
 from core.timeutil import utcnow
-from reseller.demo import make_cnpj
-from reseller.services import create_reseller
+from seeds.documents import make_cnpj
+from reseller.resellers import create_reseller
 from tenant.models import Client
 from wsgi import app
 

@@ -242,7 +242,7 @@ def test_two_concurrent_submissions_of_one_code_exactly_one_wins(app):
     """Service level, with real commits and one connection per thread."""
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         pytest.skip("concurrency is checked on PostgreSQL")
-    from reseller.services import create_reseller
+    from reseller.resellers import create_reseller
 
     with app.test_request_context("/", base_url="http://conc.test"):
         reseller, login = create_reseller(

@@ -17,7 +17,7 @@ from flask_babel import gettext
 
 from auth import breached_passwords
 from auth.passwords import MAX_PASSWORD, MIN_PASSWORD, PasswordRejected, check_password_policy
-from reseller.demo import DEMO_PASSWORD
+from seeds.demo import DEMO_PASSWORD
 from tests.conftest import PASSWORD
 
 TOO_COMMON = "This password is too common. Choose another one."

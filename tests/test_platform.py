@@ -155,7 +155,7 @@ def test_the_testing_config_ignores_a_stripe_key_in_the_environment(monkeypatch)
 def test_every_stripe_call_of_the_app_goes_through_the_guarded_http_client(app):
     """A developer's key in the app's config still reaches no real Stripe: the
     client the app builds uses the one HTTP client the tests replace."""
-    from billing import stripe_gateway
+    from billing.stripe import gateway as stripe_gateway
 
     app.config["STRIPE_API_KEY"] = "sk_test_pretend_real"
     try:

@@ -263,8 +263,8 @@ def test_with_the_database_down_the_answer_is_5xx_without_details(app):
 def test_five_concurrent_deliveries_of_one_event_have_one_effect(app, run_jobs):
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         pytest.skip("concurrency is checked on PostgreSQL")
-    from reseller.demo import make_cnpj
-    from reseller.services import create_reseller
+    from reseller.resellers import create_reseller
+    from seeds.documents import make_cnpj
 
     with app.test_request_context("/", base_url="http://conc-stripe.test"):
         reseller, _login = create_reseller(

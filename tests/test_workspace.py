@@ -181,8 +181,8 @@ def test_reply_inside_the_window_and_template_outside_it(app, tenants, ws):
 def test_200_concurrent_window_openings_with_50_sessions_left_exactly_50_succeed(app):
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         pytest.skip("concurrency is checked on PostgreSQL")
-    from reseller.demo import make_cnpj
-    from reseller.services import create_reseller
+    from reseller.resellers import create_reseller
+    from seeds.documents import make_cnpj
 
     with app.test_request_context("/", base_url="http://conc-ws.test"):
         reseller, _login = create_reseller(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from auth.services import current_account
+from auth.access import current_account
 from core.extensions import db, limiter
 from core.tenancy import current_client
 from tenant import directory, inbox

@@ -7,7 +7,7 @@ import json
 
 from flask import jsonify, request
 
-from auth.services import public
+from auth.access import public
 from core.extensions import csrf, db, limiter
 from tenant import inbox
 from tenant.directory import client_of_channel

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from auth import services as auth_services
+from auth import access
 from core.extensions import db, limiter
 from core.tenancy import require_reseller
 from tenant.forms import InvitationAnswerForm
@@ -14,7 +14,7 @@ from tenant.views.blueprints import invitations_bp
 
 
 @invitations_bp.route("/invitation/<token>", methods=["GET", "POST"])
-@auth_services.public
+@access.public
 @limiter.limit("20 per minute", methods=["POST"])
 def answer(token: str):
     """Public: the link decides (another reseller's host or a used link is a 404)."""

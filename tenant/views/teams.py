@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from auth.services import current_account
+from auth.access import current_account
 from core.extensions import db
 from core.tenancy import current_client, get_or_404
 from core.validation import parse_int

@@ -11,8 +11,8 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from auth import permissions as perm
+from auth.access import current_account, has_permission
 from auth.models import Account
-from auth.services import current_account, has_permission
 from core.extensions import db
 from core.tenancy import current_client
 from tenant import users as user_rules
