@@ -1,11 +1,8 @@
-"""Old path (until the next release): jobs already queued name ``billing.webhooks.drain``
-and the periodic sweep is registered as ``billing.webhooks.sweep_job``. The code lives
-in :mod:`billing.stripe` and :mod:`billing.tasks`."""
+"""Job aliases for one release: jobs already queued in Redis name ``billing.webhooks.drain``,
+and the periodic sweep keeps its registered name ``billing.webhooks.sweep_job``. The code
+lives in :mod:`billing.tasks` (and :mod:`billing.stripe`)."""
 
-from billing.stripe.handlers import HANDLERS
-from billing.stripe.inbox import sweep
-from billing.stripe.intake import DRAIN_KEY, store, well_formed
-from billing.tasks import drain_stripe_inbox as drain
-from billing.tasks import sweep_stripe_inbox as sweep_job
+from billing.tasks import drain_stripe_inbox as drain  # alias for one release
+from billing.tasks import sweep_stripe_inbox as sweep_job  # alias for one release
 
-__all__ = ["DRAIN_KEY", "HANDLERS", "drain", "store", "sweep", "sweep_job", "well_formed"]
+__all__ = ["drain", "sweep_job"]

@@ -6,7 +6,8 @@ is not there yet. Jobs take ids, never ORM objects, and must be idempotent.
 
 A job runs in the tenancy scope it was queued in (``core.scope``: the request's
 reseller and client, or the named bypass of the sweep that queued it); periodic sweeps
-declare the bypass they run under.
+declare the bypass they run under, and so does a job target whose work crosses
+resellers whoever queued it (:func:`runs_under`).
 """
 
 from __future__ import annotations
@@ -248,10 +249,27 @@ def _executor(app: Flask) -> ThreadPoolExecutor:
     return _executors[key]
 
 
+def runs_under(bypass: str):
+    """Declare that a job target runs under the tenancy bypass named ``bypass``
+    (core.scope.BYPASSES), whatever scope it was queued in: for a job whose work
+    belongs to every reseller, queued from a request that belongs to one or none."""
+    Scope.decode(Scope(bypass=bypass).encode())  # an undeclared name fails at import
+
+    def declare(func):
+        func.tenancy_bypass = bypass
+        return func
+
+    return declare
+
+
 def call(func_path: str, *args):
     module_name, _, attr = func_path.rpartition(".")
     func = getattr(importlib.import_module(module_name), attr)
-    return func(*args)
+    declared = getattr(func, "tenancy_bypass", None)
+    if declared is None:
+        return func(*args)
+    with entered(Scope(bypass=declared)):
+        return func(*args)
 
 
 _worker_app: Flask | None = None

@@ -34,13 +34,12 @@ import click
 from flask import g, has_request_context, request
 from sqlalchemy import event, inspect
 
-# Every way round the tenancy wall, and why (grep ``bypass(`` and ``bypass=`` for the
-# places). bypass() refuses any other name.
+# Every way round the tenancy wall, and why (grep ``bypass(``, ``bypass=`` and
+# ``runs_under(`` for the places). bypass() refuses any other name.
 BYPASSES: dict[str, str] = {
     "host-resolution": "finding the reseller of a request's host, before any reseller is known",
-    "tenantless-view": "views that belong to no reseller (static files, the Stripe webhook "
-    "receiver and the inbox drain it queues)",
-    "stripe-inbox": "the Stripe inbox sweep: events name their client, any reseller's",
+    "tenantless-view": "views that belong to no reseller (static files, the Stripe webhook receiver)",
+    "stripe-inbox": "the Stripe inbox drain and sweep: events name their client, any reseller's",
     "billing-deadlines": "overdue invoices, suspension and period roll-over of every reseller",
     "billing-consistency": "the daily check of the clients' billing summaries, every reseller",
     "client-purge-sweep": "purges of deleted clients whose deadline passed, every reseller",

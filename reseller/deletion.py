@@ -327,6 +327,6 @@ def cancel_deletion(deletion: ClientDeletion, staff: Account) -> Client:
     return client
 
 
-# Jobs queued by the previous release name these paths (one release, then removed).
-purge_job = tasks.purge_job
-sweep_job = tasks.sweep_job
+# Job aliases for one release: jobs queued by the previous release name these paths.
+purge_job = tasks.purge_job  # alias for one release
+sweep_job = tasks.sweep_job  # alias for one release

@@ -262,7 +262,7 @@ def settle(app, run_jobs):
     def _settle() -> None:
         from datetime import timedelta
 
-        from billing.webhooks import sweep
+        from billing.stripe.inbox import sweep
 
         run_jobs()
         with app.app_context():

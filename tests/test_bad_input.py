@@ -239,7 +239,7 @@ def test_a_signed_stripe_event_of_the_wrong_shape_is_400_stores_nothing_and_neve
                 StripeEvent(event_id=f"evt_old_{n}", type="invoice.paid", created=0, payload=payload)
             )
         db.session.commit()
-        from billing.webhooks import drain
+        from billing.tasks import drain_stripe_inbox as drain
 
         drain()
     assert post_stripe(http, good).status_code == 200
