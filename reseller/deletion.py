@@ -20,12 +20,13 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 
-from auth import codes, sessions, totp
+from auth import codes, totp
+from auth import sessions as auth_sessions
 from auth.models import Account
 from billing import subscriptions
 from billing.errors import BillingRejected
 from billing.models import ExtraPack, Payment, Subscription
-from billing.stripe import gateway as stripe_gateway
+from billing.stripe.gateway import StripeUnavailable
 from billing.summary import current_subscription
 from core import audit, links, mail
 from core.extensions import db
@@ -252,7 +253,7 @@ def confirm_deletion(staff: Account, client: Client, code: str) -> ClientDeletio
         raise DeletionRefused(_("This client was already deleted."))
     db.session.refresh(client)
     counts = deletion_counts(client)
-    sessions_ended = sessions.revoke_sessions(client_id=client.id)
+    sessions_ended = auth_sessions.revoke_sessions(client_id=client.id)
     deletion = ClientDeletion(
         reseller_id=client.reseller_id,
         client_id=client.id,
@@ -285,7 +286,7 @@ def _cancel_subscription(client: Client) -> None:
         return
     try:
         subscriptions.cancel_plan(client, "now")
-    except (BillingRejected, stripe_gateway.StripeUnavailable) as exc:
+    except (BillingRejected, StripeUnavailable) as exc:
         raise DeletionRefused(str(exc)) from exc
 
 
