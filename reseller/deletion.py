@@ -21,11 +21,13 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 
 from auth import identity
-from auth import services as auth_services
+from auth import sessions as auth_sessions
 from auth.models import Account
-from billing import services as billing_services
-from billing import stripe_gateway, subscriptions
+from billing import subscriptions
+from billing.errors import BillingRejected
 from billing.models import ExtraPack, Payment, Subscription
+from billing.stripe.gateway import StripeUnavailable
+from billing.summary import current_subscription
 from core import audit, links, mail
 from core.extensions import db
 from core.models import AuditEvent, Reseller
@@ -99,6 +101,22 @@ def kept_audit_entries(client: Client) -> int:
         .select_from(AuditEvent)
         .where(AuditEvent.client_id == client.id, AuditEvent.reseller_id == client.reseller_id)
     )
+
+
+def deletion_rows(reseller_id: int, limit: int = 200) -> list:
+    """The reseller's deletions, latest first: (deletion, the client's name, the name
+    of who asked); both names are ``None`` once purged."""
+    return db.session.execute(
+        select(ClientDeletion, Client.trade_name, Account.name)
+        .outerjoin(Client, (Client.id == ClientDeletion.client_id) & (Client.reseller_id == reseller_id))
+        .outerjoin(
+            Account,
+            (Account.id == ClientDeletion.requested_by_account_id) & (Account.reseller_id == reseller_id),
+        )
+        .where(ClientDeletion.reseller_id == reseller_id)
+        .order_by(ClientDeletion.requested_at.desc(), ClientDeletion.id.desc())
+        .limit(limit)
+    ).all()
 
 
 def purge_delay() -> timedelta:
@@ -295,7 +313,7 @@ def confirm_deletion(staff: Account, client: Client, code: str) -> ClientDeletio
         raise DeletionRefused(_("This client was already deleted."))
     db.session.refresh(client)
     counts = deletion_counts(client)
-    sessions_ended = auth_services.revoke_sessions(client_id=client.id)
+    sessions_ended = auth_sessions.revoke_sessions(client_id=client.id)
     deletion = ClientDeletion(
         reseller_id=client.reseller_id,
         client_id=client.id,
@@ -324,11 +342,11 @@ def confirm_deletion(staff: Account, client: Client, code: str) -> ClientDeletio
 
 
 def _cancel_subscription(client: Client) -> None:
-    if billing_services.current_subscription(client) is None:
+    if current_subscription(client) is None:
         return
     try:
         subscriptions.cancel_plan(client, "now")
-    except (billing_services.BillingRejected, stripe_gateway.StripeUnavailable) as exc:
+    except (BillingRejected, StripeUnavailable) as exc:
         raise DeletionRefused(str(exc)) from exc
 
 
