@@ -30,7 +30,6 @@ from core.validation import NulRefused
 bp = Blueprint("core", __name__)
 
 
-
 @bp.get("/healthz")
 @public
 def healthz():
