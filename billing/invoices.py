@@ -29,7 +29,7 @@ from billing.summary import refresh_client_summary
 from billing.suspension import lift_if_debt_paid
 from core import audit
 from core.extensions import db
-from core.timeutil import utcnow
+from core.timeutil import local_date, utcnow
 from tenant.models import Client
 
 MANUAL_METHODS = ("transfer", "cash")
@@ -279,7 +279,7 @@ def settle(
     if not was_open:
         effect = "none: the invoice was voided"
     elif sub is not None and payment.kind == PaymentKind.PLAN and sub.status == SubscriptionStatus.PENDING:
-        periods.start_first_period(sub, client, periods.local_day(payment.paid_at))
+        periods.start_first_period(sub, client, local_date(payment.paid_at))
         effect = "activated"
     elif payment.kind == PaymentKind.UPGRADE:
         if periods.is_active(sub) and _issued_this_period(payment, sub):
@@ -308,7 +308,7 @@ def settle(
 
 def _issued_this_period(payment: Payment, sub: Subscription) -> bool:
     start = sub.current_period_start
-    return start is None or periods.local_day(payment.created_at or utcnow()) >= start
+    return start is None or local_date(payment.created_at or utcnow()) >= start
 
 
 def record_second_payment(payment: Payment, payment_type: str, checkout_id: str) -> None:

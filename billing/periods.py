@@ -3,18 +3,13 @@ an upgraded plan, advanced by the roll-over. Used by invoices (paying) and renew
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 
 from billing import balance
 from billing.models import PERIOD_MONTHS, Subscription
 from billing.states import SubscriptionStatus
-from core.timeutil import LOCAL_TZ, add_months
+from core.timeutil import add_months
 from tenant.models import Client
-
-
-def local_day(moment: datetime) -> date:
-    """The calendar day in Brazil of a naive UTC moment."""
-    return moment.replace(tzinfo=UTC).astimezone(LOCAL_TZ).date()
 
 
 def months_of(sub: Subscription) -> int:

@@ -4,7 +4,6 @@ consistency check that recomputes them from the rows and repairs any that drifte
 from __future__ import annotations
 
 import logging
-from datetime import UTC
 from enum import Enum
 
 from sqlalchemy import select
@@ -13,7 +12,7 @@ from billing.models import Payment, Subscription
 from billing.states import ClientStatus, PaymentStatus, SubscriptionStatus
 from core import audit
 from core.extensions import db
-from core.timeutil import LOCAL_TZ
+from core.timeutil import local_date
 from tenant.models import Client
 
 log = logging.getLogger(__name__)
@@ -65,7 +64,7 @@ def refresh_client_summary(client: Client) -> None:
         .order_by(Payment.paid_at.desc())
         .limit(1)
     )
-    client.last_payment_date = paid_at.replace(tzinfo=UTC).astimezone(LOCAL_TZ).date() if paid_at else None
+    client.last_payment_date = local_date(paid_at)
 
 
 # --- the consistency check ---------------------------------------------------------

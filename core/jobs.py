@@ -21,9 +21,15 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from flask import Flask, current_app, has_app_context
+from redis import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from rq import Queue, Retry
+from rq.registry import ScheduledJobRegistry, StartedJobRegistry
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from core.extensions import db
 from core.scope import Scope, current_scope, entered
 
 log = logging.getLogger(__name__)
@@ -72,8 +78,6 @@ def enqueue(
     """
     if queue not in QUEUES:
         raise ValueError(f"unknown queue {queue!r}")
-    from core.extensions import db
-
     spec = JobSpec(
         func,
         tuple(args),
@@ -130,10 +134,6 @@ def _after_rollback(session: Session, previous_transaction) -> None:
 def dispatch(app: Flask, spec: JobSpec) -> None:
     redis_url = app.config.get("REDIS_URL")
     if redis_url:
-        from redis.exceptions import ConnectionError as RedisConnectionError
-        from redis.exceptions import TimeoutError as RedisTimeoutError
-        from rq import Retry
-
         retry = Retry(max=spec.retries, interval=[10, 30, 60][: spec.retries] or 10)
         try:
             if spec.unique_key:
@@ -284,7 +284,7 @@ def execute(func_path: str, *args, tenancy_scope: str | None = None):
         with entered(scope):
             return call(func_path, *args)
     if _worker_app is None:
-        from core import create_app
+        from core import create_app  # noqa: PLC0415 - the RQ worker's entry: the app is built here, once
 
         _worker_app = create_app()
     with _worker_app.app_context(), entered(scope):
@@ -292,8 +292,6 @@ def execute(func_path: str, *args, tenancy_scope: str | None = None):
 
 
 def get_redis(app: Flask):
-    from redis import Redis
-
     conn = app.extensions.get("redis")
     if conn is None:
         conn = Redis.from_url(app.config["REDIS_URL"])
@@ -302,8 +300,6 @@ def get_redis(app: Flask):
 
 
 def get_queue(app: Flask, name: str):
-    from rq import Queue
-
     return Queue(name, connection=get_redis(app))
 
 
@@ -358,8 +354,6 @@ def _schedule_next(queue, func_path: str, every: int) -> None:
 def ensure_periodic(app: Flask) -> int:
     """Schedule every periodic job that is neither scheduled, waiting nor running (Redis
     lost it, restarted without persistence); returns how many were missing."""
-    from rq.registry import ScheduledJobRegistry, StartedJobRegistry
-
     queue = get_queue(app, "maintenance")
     known = (
         set(ScheduledJobRegistry(queue=queue).get_job_ids())
@@ -390,8 +384,6 @@ def start_inprocess_periodic(app: Flask) -> None:
         return
 
     def loop() -> None:
-        import time
-
         due = {path: time.monotonic() + every for path, every in PERIODIC.items()}
         while True:
             time.sleep(5)

@@ -103,12 +103,13 @@ def scoped_select(model, *columns, reseller_id: int | None = None, client_id: in
     return stmt
 
 
-def get_or_404(model, object_id, *, for_update: bool = False):
-    """Load a tenant-owned object of the current tenant, or answer 404."""
+def get_or_404(model, object_id, *, client_id: int | None = None, for_update: bool = False):
+    """Load a tenant-owned object of the current tenant (and of ``client_id``, when
+    given: staff have no client scope of their own), or answer 404."""
     object_id = parse_int(object_id, min=1)
     if object_id is None:
         abort(404)
-    stmt = scoped_select(model).where(model.id == object_id)
+    stmt = scoped_select(model, client_id=client_id).where(model.id == object_id)
     if for_update:
         stmt = stmt.with_for_update()
     obj = db.session.scalar(stmt)

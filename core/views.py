@@ -18,15 +18,16 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import text
 
+from core import resubmit
 from core.access import public, tenantless
 from core.extensions import db
+from core.jobs import get_redis
 from core.mail import read_outbox
 from core.redirects import safe_local_target
+from core.tenancy import current_reseller
 from core.validation import NulRefused
 
 bp = Blueprint("core", __name__)
-
-PUBLIC_ENDPOINTS = {"core.healthz", "core.set_language", "core.dev_outbox", "core.favicon", "static"}
 
 
 @bp.get("/healthz")
@@ -43,8 +44,6 @@ def healthz():
         checks["database"] = "unavailable"
         healthy = False
     if current_app.config.get("REDIS_URL"):
-        from core.jobs import get_redis
-
         try:
             get_redis(current_app).ping()
             checks["redis"] = "ok"
@@ -102,8 +101,6 @@ def _error(code: int, title: str, message: str):
 
 
 def init_app(app) -> None:
-    from core import resubmit
-
     app.register_blueprint(bp)
     resubmit.init_app(app)
     app.register_error_handler(
@@ -116,6 +113,4 @@ def init_app(app) -> None:
 
     @app.context_processor
     def _inject():
-        from core.tenancy import current_reseller
-
         return {"current_reseller": current_reseller, "get_locale": get_locale}

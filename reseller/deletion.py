@@ -103,6 +103,22 @@ def kept_audit_entries(client: Client) -> int:
     )
 
 
+def deletion_rows(reseller_id: int, limit: int = 200) -> list:
+    """The reseller's deletions, latest first: (deletion, the client's name, the name
+    of who asked); both names are ``None`` once purged."""
+    return db.session.execute(
+        select(ClientDeletion, Client.trade_name, Account.name)
+        .outerjoin(Client, (Client.id == ClientDeletion.client_id) & (Client.reseller_id == reseller_id))
+        .outerjoin(
+            Account,
+            (Account.id == ClientDeletion.requested_by_account_id) & (Account.reseller_id == reseller_id),
+        )
+        .where(ClientDeletion.reseller_id == reseller_id)
+        .order_by(ClientDeletion.requested_at.desc(), ClientDeletion.id.desc())
+        .limit(limit)
+    ).all()
+
+
 def purge_delay() -> timedelta:
     return timedelta(hours=current_app.config["CLIENT_PURGE_DELAY_HOURS"])
 

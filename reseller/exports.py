@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 
 from flask_babel import gettext as _
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
-from core.timeutil import LOCAL_TZ
+from core.timeutil import LOCAL_TZ, local_date
 from reseller.client_list import ClientFilters, base_select
 from reseller.states import ClientStatusFilter
 from tenant.models import Client
@@ -100,7 +100,7 @@ def write_xlsx(target, rows: Iterable, *, progress: Callable[[int], None] | None
                 labels[bool(suspended)],
                 due,
                 paid,
-                created.replace(tzinfo=UTC).astimezone(LOCAL_TZ).date(),
+                local_date(created),
             ]
         )
         count += 1

@@ -22,7 +22,7 @@ from billing.states import (
 from billing.summary import refresh_client_summary
 from core import audit
 from core.extensions import db
-from core.timeutil import LOCAL_TZ
+from core.timeutil import local_date
 from core.validation import parse_int
 from tenant.models import Client
 
@@ -127,7 +127,7 @@ def _moment(timestamp: int) -> datetime:
 
 def _day(timestamp: int) -> date:
     """The calendar day in Brazil of a Stripe timestamp (due dates are Brazilian days)."""
-    return datetime.fromtimestamp(int(timestamp), UTC).astimezone(LOCAL_TZ).date()
+    return local_date(_moment(timestamp))
 
 
 def event_now() -> int:

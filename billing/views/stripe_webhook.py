@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, request
 
-from auth.services import public
+from auth.access import public
 from billing.stripe import intake
 from core.access import tenantless
 from core.extensions import csrf

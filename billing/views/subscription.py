@@ -15,10 +15,9 @@ from pathlib import Path
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy import select
 
 from auth import permissions as perm
-from auth.services import current_account, has_permission
+from auth.access import current_account, has_permission
 from billing import states
 from billing.models import Payment
 from billing.states import OPEN_PAYMENT_STATUSES, CheckoutReturn, ClientStatus, PaymentKind, PaymentStatus
@@ -29,7 +28,7 @@ from core.extensions import db, limiter
 from core.formatting import money
 from core.links import reseller_url
 from core.models import Reseller
-from core.tenancy import require_reseller
+from core.tenancy import get_or_404, require_reseller, scoped_select
 from core.validation import parse_int
 from tenant.workspace import workspace_guard
 
@@ -67,8 +66,8 @@ def page():
     client = g.client
     reseller = db.session.get(Reseller, client.reseller_id)
     invoices = db.session.scalars(
-        select(Payment)
-        .where(Payment.client_id == client.id, Payment.status != PaymentStatus.CANCELLED)
+        scoped_select(Payment, client_id=client.id)
+        .where(Payment.status != PaymentStatus.CANCELLED)
         .order_by(Payment.due_date.desc(), Payment.id.desc())
         .limit(24)
     ).all()
@@ -110,11 +109,7 @@ def pay(payment_id: int):
     if not may_pay():
         abort(403)
     client = g.client
-    payment = db.session.scalar(
-        select(Payment).where(Payment.id == payment_id, Payment.client_id == client.id)
-    )
-    if payment is None:
-        abort(404)
+    payment = get_or_404(Payment, payment_id, client_id=client.id)
     method, attempt = request.form.get("method", ""), _attempt()
     if payment.status not in OPEN_PAYMENT_STATUSES:
         flash(_("This invoice is not open."), "error")

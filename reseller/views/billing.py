@@ -5,19 +5,24 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
 
 from auth import permissions as perm
-from auth.services import has_permission, require_permission
-from billing import services as billing
-from billing import stripe_gateway, subscriptions
+from auth.access import has_permission, require_permission
+from billing import subscriptions
+from billing.balance import add_extra_pack
+from billing.errors import BillingRejected
+from billing.invoices import record_manual_payment
 from billing.models import ExtraPack, Payment, Plan, SuspensionEvent
+from billing.states import UPGRADES, PlanChangeOutcome
+from billing.stripe.gateway import StripeUnavailable
+from billing.summary import current_subscription
+from billing.suspension import manual_lift, manual_suspend
 from core.extensions import db
 from core.formatting import date_br, money
-from core.tenancy import get_or_404
+from core.tenancy import get_or_404, scoped_select
 from core.timeutil import today_local
 from core.validation import parse_int
 from reseller.views.blueprint import bp
@@ -33,30 +38,26 @@ def _back(client: Client):
 def client_billing(client_id: int):
     client = get_or_404(Client, client_id)
     payments = db.session.scalars(
-        select(Payment)
-        .where(Payment.client_id == client.id)
-        .order_by(Payment.due_date.desc(), Payment.id.desc())
+        scoped_select(Payment, client_id=client.id).order_by(Payment.due_date.desc(), Payment.id.desc())
     ).all()
     history = db.session.scalars(
-        select(SuspensionEvent)
-        .where(SuspensionEvent.client_id == client.id)
-        .order_by(SuspensionEvent.created_at.desc(), SuspensionEvent.id.desc())
+        scoped_select(SuspensionEvent, client_id=client.id).order_by(
+            SuspensionEvent.created_at.desc(), SuspensionEvent.id.desc()
+        )
     ).all()
     packs = db.session.scalars(
-        select(ExtraPack).where(ExtraPack.client_id == client.id).order_by(ExtraPack.created_at.desc())
+        scoped_select(ExtraPack, client_id=client.id).order_by(ExtraPack.created_at.desc())
     ).all()
     return render_template(
         "reseller/client_billing.html",
         client=client,
-        subscription=billing.current_subscription(client),
+        subscription=current_subscription(client),
         payments=payments,
         history=history,
         packs=packs,
         may_invoice=has_permission(perm.CLIENT_INVOICES),
         plans=db.session.scalars(
-            select(Plan)
-            .where(Plan.reseller_id == client.reseller_id, Plan.retired_at.is_(None))
-            .order_by(Plan.price_cents, Plan.name)
+            scoped_select(Plan).where(Plan.retired_at.is_(None)).order_by(Plan.price_cents, Plan.name)
         ).all(),
         today=today_local(),
         may_add_extras=has_permission(perm.EXTRA_CONVERSATIONS),
@@ -66,7 +67,7 @@ def client_billing(client_id: int):
 def _apply(client: Client, action, success: str):
     try:
         action()
-    except (billing.BillingRejected, stripe_gateway.StripeUnavailable) as exc:
+    except (BillingRejected, StripeUnavailable) as exc:
         db.session.rollback()
         flash(str(exc), "error")
     else:
@@ -81,9 +82,7 @@ def client_suspend(client_id: int):
     client = get_or_404(Client, client_id, for_update=True)
     return _apply(
         client,
-        lambda: billing.manual_suspend(
-            client, request.form.get("reason", ""), actor_account_id=g.actor_account_id
-        ),
+        lambda: manual_suspend(client, request.form.get("reason", ""), actor_account_id=g.actor_account_id),
         _("%(name)s was suspended.", name=client.trade_name),
     )
 
@@ -94,9 +93,7 @@ def client_unsuspend(client_id: int):
     client = get_or_404(Client, client_id, for_update=True)
     return _apply(
         client,
-        lambda: billing.manual_lift(
-            client, request.form.get("reason", ""), actor_account_id=g.actor_account_id
-        ),
+        lambda: manual_lift(client, request.form.get("reason", ""), actor_account_id=g.actor_account_id),
         _("%(name)s was reactivated.", name=client.trade_name),
     )
 
@@ -108,7 +105,7 @@ def client_extra_pack(client_id: int):
     conversations = parse_int(request.form.get("conversations")) or 0
     return _apply(
         client,
-        lambda: billing.add_extra_pack(client, conversations, actor_account_id=g.actor_account_id),
+        lambda: add_extra_pack(client, conversations, actor_account_id=g.actor_account_id),
         _("%(n)d extra conversations added.", n=conversations),
     )
 
@@ -117,14 +114,10 @@ def client_extra_pack(client_id: int):
 @require_permission(perm.CLIENT_INVOICES)
 def client_payment_paid(client_id: int, payment_id: int):
     client = get_or_404(Client, client_id)
-    payment = db.session.scalar(
-        select(Payment).where(Payment.id == payment_id, Payment.client_id == client.id).with_for_update()
-    )
-    if payment is None:
-        abort(404)
+    payment = get_or_404(Payment, payment_id, client_id=client.id, for_update=True)
     return _apply(
         client,
-        lambda: billing.record_manual_payment(
+        lambda: record_manual_payment(
             payment, request.form.get("method", ""), actor_account_id=g.actor_account_id
         ),
         _("Payment recorded."),
@@ -134,11 +127,15 @@ def client_payment_paid(client_id: int, payment_id: int):
 # --- the client's plan: add, change, cancel ------------------------------------------
 
 
-def _chosen_plan(client: Client) -> Plan | None:
-    plan_id = parse_int(request.form.get("plan_id"))
+def _plan(plan_id: int | None) -> Plan | None:
+    """One of the current reseller's plans (retired too), or ``None``."""
     if plan_id is None:
         return None
-    return db.session.scalar(select(Plan).where(Plan.id == plan_id, Plan.reseller_id == client.reseller_id))
+    return db.session.scalar(scoped_select(Plan).where(Plan.id == plan_id))
+
+
+def _chosen_plan() -> Plan | None:
+    return _plan(parse_int(request.form.get("plan_id")))
 
 
 def _due_date() -> date | None:
@@ -151,7 +148,7 @@ def _due_date() -> date | None:
             return datetime.strptime(text, "%d/%m/%Y").date()
         return date.fromisoformat(text)
     except ValueError:
-        raise billing.BillingRejected(_("Enter the due date as dd/mm/yyyy.")) from None
+        raise BillingRejected(_("Enter the due date as dd/mm/yyyy.")) from None
 
 
 @bp.post("/clients/<int:client_id>/plan")
@@ -160,19 +157,17 @@ def client_plan_add(client_id: int):
     client = get_or_404(Client, client_id, for_update=True)
     return _apply(
         client,
-        lambda: subscriptions.add_plan(
-            client, _chosen_plan(client), request.form.get("method", ""), _due_date()
-        ),
+        lambda: subscriptions.add_plan(client, _chosen_plan(), request.form.get("method", ""), _due_date()),
         _("Plan added to %(name)s.", name=client.trade_name),
     )
 
 
 CHANGE_MESSAGES = {
-    "replaced": _l("Plan changed; the first invoice was replaced."),
-    "upgrade_invoiced": _l("Upgrade invoiced: the new plan starts when the invoice is paid."),
-    "upgraded": _l("Plan changed."),
-    "scheduled": _l("The new plan starts with the next period."),
-    "method_changed": _l("Payment type changed."),
+    PlanChangeOutcome.REPLACED: _l("Plan changed; the first invoice was replaced."),
+    PlanChangeOutcome.UPGRADE_INVOICED: _l("Upgrade invoiced: the new plan starts when the invoice is paid."),
+    PlanChangeOutcome.UPGRADED: _l("Plan changed."),
+    PlanChangeOutcome.SCHEDULED: _l("The new plan starts with the next period."),
+    PlanChangeOutcome.METHOD_CHANGED: _l("Payment type changed."),
 }
 
 
@@ -187,19 +182,17 @@ UNDO_CANCEL_MESSAGE = _l(
 @require_permission(perm.CLIENT_INVOICES)
 def client_plan_change(client_id: int):
     client = get_or_404(Client, client_id, for_update=True)
-    current = billing.current_subscription(client)
+    current = current_subscription(client)
     was_ending = current is not None and current.cancel_at_period_end
     try:
-        outcome, _payment = subscriptions.change_plan(
-            client, _chosen_plan(client), request.form.get("method", "")
-        )
-    except billing.BillingRejected as exc:
+        outcome, _payment = subscriptions.change_plan(client, _chosen_plan(), request.form.get("method", ""))
+    except BillingRejected as exc:
         db.session.rollback()
         flash(str(exc), "error")
     else:
         db.session.commit()
         flash(str(CHANGE_MESSAGES[outcome]), "success")
-        if was_ending and outcome != "method_changed":
+        if was_ending and outcome != PlanChangeOutcome.METHOD_CHANGED:
             flash(str(UNDO_CANCEL_MESSAGE), "warning")
     return _back(client)
 
@@ -209,27 +202,24 @@ def client_plan_change(client_id: int):
 def client_plan_preview(client_id: int):
     """htmx: what choosing a plan in the change form would do, before saving."""
     client = get_or_404(Client, client_id)
-    sub = billing.current_subscription(client)
-    plan_id = parse_int(request.args.get("plan_id"))
-    plan = (
-        db.session.scalar(select(Plan).where(Plan.id == plan_id, Plan.reseller_id == client.reseller_id))
-        if plan_id is not None
+    sub = current_subscription(client)
+    plan = _plan(parse_int(request.args.get("plan_id")))
+    text = ""
+    change = (
+        subscriptions.plan_change_outcome(sub, plan, today_local())
+        if sub is not None and plan is not None
         else None
     )
-    text = ""
-    if sub is not None and plan is not None and plan.id != sub.plan_id:
-        if sub.status == "pending":
-            text = _(
-                "The open first invoice is replaced by one of %(amount)s.", amount=money(plan.price_cents)
-            )
-        elif plan.period == sub.plan.period and plan.price_cents > sub.plan.price_cents:
-            amount, credit, left = subscriptions.upgrade_amount(sub, plan, today_local())
+    if change is not None and change.outcome != PlanChangeOutcome.METHOD_CHANGED:
+        if change.outcome == PlanChangeOutcome.REPLACED:
+            text = _("The open first invoice is replaced by one of %(amount)s.", amount=money(change.amount))
+        elif change.outcome in UPGRADES:
             text = _(
                 "Upgrade: an invoice of %(amount)s now (%(days)d days left, credit of %(credit)s). "
                 "The due date stays %(due)s.",
-                amount=money(amount),
-                days=left,
-                credit=money(credit),
+                amount=money(change.amount),
+                days=change.days_left,
+                credit=money(change.credit),
                 due=date_br(sub.current_period_end),
             )
         else:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, abort
 from flask_babel import lazy_gettext as _l
 
-from auth.services import current_account, has_permission
+from auth.access import current_account, has_permission
 from tenant import documents
 from tenant.states import PaymentStatus
 

@@ -9,15 +9,15 @@ from flask_babel import gettext as _
 from wtforms import SelectChoice
 
 from auth import permissions as perm
-from auth.services import require_permission
+from auth.access import require_permission
 from core.extensions import db
 from core.redirects import safe_local_target
 from core.tenancy import get_or_404, require_reseller
 from core.validation import parse_int
 from reseller.forms import ClientForm
 from reseller.views.blueprint import bp
+from tenant import clients as client_services
 from tenant import documents
-from tenant import services as client_services
 from tenant.models import Client
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import current_app, make_response, redirect, render_template, request, url_for
 
 from auth import permissions as perm
-from auth.services import require_permission
+from auth.access import require_permission
 from core.tenancy import require_reseller
 from reseller import client_list
 from reseller.views.blueprint import bp

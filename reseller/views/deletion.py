@@ -4,14 +4,12 @@ Thin views over ``reseller.deletion``."""
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy import select
 
 from auth import identity
 from auth import permissions as perm
-from auth.models import Account
-from auth.services import current_account, require_permission
+from auth.access import current_account, require_permission
 from core import audit
 from core.extensions import db
 from core.tenancy import get_or_404, require_reseller
@@ -127,31 +125,14 @@ def client_delete_confirm(client_id: int):
 def client_deletions():
     """Clients being deleted (cancellable until the purge starts) and past deletions."""
     reseller = require_reseller()
-    rows = db.session.execute(
-        select(ClientDeletion, Client.trade_name, Account.name)
-        .outerjoin(Client, (Client.id == ClientDeletion.client_id) & (Client.reseller_id == reseller.id))
-        .outerjoin(
-            Account,
-            (Account.id == ClientDeletion.requested_by_account_id) & (Account.reseller_id == reseller.id),
-        )
-        .where(ClientDeletion.reseller_id == reseller.id)
-        .order_by(ClientDeletion.requested_at.desc(), ClientDeletion.id.desc())
-        .limit(200)
-    ).all()
+    rows = service.deletion_rows(reseller.id)
     return render_template("reseller/client_deletions.html", rows=rows, labels=service.COUNT_LABELS)
 
 
 @bp.post("/clients/deletions/<int:deletion_id>/cancel")
 @require_permission(perm.DELETE_CLIENTS)
 def client_deletion_cancel(deletion_id: int):
-    reseller = require_reseller()
-    deletion = db.session.scalar(
-        select(ClientDeletion).where(
-            ClientDeletion.id == deletion_id, ClientDeletion.reseller_id == reseller.id
-        )
-    )
-    if deletion is None:
-        abort(404)
+    deletion = get_or_404(ClientDeletion, deletion_id)
     try:
         client = service.cancel_deletion(deletion, current_account)
     except service.DeletionRefused as refused:

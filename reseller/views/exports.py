@@ -10,7 +10,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_babel import get_locale
 
 from auth import permissions as perm
-from auth.services import current_account, require_permission
+from auth.access import current_account, require_permission
 from core import jobs
 from core.extensions import db
 from core.tenancy import get_or_404, require_reseller

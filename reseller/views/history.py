@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from flask import render_template
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
 
 from auth import permissions as perm
-from auth.services import require_permission
+from auth.access import require_permission
 from core.extensions import db
 from core.models import AuditEvent
-from core.tenancy import get_or_404
+from core.tenancy import get_or_404, scoped_select
 from reseller.views.blueprint import bp
 from tenant.models import Client
 
@@ -41,12 +40,8 @@ HISTORY_LIMIT = 200
 def client_history(client_id: int):
     client = get_or_404(Client, client_id)
     events = db.session.scalars(
-        select(AuditEvent)
-        .where(
-            AuditEvent.client_id == client.id,
-            AuditEvent.reseller_id == client.reseller_id,
-            AuditEvent.action.in_(HISTORY_ACTIONS),
-        )
+        scoped_select(AuditEvent, client_id=client.id)
+        .where(AuditEvent.action.in_(HISTORY_ACTIONS))
         .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
         .limit(HISTORY_LIMIT)
     ).all()

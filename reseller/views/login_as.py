@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from flask import abort, flash, g, redirect, url_for
 from flask_babel import gettext as _
-from sqlalchemy import select
 
 from auth import impersonation
 from auth import permissions as perm
+from auth.access import require_permission
 from auth.models import CLIENT_USER, Account
-from auth.services import require_permission
 from core.extensions import db
-from core.tenancy import get_or_404, require_reseller
+from core.tenancy import get_or_404, require_reseller, scoped_select
 from reseller.views.blueprint import bp
 from tenant.models import Client
 
@@ -26,11 +25,8 @@ def login_as(client_id: int, account_id: int):
     reseller = require_reseller()
     client = get_or_404(Client, client_id)
     user = db.session.scalar(
-        select(Account).where(
-            Account.id == account_id,
-            Account.client_id == client.id,
-            Account.reseller_id == reseller.id,
-            Account.kind == CLIENT_USER,
+        scoped_select(Account, client_id=client.id).where(
+            Account.id == account_id, Account.kind == CLIENT_USER
         )
     )
     if user is None:
@@ -41,6 +37,6 @@ def login_as(client_id: int, account_id: int):
         if refused.reason not in REFUSALS:
             abort(403)
         flash(REFUSALS[refused.reason](), "error")
-        return redirect(f"/reseller/clients/{client.id}/users")
+        return redirect(url_for("reseller.client_users", client_id=client.id))
     db.session.commit()
     return redirect(url_for("tenant.home"))

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import func
 
 from auth import permissions as perm
-from auth.services import require_permission
+from auth.access import require_permission
 from billing import plans as plan_rules
 from billing.models import PERIODS, Plan
 from core import audit
 from core.extensions import db
-from core.tenancy import get_or_404, require_reseller
+from core.tenancy import get_or_404, require_reseller, scoped_select
 from core.validation import parse_int
 from reseller.views.blueprint import bp
 from tenant.models import Client
@@ -33,9 +33,8 @@ def _form_data() -> plan_rules.PlanData:
 def plans():
     reseller = require_reseller()
     rows = db.session.execute(
-        select(Plan, func.count(Client.id))
+        scoped_select(Plan, Plan, func.count(Client.id))
         .outerjoin(Client, (Client.plan_id == Plan.id) & Client.deleted_at.is_(None))
-        .where(Plan.reseller_id == reseller.id)
         .group_by(Plan.id)
         .order_by(Plan.retired_at.is_not(None), Plan.name)
     ).all()

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
-from sqlalchemy import select
 
 from auth import permissions as perm
-from auth.services import require_permission
+from auth.access import require_permission
 from core.extensions import db
-from core.tenancy import get_or_404, require_reseller
+from core.tenancy import get_or_404, require_reseller, scoped_select
 from reseller.forms import CustomFieldForm
 from reseller.views.blueprint import bp
 from tenant.models import CustomFieldDefinition, fold
@@ -26,11 +25,7 @@ def custom_fields():
             form.options.errors = [_("A list needs at least one option.")]
         else:
             key = "".join(c if c.isalnum() else "_" for c in fold(form.label.data))[:40].strip("_") or "field"
-            taken = set(
-                db.session.scalars(
-                    select(CustomFieldDefinition.key).where(CustomFieldDefinition.reseller_id == reseller.id)
-                )
-            )
+            taken = set(db.session.scalars(scoped_select(CustomFieldDefinition, CustomFieldDefinition.key)))
             base, n = key, 2
             while key in taken:
                 key, n = f"{base[:36]}_{n}", n + 1
@@ -50,9 +45,9 @@ def custom_fields():
             return redirect(url_for("reseller.custom_fields"))
     definitions = list(
         db.session.scalars(
-            select(CustomFieldDefinition)
-            .where(CustomFieldDefinition.reseller_id == reseller.id)
-            .order_by(CustomFieldDefinition.position, CustomFieldDefinition.id)
+            scoped_select(CustomFieldDefinition).order_by(
+                CustomFieldDefinition.position, CustomFieldDefinition.id
+            )
         )
     )
     return render_template("reseller/custom_fields.html", form=form, definitions=definitions)

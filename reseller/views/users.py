@@ -13,8 +13,8 @@ from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
 from auth import permissions as perm
+from auth.access import current_account, require_permission
 from auth.models import Account
-from auth.services import current_account, require_permission
 from core.extensions import db
 from core.tenancy import get_or_404
 from core.validation import clean_email
