@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -19,7 +20,23 @@ def test_domain_packages_depend_one_way():
         timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "7 kept, 0 broken" in result.stdout
+    assert "13 kept, 0 broken" in result.stdout
+
+
+def test_every_package_has_its_layers_contract():
+    # A new package takes its place in the package order and lists its modules in a
+    # layers contract of its own (exhaustive: every module has a layer).
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["importlinter"]
+    packages = set(config["root_packages"])
+    contracts = [c for c in config["contracts"] if c["type"] == "layers"]
+    package_order = [c for c in contracts if not c.get("containers")]
+    assert [set(c["layers"]) for c in package_order] == [packages]
+    inside = {
+        container: contract.get("exhaustive", False)
+        for contract in contracts
+        for container in contract.get("containers", [])
+    }
+    assert inside == dict.fromkeys(packages, True)
 
 
 def test_importing_the_packages_connects_to_nothing():
