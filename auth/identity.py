@@ -77,29 +77,7 @@ def needs_code(login: Login, reseller) -> bool:
     return bool(reseller.code_on_every_new_browser) and not devices.is_trusted(login, devices.browser_token())
 
 
-# Temporary re-exports (issue 11): reseller/views/deletion.py still names the code
-# engine's refusals and its lifetime through ``auth.identity``; remove once it imports
-# auth.codes.
-from auth.codes import (  # noqa: E402
-    CODE_TTL,
-    EXPIRED,
-    TOO_MANY_SENDS,
-    TOO_MANY_TRIES,
-    TOO_SOON,
-    USED,
-    WRONG,
-    CodeRefused,
-)
-
 __all__ = [
-    "CODE_TTL",
-    "EXPIRED",
-    "TOO_MANY_SENDS",
-    "TOO_MANY_TRIES",
-    "TOO_SOON",
-    "USED",
-    "WRONG",
-    "CodeRefused",
     "add_client_user",
     "ensure_login",
     "find_login",

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-from tenant.phones import digits, format_phone
-
-# ``format_phone`` is re-exported for reseller/views (client_forms.py, blueprint.py) until
-# they import it from tenant.phones: to be removed then.
-__all__ = ["UF", "format_cep", "format_document", "format_phone", "is_valid_cnpj", "is_valid_cpf"]
+from tenant.phones import digits
 
 UF = (
     "AC",

@@ -359,7 +359,3 @@ def reactivate_client_user(account: Account, *, actor: Account) -> None:
     account.active = True
     account.deactivated_by_staff = False
     audit.record("client_user.reactivated", account)
-
-
-# reseller/views/users.py still calls it by its old name: remove once it calls add_user_to_client.
-add_client_user = add_user_to_client

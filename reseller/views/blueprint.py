@@ -7,7 +7,7 @@ from flask import Blueprint, abort
 from flask_babel import lazy_gettext as _l
 
 from auth.access import current_account, has_permission
-from tenant import documents
+from tenant import documents, phones
 from tenant.states import PaymentStatus
 
 bp = Blueprint("reseller", __name__, url_prefix="/reseller", template_folder="../templates")
@@ -62,7 +62,7 @@ def payment_status_label(value):
 
 @bp.app_template_global()
 def format_phone(value):
-    return documents.format_phone(value)
+    return phones.format_phone(value)
 
 
 @bp.app_context_processor

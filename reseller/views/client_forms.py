@@ -17,7 +17,7 @@ from core.validation import parse_int
 from reseller.forms import ClientForm
 from reseller.views.blueprint import bp
 from tenant import clients as client_services
-from tenant import documents
+from tenant import documents, phones
 from tenant.models import Client
 
 
@@ -103,7 +103,7 @@ def client_edit(client_id: int):
     if request.method == "GET":
         form.responsible_account_id.data = str(client.responsible_account_id or "")
         form.document.data = documents.format_document(client.document_type, client.document)
-        form.phone.data = documents.format_phone(client.phone)
+        form.phone.data = phones.format_phone(client.phone)
         form.postal_code.data = documents.format_cep(client.postal_code)
         form.state.data = client.state or ""
     definitions = client_services.active_custom_fields(reseller.id)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from auth import identity
+from auth import codes
 from auth import permissions as perm
 from auth.access import current_account, require_permission
 from core import audit
@@ -20,14 +20,14 @@ from reseller.views.blueprint import bp
 from tenant.models import Client
 
 
-def code_message(refused: identity.CodeRefused) -> str:
+def code_message(refused: codes.CodeRefused) -> str:
     return {
-        identity.WRONG: _("The code is incorrect. Try again."),
-        identity.EXPIRED: _("This code has expired. Ask for a new one."),
-        identity.USED: _("This code was already used. Ask for a new one."),
-        identity.TOO_MANY_TRIES: _("Too many wrong tries. Ask for a new code."),
-        identity.TOO_SOON: _("Wait %(n)d seconds before asking for another code.", n=refused.wait_seconds),
-        identity.TOO_MANY_SENDS: _("Too many codes were asked for. Wait a while and start again."),
+        codes.WRONG: _("The code is incorrect. Try again."),
+        codes.EXPIRED: _("This code has expired. Ask for a new one."),
+        codes.USED: _("This code was already used. Ask for a new one."),
+        codes.TOO_MANY_TRIES: _("Too many wrong tries. Ask for a new code."),
+        codes.TOO_SOON: _("Wait %(n)d seconds before asking for another code.", n=refused.wait_seconds),
+        codes.TOO_MANY_SENDS: _("Too many codes were asked for. Wait a while and start again."),
     }[refused.reason]
 
 
@@ -54,7 +54,7 @@ def client_delete_code(client_id: int):
     client = get_or_404(Client, client_id)
     try:
         service.request_code(current_account, client)
-    except identity.CodeRefused as refused:
+    except codes.CodeRefused as refused:
         db.session.rollback()
         flash(code_message(refused), "error")
         if service.live_code(current_account, client) is None:
@@ -71,7 +71,7 @@ def _code_page(client: Client, form: DeletionCodeForm, row: ClientDeletionCode, 
         form=form,
         method=row.method,
         email=current_account.email,
-        minutes=int(identity.CODE_TTL.total_seconds() // 60),
+        minutes=int(codes.CODE_TTL.total_seconds() // 60),
     ), status
 
 
@@ -94,7 +94,7 @@ def client_delete_confirm(client_id: int):
     name = client.trade_name
     try:
         deletion = service.confirm_deletion(current_account, client, form.code.data)
-    except identity.CodeRefused as refused:
+    except codes.CodeRefused as refused:
         db.session.commit()  # the spent try counts
         row = service.live_code(current_account, client) or service.latest_code(current_account, client)
         if row is None:

@@ -105,7 +105,7 @@ def client_user_new(client_id: int):
     form = NewClientUserForm()
     if form.validate_on_submit():
         try:
-            account, outcome = services.add_client_user(
+            account, outcome = services.add_user_to_client(
                 client,
                 actor=current_account._get_current_object(),
                 name=form.name.data,
