@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from core import jobs
+from core import jobs, scope
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("core", "auth", "tenant", "billing", "reseller", "seeds")
@@ -84,3 +84,35 @@ def test_every_periodic_job_target_is_a_callable(app):
 @pytest.mark.parametrize("path", PREVIOUS_RELEASE_PATHS)
 def test_jobs_queued_by_the_previous_release_still_run(path):
     assert callable(resolve(path))
+
+
+SEEN_SCOPES: list = []
+
+
+@jobs.runs_under("stripe-inbox")
+def record_scope_under_a_bypass() -> None:
+    SEEN_SCOPES.append(scope.current_scope())
+
+
+def record_scope() -> None:
+    SEEN_SCOPES.append(scope.current_scope())
+
+
+def test_a_target_declaring_a_bypass_runs_under_it_whoever_queued_it():
+    SEEN_SCOPES.clear()
+    with scope.scoped(reseller_id=7):
+        jobs.call(f"{__name__}.record_scope_under_a_bypass")
+        jobs.call(f"{__name__}.record_scope")
+    declared, undeclared = SEEN_SCOPES
+    assert (declared.bypass, declared.reseller_id) == ("stripe-inbox", None)
+    assert (undeclared.bypass, undeclared.reseller_id) == (None, 7)
+
+
+@pytest.mark.parametrize("path", ["billing.tasks.drain_stripe_inbox", "billing.webhooks.drain"])
+def test_the_stripe_inbox_drain_declares_its_bypass_under_both_paths(path):
+    assert resolve(path).tenancy_bypass == "stripe-inbox"
+
+
+def test_a_bypass_name_outside_the_list_is_refused():
+    with pytest.raises(ValueError):
+        jobs.runs_under("anything-goes")
