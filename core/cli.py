@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import time
+
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from core.jobs import QUEUES, ensure_periodic, get_redis, schedule_periodic
 
@@ -12,6 +16,9 @@ from core.jobs import QUEUES, ensure_periodic, get_redis, schedule_periodic
 # periodic jobs) runs at most this often, between jobs; an idle worker wakes up for it.
 # RQ's defaults are 10 minutes, and idle waits of worker_ttl - 15 = 405 s.
 MAINTENANCE_SECONDS = 60
+# RQ's work loop quits when Redis goes away in the middle of a job (an idle worker
+# reconnects by itself): the worker starts its loop again after this pause.
+RESTART_SECONDS = 1
 
 
 @click.command("worker")
@@ -35,13 +42,32 @@ def worker_command(with_scheduler: bool, burst: bool, queues: tuple[str, ...]):
             if with_scheduler:
                 ensure_periodic(app)  # Redis restarted empty: the sweeps come back here
 
-    worker = AppWorker(
-        list(queues or QUEUES),
-        connection=get_redis(app),
-        maintenance_interval=MAINTENANCE_SECONDS,
-        worker_ttl=MAINTENANCE_SECONDS + 15,
-    )
-    worker.work(with_scheduler=with_scheduler, burst=burst)
+    worker = None
+    while True:
+        try:
+            worker = AppWorker(
+                list(queues or QUEUES),
+                connection=get_redis(app),
+                maintenance_interval=MAINTENANCE_SECONDS,
+                worker_ttl=MAINTENANCE_SECONDS + 15,
+            )
+            worker.work(with_scheduler=with_scheduler, burst=burst)
+        except (RedisConnectionError, RedisTimeoutError) as exc:  # Redis still down
+            if burst:
+                raise
+            problem = f"Redis is unavailable ({exc})"
+        else:
+            if burst or _stop_requested(worker):  # done, or SIGTERM/SIGINT: a real stop
+                return
+            problem = "The worker's loop ended (Redis lost in the middle of a job?)"
+        click.echo(f"{problem}: starting again in {RESTART_SECONDS} s", err=True)
+        time.sleep(RESTART_SECONDS)
+        if _stop_requested(worker):  # RQ's signal handlers outlive its loop
+            return
+
+
+def _stop_requested(worker) -> bool:
+    return worker is not None and worker._stop_requested
 
 
 def init_app(app) -> None:

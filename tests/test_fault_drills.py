@@ -29,6 +29,8 @@ from pathlib import Path
 
 import pytest
 import requests
+from redis import Redis
+from rq import Queue
 
 from tests.drills import (
     PG_BIN,
@@ -466,6 +468,45 @@ class Burst:
                 for p, _t, d in self.attempts
                 if (phase is None or p == phase) and (ok is None or d.ok == ok)
             )
+
+
+def test_redis_lost_mid_job_the_worker_carries_on(lab, smtp_url):
+    """RQ's work loop quits when Redis disappears while a job runs (an idle worker only
+    waits for it): ``flask worker`` starts its loop again once Redis answers, so the
+    jobs queued afterwards still run, with no one restarting the worker."""
+    redis = start_redis(lab)
+    env = production_env(
+        database_url=create_database(lab),
+        redis_url=redis.url(0),
+        instance_dir=lab.root / "instance",
+        smtp_url=smtp_url,
+        stripe_webhook_secret=SECRET,
+        DEFAULT_RESELLER_HOST="drill.test",
+    )
+    worker = start_worker(lab, env, with_scheduler=False, queues=("maintenance",))
+    with Redis.from_url(redis.url(0)) as conn:
+        Queue("maintenance", connection=conn).enqueue("time.sleep", 3)
+    wait_until(
+        lambda: any(started_jobs(redis.url(0)).values()),
+        timeout=30,
+        what="the job to start",
+        diagnostics=lab.report,
+    )
+
+    redis.stop(crash=True)  # while the job sleeps: RQ cannot record its end
+    time.sleep(5)
+    redis.start()  # same port, empty
+    assert worker.alive(), "the worker died with Redis\n" + lab.report()
+
+    with Redis.from_url(redis.url(0)) as conn:
+        job = Queue("maintenance", connection=conn).enqueue("time.sleep", 0)
+        wait_until(
+            lambda: job.get_status(refresh=True) == "finished",
+            timeout=30,
+            what="a job queued after Redis came back to run",
+            diagnostics=lab.report,
+        )
+    assert worker.alive()
 
 
 # What an error page must not show: internals (in any case) and SQL (as the driver quotes it).
