@@ -119,3 +119,36 @@ def test_a_queued_job_runs_in_the_scope_of_the_code_that_queued_it(app, tenants,
         (None, None, "billing-deadlines"),
         (None, None, "previous-release-job"),
     ]
+
+
+def _estimated_rows(sql: str) -> float:
+    plan = db.session.scalar(text(f"EXPLAIN (FORMAT JSON) {sql}"))
+    return plan[0]["Plan"]["Plan Rows"]
+
+
+def test_the_policies_do_not_shrink_the_planners_row_estimates(postgres, tenants):
+    # The planner multiplies a policy's estimated selectivity into the query's own: the
+    # bare ``bypass OR reseller_id = <setting>`` counted as about a half, and the client
+    # list's plans turned (migration 0011, visible()). Each policy, applied to a table
+    # without policies of 100 resellers, must keep (nearly) every row of the estimate.
+    with scope.bypass("tests", as_owner=True):
+        db.session.execute(
+            text(
+                "CREATE TEMP TABLE policy_probe ON COMMIT DROP AS SELECT n % 100 + 1 AS reseller_id, "
+                "n % 1000 + 1 AS client_id FROM generate_series(1, 20000) AS n"
+            )
+        )
+        db.session.execute(text("ANALYZE policy_probe"))
+        policies = db.session.execute(
+            text(
+                "SELECT c.relname, pg_get_expr(p.polqual, p.polrelid), "
+                "pg_get_expr(p.polwithcheck, p.polrelid) "
+                "FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid WHERE p.polname = 'tenant_scope'"
+            )
+        ).all()
+        assert {table for table, *_ in policies} == set(_tenant_tables())
+        everything = _estimated_rows("SELECT * FROM policy_probe")
+        for table, using, check in policies:
+            assert check == using, table
+            kept = _estimated_rows(f"SELECT * FROM policy_probe WHERE {using}")  # noqa: S608 - the catalog's
+            assert kept >= 0.9 * everything, (table, kept, everything)
