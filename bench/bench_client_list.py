@@ -18,7 +18,18 @@ import statistics
 import sys
 from urllib.parse import urlencode
 
+import psycopg
 from common import DATABASE_URL, RUNS, WARMUP, logged_in_client, machine, make_app, medians_ms, save
+from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql
+from werkzeug.datastructures import MultiDict
+
+from billing.models import Plan
+from core.extensions import db
+from core.models import ResellerHost
+from reseller.client_list import LIST_COLUMNS, ClientFilters, base_select
+from seeds.bench_data import BENCH_HOST
+from tenant.models import Client
 
 PAGE1_TARGET_MS = 15.0
 RATIO_TARGET = 1.5
@@ -62,11 +73,6 @@ def cases(plan_id: int) -> list[tuple[str, dict]]:
 
 def floor_sql(app, reseller_id: int, args: dict, page: int) -> tuple[str, str, int]:
     """The page's plain OFFSET SELECT and its COUNT as literal SQL."""
-    from sqlalchemy import func
-    from sqlalchemy.dialects import postgresql
-    from werkzeug.datastructures import MultiDict
-
-    from reseller.client_list import LIST_COLUMNS, ClientFilters, base_select
 
     with app.test_request_context("/"):
         filters = ClientFilters.from_args(MultiDict(args))
@@ -83,18 +89,9 @@ def floor_sql(app, reseller_id: int, args: dict, page: int) -> tuple[str, str, i
 
 
 def main() -> int:
-    import psycopg
-    from sqlalchemy import func, select
-
     app = make_app()
     http, base = logged_in_client(app)
     with app.app_context():
-        from billing.models import Plan
-        from core.extensions import db
-        from core.models import ResellerHost
-        from seeds.bench_data import BENCH_HOST
-        from tenant.models import Client
-
         reseller_id = db.session.scalar(
             select(ResellerHost.reseller_id).where(ResellerHost.host == BENCH_HOST)
         )

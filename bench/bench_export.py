@@ -26,7 +26,23 @@ import time
 from datetime import UTC
 from pathlib import Path
 
+import lxml  # noqa: F401 - openpyxl writes through lxml when it is installed
 from common import logged_in_client, machine, make_app, save
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from openpyxl import Workbook
+from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
+
+from auth.models import Account, Login
+from core.extensions import db
+from core.models import ResellerHost
+from core.timeutil import LOCAL_TZ
+from reseller.client_list import ClientFilters
+from reseller.exports import export_rows, headers
+from reseller.models import ExportJob
+from reseller.tasks import run_client_export
+from seeds.bench_data import BENCH_HOST, BENCH_OWNER
 
 TIME_TARGET_S = 15.0
 RATIO_TARGET = 1.3
@@ -62,13 +78,7 @@ def _measure(fn) -> dict:
     }
 
 
-def _bench_ids(db):
-    from sqlalchemy import select
-
-    from auth.models import Account, Login
-    from core.models import ResellerHost
-    from seeds.bench_data import BENCH_HOST, BENCH_OWNER
-
+def _bench_ids():
     reseller_id = db.session.scalar(select(ResellerHost.reseller_id).where(ResellerHost.host == BENCH_HOST))
     owner = db.session.scalar(
         select(Account.id)
@@ -82,11 +92,7 @@ def child_job(folder: str) -> dict:
     app = make_app()
     app.config["EXPORT_DIR"] = folder
     with app.app_context():
-        from core.extensions import db
-        from reseller.models import ExportJob
-        from reseller.tasks import run_client_export
-
-        reseller_id, owner = _bench_ids(db)
+        reseller_id, owner = _bench_ids()
         job = ExportJob(
             reseller_id=reseller_id, requested_by_account_id=owner, filters={"status": "all"}, locale="pt_BR"
         )
@@ -123,19 +129,9 @@ def child_view(_folder: str) -> dict:
 
 
 def child_floor(folder: str) -> dict:
-    from flask_babel import force_locale
-    from flask_babel import gettext as _
-    from openpyxl import Workbook
-    from werkzeug.datastructures import MultiDict
-
     app = make_app()
     with app.app_context(), app.test_request_context("/"), force_locale("pt_BR"):
-        from core.extensions import db
-        from core.timeutil import LOCAL_TZ
-        from reseller.client_list import ClientFilters
-        from reseller.exports import export_rows, headers
-
-        reseller_id, _owner = _bench_ids(db)
+        reseller_id, _owner = _bench_ids()
         filters = ClientFilters.from_args(MultiDict({"status": "all"}))
         labels = {"active": _("Active"), "without_plan": _("Without plan"), True: _("Yes"), False: _("No")}
         inactivated = _("Inactivated")
@@ -183,8 +179,6 @@ def run_child(kind: str, folder: str) -> dict:
 
 
 def main() -> int:
-    import lxml  # noqa: F401 - openpyxl writes through lxml when it is installed
-
     make_app()  # migrate and seed once, before the timed children
     before = machine()
     with tempfile.TemporaryDirectory(prefix="revenda-bench-export-") as folder:

@@ -6,25 +6,27 @@ each."""
 from __future__ import annotations
 
 import re
+import statistics
 import sys
+import time
+from datetime import datetime
 
 from common import make_app, save
+from sqlalchemy import select
+
+from auth import identity, passwords
+from auth.models import STAFF, Account, Role
+from core.extensions import db
+from core.models import ResellerHost
+from seeds.bench_data import BENCH_HOST, BENCH_OWNER, BENCH_PASSWORD
+from tenant.models import Client
 
 TARGET_MS = 15.0
 
 
 def main() -> int:
-    from sqlalchemy import select
-
     app = make_app()
     with app.app_context():
-        from auth import identity, passwords
-        from auth.models import STAFF, Account, Role
-        from core.extensions import db
-        from core.models import ResellerHost
-        from seeds.bench_data import BENCH_HOST, BENCH_OWNER, BENCH_PASSWORD
-        from tenant.models import Client
-
         reseller_id = db.session.scalar(
             select(ResellerHost.reseller_id).where(ResellerHost.host == BENCH_HOST)
         )
@@ -45,7 +47,6 @@ def main() -> int:
             accounts.append(account)
         login = accounts[0].login
         login.password_hash = passwords.hash_password(BENCH_PASSWORD)
-        from datetime import datetime
 
         login.verified_at = datetime.now()
         owner_role = db.session.scalar(
@@ -78,9 +79,6 @@ def main() -> int:
         # The session (and its CSRF secret) was renewed by the login: read the new token.
         page = http.get(f"{base}/account/security").get_data(as_text=True)
         return re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
-
-    import statistics
-    import time
 
     def fresh_token(http) -> str:
         page = http.get(f"{base}/account/security").get_data(as_text=True)

@@ -18,6 +18,16 @@ from datetime import timedelta
 
 import psycopg
 from common import ROOT, save  # noqa: F401 - ROOT puts the project on sys.path
+from flask_migrate import upgrade
+
+from core import create_app
+from core.extensions import db
+from core.timeutil import utcnow
+from reseller.models import ClientDeletion
+from reseller.purge import purge_client
+from reseller.resellers import create_reseller
+from seeds.documents import make_cnpj
+from tenant.models import Client
 
 MESSAGES = int(os.environ.get("BENCH_PURGE_MESSAGES", "1000000"))
 CONVERSATIONS = max(1, MESSAGES // 50)
@@ -35,7 +45,6 @@ def recreate_database() -> None:
 
 def make_app():
     os.environ.setdefault("APP_ENV", "testing")
-    from core import create_app
 
     return create_app(
         {
@@ -88,15 +97,6 @@ def fill(conn, reseller_id: int, client_id: int, tag: str) -> None:
 
 
 def seed(app) -> tuple[int, int, int, int]:
-    from flask_migrate import upgrade
-
-    from core.extensions import db
-    from core.timeutil import utcnow
-    from reseller.models import ClientDeletion
-    from reseller.resellers import create_reseller
-    from seeds.documents import make_cnpj
-    from tenant.models import Client
-
     with app.test_request_context("/", base_url="http://purge.bench"):
         upgrade()
         reseller, login = create_reseller(
@@ -182,7 +182,6 @@ def main() -> int:
     neighbour_before = count("messages", neighbour)
     writer = NeighbourWriter(reseller_id, neighbour)
     writer.start()
-    from reseller.purge import purge_client
 
     with app.app_context():
         report = purge_client(deletion_id)

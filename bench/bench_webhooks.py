@@ -18,9 +18,12 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 
+import psycopg
 from common import DATABASE_URL, ROOT, make_app, save
+from redis import Redis
 
 SECRET = "whsec_bench_secret"
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/12")
@@ -69,9 +72,6 @@ def wait_up(port: int) -> None:
 def warm_up(port: int, requests: int = 200) -> None:
     """gunicorn listens before its workers have loaded the app: let both load (and
     open their connections) before the clock starts, with requests that store nothing."""
-    import urllib.error
-    import urllib.request
-
     for _ in range(requests):
         request = urllib.request.Request(
             f"http://127.0.0.1:{port}/webhooks/stripe", data=b"{}", headers={"Stripe-Signature": "t=1,v1=0"}
@@ -121,8 +121,6 @@ def main() -> int:
         print("wrk is missing: apt-get install wrk (make bench installs it)")
         return 1
     make_app()  # migrated and seeded
-    import psycopg
-    from redis import Redis
 
     with tempfile.TemporaryDirectory() as folder:
         env = {

@@ -14,6 +14,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from flask_migrate import upgrade  # noqa: E402
+
+from core import create_app  # noqa: E402
+from seeds.bench_data import BENCH_HOST, BENCH_OWNER, BENCH_PASSWORD, bench_present, seed_bench  # noqa: E402
+
 RESULTS = ROOT / "bench" / "results"
 DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/revenda_bench")
 CLIENTS = int(os.environ.get("BENCH_CLIENTS", "100000"))
@@ -28,7 +34,6 @@ def sqlalchemy_url(url: str = DATABASE_URL) -> str:
 def make_app():
     """The app on the bench database, migrated, and seeded when the bench reseller is missing."""
     os.environ.setdefault("APP_ENV", "testing")
-    from core import create_app
 
     app = create_app(
         {
@@ -40,10 +45,6 @@ def make_app():
         }
     )
     with app.app_context():
-        from flask_migrate import upgrade
-
-        from seeds.bench_data import bench_present, seed_bench
-
         upgrade()
         if not bench_present():
             print(seed_bench(clients=CLIENTS), flush=True)
@@ -52,7 +53,6 @@ def make_app():
 
 def logged_in_client(app):
     """A test client logged in as the bench owner, and the base URL of the bench host."""
-    from seeds.bench_data import BENCH_HOST, BENCH_OWNER, BENCH_PASSWORD
 
     http = app.test_client()
     base = f"http://{BENCH_HOST}"

@@ -9,19 +9,34 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 import tempfile
 import threading
 from dataclasses import dataclass, field
+from datetime import timedelta
+from email import message_from_bytes, policy
 from pathlib import Path
 
 import pytest
 
 os.environ["APP_ENV"] = "testing"
 
+import psycopg
+import stripe
+from aiosmtpd.controller import Controller
+from flask_migrate import upgrade
 from flask_sqlalchemy.session import Session as FSASession  # noqa: E402
+from redis import Redis
+from rq import SimpleWorker
+from sqlalchemy.engine import make_url
 
+from billing.stripe.inbox import sweep
 from core import create_app  # noqa: E402
-from core.extensions import db  # noqa: E402
+from core.extensions import db, limiter  # noqa: E402
+from core.jobs import QUEUES, forget_waiting, get_redis
+from core.scope import bypass
+from tests.factories import Factory
+from tests.stripe_fake import FakeStripe
 
 TMP = Path(tempfile.mkdtemp(prefix="revenda-tests-"))
 
@@ -34,9 +49,6 @@ def _database_url() -> str:
 
 
 def _recreate_postgres(url: str) -> None:
-    import psycopg
-    from sqlalchemy.engine import make_url
-
     parsed = make_url(url)
     admin = parsed.set(database="postgres").render_as_string(hide_password=False)
     admin = admin.replace("postgresql+psycopg://", "postgresql://")
@@ -77,10 +89,6 @@ class Mailbox:
 
 @pytest.fixture(scope="session")
 def smtp_server():
-    from email import message_from_bytes, policy
-
-    from aiosmtpd.controller import Controller
-
     box = Mailbox()
 
     class Handler:
@@ -96,8 +104,6 @@ def smtp_server():
                     }
                 )
             return "250 OK"
-
-    import socket
 
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -144,8 +150,6 @@ def app(smtp_server):
         config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"check_same_thread": False}}
     application = create_app(config)
     with application.app_context():
-        from flask_migrate import upgrade
-
         upgrade()
     _guard_stripe(application)
     yield application
@@ -156,7 +160,6 @@ def app(smtp_server):
 def _guard_stripe(application) -> None:
     """The app's Stripe HTTP client (billing.stripe.gateway.http_client, the only way
     out to Stripe) and the library's global default both refuse to connect."""
-    import stripe
 
     class NoNetwork(stripe.HTTPClient):
         name = "no-network-guard"
@@ -198,7 +201,6 @@ def _transaction(request, app):
 def _tenancy_bypass():
     """The test's own set-up and assertions see every reseller (named bypass "tests");
     its requests and jobs still run in their own scope (core.scope)."""
-    from core.scope import bypass
 
     with bypass("tests"):
         yield
@@ -207,14 +209,10 @@ def _tenancy_bypass():
 @pytest.fixture(autouse=True)
 def _clean_redis(app):
     """Redis emptied before and after each test, with what the process remembers of it."""
-    from core.extensions import limiter
-    from core.jobs import forget_waiting
 
     url = app.config.get("REDIS_URL")
     forget_waiting(app)
     if url:
-        from redis import Redis
-
         conn = Redis.from_url(url)
         conn.flushdb()
         yield
@@ -240,9 +238,6 @@ def run_jobs(app):
     def _run() -> None:
         if not app.config.get("REDIS_URL"):
             return
-        from rq import SimpleWorker
-
-        from core.jobs import QUEUES, get_redis
 
         with app.app_context():
             worker = SimpleWorker(list(QUEUES), connection=get_redis(app))
@@ -260,10 +255,6 @@ def settle(app, run_jobs):
     """
 
     def _settle() -> None:
-        from datetime import timedelta
-
-        from billing.stripe.inbox import sweep
-
         run_jobs()
         with app.app_context():
             sweep(older_than=timedelta(0))
@@ -274,7 +265,6 @@ def settle(app, run_jobs):
 @pytest.fixture
 def fake_stripe(app):
     """Stripe's servers, faked at the HTTP boundary, with an API key configured."""
-    from tests.stripe_fake import FakeStripe
 
     fake = FakeStripe()
     guard = app.extensions["stripe_http_client"]
@@ -292,8 +282,6 @@ PASSWORD = "correct horse battery staple 42"
 
 @pytest.fixture
 def factory(app):
-    from tests.factories import Factory
-
     return Factory(app, password=PASSWORD)
 
 

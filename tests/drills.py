@@ -30,6 +30,12 @@ from pathlib import Path
 
 import psycopg
 import requests
+from redis import Redis
+from rq import Queue, Worker
+from rq.exceptions import NoSuchJobError
+from rq.job import Job
+from rq.registry import StartedJobRegistry
+from rq.scheduler import RQScheduler
 
 from tests.stripe_fake import stripe_signature
 
@@ -305,8 +311,6 @@ class RedisServer:
         return self
 
     def ping(self) -> bool:
-        from redis import Redis
-
         try:
             with Redis(host="127.0.0.1", port=self.port, socket_connect_timeout=0.5) as conn:
                 return bool(conn.ping())
@@ -617,8 +621,6 @@ def registered_worker(redis_url: str, pid: int, *, exited: bool = False) -> bool
     """Whether the RQ worker with main process ``pid`` is registered in Redis."""
     if exited:
         raise AssertionError(f"the worker (pid {pid}) exited")
-    from redis import Redis
-    from rq import Worker
 
     with Redis.from_url(redis_url, socket_connect_timeout=1) as conn:
         return any(w.pid == pid for w in Worker.all(connection=conn))
@@ -689,15 +691,11 @@ def deliver_all(
 
 
 def redis_connection(redis_url: str):
-    from redis import Redis
-
     return Redis.from_url(redis_url, socket_connect_timeout=2)
 
 
 def started_jobs(redis_url: str) -> dict[str, list[str]]:
     """Per queue, the ids of the jobs RQ believes are running (its started registries)."""
-    from rq import Queue
-    from rq.registry import StartedJobRegistry
 
     with redis_connection(redis_url) as conn:
         found = {}
@@ -719,8 +717,6 @@ def lapse_dead_worker_leases(redis_url: str) -> dict[str, int]:
     and backdates the latter, which is what waiting about 90 s would do. Call it only
     when no worker is alive.
     """
-    from rq.registry import StartedJobRegistry
-    from rq.scheduler import RQScheduler
 
     with redis_connection(redis_url) as conn:
         # Every queue the dead worker listened to, used or not: scan for the keys.
@@ -735,8 +731,6 @@ def lapse_dead_worker_leases(redis_url: str) -> dict[str, int]:
 
 def job_status(redis_url: str, job_id: str) -> str | None:
     """The status of an RQ job (``None`` when Redis no longer knows it)."""
-    from rq.exceptions import NoSuchJobError
-    from rq.job import Job
 
     with redis_connection(redis_url) as conn:
         try:
@@ -747,7 +741,6 @@ def job_status(redis_url: str, job_id: str) -> str | None:
 
 def queues_idle(redis_url: str) -> bool:
     """No job waiting or running in any queue (scheduled ones do not count)."""
-    from rq import Queue
 
     with redis_connection(redis_url) as conn:
         return all(queue.count == 0 for queue in Queue.all(connection=conn)) and not started_jobs(redis_url)

@@ -4,7 +4,7 @@ returns a plain snapshot of the row, safe to use outside an application context.
 from __future__ import annotations
 
 import itertools
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from types import SimpleNamespace
 
 from sqlalchemy import inspect
@@ -16,6 +16,8 @@ from billing.models import Payment, Plan, Subscription
 from billing.summary import refresh_client_summary
 from billing.suspension import suspend
 from core.extensions import db
+from core.timeutil import utcnow
+from reseller.models import ClientDeletion
 from reseller.resellers import create_reseller
 from seeds.documents import make_cnpj, make_cpf
 from tenant.models import Client, Ticket
@@ -210,10 +212,6 @@ class Factory:
     def deletion(self, reseller_id: int) -> int:
         """A client of ``reseller_id`` deleted and waiting for its purge; returns the
         deletion's id."""
-        from datetime import timedelta
-
-        from core.timeutil import utcnow
-        from reseller.models import ClientDeletion
 
         client = self.client(reseller_id, trade_name="Excluída", deleted_at=utcnow())
         with self.app.app_context():

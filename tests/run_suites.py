@@ -7,6 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import psycopg
+from redis import Redis
+
 ROOT = Path(__file__).resolve().parent.parent
 PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 PG_TEST_URL = os.environ.get("TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/revenda_test")
@@ -15,8 +18,6 @@ REDIS_TEST_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 def postgres_reachable() -> bool:
     try:
-        import psycopg
-
         with psycopg.connect(PG_ADMIN_URL, connect_timeout=3):
             return True
     except Exception:  # noqa: BLE001 - any failure means "not here"
@@ -25,8 +26,6 @@ def postgres_reachable() -> bool:
 
 def redis_reachable() -> bool:
     try:
-        from redis import Redis
-
         return bool(Redis.from_url(REDIS_TEST_URL, socket_connect_timeout=3).ping())
     except Exception:  # noqa: BLE001
         return False

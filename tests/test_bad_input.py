@@ -14,12 +14,17 @@ import pytest
 from sqlalchemy import delete, func, select
 
 from billing.models import ExtraPack, Plan, StripeEvent
+from billing.tasks import drain_stripe_inbox as drain
 from core.extensions import db
 from core.models import AuditEvent, Reseller
-from tenant.inbox_models import Contact, Message, TeamMember
+from reseller.resellers import create_reseller
+from seeds.documents import make_cnpj
+from tenant import inbox
+from tenant.inbox_models import Contact, Message, Team, TeamMember
 from tenant.models import Client, CustomFieldDefinition
-from tests.conftest import PASSWORD, STRIPE_WEBHOOK_SECRET
+from tests.conftest import PASSWORD, STRIPE_WEBHOOK_SECRET, Browser
 from tests.stripe_fake import stripe_event, stripe_signature
+from tests.test_identity import last_code
 from tests.test_workspace import channel, deliver, make_user, seed_conversations
 
 HUGE = "99999999999999999999"  # beyond 64 bits: SQLite cannot bind it, PostgreSQL's integer overflows
@@ -91,8 +96,6 @@ def test_every_number_read_from_a_url_query_string_or_form_refuses_bad_values_wi
     ids = seed_conversations(app, client_id, mine=manager.account_id)
     manager.post("/app/teams", {"name": "Suporte"})
     with app.app_context():
-        from tenant.inbox_models import Team
-
         team_id = db.session.scalar(select(Team.id).where(Team.name == "Suporte"))
         members = db.session.scalar(select(func.count()).select_from(TeamMember))
     for value in BAD_NUMBERS:
@@ -174,7 +177,6 @@ def test_a_signed_inbound_body_that_is_not_a_message_object_is_400_and_stores_no
     assert count(app, Message) == 0 and count(app, Contact) == 0
     # Deep nesting is refused the same way (Python's parser gives up with RecursionError).
     deep = b"[" * 100_000 + b"]" * 100_000
-    from tenant import inbox
 
     response = make_browser().http.post(
         f"http://a.test/inbound/{key}",
@@ -239,7 +241,6 @@ def test_a_signed_stripe_event_of_the_wrong_shape_is_400_stores_nothing_and_neve
                 StripeEvent(event_id=f"evt_old_{n}", type="invoice.paid", created=0, payload=payload)
             )
         db.session.commit()
-        from billing.tasks import drain_stripe_inbox as drain
 
         drain()
     assert post_stripe(http, good).status_code == 200
@@ -267,8 +268,6 @@ NUL_MESSAGE = "permitido (NUL)"  # the pt-BR page: "não permitido (NUL)"
 def test_a_nul_byte_in_any_text_of_a_request_is_refused_with_400_and_changes_nothing(
     app, owner, tenants, make_browser
 ):
-    from seeds.documents import make_cnpj
-    from tenant import inbox
 
     audits, plans, clients = audit_count(app), count(app, Plan), count(app, Client)
 
@@ -347,9 +346,6 @@ def test_six_concurrent_submissions_of_one_login_code_one_wins_the_others_are_re
     """Through the app (HTTP), with real commits and one connection per request, on
     whichever database the suite runs (the service-level PostgreSQL race is in
     test_identity.py)."""
-    from reseller.resellers import create_reseller
-    from tests.conftest import Browser
-    from tests.test_identity import last_code
 
     with app.test_request_context("/", base_url="http://race.test"):
         reseller, _login = create_reseller(
@@ -399,7 +395,6 @@ def test_six_concurrent_submissions_of_one_login_code_one_wins_the_others_are_re
 def test_a_signed_inbound_body_in_utf16_or_utf32_cannot_smuggle_a_nul(app, tenants, make_browser, encoding):
     """json.loads(bytes) reads UTF-16/32 too, where the NUL guard's byte check sees no
     "\\u0000": the body must be UTF-8 text, so such a body is refused, nothing stored."""
-    from tenant import inbox
 
     key, secret = channel(app, tenants.a.client.id)
     body = json.dumps({"from": "11987654321", "text": "a\u0000b", "id": "x1"}).encode(encoding)
@@ -413,7 +408,6 @@ def test_a_signed_inbound_body_in_utf16_or_utf32_cannot_smuggle_a_nul(app, tenan
 
 def test_a_signed_inbound_message_sent_as_a_form_content_type_is_still_verified(app, tenants, make_browser):
     """The NUL guard reads form fields without eating the raw body the signature covers."""
-    from tenant import inbox
 
     key, secret = channel(app, tenants.a.client.id)
     body = json.dumps({"from": "11987654321", "text": "Olá", "id": "form-1"}).encode()

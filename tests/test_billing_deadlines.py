@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from billing.models import Payment, Subscription, SuspensionEvent
 from billing.tasks import sweep_deadlines
+from core import jobs
 from core.extensions import db
 from core.timeutil import add_months
 from tenant.models import Client
@@ -89,8 +90,6 @@ def test_a_manual_period_rolls_over_resetting_sessions_and_issuing_a_renewal(app
 
 
 def test_the_sweep_is_a_declared_periodic_job_and_a_cli(runner_app):
-    from core import jobs
-
     assert jobs.PERIODIC["billing.deadlines.sweep_deadlines"] == 600
     result = runner_app.invoke(args=["billing", "sweep-deadlines"])
     assert result.exit_code == 0 and "rolled_over" in result.output

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import sync_playwright
 from werkzeug.serving import make_server
+
+from auth.models import Account, Login
+from core.extensions import db
+from tenant.inbox_models import Contact, Conversation
 
 pytestmark = pytest.mark.browser
 
@@ -29,7 +35,6 @@ def live_server(app):
 def page():
     if not Path(CHROMIUM).exists():
         pytest.fail("Debian's chromium is missing: `make test` installs it (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
 
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as pw:
@@ -117,11 +122,6 @@ def test_owner_filters_sorts_pages_and_adds_a_client(app, factory, live_server, 
 
 
 def test_first_login_with_code_account_choice_and_switch(app, factory, live_server, page, mailbox, run_jobs):
-    import re
-
-    from auth.models import Login
-    from core.extensions import db
-
     reseller = factory.reseller(host="a.test", name="Revenda Azul", owner_email="owner@a.test")
     alpha = factory.client(reseller.id, trade_name="Alpha Comércio")
     gama = factory.client(reseller.id, trade_name="Gama Serviços")
@@ -169,10 +169,6 @@ def test_first_login_with_code_account_choice_and_switch(app, factory, live_serv
 
 
 def test_staff_logs_in_as_a_level_1_user_without_phones_and_ends_it(app, factory, live_server, page):
-    from auth.models import Account
-    from core.extensions import db
-    from tenant.inbox_models import Contact, Conversation
-
     reseller = factory.reseller(host="a.test", name="Revenda Azul", owner_email="owner@a.test")
     plan = factory.plan(reseller.id, name="Profissional")
     client = factory.client(reseller.id, trade_name="Loja Alfa", plan_id=plan.id, payment_status="paid")

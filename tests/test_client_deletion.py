@@ -20,14 +20,19 @@ from sqlalchemy import delete, func, select, update
 from auth import permissions as perm
 from auth.models import Account, AuthSession, Login
 from billing.models import StripeEvent, Subscription
+from core.config import ConfigError, load_settings
 from core.extensions import db
+from core.jobs import get_redis
 from core.models import AuditEvent, Reseller
 from core.timeutil import utcnow
 from reseller import deletion as service
 from reseller import purge, tasks
 from reseller.models import ClientDeletion, ClientDeletionCode
+from reseller.resellers import create_reseller
+from seeds.documents import make_cnpj
 from tenant.inbox_models import Message
 from tenant.models import Client
+from tests.conftest import PASSWORD
 from tests.test_client_export import download
 from tests.test_workspace import channel, deliver
 
@@ -216,8 +221,6 @@ def test_the_emailed_code_deletes_the_client_and_everything_stops_at_once(
 
 
 def factory_password() -> str:
-    from tests.conftest import PASSWORD
-
     return PASSWORD
 
 
@@ -344,9 +347,6 @@ test_a_code_used_twice_at_once_deletes_once = pytest.mark.real_commits(
 
 
 def concurrent_setup(app) -> dict:
-    from reseller.resellers import create_reseller
-    from seeds.documents import make_cnpj
-
     with app.test_request_context("/", base_url="http://conc-del.test"):
         reseller, login = create_reseller(
             name="Concorrência Del",
@@ -562,8 +562,6 @@ def test_the_periodic_sweep_purges_a_due_deletion_whose_job_was_lost(
     client_id = tenants.a.client.id
     deletion_id = deleted(app, browser, mailbox, run_jobs, client_id)
     if app.config.get("REDIS_URL"):
-        from core.jobs import get_redis
-
         get_redis(app).flushdb()  # the delayed job is lost
     with app.app_context():
         assert tasks.sweep_job() == 1
@@ -591,8 +589,6 @@ def test_the_purge_never_runs_before_its_deadline_nor_on_a_client_not_deleted(
 
 
 def test_purge_delay_setting_cannot_break_the_48_hour_promise(monkeypatch):
-    from core.config import ConfigError, load_settings
-
     monkeypatch.setenv("CLIENT_PURGE_DELAY_HOURS", "47")
     with pytest.raises(ConfigError):
         load_settings({"APP_ENV": "testing"})

@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from core.extensions import db
 from reseller.models import ExportJob
+from tests.conftest import Browser
 
 TRICKY = ['=HYPERLINK("http://evil","x")', "+1+1", "-2+3", "@SUM(A1)", "\tTab", "\rCR"]
 
@@ -109,7 +110,6 @@ def test_large_exports_run_as_a_job_with_progress_and_a_download(app, owner, fac
     assert len(rows_of(data)) == 56
     # Another staff member of the same reseller, and reseller B, cannot see it.
     other = factory.staff(tenants.a.id, permissions=["clients"], email="colega@a.test")
-    from tests.conftest import Browser
 
     colleague = Browser(app)
     colleague.login(other.email)

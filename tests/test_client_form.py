@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from auth.models import Account, Login
 from core.extensions import db
 from seeds.documents import make_cnpj, make_cpf
+from tenant.clients import ClientRejected, _store_photo
 from tenant.models import Client, CustomFieldDefinition, CustomFieldValue
 
 PNG = (
@@ -205,7 +206,6 @@ def test_photo_accepts_an_image_and_refuses_other_files(app, owner, tenants):
 def test_a_photo_over_2_mb_is_refused(app, tenants):
     # Checked on the service: a multipart body this big would make the test client
     # spool it to a temporary file it never closes.
-    from tenant.clients import ClientRejected, _store_photo
 
     with app.app_context(), pytest.raises(ClientRejected) as refused:
         _store_photo(tenants.a.id, io.BytesIO(PNG + b"\0" * (2 * 1024 * 1024)))

@@ -7,6 +7,10 @@ import re
 from datetime import date, datetime
 
 import pytest
+from sqlalchemy import select
+
+from core.extensions import db
+from tenant.models import Client
 
 ROW = re.compile(r'<tr data-client-id="(\d+)"')
 
@@ -181,10 +185,6 @@ def test_sorts_order_the_rows(owner, clients, column, direction):
 def test_billing_columns_sort_with_nulls_last_ascending_and_id_as_tie_breaker(
     app, owner, clients, column, direction
 ):
-    from sqlalchemy import select
-
-    from core.extensions import db
-    from tenant.models import Client
 
     with app.app_context():
         rows = db.session.execute(

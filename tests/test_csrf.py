@@ -13,7 +13,7 @@ from core.extensions import db
 from reseller.models import ExportJob
 from tenant.directory import ensure_channel
 from tenant.inbox_models import Contact, Conversation, Team
-from tenant.models import CustomFieldDefinition
+from tenant.models import Client, CustomFieldDefinition
 
 # Machine endpoints authenticated by a signature instead of a session.
 CSRF_EXEMPT = {"inbound.inbound", "stripe_webhooks.receive"}
@@ -36,8 +36,6 @@ def a_objects(app, factory, tenants) -> dict:
     a = tenants.a
     user = factory.user(a.client.id, email="gente@alpha.test")
     with app.app_context():
-        from tenant.models import Client
-
         client = db.session.get(Client, a.client.id)
         ensure_channel(client)
         contact = Contact(reseller_id=a.id, client_id=a.client.id, name="Contato A", phone="5511999990001")

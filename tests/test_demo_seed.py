@@ -14,6 +14,7 @@ from core import jobs
 from core.extensions import db
 from core.models import AuditEvent, Reseller
 from core.timeutil import LOCAL_TZ
+from seeds.demo import DEMO_HOST, seed_demo
 from tenant.models import Client
 
 
@@ -63,8 +64,6 @@ def run_every_periodic_job() -> None:
 # Seeded just before local midnight, the sweeps then run on the next calendar day.
 @pytest.mark.parametrize("seeded_at", [(15, 0), (23, 58)])
 def test_the_periodic_sweeps_leave_the_fresh_demo_unchanged_for_a_week(app, seeded_at):
-    from seeds.demo import DEMO_HOST, seed_demo
-
     seeded = datetime.now(LOCAL_TZ).replace(hour=seeded_at[0], minute=seeded_at[1], second=0)
     with app.app_context():
         with time_machine.travel(seeded, tick=False):

@@ -6,14 +6,17 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select, update
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from auth.models import Login
+from billing import notices, subscriptions
 from billing.models import Payment
 from core.extensions import db
+from core.links import default_canonical_url
 from core.models import Reseller
 from tenant.models import Client
 from tests.conftest import CSRF_META, PASSWORD
@@ -186,7 +189,6 @@ def test_finance_e_mails_sent_during_a_request_on_a_foreign_host_link_to_the_can
 
 def test_finance_e_mails_sent_by_a_job_link_to_the_canonical_url(run_jobs, canonical, app, tenants, mailbox):
     """Outside any request (a webhook's job, a sweep) the links are the same."""
-    from billing import notices
 
     with app.app_context():
         notices.queue(db.session.get(Client, tenants.a.client.id), "overdue")
@@ -198,7 +200,6 @@ def test_finance_e_mails_sent_by_a_job_link_to_the_canonical_url(run_jobs, canon
 def test_stripe_checkout_returns_to_the_canonical_url(
     canonical, app, factory, tenants, make_browser, fake_stripe
 ):
-    from billing import subscriptions
 
     plan = factory.plan(tenants.a.id, name="Essencial", price_cents=14990)
     client = factory.client(tenants.a.id, trade_name="Nova Loja")
@@ -252,8 +253,6 @@ def test_the_operator_invitation_link_is_on_the_canonical_url(app, runner_app):
 
 
 def test_a_new_reseller_links_over_https_in_production(app):
-    from core.links import default_canonical_url
-
     with app.app_context():
         app.config["PREFERRED_URL_SCHEME"] = "https"
         try:
@@ -264,7 +263,6 @@ def test_a_new_reseller_links_over_https_in_production(app):
 
 def test_no_code_builds_an_absolute_link_from_the_request():
     """The defect cannot come back: absolute URLs come from core.links only."""
-    from pathlib import Path
 
     root = Path(__file__).resolve().parent.parent
     offenders = []

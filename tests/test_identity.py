@@ -18,6 +18,7 @@ from auth.models import Account, AuthSession, Login, LoginChallenge, RecoveryCod
 from core.extensions import db
 from core.models import AuditEvent, Reseller
 from core.timeutil import utcnow
+from reseller.resellers import create_reseller
 from tests.conftest import PASSWORD
 
 CODE = re.compile(r"^\s+(\d{6})\s*$", re.M)
@@ -242,7 +243,6 @@ def test_two_concurrent_submissions_of_one_code_exactly_one_wins(app):
     """Service level, with real commits and one connection per thread."""
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         pytest.skip("concurrency is checked on PostgreSQL")
-    from reseller.resellers import create_reseller
 
     with app.test_request_context("/", base_url="http://conc.test"):
         reseller, login = create_reseller(

@@ -12,7 +12,7 @@ import time_machine
 from sqlalchemy import select, update
 
 from auth import permissions as perm
-from auth.models import Account, AuthSession, Role
+from auth.models import Account, AuthSession, Login, Role
 from core.extensions import db
 from core.models import AuditEvent, Reseller
 from core.timeutil import utcnow
@@ -243,8 +243,6 @@ def test_the_security_page_says_what_the_resellers_code_setting_does(app, tenant
 def test_the_code_page_says_what_the_resellers_code_setting_does(app, factory, tenants, make_browser):
     user = factory.user(tenants.a.client.id, email="novata@alpha.test")
     with app.app_context():
-        from auth.models import Login
-
         db.session.execute(update(Login).where(Login.id == user.login_id).values(verified_at=None))
         db.session.commit()
     browser = make_browser()
@@ -298,8 +296,6 @@ def test_a_switch_half_way_through_dies_when_its_session_is_ended_elsewhere(
 
 
 def factory_account_id(app, email: str, *, staff: bool) -> int:
-    from auth.models import Login
-
     with app.app_context():
         return db.session.scalar(
             select(Account.id)

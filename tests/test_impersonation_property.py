@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from auth import permissions as perm
 from auth.models import Account
-from core.extensions import db
+from core.extensions import db, limiter
 from tenant.inbox_models import Contact, Conversation, Team, TeamMember
 from tests.conftest import Browser
 
@@ -89,8 +89,6 @@ def requests_for(ids: dict[str, int], user_id: int) -> list[tuple[str, str, dict
     extra=st.sets(st.sampled_from(sorted(perm.CLIENT_USER_PERMISSIONS))),
 )
 def test_the_impersonator_can_do_exactly_what_the_user_can(app, factory, tenants, level, view_phones, extra):
-    from core.extensions import limiter
-
     limiter.reset()  # many logins from one address across examples
     n = next(_seq)
     client = factory.client(

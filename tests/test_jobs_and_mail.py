@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from rq import SimpleWorker
+from rq.job import Job
+from rq.registry import ScheduledJobRegistry
 
 from core import jobs
 from core.extensions import db
@@ -78,14 +81,11 @@ def test_without_smtp_mail_goes_to_the_outbox_page(app, tenants, browser, tmp_pa
 
 
 def test_periodic_sweeps_are_scheduled_once_with_a_fixed_id_and_reschedule_themselves(app, ctx):
-    from core import jobs
-
     assert jobs.PERIODIC.get("billing.webhooks.sweep_job") == 60
     if not app.config.get("REDIS_URL"):
         # Without Redis the demo runs them from a thread; the testing profile runs none.
         assert "periodic_thread" not in app.extensions
         return
-    from rq.registry import ScheduledJobRegistry
 
     jobs.schedule_periodic(app)
     jobs.schedule_periodic(app)  # a second worker starting: still one scheduled job each
@@ -103,11 +103,6 @@ def test_a_periodic_job_outlives_its_run_and_lost_schedules_come_back(app, ctx):
     job's hash only 500 s by default); a Redis that restarted empty gets them back."""
     if not app.config.get("REDIS_URL"):
         pytest.skip("RQ is only used when REDIS_URL is set (PostgreSQL + Redis suite)")
-    from rq import SimpleWorker
-    from rq.job import Job
-    from rq.registry import ScheduledJobRegistry
-
-    from core import jobs
 
     redis = jobs.get_redis(app)
     registry = ScheduledJobRegistry("maintenance", connection=redis)

@@ -10,6 +10,7 @@ from auth.models import Account, AuthSession, Login
 from core.extensions import db
 from core.models import AuditEvent
 from core.timeutil import utcnow
+from tenant.models import Client
 
 
 def test_wrong_password_and_unknown_email_get_the_same_answer(tenants, browser):
@@ -123,8 +124,6 @@ def test_deactivated_user_loses_the_session_at_the_next_request(app, tenants, ma
 
 
 def test_deleted_client_users_are_logged_out(app, tenants, make_browser):
-    from tenant.models import Client
-
     user = make_browser()
     user.login(tenants.a.client.email)
     with app.app_context():
@@ -249,8 +248,6 @@ def test_seed_demo_is_idempotent(app, runner_app):
     second = runner_app.invoke(args=["seed", "demo"])
     assert "already present" in second.output
     with app.app_context():
-        from tenant.models import Client
-
         assert db.session.query(Client).count() == 30
         emails = set(db.session.scalars(select(Login.email)))
         assert {"owner@demo.test", "agent@demo.test", "multi@demo.test"} <= emails

@@ -7,8 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import psycopg
 from alembic.config import Config
 from alembic.script import ScriptDirectory
+from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -23,8 +25,6 @@ def _fresh_database_url(app, tmp_path) -> str:
     url = app.config["SQLALCHEMY_DATABASE_URI"]
     if url.startswith("sqlite"):
         return f"sqlite:///{tmp_path / 'fresh.sqlite'}"
-    import psycopg
-    from sqlalchemy.engine import make_url
 
     parsed = make_url(url)
     admin = parsed.set(database="postgres").render_as_string(hide_password=False)

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from flask import Flask, request
 
+from billing.stripe import gateway as stripe_gateway
+from core import create_app, jobs
+from core.access import public, tenantless
 from core.config import ConfigError, load_settings
 
 
@@ -114,8 +118,6 @@ def test_each_host_shows_its_own_reseller_brand(tenants, make_browser):
 
 
 def test_the_demo_profile_creates_its_instance_folder(monkeypatch, tmp_path):
-    from core.config import load_settings
-
     target = tmp_path / "fresh" / "instance"
     monkeypatch.setenv("APP_ENV", "demo")
     monkeypatch.setenv("INSTANCE_DIR", str(target))
@@ -126,11 +128,6 @@ def test_the_demo_profile_creates_its_instance_folder(monkeypatch, tmp_path):
 
 
 def test_forwarded_headers_are_believed_only_for_the_configured_proxy_hops(monkeypatch):
-    from flask import request
-
-    from core import create_app
-    from core.access import public, tenantless
-
     def seen_ip(hops: int) -> str:
         monkeypatch.setenv("PROXY_HOPS", str(hops))
         app = create_app({"APP_ENV": "testing", "SQLALCHEMY_DATABASE_URI": "sqlite://"})
@@ -146,8 +143,6 @@ def test_forwarded_headers_are_believed_only_for_the_configured_proxy_hops(monke
 
 
 def test_the_testing_config_ignores_a_stripe_key_in_the_environment(monkeypatch):
-    from core.config import load_settings
-
     monkeypatch.setenv("STRIPE_API_KEY", "sk_live_from_a_developers_shell")
     assert load_settings({"APP_ENV": "testing"}).STRIPE_API_KEY is None
 
@@ -155,7 +150,6 @@ def test_the_testing_config_ignores_a_stripe_key_in_the_environment(monkeypatch)
 def test_every_stripe_call_of_the_app_goes_through_the_guarded_http_client(app):
     """A developer's key in the app's config still reaches no real Stripe: the
     client the app builds uses the one HTTP client the tests replace."""
-    from billing.stripe import gateway as stripe_gateway
 
     app.config["STRIPE_API_KEY"] = "sk_test_pretend_real"
     try:
@@ -168,9 +162,6 @@ def test_every_stripe_call_of_the_app_goes_through_the_guarded_http_client(app):
 def test_what_a_process_saw_waiting_belongs_to_its_app(app):
     """The "drain seen waiting" memory of one app (one Redis) never leaks into
     another app, nor into the next test (the Redis fixture forgets it)."""
-    from flask import Flask
-
-    from core import jobs
 
     jobs._note_waiting(app, "drain")
     assert jobs._seen_waiting_recently(app, "drain")

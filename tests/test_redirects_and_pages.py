@@ -4,7 +4,10 @@ script in any template (the CSP allows only ``script-src 'self'``)."""
 
 from __future__ import annotations
 
+import html
+import io
 import re
+from datetime import timedelta
 from html.parser import HTMLParser
 from itertools import count
 from urllib.parse import unquote, urlsplit
@@ -12,9 +15,10 @@ from urllib.parse import unquote, urlsplit
 import pytest
 from sqlalchemy import select
 
-from billing.models import Plan
+from billing.models import Plan, Subscription
 from core.extensions import db
 from core.redirects import safe_local_target
+from core.timeutil import today_local
 from tests.conftest import PASSWORD
 from tests.test_browser import live_server, page  # noqa: F401 - shared browser fixtures
 
@@ -96,8 +100,6 @@ HIDDEN_NEXT = re.compile(
 
 
 def _rendered_next(body: str) -> str:
-    import html
-
     match = HIDDEN_NEXT.search(body)
     return html.unescape(match.group(1) or match.group(2) or "") if match else ""
 
@@ -292,8 +294,6 @@ def test_a_refused_password_change_echoes_none_of_the_passwords(tenants, make_br
 
 
 def test_a_refused_upload_never_echoes_the_file(tenants, make_browser):
-    import io
-
     staff = make_browser()
     staff.login("owner@a.test")
     refused = staff.post(
@@ -399,10 +399,6 @@ def test_no_template_has_inline_event_handlers_or_javascript_urls(app):
 @pytest.mark.browser
 def test_cancelling_a_plan_asks_once_and_no_page_logs_an_error(app, factory, live_server, page):  # noqa: F811
     """Chromium enforces the CSP: an inline handler would log a violation and never ask."""
-    from datetime import timedelta
-
-    from billing.models import Subscription
-    from core.timeutil import today_local
 
     reseller = factory.reseller(host="a.test", owner_email="owner@a.test")
     plan = factory.plan(reseller.id, name="Básico")

@@ -13,9 +13,14 @@ import pytest
 from sqlalchemy import delete, func, select
 
 from billing.models import ExtraPack, Payment, StripeEvent, Subscription
+from billing.stripe import inbox, intake
 from billing.suspension import suspend
+from core import create_app, jobs
 from core.extensions import db
+from core.jobs import get_queue, get_redis
 from core.models import AuditEvent, Reseller
+from reseller.resellers import create_reseller
+from seeds.documents import make_cnpj
 from tenant.models import Client
 from tests.conftest import STRIPE_WEBHOOK_SECRET
 from tests.stripe_fake import stripe_event, stripe_signature
@@ -239,8 +244,6 @@ def test_with_redis_down_the_event_is_kept_and_the_sweeper_applies_it(
 
 @pytest.mark.real_commits
 def test_with_the_database_down_the_answer_is_5xx_without_details(app):
-    from core import create_app
-
     down = create_app(
         {
             "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://postgres@127.0.0.1:1/none",
@@ -263,8 +266,6 @@ def test_with_the_database_down_the_answer_is_5xx_without_details(app):
 def test_five_concurrent_deliveries_of_one_event_have_one_effect(app, run_jobs):
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         pytest.skip("concurrency is checked on PostgreSQL")
-    from reseller.resellers import create_reseller
-    from seeds.documents import make_cnpj
 
     with app.test_request_context("/", base_url="http://conc-stripe.test"):
         reseller, _login = create_reseller(
@@ -361,7 +362,6 @@ def test_a_burst_queues_one_waiting_drain_job_that_applies_every_event(app, http
     events join it; once it has started, the next event queues another."""
     if not app.config.get("REDIS_URL"):
         pytest.skip("RQ is only used when REDIS_URL is set (PostgreSQL + Redis suite)")
-    from core.jobs import get_queue
 
     queue = get_queue(app, "billing")
     meta = {"client_id": str(stripe_client)}
@@ -435,9 +435,6 @@ def test_an_event_stored_while_a_drain_is_seen_waiting_is_applied_by_that_drain(
     the drain reads the inbox once more after that moment, so nothing waits for the sweep."""
     if not app.config.get("REDIS_URL") or not app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
         pytest.skip("RQ coalescing is checked in the PostgreSQL + Redis suite")
-    from billing.stripe import inbox, intake
-    from core import jobs
-    from core.jobs import get_queue, get_redis
 
     monkeypatch.setattr(jobs, "UNIQUE_LOCAL_WINDOW", 1.5)  # room for the test's steps
     redis = get_redis(app)

@@ -7,8 +7,10 @@ fails the test, so new routes must be added here."""
 from __future__ import annotations
 
 import hashlib
+from io import BytesIO
 
 import pytest
+from openpyxl import load_workbook
 from sqlalchemy import inspect, select, text
 
 from auth import permissions as perm
@@ -19,7 +21,7 @@ from reseller.models import ExportJob
 from tenant.directory import ensure_channel
 from tenant.inbox_models import Contact, Conversation, Team
 from tenant.invitations import invitation_token
-from tenant.models import CustomFieldDefinition
+from tenant.models import Client, CustomFieldDefinition
 
 SKIP_ENDPOINTS = {"static"}
 # Routes that answer for the audience check before looking at the id.
@@ -35,8 +37,6 @@ def b_objects(app, factory, tenants, make_browser):
     owner_b = make_browser("b.test")
     owner_b.login("owner@b.test")
     with app.app_context():
-        from tenant.models import Client
-
         client = db.session.get(Client, b.client.id)
         ensure_channel(client)
         contact = Contact(reseller_id=b.id, client_id=b.client.id, name="Contato B", phone="5511999990000")
@@ -200,8 +200,6 @@ def test_client_users_never_reach_another_client_of_the_same_reseller(app, facto
     neighbour = factory.client(a.id, trade_name="Vizinha", plan_id=a.plan.id, payment_status="paid")
     neighbour_user = factory.user(neighbour.id, email="gente@vizinha.test")
     with app.app_context():
-        from tenant.models import Client
-
         client = db.session.get(Client, neighbour.id)
         ensure_channel(client)
         contact = Contact(reseller_id=a.id, client_id=neighbour.id, name="Contato A2", phone="5511999990002")
@@ -257,9 +255,6 @@ def test_staff_of_a_never_see_bs_clients_in_list_search_or_export(tenants, brows
     ):
         page = browser.get(path).get_data(as_text=True)
         assert "Beta B" not in page, path
-    from io import BytesIO
-
-    from openpyxl import load_workbook
 
     export = browser.get("/reseller/clients/export.xlsx?status=all")
     assert export.status_code == 200

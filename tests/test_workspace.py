@@ -17,10 +17,14 @@ from auth.models import Account
 from core.extensions import db
 from core.models import AuditEvent, Reseller
 from core.timeutil import utcnow
+from reseller.resellers import create_reseller
+from seeds.documents import make_cnpj
 from tenant import inbox, windows
 from tenant.directory import ensure_channel
 from tenant.inbox_models import Contact, Conversation, Message, SessionWindow, Team, TeamMember
 from tenant.models import Client
+from tests.conftest import Browser
+from tests.factories import Factory
 
 
 def channel(app, client_id: int) -> tuple[str, str]:
@@ -181,8 +185,6 @@ def test_reply_inside_the_window_and_template_outside_it(app, tenants, ws):
 def test_200_concurrent_window_openings_with_50_sessions_left_exactly_50_succeed(app):
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         pytest.skip("concurrency is checked on PostgreSQL")
-    from reseller.resellers import create_reseller
-    from seeds.documents import make_cnpj
 
     with app.test_request_context("/", base_url="http://conc-ws.test"):
         reseller, _login = create_reseller(
@@ -258,9 +260,6 @@ def test_200_concurrent_window_openings_with_50_sessions_left_exactly_50_succeed
 
 
 def make_user(app, tenants, *, level: int = 6, view_phones: bool = True, email: str | None = None):
-    from tests.conftest import Browser
-    from tests.factories import Factory
-
     factory = Factory(app, password="correct horse battery staple 42")
     created = factory.user(tenants.a.client.id, email=email or f"u{level}{int(view_phones)}@alpha.test")
     set_user(app, created.id, chat_level=level, view_phones=view_phones)

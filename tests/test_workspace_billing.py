@@ -10,9 +10,11 @@ import pytest
 from sqlalchemy import func, select
 
 from auth import permissions as perm
+from auth.models import Account
+from billing import subscriptions
 from billing.models import ExtraPack, Payment, Subscription
 from core.extensions import db
-from core.models import Reseller
+from core.models import AuditEvent, Reseller
 from tenant.models import Client
 from tests.test_stripe_webhooks import event, post
 
@@ -25,8 +27,6 @@ def pending(app, factory, tenants):
     plan = factory.plan(tenants.a.id, name="Essencial", sessions=50, price_cents=14990)
     client = factory.client(tenants.a.id, trade_name="Nova Loja")
     with app.app_context():
-        from billing import subscriptions
-
         row = db.session.get(Client, client.id)
         subscriptions.add_plan(row, db.session.get(subscriptions.Plan, plan.id), "stripe", None)
         db.session.commit()
@@ -161,8 +161,6 @@ def test_only_the_responsible_user_or_billing_permission_may_pay(
         == 403
     )
     with app.app_context():
-        from auth.models import Account
-
         db.session.get(Account, other.id).permissions = [perm.BILLING]
         db.session.commit()
     answer = browser.post(
@@ -330,8 +328,6 @@ def test_money_for_a_voided_invoice_is_recorded_but_changes_no_plan(
     """The client paid an old Checkout of a first invoice staff replaced meanwhile."""
     bigger = factory.plan(tenants.a.id, name="Avançado", sessions=500, price_cents=39990)
     with app.app_context():
-        from billing import subscriptions
-
         client = db.session.get(Client, pending.id)
         subscriptions.change_plan(client, db.session.get(subscriptions.Plan, bigger.id), "stripe")
         db.session.commit()
@@ -365,8 +361,6 @@ def test_an_invoice_paid_by_transfer_then_through_checkout_is_flagged_twice(
     assert payment_row(app, pending.payment_id).payment_type == "transfer"
     assert any("paga duas vezes" in m["subject"] for m in mailbox.to("owner@a.test"))
     with app.app_context():
-        from core.models import AuditEvent
-
         assert db.session.scalar(select(func.count()).where(AuditEvent.action == "billing.paid_twice")) == 1
 
 
