@@ -1,12 +1,17 @@
 """The tenancy scope of the database work in progress, and PostgreSQL's second wall.
 
 Application code scopes its queries itself (``core.tenancy.scoped_select``). On
-PostgreSQL, row-level security checks it once more: every table that carries
-``reseller_id`` has a ``tenant_scope`` policy (migration 0011) comparing the row with
-the transaction's settings ``app.reseller_id`` / ``app.client_id``, or letting
-everything through when ``app.bypass`` is on. The application connects as the owner
-of the tables and switches to the runtime role (``DATABASE_RUNTIME_ROLE``, which owns
-nothing, so the policies apply) in each transaction.
+PostgreSQL, row-level security checks it once more (migrations 0011 and 0016,
+``migrations/tenancy.py``). The application connects as the owner of the tables and, in
+each transaction, switches to one of three roles that own nothing, so their policies
+apply, and sets ``app.reseller_id`` / ``app.client_id`` / ``app.bypass``:
+
+- ``DATABASE_RUNTIME_ROLE`` (``revenda_app``): a reseller's scope, ``reseller_id = <setting>``;
+- the same with ``_client``: a client user's scope, narrowed to one client where the row has one;
+- the same with ``_bypass``: a named bypass, every row while ``app.bypass`` names it.
+
+Each policy is a plain equality, which the planner folds into the query's own predicate
+(a one-time check per query, no cost per row).
 
 The scope comes from, in this order:
 
@@ -147,6 +152,17 @@ _SET_SCOPE = (
 )
 
 
+def _role(scope: Scope, runtime_role: str | None) -> str:
+    """The role a transaction runs as ("none": the connecting user, the tables' owner)."""
+    if scope.as_owner or not runtime_role:
+        return "none"
+    if scope.bypass:
+        return f"{runtime_role}_bypass"
+    if scope.client_id is not None:
+        return f"{runtime_role}_client"
+    return runtime_role
+
+
 def install(engine, runtime_role: str | None) -> None:
     """Apply the current scope at the start of each transaction on ``engine`` and again
     whenever it changes, with ``set_config(..., true)`` (``SET LOCAL``)."""
@@ -157,7 +173,7 @@ def install(engine, runtime_role: str | None) -> None:
         if statement.startswith(_TRANSACTION_CONTROL):
             return  # reads no table (and after an error, the transaction accepts nothing else)
         scope = current_scope()
-        role = "none" if scope.as_owner or not runtime_role else runtime_role
+        role = _role(scope, runtime_role)
         wanted = (role, scope.reseller_id, scope.client_id, scope.bypass)
         dbapi_connection = conn.connection.dbapi_connection
         # Outside a transaction block (AUTOCOMMIT) a local setting would end with this
@@ -169,7 +185,7 @@ def install(engine, runtime_role: str | None) -> None:
             role,
             "" if scope.reseller_id is None else str(scope.reseller_id),
             "" if scope.client_id is None else str(scope.client_id),
-            "on" if scope.bypass else "",
+            scope.bypass or "",
         )
         with dbapi_connection.cursor() as cursor:
             cursor.execute(_SET_SCOPE, [v for value in values for v in (value, local)])

@@ -121,34 +121,54 @@ def test_a_queued_job_runs_in_the_scope_of_the_code_that_queued_it(app, tenants,
     ]
 
 
-def _estimated_rows(sql: str) -> float:
-    plan = db.session.scalar(text(f"EXPLAIN (FORMAT JSON) {sql}"))
-    return plan[0]["Plan"]["Plan Rows"]
+def _plan(sql: str) -> dict:
+    return db.session.scalar(text(f"EXPLAIN (FORMAT JSON) {sql}"))[0]["Plan"]
 
 
-def test_the_policies_do_not_shrink_the_planners_row_estimates(postgres, tenants):
-    # The planner multiplies a policy's estimated selectivity into the query's own: the
-    # bare ``bypass OR reseller_id = <setting>`` counted as about a half, and the client
-    # list's plans turned (migration 0011, visible()). Each policy, applied to a table
-    # without policies of 100 resellers, must keep (nearly) every row of the estimate.
-    with scope.bypass("tests", as_owner=True):
-        db.session.execute(
-            text(
-                "CREATE TEMP TABLE policy_probe ON COMMIT DROP AS SELECT n % 100 + 1 AS reseller_id, "
-                "n % 1000 + 1 AS client_id FROM generate_series(1, 20000) AS n"
-            )
+def _nodes(plan: dict):
+    yield plan
+    for child in plan.get("Plans", ()):
+        yield from _nodes(child)
+
+
+def test_a_query_naming_its_reseller_pays_no_policy_per_row(postgres, tenants):
+    # Migration 0016: each policy is a plain equality, so the planner folds it into the
+    # query's own predicate: a one-time check per query, the row estimates untouched
+    # (0011's ``... OR bypass`` was evaluated on every row and halved the estimates).
+    a = tenants.a
+    for table in _tenant_tables():
+        # In a client user's scope the query names its client too, as the workspace's do.
+        has_client = "client_id" in db.metadata.tables[table].c
+        of_client = f" AND client_id = {a.client.id}" if has_client else ""
+        for narrowed, predicate in ((scope.scoped(a.id), ""), (scope.scoped(a.id, a.client.id), of_client)):
+            sql = f"SELECT * FROM {table} WHERE reseller_id = {a.id}{predicate}"  # noqa: S608 - the metadata's
+            with scope.bypass("tests", as_owner=True):
+                unguarded = _plan(sql)["Plan Rows"]
+            with narrowed:
+                plan = _plan(sql)
+            per_row = " ".join(str(n.get("Filter", "")) for n in _nodes(plan))
+            assert "current_setting" not in per_row and "$" not in per_row, (table, per_row)
+            assert any("One-Time Filter" in n for n in _nodes(plan)), table
+            scanned = [n["Plan Rows"] for n in _nodes(plan) if n.get("Relation Name") == table]
+            assert scanned == [unguarded], table
+
+
+def test_each_runtime_role_has_its_policy_on_every_tenant_table(postgres, app):
+    role = app.config["DATABASE_RUNTIME_ROLE"]
+    rows = db.session.execute(
+        text(
+            "SELECT c.relname, p.polname, array(SELECT rolname FROM pg_roles WHERE oid = ANY(p.polroles)) "
+            "FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid"
         )
-        db.session.execute(text("ANALYZE policy_probe"))
-        policies = db.session.execute(
-            text(
-                "SELECT c.relname, pg_get_expr(p.polqual, p.polrelid), "
-                "pg_get_expr(p.polwithcheck, p.polrelid) "
-                "FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid WHERE p.polname = 'tenant_scope'"
-            )
-        ).all()
-        assert {table for table, *_ in policies} == set(_tenant_tables())
-        everything = _estimated_rows("SELECT * FROM policy_probe")
-        for table, using, check in policies:
-            assert check == using, table
-            kept = _estimated_rows(f"SELECT * FROM policy_probe WHERE {using}")  # noqa: S608 - the catalog's
-            assert kept >= 0.9 * everything, (table, kept, everything)
+    ).all()
+    policies = {(table, name): set(roles) for table, name, roles in rows}
+    for table in _tenant_tables():
+        assert role in policies[(table, "tenant_scope")], table
+        assert f"{role}_client" in policies[(table, "client_scope")], table
+        assert f"{role}_bypass" in policies[(table, "named_bypass")], table
+    with scope.scoped(1, 2):
+        assert db.session.scalar(text("SELECT current_user")) == f"{role}_client"
+    with scope.bypass("tests"):
+        assert db.session.scalar(text("SELECT current_user")) == f"{role}_bypass"
+        powers = text("SELECT rolbypassrls OR rolsuper FROM pg_roles WHERE rolname = current_user")
+        assert db.session.scalar(powers) is False
