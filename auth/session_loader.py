@@ -8,10 +8,11 @@ from __future__ import annotations
 from flask import g, session
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from auth import impersonation, sessions
 from auth.access import login_manager
-from auth.models import STAFF, AuthSession
+from auth.models import STAFF, Account, AuthSession
 from core.extensions import db
 from core.timeutil import utcnow
 
@@ -25,7 +26,18 @@ def load_request_session():
     if not token or g.get("reseller") is None:
         return
     token_hash = sessions.hash_token(token)
-    auth_session = db.session.scalar(select(AuthSession).where(AuthSession.token_hash == token_hash))
+    # One round trip for what every request reads: the session, its account, the
+    # account's login, role and (for a client user) client.
+    account = joinedload(AuthSession.account)
+    auth_session = db.session.scalar(
+        select(AuthSession)
+        .where(AuthSession.token_hash == token_hash)
+        .options(
+            account.joinedload(Account.login),
+            account.joinedload(Account.role),
+            account.joinedload(Account.client),
+        )
+    )
     now = utcnow()
     if (
         auth_session is None
