@@ -221,6 +221,30 @@ class Client(db.Model):
         return self.inactivated_at is not None
 
 
+class ClientCount(db.Model):
+    """How many of a reseller's clients (deleted ones aside) share one combination of the
+    client list's filter columns: the list's total without a COUNT over every client.
+
+    Kept by the database itself (triggers on ``clients``, migration 0017), so every
+    writer, ORM or bulk UPDATE, keeps it true; ``tenant.client_counts`` reads it and
+    checks it against the clients.
+    """
+
+    __tablename__ = "client_counts"
+
+    reseller_id: Mapped[int] = mapped_column(
+        ForeignKey("resellers.id", ondelete="CASCADE"), primary_key=True
+    )
+    inactivated: Mapped[bool] = mapped_column(primary_key=True)
+    status: Mapped[str] = mapped_column(String(20), primary_key=True)
+    # 0: no plan; "" for no payment type or status (key columns are never NULL).
+    plan_key: Mapped[int] = mapped_column(primary_key=True)
+    suspended: Mapped[bool] = mapped_column(primary_key=True)
+    payment_type: Mapped[str] = mapped_column(String(20), primary_key=True)
+    payment_status: Mapped[str] = mapped_column(String(20), primary_key=True)
+    clients: Mapped[int] = mapped_column(server_default="0", default=0)
+
+
 class CustomFieldDefinition(db.Model):
     """A field the reseller adds to its client form (dados complementares)."""
 

@@ -1,0 +1,115 @@
+"""The client list's kept totals (client_counts, kept by triggers: migration 0017) agree
+with the clients whoever writes them, and the list reads its total from them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import delete, func, select, update
+from werkzeug.datastructures import MultiDict
+
+from core.extensions import db
+from reseller.client_list import ClientFilters, base_select, count_select
+from tenant import client_counts
+from tenant.models import PAYMENT_STATUSES, PAYMENT_TYPES, Client, ClientCount
+from tenant.states import ClientStatus
+
+pytestmark = pytest.mark.usefixtures("ctx")
+
+STATUSES = tuple(ClientStatus)
+NOW = datetime(2026, 12, 1, 12, 0)
+
+# One change to the clients: what, to which of the reseller's clients (by position), and a value.
+changes = st.one_of(
+    st.tuples(st.just("create"), st.integers(0, 50), st.sampled_from(STATUSES)),
+    st.tuples(st.just("status"), st.integers(0, 50), st.sampled_from(STATUSES)),
+    st.tuples(st.just("plan"), st.integers(0, 50), st.booleans()),
+    st.tuples(st.just("suspended"), st.integers(0, 50), st.booleans()),
+    st.tuples(st.just("payment_type"), st.integers(0, 50), st.sampled_from((None, *PAYMENT_TYPES))),
+    st.tuples(st.just("payment_status"), st.integers(0, 50), st.sampled_from((None, *PAYMENT_STATUSES))),
+    st.tuples(st.just("inactivated"), st.integers(0, 50), st.booleans()),
+    st.tuples(st.just("soft_delete"), st.integers(0, 50), st.booleans()),
+    st.tuples(st.just("hard_delete"), st.integers(0, 50), st.booleans()),
+    st.tuples(st.just("bulk_status"), st.integers(0, 50), st.sampled_from(STATUSES)),
+)
+
+FILTERS = (
+    {},
+    {"status": "all"},
+    {"status": "inactivated"},
+    {"status": ClientStatus.ACTIVE.value},
+    {"status": ClientStatus.WITHOUT_PLAN.value, "suspended": "yes"},
+    {"plan": "none"},
+    {"suspended": "no", "payment_type": "pix"},
+    {"payment_status": "overdue", "status": "all"},
+)
+
+
+def _apply(change, reseller_id: int, plan_id: int, factory) -> None:
+    kind, position, value = change
+    if kind == "create":
+        factory.client(reseller_id, plan_id=plan_id if value == ClientStatus.ACTIVE else None)
+        return
+    ids = db.session.scalars(
+        select(Client.id).where(Client.reseller_id == reseller_id).order_by(Client.id)
+    ).all()
+    if not ids:
+        return
+    client_id = ids[position % len(ids)]
+    client = db.session.get(Client, client_id)
+    if kind == "status":
+        client.status = value
+    elif kind == "plan":
+        client.plan_id = plan_id if value else None
+    elif kind in ("suspended", "payment_type", "payment_status"):
+        setattr(client, kind, value)
+    elif kind == "inactivated":
+        client.inactivated_at = NOW if value else None
+    elif kind == "soft_delete":
+        client.deleted_at = NOW if value else None
+    elif kind == "hard_delete":
+        db.session.execute(delete(Client).where(Client.id == client_id))
+    elif kind == "bulk_status":  # a Core UPDATE of many rows, as the billing sweeps write
+        db.session.execute(update(Client).where(Client.reseller_id == reseller_id).values(status=value))
+    db.session.flush()
+
+
+def _counted(reseller_id: int, args: dict) -> int:
+    filters = ClientFilters.from_args(MultiDict(args))
+    return db.session.scalar(filters.apply(base_select(reseller_id, func.count())))
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(changes, min_size=1, max_size=12))
+def test_the_kept_totals_agree_with_the_clients_whoever_writes(factory, tenants, steps):
+    a = tenants.a
+    for change in steps:
+        _apply(change, a.id, a.plan.id, factory)
+    assert client_counts.drift(a.id) == {}
+    for args in FILTERS:
+        filters = ClientFilters.from_args(MultiDict(args))
+        assert db.session.scalar(count_select(a.id, filters)) == _counted(a.id, args), args
+
+
+def test_the_list_reads_its_total_from_the_kept_totals_when_the_filters_allow(tenants):
+    plain = str(count_select(tenants.a.id, ClientFilters.from_args(MultiDict({"status": "active"}))))
+    assert "client_counts" in plain and "FROM clients" not in plain
+    by_name = str(count_select(tenants.a.id, ClientFilters.from_args(MultiDict({"trade_name": "x"}))))
+    assert "client_counts" not in by_name
+
+
+def test_drifted_totals_are_found_and_rebuilt(factory, tenants):
+    a, b = tenants.a, tenants.b
+    factory.client(a.id, plan_id=a.plan.id)
+    db.session.execute(
+        update(ClientCount).where(ClientCount.reseller_id == a.id).values(clients=ClientCount.clients + 3)
+    )
+    drifted = client_counts.drift(a.id)
+    assert drifted and all(kept == counted + 3 for kept, counted in drifted.values())
+    assert client_counts.drift(b.id) == {}
+    assert client_counts.repair(a.id) == drifted
+    assert client_counts.drift(a.id) == {}
+    assert db.session.scalar(count_select(a.id, ClientFilters.from_args(MultiDict({})))) == _counted(a.id, {})
