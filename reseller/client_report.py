@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import case, func
+from sqlalchemy import case, func, select, true
 
 from auth.models import CLIENT_USER, Account
 from billing.models import Payment, Subscription, SuspensionEvent
@@ -61,31 +61,36 @@ def _period(subscription: Subscription | None, today: date) -> tuple[date, date 
     return today - timedelta(days=CHART_DAYS - 1), None
 
 
-def _users(client: Client) -> tuple[int, int]:
-    row = db.session.execute(
+def _counts(client: Client, since) -> tuple[int, ...]:
+    """Users (all, active) and conversations (all, open, active since ``since``), in one
+    round trip: two one-row aggregates side by side."""
+    users = (
         scoped_select(
             Account,
-            func.count(),
-            func.coalesce(func.sum(case((Account.active.is_(True), 1), else_=0)), 0),
-            reseller_id=client.reseller_id,
-            client_id=client.id,
-        ).where(Account.kind == CLIENT_USER)
-    ).one()
-    return row[0], row[1]
-
-
-def _conversations(client: Client, since) -> tuple[int, int, int]:
-    row = db.session.execute(
-        scoped_select(
-            Conversation,
-            func.count(),
-            func.coalesce(func.sum(case((Conversation.status == ConversationStatus.OPEN, 1), else_=0)), 0),
-            func.coalesce(func.sum(case((Conversation.last_message_at >= since, 1), else_=0)), 0),
+            func.count().label("n"),
+            func.coalesce(func.sum(case((Account.active.is_(True), 1), else_=0)), 0).label("active"),
             reseller_id=client.reseller_id,
             client_id=client.id,
         )
+        .where(Account.kind == CLIENT_USER)
+        .subquery()
+    )
+    talks = scoped_select(
+        Conversation,
+        func.count().label("n"),
+        func.coalesce(func.sum(case((Conversation.status == ConversationStatus.OPEN, 1), else_=0)), 0).label(
+            "open"
+        ),
+        func.coalesce(func.sum(case((Conversation.last_message_at >= since, 1), else_=0)), 0).label("recent"),
+        reseller_id=client.reseller_id,
+        client_id=client.id,
+    ).subquery()
+    row = db.session.execute(
+        select(users.c.n, users.c.active, talks.c.n, talks.c.open, talks.c.recent).select_from(
+            users.join(talks, true())
+        )
     ).one()
-    return row[0], row[1], row[2]
+    return tuple(row)
 
 
 def client_report(client: Client, today: date) -> ClientReport:
@@ -95,8 +100,10 @@ def client_report(client: Client, today: date) -> ClientReport:
     since = local_midnight_utc(start)
     first_chart_day = max(start, today - timedelta(days=CHART_DAYS - 1))
     days = [DayBar(day, count) for day, count in sessions_per_day(client.id, first_chart_day, today)]
-    users, active_users = _users(client)
-    conversations, open_conversations, in_period = _conversations(client, since)
+    # When the chart covers the whole period its bars are the period's sessions (no window
+    # opens after today); only a longer period needs its own count.
+    used = sum(d.count for d in days) if first_chart_day == start else sessions_opened(client.id, since)
+    users, active_users, conversations, open_conversations, in_period = _counts(client, since)
     payments = db.session.scalars(
         scoped_select(Payment, reseller_id=client.reseller_id, client_id=client.id)
         .order_by(Payment.created_at.desc(), Payment.id.desc())
@@ -112,7 +119,7 @@ def client_report(client: Client, today: date) -> ClientReport:
         active_users=active_users,
         period_start=start,
         period_end=end,
-        sessions_used=sessions_opened(client.id, since),
+        sessions_used=used,
         days=days,
         busiest_day=max((d.count for d in days), default=0),
         conversations=conversations,
