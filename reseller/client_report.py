@@ -54,7 +54,7 @@ class ClientReport:
 
 
 def _period(subscription: Subscription | None, today: date) -> tuple[date, date | None]:
-    """The current paid period (start, due date); the last 30 days without one."""
+    """The current paid period (start, due date); without one, the chart's last 31 days."""
     if subscription is not None and subscription.current_period_start is not None:
         start = min(subscription.current_period_start, today)
         return start, subscription.current_period_end
@@ -68,7 +68,7 @@ def _counts(client: Client, since) -> tuple[int, ...]:
         scoped_select(
             Account,
             func.count().label("n"),
-            func.coalesce(func.sum(case((Account.active.is_(True), 1), else_=0)), 0).label("active"),
+            func.coalesce(func.sum(case((Account.active.is_(True), 1), else_=0)), 0).label("active_users"),
             reseller_id=client.reseller_id,
             client_id=client.id,
         )
@@ -79,14 +79,14 @@ def _counts(client: Client, since) -> tuple[int, ...]:
         Conversation,
         func.count().label("n"),
         func.coalesce(func.sum(case((Conversation.status == ConversationStatus.OPEN, 1), else_=0)), 0).label(
-            "open"
+            "open_now"
         ),
         func.coalesce(func.sum(case((Conversation.last_message_at >= since, 1), else_=0)), 0).label("recent"),
         reseller_id=client.reseller_id,
         client_id=client.id,
     ).subquery()
     row = db.session.execute(
-        select(users.c.n, users.c.active, talks.c.n, talks.c.open, talks.c.recent).select_from(
+        select(users.c.n, users.c.active_users, talks.c.n, talks.c.open_now, talks.c.recent).select_from(
             users.join(talks, true())
         )
     ).one()

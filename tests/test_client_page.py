@@ -308,7 +308,7 @@ def test_sessions_per_day_fills_the_empty_days_with_zero(app, known):
     ]
 
 
-def test_the_chart_shows_at_most_31_days_of_a_long_period_and_30_without_a_plan(app, factory, tenants, known):
+def test_the_chart_shows_the_last_31_days_of_a_long_period_or_without_a_plan(app, factory, tenants, known):
     with app.app_context():
         client = db.session.get(Client, known)
         long = client_report(client, date(2027, 3, 15))
