@@ -4,12 +4,12 @@ writer of the session balance consumed by conversations."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import Date, cast, func, literal_column, select, update
 
 from core.extensions import db
-from core.timeutil import utcnow
+from core.timeutil import LOCAL_TZ, utcnow
 from tenant.inbox_models import Contact, Conversation, SessionWindow
 from tenant.models import Client
 from tenant.states import WindowRefusal, WindowSource
@@ -111,3 +111,53 @@ def touch_window(contact: Contact, conversation: Conversation | None, *, may_ope
     db.session.add(window)
     db.session.flush()
     return window
+
+
+# --- reading what was consumed (the client page's report) ---------------------------
+
+
+def local_midnight_utc(day: date) -> datetime:
+    """The naive-UTC instant the local (Brazil) ``day`` starts at, as stored timestamps are."""
+    return datetime.combine(day, time.min, tzinfo=LOCAL_TZ).astimezone(UTC).replace(tzinfo=None)
+
+
+def _local_day(column):
+    """SQL for the local calendar day of a naive-UTC timestamp column."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        # Literal zone names: bound parameters would make the SELECT and GROUP BY
+        # expressions differ for PostgreSQL. The names are ours, not input.
+        in_utc = func.timezone(literal_column("'UTC'"), column)
+        return cast(func.timezone(literal_column(f"'{LOCAL_TZ.key}'"), in_utc), Date)
+    # SQLite has no zone database: Brazil has kept one offset since 2019 (no DST).
+    offset = int(LOCAL_TZ.utcoffset(datetime.now()).total_seconds())
+    return func.date(column, literal_column(f"'{offset:+d} seconds'"), type_=Date)
+
+
+def sessions_opened(client_id: int, since: datetime) -> int:
+    """Windows (so sessions) the client opened at or after ``since`` (naive UTC).
+
+    An index range on ``(client_id, opened_at)``: only the client's own recent rows."""
+    return db.session.scalar(
+        select(func.count())
+        .select_from(SessionWindow)
+        .where(SessionWindow.client_id == client_id, SessionWindow.opened_at >= since)
+    )
+
+
+def sessions_per_day(client_id: int, first_day: date, last_day: date) -> list[tuple[date, int]]:
+    """Windows opened per local day from ``first_day`` to ``last_day`` (both included),
+    days without any counted as 0, oldest first."""
+    day = _local_day(SessionWindow.opened_at).label("day")
+    counts = dict(
+        db.session.execute(
+            select(day, func.count())
+            .where(
+                SessionWindow.client_id == client_id,
+                SessionWindow.opened_at >= local_midnight_utc(first_day),
+                SessionWindow.opened_at < local_midnight_utc(last_day + timedelta(days=1)),
+            )
+            .group_by(day)
+        ).all()
+    )
+    days = (last_day - first_day).days + 1
+    return [(d, counts.get(d, 0)) for d in (first_day + timedelta(days=n) for n in range(days))]

@@ -125,7 +125,7 @@ def client_edit(client_id: int):
         else:
             db.session.commit()
             flash(_("Client %(name)s saved.", name=client.trade_name), "success")
-            return redirect(url_for("reseller.clients"))
+            return redirect(url_for("reseller.client_page", client_id=client.id))
     return render_template(
         "reseller/client_form.html",
         form=form,
