@@ -239,3 +239,37 @@ class RecoveryCode(db.Model):
     login_id: Mapped[int] = mapped_column(ForeignKey("logins.id", ondelete="CASCADE"), index=True)
     code_hash: Mapped[str] = mapped_column(String(64))
     used_at: Mapped[datetime | None]
+
+
+class StaffInvitation(db.Model):
+    """One e-mailed invitation to a staff account waiting for acceptance.
+
+    Only the SHA-256 of the link's token is stored; the link works once, until
+    ``expires_at``, and only while it is the account's newest invitation (a resend
+    revokes the one before: ``revoked_at``). The rows also count the sends for the cap.
+    """
+
+    __tablename__ = "staff_invitations"
+    __table_args__ = (
+        Index("ix_staff_invitations_account", "account_id", "created_at"),
+        # Deleting an account sets invited_by to NULL: the check needs an index.
+        Index(
+            "ix_staff_invitations_invited_by",
+            "invited_by_account_id",
+            postgresql_where=text("invited_by_account_id IS NOT NULL"),
+            sqlite_where=text("invited_by_account_id IS NOT NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reseller_id: Mapped[int] = mapped_column(ForeignKey("resellers.id", ondelete="CASCADE"), index=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    invited_by_account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+    account: Mapped[Account] = relationship(foreign_keys=[account_id])
+    invited_by: Mapped[Account | None] = relationship(foreign_keys=[invited_by_account_id])
