@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint, false, text, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from auth.permissions import DEFAULT_CHAT_LEVEL, STAFF_PERMISSIONS
+from auth.permissions import DEFAULT_CHAT_LEVEL, OWNER_ROLE_LABEL, STAFF_PERMISSIONS
 from auth.states import AccountKind
 from core.extensions import db
 from core.timeutil import utcnow
@@ -60,6 +60,11 @@ class Role(db.Model):
 
     def grants(self, permission: str) -> bool:
         return self.is_owner or permission in (self.permissions or [])
+
+    @property
+    def label(self) -> str:
+        """The name shown: the built-in Owner role speaks the reader's language."""
+        return str(OWNER_ROLE_LABEL) if self.is_owner else self.name
 
     @property
     def effective_permissions(self) -> set[str]:

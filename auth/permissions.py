@@ -16,6 +16,9 @@ API = "api"
 AUDIT_LOG = "audit_log"
 STAFF_SETTINGS = "staff_settings"
 
+# The built-in role that holds every staff permission (Role.is_owner), as shown.
+OWNER_ROLE_LABEL = _l("Owner")
+
 STAFF_PERMISSIONS = {
     CLIENTS: _l("Clients"),
     CLIENT_INVOICES: _l("Client invoices"),

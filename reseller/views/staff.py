@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
+from sqlalchemy import func
 
 from auth import permissions as perm
 from auth import roles as role_rules
@@ -27,8 +28,9 @@ def _staff_or_404(staff_id: int) -> Account:
 
 
 def _role_choices(form: StaffForm) -> None:
-    roles = db.session.scalars(scoped_select(Role).order_by(Role.is_owner.desc(), Role.name)).all()
-    form.role_id.choices = [(str(r.id), r.name) for r in roles]
+    # Owner last: the form's first (default) choice is never the role that can do everything.
+    roles = db.session.scalars(scoped_select(Role).order_by(Role.is_owner, func.lower(Role.name))).all()
+    form.role_id.choices = [(str(r.id), r.label) for r in roles]
 
 
 def _chosen_role(reseller_id: int, form: StaffForm) -> Role | None:
