@@ -457,3 +457,40 @@ def test_deactivating_an_invited_member_voids_the_link(app, tenants, owner, mail
     assert owner.get(path).status_code == 404
     with app.app_context():
         assert staff_invitations.invitation_from_token(token, tenants.a.id) is None
+
+
+def test_two_submissions_of_one_invitation_accept_it_once(app, tenants, owner, mailbox, run_jobs):
+    role_id = make_role(app, tenants.a.id, "Suporte", [perm.CLIENTS])
+    invite(owner, "duas@example.test", role_id)
+    _base, _path, token = mailed_link(mailbox, run_jobs, "duas@example.test")
+    with app.app_context(), force_locale("en"):
+        first = staff_invitations.invitation_from_token(token, tenants.a.id)
+        second = db.session.get(StaffInvitation, first.id)
+        staff_invitations.accept(first, NEW_PASSWORD)
+        # The other submission loaded the same row before the first one wrote.
+        with pytest.raises(staff.StaffRejected, match="already used"):
+            staff_invitations.accept(second, NEW_PASSWORD)
+        db.session.rollback()
+
+
+def test_the_tenant_and_the_role_are_never_bound_from_the_form(app, tenants, owner, mailbox, run_jobs):
+    role_id = make_role(app, tenants.a.id, "Suporte", [perm.CLIENTS])
+    b_role = role_named(app, tenants.b.id, "Owner")
+    response = owner.post(
+        "/reseller/staff/invite",
+        {
+            "name": "Intrusa",
+            "email": "intrusa@example.test",
+            "role_id": str(role_id),
+            "reseller_id": str(tenants.b.id),
+            "is_owner": "y",
+            "permissions": perm.DELETE_CLIENTS,
+        },
+    )
+    assert response.status_code == 302
+    account = account_of(app, "intrusa@example.test")
+    assert account.reseller_id == tenants.a.id and account.role_id == role_id
+    # Another reseller's role is not one to choose.
+    refused = invite(owner, "outra@example.test", b_role.id)
+    assert refused.status_code == 422 and "Choose a role from the list" in refused.get_data(as_text=True)
+    assert account_of(app, "outra@example.test") is None
