@@ -17,7 +17,7 @@ from auth import staff, staff_invitations
 from auth.models import STAFF, Account, AuthSession, Login, Role, StaffInvitation
 from auth.sessions import hash_token
 from core.extensions import db
-from core.models import AuditEvent
+from core.models import AuditEvent, Reseller
 from core.timeutil import utcnow
 from tests.conftest import PASSWORD
 
@@ -494,3 +494,19 @@ def test_the_tenant_and_the_role_are_never_bound_from_the_form(app, tenants, own
     refused = invite(owner, "outra@example.test", b_role.id)
     assert refused.status_code == 422 and "Choose a role from the list" in refused.get_data(as_text=True)
     assert account_of(app, "outra@example.test") is None
+
+
+def test_after_accepting_the_normal_staff_login_asks_the_second_factor_the_reseller_requires(
+    app, tenants, owner, mailbox, run_jobs, make_browser
+):
+    with app.app_context():
+        db.session.get(Reseller, tenants.a.id).require_staff_2fa = True
+        db.session.commit()
+    role_id = make_role(app, tenants.a.id, "Suporte", [perm.CLIENTS])
+    invite(owner, "segura@example.test", role_id)
+    _base, path, _token = mailed_link(mailbox, run_jobs, "segura@example.test")
+    browser = make_browser()
+    browser.post(path, {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
+    response = browser.login("segura@example.test", NEW_PASSWORD)
+    assert response.headers["Location"] == "/login/2fa/setup"
+    assert browser.get("/reseller/clients").status_code == 302  # no session before the second factor
