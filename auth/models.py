@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint, false, text, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from auth.permissions import DEFAULT_CHAT_LEVEL, STAFF_PERMISSIONS
+from auth.permissions import DEFAULT_CHAT_LEVEL, OWNER_ROLE_LABEL, STAFF_PERMISSIONS
 from auth.states import AccountKind
 from core.extensions import db
 from core.timeutil import utcnow
@@ -60,6 +60,11 @@ class Role(db.Model):
 
     def grants(self, permission: str) -> bool:
         return self.is_owner or permission in (self.permissions or [])
+
+    @property
+    def label(self) -> str:
+        """The name shown: the built-in Owner role speaks the reader's language."""
+        return str(OWNER_ROLE_LABEL) if self.is_owner else self.name
 
     @property
     def effective_permissions(self) -> set[str]:
@@ -239,3 +244,37 @@ class RecoveryCode(db.Model):
     login_id: Mapped[int] = mapped_column(ForeignKey("logins.id", ondelete="CASCADE"), index=True)
     code_hash: Mapped[str] = mapped_column(String(64))
     used_at: Mapped[datetime | None]
+
+
+class StaffInvitation(db.Model):
+    """One e-mailed invitation to a staff account waiting for acceptance.
+
+    Only the SHA-256 of the link's token is stored; the link works once, until
+    ``expires_at``, and only while it is the account's newest invitation (a resend
+    revokes the one before: ``revoked_at``). The rows also count the sends for the cap.
+    """
+
+    __tablename__ = "staff_invitations"
+    __table_args__ = (
+        Index("ix_staff_invitations_account", "account_id", "created_at"),
+        # Deleting an account sets invited_by to NULL: the check needs an index.
+        Index(
+            "ix_staff_invitations_invited_by",
+            "invited_by_account_id",
+            postgresql_where=text("invited_by_account_id IS NOT NULL"),
+            sqlite_where=text("invited_by_account_id IS NOT NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reseller_id: Mapped[int] = mapped_column(ForeignKey("resellers.id", ondelete="CASCADE"), index=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    invited_by_account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+    account: Mapped[Account] = relationship(foreign_keys=[account_id])
+    invited_by: Mapped[Account | None] = relationship(foreign_keys=[invited_by_account_id])

@@ -12,6 +12,12 @@ EXTRA_CONVERSATIONS = "extra_conversations"
 FINANCE_EMAILS = "finance_emails"
 DESKS = "desks"
 DELETE_CLIENTS = "delete_clients"
+API = "api"
+AUDIT_LOG = "audit_log"
+STAFF_SETTINGS = "staff_settings"
+
+# The built-in role that holds every staff permission (Role.is_owner), as shown.
+OWNER_ROLE_LABEL = _l("Owner")
 
 STAFF_PERMISSIONS = {
     CLIENTS: _l("Clients"),
@@ -24,6 +30,9 @@ STAFF_PERMISSIONS = {
     FINANCE_EMAILS: _l("Finance e-mails"),
     DESKS: _l("Service desks"),
     DELETE_CLIENTS: _l("Delete clients"),
+    API: _l("API"),
+    AUDIT_LOG: _l("Audit log"),
+    STAFF_SETTINGS: _l("Staff and settings"),
 }
 
 # Workspace (client user) permissions beyond the chat level and phone visibility.

@@ -43,3 +43,14 @@ class LinkPurpose(StrEnum):
     INVITE = "invite"
     RESET = "reset"
     LOCKED = "locked"
+
+
+class StaffStanding(StrEnum):
+    """Where a staff account stands, as the staff list shows it: derived from
+    ``Account.active`` / ``awaiting_acceptance`` and the invitation, never stored (so not
+    a ``*Status``: its words also name other things, e.g. an ``"active"`` audit key)."""
+
+    ACTIVE = "active"
+    INVITED = "invited"
+    INVITATION_EXPIRED = "invitation_expired"
+    DEACTIVATED = "deactivated"

@@ -131,3 +131,31 @@ class DeletionCodeForm(FlaskForm):
     """Step 2 of deleting a client: the one-time code (e-mailed, or from the authenticator)."""
 
     code = StringField(validators=[DataRequired(), Length(max=12)])
+
+
+# --- staff and roles (/reseller/staff, /reseller/roles) ---------------------------------
+# The role is chosen by id among the reseller's roles and checked by auth.staff; the
+# permissions among the staff permissions and checked by auth.roles (nobody grants what
+# they do not hold). Neither is ever bound onto a row by the form itself.
+
+
+class StaffForm(FlaskForm):
+    """Edit a staff member: name and role (the e-mail belongs to the login)."""
+
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    role_id = SelectField(_l("Role"), coerce=str, choices=[], validate_choice=False)
+
+
+class StaffInviteForm(StaffForm):
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
+
+
+class RoleForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=80)])
+    permissions = SelectMultipleField(
+        _l("Permissions"),
+        choices=[SelectChoice(key, label) for key, label in perm.STAFF_PERMISSIONS.items()],
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
+        validate_choice=True,
+    )

@@ -7,7 +7,7 @@ import hashlib
 
 from sqlalchemy import select
 
-from auth.models import AuthSession, TrustedDevice
+from auth.models import Account, AuthSession, TrustedDevice
 from billing.models import Payment
 from core.extensions import db
 from reseller.models import ExportJob
@@ -68,6 +68,8 @@ def a_objects(app, factory, tenants) -> dict:
             "payment_id": db.session.scalar(select(Payment.id).where(Payment.client_id == a.client.id)),
             "deletion_id": factory.deletion(a.id),
             "token": "x",
+            "staff_id": a_session.account_id,
+            "role_id": db.session.get(Account, a_session.account_id).role_id,
         }
 
 

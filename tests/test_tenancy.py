@@ -14,7 +14,7 @@ from openpyxl import load_workbook
 from sqlalchemy import inspect, select, text
 
 from auth import permissions as perm
-from auth.models import Account, AuthSession, TrustedDevice
+from auth.models import STAFF, Account, AuthSession, Login, TrustedDevice
 from billing.models import Payment
 from core.extensions import db
 from reseller.models import ExportJob
@@ -84,6 +84,8 @@ def b_objects(app, factory, tenants, make_browser):
             "plan_id": b.plan.id,
             "payment_id": db.session.scalar(select(Payment.id).where(Payment.client_id == b.client.id)),
             "deletion_id": factory.deletion(b.id),
+            "staff_id": owner_account_id,
+            "role_id": db.session.get(Account, owner_account_id).role_id,
         }
 
 
@@ -237,6 +239,12 @@ def test_client_users_never_reach_another_client_of_the_same_reseller(app, facto
             "deletion_id": 0,
         }
     )
+    # The reseller's own staff and roles: a client user (or staff acting as one) gets 403.
+    with app.app_context():
+        owner_a = db.session.scalar(
+            select(Account).join(Login).where(Login.email == "owner@a.test", Account.kind == STAFF)
+        )
+        objects.update({"staff_id": owner_a.id, "role_id": owner_a.role_id})
     before = client_digest(app, neighbour.id)
     unknown_arguments, failures, swept = sweep(app, who, objects)
     assert not unknown_arguments

@@ -9,6 +9,7 @@ from auth.views import (  # noqa: F401 - each module adds its routes to the blue
     second_factor,
     security,
     sessions,
+    staff_invitation,
 )
 from auth.views.blueprints import account_bp, auth_bp
 

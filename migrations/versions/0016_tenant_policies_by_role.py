@@ -20,7 +20,7 @@ cost per row and no change to the row estimates; when a query forgets its predic
 policy is the index condition. None of the roles owns a table, logs in, or bypasses RLS.
 
 Revision ID: 0016_tenant_policies_by_role
-Revises: 0011_row_level_security
+Revises: 0012_staff_and_roles
 Create Date: 2026-12-01 07:00:00
 
 """
@@ -30,7 +30,7 @@ from alembic import op
 from migrations.tenancy import ROLES, drop_policies, protect, tenant_tables
 
 revision = "0016_tenant_policies_by_role"
-down_revision = "0011_row_level_security"
+down_revision = "0012_staff_and_roles"
 branch_labels = None
 depends_on = None
 

@@ -11,7 +11,9 @@ from reseller.views import (  # noqa: F401 - each module registers its routes on
     history,
     login_as,
     plans,
+    roles,
     settings,
+    staff,
     users,
 )
 from reseller.views.blueprint import bp
