@@ -19,7 +19,15 @@ from core.extensions import db
 from core.timeutil import LOCAL_TZ
 from core.validation import parse_int
 from reseller.states import STATUS_FILTERS, ClientStatusFilter
-from tenant.models import PAYMENT_STATUSES, PAYMENT_TYPES, SORTABLE_COLUMNS, Client, fold
+from tenant.models import (
+    NULLABLE_SORTS,
+    PAYMENT_STATUSES,
+    PAYMENT_TYPES,
+    SORT_KEY_COLUMNS,
+    SORTABLE_COLUMNS,
+    Client,
+    fold,
+)
 
 SUSPENSION_FILTERS = ("yes", "no")
 PER_PAGE_CHOICES = (25, 50, 100)
@@ -173,13 +181,21 @@ class ClientFilters:
         return stmt
 
     def order(self, stmt: Select, *, reverse: bool = False) -> Select:
-        """Order by the sort column and id; ``reverse`` gives exactly the opposite order."""
-        column = getattr(Client, self.sort)
-        # ASC NULLS LAST / DESC NULLS FIRST is PostgreSQL's native index order, and each
-        # is the exact reverse of the other (id breaks ties both ways).
-        if (self.direction == "asc") != reverse:
-            return stmt.order_by(column.asc().nulls_last(), Client.id.asc())
-        return stmt.order_by(column.desc().nulls_first(), Client.id.desc())
+        """Order by the sort column and id; ``reverse`` gives exactly the opposite order.
+
+        Empty values come last in both directions. Each order is one index's own order
+        on PostgreSQL, read forwards or backwards: ascending (NULLS LAST) and its reverse
+        by the sort index, descending (NULLS LAST) and its reverse by the ``_desc`` index
+        of a column that may be empty; a column that is never empty keeps its plain DESC
+        (NULLS FIRST: the ascending index backwards), which orders it the same.
+        """
+        column = getattr(Client, SORT_KEY_COLUMNS.get(self.sort, self.sort))
+        ascending = (self.direction == "asc") != reverse
+        keys = (column.asc(), Client.id.asc()) if ascending else (column.desc(), Client.id.desc())
+        nulls_last = self.direction == "asc" or self.sort in NULLABLE_SORTS
+        if nulls_last == reverse:
+            return stmt.order_by(keys[0].nulls_first(), keys[1])
+        return stmt.order_by(keys[0].nulls_last(), keys[1])
 
     # --- URLs --------------------------------------------------------------------------
 
