@@ -43,6 +43,7 @@ FILTER_KEYS = (
     "payment_type",
     "payment_status",
 )
+EXPORT_KEYS = (*FILTER_KEYS, "sort", "dir")
 MAX_TEXT_FILTER = 120
 
 LIST_COLUMNS = (
@@ -236,8 +237,13 @@ class ClientFilters:
         return self.url_query(sort=column, dir=direction, page=1)
 
     def filter_args(self) -> dict:
-        """Only the filters (no sort/page): what an export needs."""
+        """Only the filters (no sort/page)."""
         return {k: v for k, v in self.query_args().items() if k in FILTER_KEYS}
+
+    def export_args(self) -> dict:
+        """The filters and the sort (no page): an export holds the rows the list shows,
+        in the order it shows them."""
+        return {k: v for k, v in self.query_args().items() if k in EXPORT_KEYS}
 
     @property
     def active_filter_count(self) -> int:
