@@ -333,6 +333,12 @@ def list_clients(reseller_id: int, filters: ClientFilters) -> ClientPage:
     return ClientPage(rows=rows, total=total, page=page, per_page=filters.per_page)
 
 
+def has_clients(reseller_id: int) -> bool:
+    """Whether the reseller has any client at all, inactivated ones included: a list
+    with none shows the first-client prompt, not "no client matches"."""
+    return db.session.scalar(select(base_select(reseller_id, Client.id).exists())) or False
+
+
 def count_clients(reseller_id: int, filters: ClientFilters) -> int:
     return db.session.scalar(count_select(reseller_id, filters)) or 0
 

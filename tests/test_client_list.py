@@ -309,3 +309,28 @@ def test_staff_without_the_clients_permission_get_403(app, factory, tenants, mak
     browser.login(staff.email)
     for path in ("/reseller/clients", "/reseller/clients/export.xlsx", "/reseller/clients/new"):
         assert browser.get(path).status_code == 403
+
+
+def test_a_reseller_without_clients_gets_the_first_client_prompt(app, factory, make_browser):
+    reseller = factory.reseller(host="nova.test", owner_email="owner@nova.test")
+    browser = make_browser("nova.test")
+    browser.login("owner@nova.test")
+    page = browser.get("/reseller/clients").get_data(as_text=True)
+    assert 'id="first-client"' in page and "Adicione o seu primeiro cliente" in page
+    assert 'href="/reseller/clients/new"' in page
+    assert "Nenhum cliente corresponde" not in page and 'id="filters"' not in page
+    # Once it has one, even inactivated and hidden by default, a list that shows nothing
+    # says that the filters match nothing.
+    factory.client(reseller.id, trade_name="Arquivada", inactivated=True)
+    page = browser.get("/reseller/clients").get_data(as_text=True)
+    assert 'id="first-client"' not in page and "Nenhum cliente corresponde a estes filtros" in page
+
+
+def test_filters_that_match_nothing_say_so_and_offer_to_clear_them(owner, clients):
+    response = owner.get("/reseller/clients?trade_name=nada+disso")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and ids(response) == []
+    assert "Nenhum cliente corresponde a estes filtros" in page and 'id="first-client"' not in page
+    assert "Limpar os filtros" in page
+    partial = owner.get("/reseller/clients?trade_name=nada+disso", headers={"HX-Request": "true"})
+    assert "Nenhum cliente corresponde" in partial.get_data(as_text=True)
