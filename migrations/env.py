@@ -47,6 +47,19 @@ def get_metadata():
     return target_db.metadata
 
 
+def include_object(obj, name, type_, reflected, compare_to):
+    """Compare only what the model creates on this database: an index declared with
+    ``Index.ddl_if(dialect=...)`` for another one (the client list's NULLS LAST
+    indexes are PostgreSQL's) is not missing here. Alembic does not read ``ddl_if``."""
+    if type_ != "index" or reflected:
+        return True
+    ddl_if = getattr(obj, "_ddl_if", None)
+    if ddl_if is None or ddl_if.dialect is None:
+        return True
+    dialects = {ddl_if.dialect} if isinstance(ddl_if.dialect, str) else set(ddl_if.dialect)
+    return context.get_bind().dialect.name in dialects
+
+
 def run_migrations_offline():
     """Run migrations in 'offline' mode.
 
@@ -87,6 +100,7 @@ def run_migrations_online():
     conf_args = current_app.extensions["migrate"].configure_args
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
+    conf_args.setdefault("include_object", include_object)
 
     connectable = get_engine()
 

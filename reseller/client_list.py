@@ -20,7 +20,15 @@ from core.timeutil import LOCAL_TZ
 from core.validation import parse_int
 from reseller.states import STATUS_FILTERS, ClientStatusFilter
 from tenant.client_counts import CountFilter, total_select
-from tenant.models import PAYMENT_STATUSES, PAYMENT_TYPES, SORTABLE_COLUMNS, Client, fold
+from tenant.models import (
+    NULLABLE_SORTS,
+    PAYMENT_STATUSES,
+    PAYMENT_TYPES,
+    SORT_KEY_COLUMNS,
+    SORTABLE_COLUMNS,
+    Client,
+    fold,
+)
 
 SUSPENSION_FILTERS = ("yes", "no")
 PER_PAGE_CHOICES = (25, 50, 100)
@@ -36,6 +44,7 @@ FILTER_KEYS = (
     "payment_type",
     "payment_status",
 )
+EXPORT_KEYS = (*FILTER_KEYS, "sort", "dir")
 MAX_TEXT_FILTER = 120
 
 LIST_COLUMNS = (
@@ -174,13 +183,21 @@ class ClientFilters:
         return stmt
 
     def order(self, stmt: Select, *, reverse: bool = False) -> Select:
-        """Order by the sort column and id; ``reverse`` gives exactly the opposite order."""
-        column = getattr(Client, self.sort)
-        # ASC NULLS LAST / DESC NULLS FIRST is PostgreSQL's native index order, and each
-        # is the exact reverse of the other (id breaks ties both ways).
-        if (self.direction == "asc") != reverse:
-            return stmt.order_by(column.asc().nulls_last(), Client.id.asc())
-        return stmt.order_by(column.desc().nulls_first(), Client.id.desc())
+        """Order by the sort column and id; ``reverse`` gives exactly the opposite order.
+
+        Empty values come last in both directions. Each order is one index's own order
+        on PostgreSQL, read forwards or backwards: ascending (NULLS LAST) and its reverse
+        by the sort index, descending (NULLS LAST) and its reverse by the ``_desc`` index
+        of a column that may be empty; a column that is never empty keeps its plain DESC
+        (NULLS FIRST: the ascending index backwards), which orders it the same.
+        """
+        column = getattr(Client, SORT_KEY_COLUMNS.get(self.sort, self.sort))
+        ascending = (self.direction == "asc") != reverse
+        keys = (column.asc(), Client.id.asc()) if ascending else (column.desc(), Client.id.desc())
+        nulls_last = self.direction == "asc" or self.sort in NULLABLE_SORTS
+        if nulls_last == reverse:
+            return stmt.order_by(keys[0].nulls_first(), keys[1])
+        return stmt.order_by(keys[0].nulls_last(), keys[1])
 
     # --- URLs --------------------------------------------------------------------------
 
@@ -221,8 +238,13 @@ class ClientFilters:
         return self.url_query(sort=column, dir=direction, page=1)
 
     def filter_args(self) -> dict:
-        """Only the filters (no sort/page): what an export needs."""
+        """Only the filters (no sort/page)."""
         return {k: v for k, v in self.query_args().items() if k in FILTER_KEYS}
+
+    def export_args(self) -> dict:
+        """The filters and the sort (no page): an export holds the rows the list shows,
+        in the order it shows them."""
+        return {k: v for k, v in self.query_args().items() if k in EXPORT_KEYS}
 
     @property
     def active_filter_count(self) -> int:
@@ -334,6 +356,12 @@ def list_clients(reseller_id: int, filters: ClientFilters) -> ClientPage:
         ids = filters.order(filters.apply(ids)).limit(filters.per_page).offset(offset).subquery()
     rows = db.session.execute(filters.order(select(*LIST_COLUMNS).join(ids, Client.id == ids.c.id))).all()
     return ClientPage(rows=rows, total=total, page=page, per_page=filters.per_page)
+
+
+def has_clients(reseller_id: int) -> bool:
+    """Whether the reseller has any client at all, inactivated ones included: a list
+    with none shows the first-client prompt, not "no client matches"."""
+    return db.session.scalar(select(base_select(reseller_id, Client.id).exists())) or False
 
 
 def count_clients(reseller_id: int, filters: ClientFilters) -> int:

@@ -7,7 +7,8 @@ accounts in about twenty clients), a subscription when it has or had a plan, its
 monthly payments, and, in the bench reseller, contacts and past 24-hour session
 windows. The client's billing summary columns are derived from its own payments and
 subscription the way ``billing.summary.refresh_client_summary`` derives them, and
-its folded search columns with the app's :func:`tenant.models.fold`.
+its folded search and sort columns with the app's :func:`tenant.models.fold` and
+:func:`tenant.models.sort_key`.
 
 On PostgreSQL the rows go in with COPY inside one transaction (foreign-key triggers
 off for it when the role may do that: the generator makes the references itself);

@@ -70,7 +70,8 @@ CODE_STATUS = {v: k for k, v in STATUS_CODE.items()}
 ALL_WORKSPACE_PERMISSIONS = '["manage_users", "portal", "reports"]'
 
 CLIENT_COLUMNS = (
-    "id", "reseller_id", "trade_name", "legal_name", "trade_name_search", "legal_name_search", "email",
+    "id", "reseller_id", "trade_name", "legal_name", "trade_name_search", "legal_name_search",
+    "trade_name_sort", "legal_name_sort", "email",
     "phone", "document_type", "document", "sla_level", "postal_code", "street", "street_number",
     "district", "city", "state", "responsible_account_id", "plan_id", "plan_name", "status",
     "sessions_quota", "sessions_consumed", "extra_balance", "suspended", "suspension_reason", "due_date",

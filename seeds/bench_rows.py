@@ -49,7 +49,7 @@ from seeds.bench_profile import (
 from seeds.bench_writer import BulkWriter
 from seeds.documents import make_cnpj, make_cpf
 from tenant.inbox_models import Contact, SessionWindow
-from tenant.models import Client, fold
+from tenant.models import Client, fold, sort_key
 
 # --- one reseller's clients ---------------------------------------------------------------
 
@@ -265,6 +265,8 @@ class ResellerData:
                 legal,
                 fold(trade),
                 fold(legal),
+                sort_key(trade, 120),
+                sort_key(legal, 160),
                 f"contato@{fold(kind).replace(' ', '')}{c.number}.com.br",
                 f"55{ddd}9{rng.randrange(10**7, 10**8)}" if rng.random() < 0.75 else None,
                 "cnpj" if is_cnpj else "cpf",

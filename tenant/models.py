@@ -26,7 +26,7 @@ PAYMENT_STATUSES = (
 )
 
 # The columns the client list sorts by; each has an index (reseller, column, id) that
-# also carries the filter columns (see _sort_indexes).
+# also carries the filter columns (see _sort_indexes). Names sort by their sort keys.
 SORTABLE_COLUMNS = (
     "id",
     "trade_name",
@@ -40,6 +40,11 @@ SORTABLE_COLUMNS = (
     "created_at",
 )
 
+SORT_KEY_COLUMNS = {"trade_name": "trade_name_sort", "legal_name": "legal_name_sort"}
+# Sorts whose column may be empty: empty values come last in both directions, so the
+# descending order has an index of its own (see _descending_sort_indexes).
+NULLABLE_SORTS = ("plan_name", "due_date", "last_payment_date")
+
 SESSIONS_REMAINING_SQL = (
     "(CASE WHEN sessions_quota > sessions_consumed THEN sessions_quota - sessions_consumed "
     "ELSE 0 END) + extra_balance"
@@ -52,6 +57,27 @@ def fold(value: str | None) -> str:
         return ""
     decomposed = unicodedata.normalize("NFKD", value)
     return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+
+
+# Letters NFKD keeps whole; a reader files them under their base letters.
+_SORT_LETTERS = str.maketrans(
+    {"ø": "o", "æ": "ae", "œ": "oe", "ß": "ss", "ł": "l", "đ": "d", "ð": "d", "ı": "i"}
+)
+
+
+def sort_key(value: str | None, length: int) -> str:
+    """A name as the client list sorts it: "Açougue" with "Acougue", "Ótica" among the O's.
+
+    Folded (no accents, no case), runs of spaces as one, cut to the column's ``length``.
+    Stored in its own column and compared byte by byte (``COLLATE "C"`` on PostgreSQL,
+    SQLite's BINARY), so both databases give the same order whatever their locale, and
+    an ordinary index serves the sort.
+    """
+    return " ".join(fold(value).translate(_SORT_LETTERS).split())[:length]
+
+
+def _sort_key_column(length: int) -> String:
+    return String(length).with_variant(String(length, collation="C"), "postgresql")
 
 
 # The list's filter columns, carried by its sort indexes (PostgreSQL INCLUDE) so that
@@ -73,7 +99,7 @@ def _sort_indexes():
         Index(
             f"ix_clients_sort_{col}",
             "reseller_id",
-            col,
+            SORT_KEY_COLUMNS.get(col, col),
             "id",
             postgresql_where=active,
             sqlite_where=active,
@@ -156,6 +182,8 @@ class Client(db.Model):
     legal_name: Mapped[str] = mapped_column(String(160))
     trade_name_search: Mapped[str] = mapped_column(String(120), server_default="")
     legal_name_search: Mapped[str] = mapped_column(String(160), server_default="")
+    trade_name_sort: Mapped[str] = mapped_column(_sort_key_column(120), server_default="")
+    legal_name_sort: Mapped[str] = mapped_column(_sort_key_column(160), server_default="")
     # Contact
     email: Mapped[str] = mapped_column(String(254))
     phone: Mapped[str | None] = mapped_column(String(20))
@@ -209,11 +237,13 @@ class Client(db.Model):
     @validates("trade_name")
     def _fold_trade_name(self, _key, value):
         self.trade_name_search = fold(value)
+        self.trade_name_sort = sort_key(value, 120)
         return value
 
     @validates("legal_name")
     def _fold_legal_name(self, _key, value):
         self.legal_name_search = fold(value)
+        self.legal_name_sort = sort_key(value, 160)
         return value
 
     @property
@@ -243,6 +273,29 @@ class ClientCount(db.Model):
     payment_type: Mapped[str] = mapped_column(String(20), primary_key=True)
     payment_status: Mapped[str] = mapped_column(String(20), primary_key=True)
     clients: Mapped[int] = mapped_column(server_default="0", default=0)
+
+
+def _descending_sort_indexes() -> None:
+    """(reseller, column DESC NULLS LAST, id DESC) for the sorts that may be empty.
+
+    The ascending index read backwards gives empty values first; this one gives the
+    descending order with them last, so that page 1 is still an index scan. PostgreSQL
+    only: SQLite's indexes take no NULLS LAST (its lists are small).
+    """
+    active = text("deleted_at IS NULL")
+    for col in NULLABLE_SORTS:
+        column = getattr(Client, col)
+        Index(
+            f"ix_clients_sort_{col}_desc",
+            Client.reseller_id,
+            column.desc().nulls_last(),
+            Client.id.desc(),
+            postgresql_where=active,
+            postgresql_include=[c for c in LIST_FILTER_COLUMNS if c != col],
+        ).ddl_if(dialect="postgresql")
+
+
+_descending_sort_indexes()
 
 
 class CustomFieldDefinition(db.Model):

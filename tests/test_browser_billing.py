@@ -33,6 +33,7 @@ def test_staff_upgrade_a_clients_plan_and_record_its_payment(app, factory, live_
     page.fill("#password", factory.password)
     page.click("button[type=submit]")
     page.wait_for_url("**/reseller/clients")
+    page.click(f"tr[data-client-id='{client.id}'] [data-row-menu]")  # the row's actions
     page.click(f"tr[data-client-id='{client.id}'] a[href$='/billing']")
     page.wait_for_url(f"**/reseller/clients/{client.id}/billing")
     assert page.locator("#plan-change-form").is_visible()

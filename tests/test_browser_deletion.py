@@ -29,7 +29,8 @@ def test_staff_delete_a_client_in_three_steps(app, factory, live_server, page, m
     page.click("button[type=submit]")
     page.wait_for_url("**/reseller/clients")
 
-    # Step 1: the trash icon on the row shows what will be removed.
+    # Step 1: "Delete" in the row's menu shows what will be removed.
+    page.click(f"tr[data-client-id='{client.id}'] [data-row-menu]")
     page.click(f"tr[data-client-id='{client.id}'] a[data-delete-link]")
     page.wait_for_url(f"**/reseller/clients/{client.id}/delete")
     warning = page.locator("#deletion-warning").inner_text()

@@ -118,3 +118,108 @@ def test_large_exports_run_as_a_job_with_progress_and_a_download(app, owner, fac
     owner_b = Browser(app, "b.test")
     owner_b.login("owner@b.test")
     assert owner_b.get(f"/reseller/exports/{export_id}/download").status_code == 404
+
+
+def sheet_of(data: bytes):
+    return load_workbook(io.BytesIO(data)).active
+
+
+def test_dates_are_excel_dates_shown_dd_mm_yyyy_and_empty_ones_are_empty(owner, factory, tenants):
+    plan = factory.plan(tenants.a.id, name="Ouro")
+    factory.client(
+        tenants.a.id,
+        trade_name="Loja Datada",
+        plan_id=plan.id,
+        payment_type="pix",
+        payment_status="paid",
+        paid_on=date(2026, 11, 3),
+        due_date=date(2026, 12, 3),
+    )
+    factory.client(tenants.a.id, trade_name="Loja Sem Datas")
+    factory.client(tenants.a.id, trade_name="Loja Tardia", plan_id=plan.id, due_date=date(2027, 1, 31))
+    data, _disposition = download(owner, "trade_name=loja&sort=trade_name&dir=asc")
+    sheet = sheet_of(data)
+    dated, undated, late = sheet[2], sheet[3], sheet[4]
+    assert dated[1].value == "Loja Datada" and undated[1].value == "Loja Sem Datas"
+    # Each row keeps its own dates (the writer reuses one styled cell per date column).
+    assert late[7].value == datetime(2027, 1, 31) and late[7].number_format == "dd/mm/yyyy"
+    for cell in dated[7:10]:
+        assert cell.is_date and isinstance(cell.value, datetime)
+        assert cell.number_format == "dd/mm/yyyy"
+    assert dated[7].value == datetime(2026, 12, 3)
+    assert undated[7].value is None and undated[8].value is None
+    assert undated[9].is_date  # everyone has a creation date
+
+
+def test_the_header_row_is_frozen_and_columns_fit_their_content(owner, factory, tenants):
+    long_legal = "Companhia Brasileira de Distribuição Ltda"
+    factory.client(tenants.a.id, trade_name="Bar", legal_name=long_legal)
+    data, _disposition = download(owner, "trade_name=bar")
+    sheet = sheet_of(data)
+    assert sheet.freeze_panes == "A2"
+    widths = {letter: sheet.column_dimensions[letter].width for letter in "ABCDEFGHIJ"}
+    assert widths["C"] >= len(long_legal)  # legal name: the longest value
+    assert (
+        widths["B"] >= len("Nome fantasia") and widths["B"] < widths["C"]
+    )  # the header is longer than "Bar"
+    assert widths["H"] >= len("00/00/0000")  # dates
+    assert all(6 <= w <= 60 for w in widths.values())
+
+
+def test_an_over_long_value_does_not_make_a_column_wider_than_the_cap(owner, factory, tenants):
+    factory.client(tenants.a.id, trade_name="Bar", legal_name="L" * 150)
+    sheet = sheet_of(download(owner, "trade_name=bar")[0])
+    assert sheet.column_dimensions["C"].width == 60
+
+
+LIST_LINK = re.compile(r'id="download-link" href="([^"]+)"')
+
+
+@pytest.mark.parametrize(("sort", "direction"), [("trade_name", "desc"), ("due_date", "desc"), ("id", "asc")])
+def test_the_download_keeps_the_lists_sort(owner, factory, tenants, sort, direction):
+    plan = factory.plan(tenants.a.id, name="Ouro")
+    for n, name in enumerate(["Ótica", "Açougue", "Zeta", "Acougue", "Oficina"]):
+        dated = n % 2 == 1
+        factory.client(
+            tenants.a.id,
+            trade_name=name,
+            plan_id=plan.id if dated else None,
+            due_date=date(2026, 12, 1 + n) if dated else None,
+            legal_name="Lote",
+        )
+    page = owner.get(f"/reseller/clients?legal_name=lote&sort={sort}&dir={direction}").get_data(as_text=True)
+    on_screen = [int(x) for x in re.findall(r'<tr data-client-id="(\d+)"', page)]
+    link = LIST_LINK.search(page).group(1).replace("&amp;", "&")
+    assert f"sort={sort}" in link or sort == "created_at"
+    response = owner.get(link)
+    rows = rows_of(response.get_data())[1:]
+    response.close()
+    assert [r[0] for r in rows] == on_screen and len(rows) == 5
+    if sort == "due_date":  # the empty due dates last, as on the screen
+        assert [r[7] for r in rows][-3:] == [None, None, None]
+
+
+def test_a_background_export_keeps_the_lists_sort(app, owner, factory, tenants, run_jobs):
+    for n in range(55):  # over the suite's sync limit of 50 rows
+        factory.client(tenants.a.id, trade_name=f"Empresa {n:02d}")
+    query = "trade_name=empresa&sort=trade_name&dir=asc&per_page=100"
+    on_screen = [
+        int(x)
+        for x in re.findall(
+            r'<tr data-client-id="(\d+)"', owner.get(f"/reseller/clients?{query}").get_data(as_text=True)
+        )
+    ]
+    confirm = owner.get("/reseller/clients/export.xlsx?trade_name=empresa&sort=trade_name&dir=asc")
+    hidden = dict(
+        re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', confirm.get_data(as_text=True))
+    )
+    assert hidden["sort"] == "trade_name" and hidden["dir"] == "asc"
+    started = owner.post("/reseller/exports", {k: v for k, v in hidden.items() if k != "csrf_token"})
+    assert started.status_code == 302
+    run_jobs()
+    with app.app_context():
+        export_id = db.session.scalar(select(ExportJob.id))
+    response = owner.get(f"/reseller/exports/{export_id}/download")
+    exported = [r[0] for r in rows_of(response.get_data())[1:]]
+    response.close()
+    assert exported == on_screen

@@ -3,10 +3,14 @@ messages for bad filter values, and the query string as the list's state."""
 
 from __future__ import annotations
 
+import itertools
 import re
-from datetime import date, datetime
+import unicodedata
+from datetime import date, datetime, timedelta
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from core.extensions import db
@@ -164,8 +168,8 @@ def test_over_long_search_text_is_cut_with_a_message(owner, clients):
 
 SORTS = {
     "id": lambda c: c.id,
-    "trade_name": lambda c: c.trade_name_search,
-    "legal_name": lambda c: c.legal_name_search,
+    "trade_name": lambda c: c.trade_name_sort,
+    "legal_name": lambda c: c.legal_name_sort,
     "created_at": lambda c: c.created_at,
 }
 
@@ -182,10 +186,9 @@ def test_sorts_order_the_rows(owner, clients, column, direction):
     "column", ["plan_name", "status", "sessions_remaining", "suspended", "due_date", "last_payment_date"]
 )
 @pytest.mark.parametrize("direction", ["asc", "desc"])
-def test_billing_columns_sort_with_nulls_last_ascending_and_id_as_tie_breaker(
+def test_billing_columns_sort_with_empty_values_last_in_both_directions_and_id_as_tie_breaker(
     app, owner, clients, column, direction
 ):
-
     with app.app_context():
         rows = db.session.execute(
             select(Client.id, getattr(Client, column)).where(
@@ -194,8 +197,80 @@ def test_billing_columns_sort_with_nulls_last_ascending_and_id_as_tie_breaker(
         ).all()
     present = sorted([r for r in rows if r[1] is not None], key=lambda r: (r[1], r[0]))
     missing = sorted([r for r in rows if r[1] is None], key=lambda r: r[0])
-    expected = present + missing if direction == "asc" else missing[::-1] + present[::-1]
+    expected = present + missing if direction == "asc" else present[::-1] + missing[::-1]
     assert listed(owner, f"sort={column}&dir={direction}") == [r[0] for r in expected]
+
+
+@pytest.mark.parametrize("column", ["plan_name", "due_date", "last_payment_date"])
+@pytest.mark.parametrize("direction", ["asc", "desc"])
+def test_empty_values_stay_last_on_every_page(owner, factory, tenants, column, direction):
+    """Past the middle a page is read in the reverse order: the empty ones stay at the end."""
+    plan = factory.plan(tenants.a.id, name="Plano")
+    for n in range(60):
+        dated = n % 3 != 0
+        factory.client(
+            tenants.a.id,
+            trade_name=f"Empresa {n:02d}",
+            plan_id=plan.id if dated else None,
+            payment_type="pix" if dated else None,
+            payment_status="paid" if dated else None,
+            paid_on=date(2026, 1, 1) + timedelta(days=n) if dated else None,
+            due_date=date(2027, 1, 1) + timedelta(days=n % 7) if dated else None,
+        )
+    query = f"trade_name=empresa&sort={column}&dir={direction}"
+    pages = [listed(owner, f"{query}&page={p}") for p in (1, 2, 3)]
+    shown = [i for page in pages for i in page]
+    whole = listed(owner, f"{query}&per_page=100")
+    assert shown == whole and len(whole) == 60
+    assert whole[-20:] == sorted(whole[-20:], reverse=direction == "desc")  # the 20 empty ones, by id
+    with_value = set(whole[:40])
+    assert len(with_value) == 40 and not with_value & set(whole[-20:])
+
+
+READER_ORDER = (
+    "ábaco Papelaria",
+    "Açougue Bom",
+    "Acougue Central",
+    "Ateliê",
+    "Oficina",
+    "Ótica Visão",
+    "Padaria",
+    "Zeta",
+)
+
+
+@pytest.mark.parametrize("column", ["trade_name", "legal_name"])
+def test_accented_names_sort_as_a_brazilian_reader_expects(owner, factory, tenants, column):
+    other = "legal_name" if column == "trade_name" else "trade_name"
+    made = {}
+    for name in (READER_ORDER[i] for i in (5, 2, 7, 0, 3, 6, 1, 4)):
+        made[name] = factory.client(tenants.a.id, **{column: name, other: "Lote das letras"}).id
+    expected = [made[name] for name in READER_ORDER]
+    assert listed(owner, f"{other}=lote+das&sort={column}&dir=asc") == expected
+    assert listed(owner, f"{other}=lote+das&sort={column}&dir=desc") == expected[::-1]
+
+
+# Letters with and without their accents, both cases, and what a name holds besides.
+LETTERS = st.sampled_from(list("aáàâãAÁÂÃcçCÇeéêEÉoóôõOÓÔuúüUÚiíIÍnñz ß-1&."))
+NAMES = st.lists(st.text(LETTERS, min_size=1, max_size=10), min_size=2, max_size=7)
+_lots = itertools.count()
+
+
+def reader_key(name: str) -> str:
+    """The test's own reading of a name: marks dropped, case folded (ß is ss), spaces
+    collapsed."""
+    bare = "".join(c for c in unicodedata.normalize("NFD", name) if not unicodedata.combining(c))
+    return " ".join(bare.casefold().split())
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(names=NAMES)
+def test_any_names_sort_by_their_letters_whatever_the_accents_and_case(owner, factory, tenants, names):
+    lot = f"lote{next(_lots):05d}x"
+    made = [(factory.client(tenants.a.id, trade_name=name, legal_name=lot).id, name) for name in names]
+    expected = [i for i, name in sorted(made, key=lambda m: (reader_key(m[1]), m[0]))]
+    assert listed(owner, f"legal_name={lot}&sort=trade_name&dir=asc") == expected
+    assert listed(owner, f"legal_name={lot}&sort=trade_name&dir=desc") == expected[::-1]
 
 
 def test_pagination_edges(owner, factory, tenants):
@@ -234,3 +309,28 @@ def test_staff_without_the_clients_permission_get_403(app, factory, tenants, mak
     browser.login(staff.email)
     for path in ("/reseller/clients", "/reseller/clients/export.xlsx", "/reseller/clients/new"):
         assert browser.get(path).status_code == 403
+
+
+def test_a_reseller_without_clients_gets_the_first_client_prompt(app, factory, make_browser):
+    reseller = factory.reseller(host="nova.test", owner_email="owner@nova.test")
+    browser = make_browser("nova.test")
+    browser.login("owner@nova.test")
+    page = browser.get("/reseller/clients").get_data(as_text=True)
+    assert 'id="first-client"' in page and "Adicione o seu primeiro cliente" in page
+    assert 'href="/reseller/clients/new"' in page
+    assert "Nenhum cliente corresponde" not in page and 'id="filters"' not in page
+    # Once it has one, even inactivated and hidden by default, a list that shows nothing
+    # says that the filters match nothing.
+    factory.client(reseller.id, trade_name="Arquivada", inactivated=True)
+    page = browser.get("/reseller/clients").get_data(as_text=True)
+    assert 'id="first-client"' not in page and "Nenhum cliente corresponde a estes filtros" in page
+
+
+def test_filters_that_match_nothing_say_so_and_offer_to_clear_them(owner, clients):
+    response = owner.get("/reseller/clients?trade_name=nada+disso")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and ids(response) == []
+    assert "Nenhum cliente corresponde a estes filtros" in page and 'id="first-client"' not in page
+    assert "Limpar os filtros" in page
+    partial = owner.get("/reseller/clients?trade_name=nada+disso", headers={"HX-Request": "true"})
+    assert "Nenhum cliente corresponde" in partial.get_data(as_text=True)

@@ -20,7 +20,7 @@ cost per row and no change to the row estimates; when a query forgets its predic
 policy is the index condition. None of the roles owns a table, logs in, or bypasses RLS.
 
 Revision ID: 0016_tenant_policies_by_role
-Revises: 0012_staff_and_roles
+Revises: 0015_accent_sort
 Create Date: 2026-12-01 07:00:00
 
 """
@@ -30,7 +30,7 @@ from alembic import op
 from migrations.tenancy import ROLES, drop_policies, protect, tenant_tables
 
 revision = "0016_tenant_policies_by_role"
-down_revision = "0012_staff_and_roles"
+down_revision = "0015_accent_sort"
 branch_labels = None
 depends_on = None
 

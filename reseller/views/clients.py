@@ -30,6 +30,8 @@ def clients():
         payment_types=PAYMENT_TYPES,
         payment_statuses=PAYMENT_STATUSES,
         sync_limit=current_app.config["EXPORT_SYNC_MAX_ROWS"],
+        # Asked only of an empty list: a new reseller gets the first-client prompt.
+        first_client=page.total == 0 and not client_list.has_clients(reseller.id),
     )
     if request.headers.get("HX-Request") and not request.headers.get("HX-Boosted"):
         response = make_response(render_template("reseller/_client_results.html", **context))

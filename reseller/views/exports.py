@@ -55,7 +55,7 @@ def export_start():
     export = ExportJob(
         reseller_id=reseller.id,
         requested_by_account_id=current_account.id,
-        filters=filters.filter_args(),
+        filters=filters.export_args(),
         locale=str(get_locale()),
     )
     db.session.add(export)
