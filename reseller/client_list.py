@@ -379,7 +379,13 @@ def plan_choices(reseller_id: int) -> list[Plan]:
     )
 
 
-def read_filters(reseller_id: int, args) -> tuple[list[Plan], ClientFilters]:
-    """The reseller's plans and the filters read from ``args`` (query string or form)."""
+def read_filters(reseller_id: int, args, *, plan_menu: bool = True) -> tuple[list[Plan], ClientFilters]:
+    """The reseller's plans and the filters read from ``args`` (query string or form).
+
+    Without ``plan_menu`` (an htmx answer of the rows only), the plans are read only
+    when a plan filter needs checking: one query less per sort, filter or page."""
+    raw_plan = (args.get("plan") or "").strip()
+    if not plan_menu and raw_plan in ("", "none"):
+        return [], ClientFilters.from_args(args)
     plans = plan_choices(reseller_id)
     return plans, ClientFilters.from_args(args, plan_ids={p.id for p in plans})

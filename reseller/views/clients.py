@@ -21,7 +21,8 @@ def index():
 @require_permission(perm.CLIENTS)
 def clients():
     reseller = require_reseller()
-    plans, filters = client_list.read_filters(reseller.id, request.args)
+    rows_only = bool(request.headers.get("HX-Request") and not request.headers.get("HX-Boosted"))
+    plans, filters = client_list.read_filters(reseller.id, request.args, plan_menu=not rows_only)
     page = client_list.list_clients(reseller.id, filters)
     context = dict(
         page=page,
@@ -33,7 +34,7 @@ def clients():
         # Asked only of an empty list: a new reseller gets the first-client prompt.
         first_client=page.total == 0 and not client_list.has_clients(reseller.id),
     )
-    if request.headers.get("HX-Request") and not request.headers.get("HX-Boosted"):
+    if rows_only:
         response = make_response(render_template("reseller/_client_results.html", **context))
         # The address bar shows the canonical query (no empty or default parameters).
         query = filters.url_query()
