@@ -12,6 +12,7 @@ EXTRA_CONVERSATIONS = "extra_conversations"
 FINANCE_EMAILS = "finance_emails"
 DESKS = "desks"
 DELETE_CLIENTS = "delete_clients"
+STAFF_SETTINGS = "staff_settings"
 
 STAFF_PERMISSIONS = {
     CLIENTS: _l("Clients"),
@@ -24,6 +25,7 @@ STAFF_PERMISSIONS = {
     FINANCE_EMAILS: _l("Finance e-mails"),
     DESKS: _l("Service desks"),
     DELETE_CLIENTS: _l("Delete clients"),
+    STAFF_SETTINGS: _l("Staff and settings"),
 }
 
 # Workspace (client user) permissions beyond the chat level and phone visibility.

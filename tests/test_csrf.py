@@ -10,6 +10,7 @@ from sqlalchemy import select
 from auth.models import AuthSession, TrustedDevice
 from billing.models import Payment
 from core.extensions import db
+from core.models import ResellerHost
 from reseller.models import ExportJob
 from tenant.directory import ensure_channel
 from tenant.inbox_models import Contact, Conversation, Team
@@ -68,6 +69,9 @@ def a_objects(app, factory, tenants) -> dict:
             "payment_id": db.session.scalar(select(Payment.id).where(Payment.client_id == a.client.id)),
             "deletion_id": factory.deletion(a.id),
             "token": "x",
+            "host_id": db.session.scalar(select(ResellerHost.id).where(ResellerHost.reseller_id == a.id)),
+            "kind": "logo",
+            "version": "x",
         }
 
 

@@ -17,6 +17,7 @@ from auth import permissions as perm
 from auth.models import Account, AuthSession, TrustedDevice
 from billing.models import Payment
 from core.extensions import db
+from core.models import Reseller, ResellerHost
 from reseller.models import ExportJob
 from tenant.directory import ensure_channel
 from tenant.inbox_models import Contact, Conversation, Team
@@ -68,6 +69,10 @@ def b_objects(app, factory, tenants, make_browser):
         db.session.add(waiting)
         db.session.flush()
         invitation = invitation_token(waiting)
+        # B's logo: its versioned URL is B's object too (served on B's hosts only).
+        reseller_b = db.session.get(Reseller, b.id)
+        reseller_b.logo_data, reseller_b.logo_type = b"<svg/>", "image/svg+xml"
+        reseller_b.logo_version = "b" * 16
         db.session.commit()
         return {
             "token": invitation,
@@ -84,6 +89,9 @@ def b_objects(app, factory, tenants, make_browser):
             "plan_id": b.plan.id,
             "payment_id": db.session.scalar(select(Payment.id).where(Payment.client_id == b.client.id)),
             "deletion_id": factory.deletion(b.id),
+            "host_id": db.session.scalar(select(ResellerHost.id).where(ResellerHost.reseller_id == b.id)),
+            "kind": "logo",
+            "version": "b" * 16,
         }
 
 
@@ -235,6 +243,9 @@ def test_client_users_never_reach_another_client_of_the_same_reseller(app, facto
             "plan_id": a.plan.id,
             "payment_id": 0,
             "deletion_id": 0,
+            "host_id": 0,
+            "kind": "logo",
+            "version": "0" * 16,
         }
     )
     before = client_digest(app, neighbour.id)
