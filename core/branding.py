@@ -51,9 +51,17 @@ def contrast(a: str, b: str) -> float:
     return (la + 0.05) / (lb + 0.05)
 
 
+# WCAG AA for normal text; Bootstrap's own threshold for white on its colours.
+MIN_CONTRAST = 4.5
+
+
 def text_on(colour: str) -> str:
-    """White or black, whichever reads better on ``colour``."""
-    return WHITE if contrast(colour, WHITE) >= contrast(colour, BLACK) else BLACK
+    """White when it reads well enough on ``colour`` (as Bootstrap puts white on its
+    blue), else whichever of white and black reads better."""
+    on_white = contrast(colour, WHITE)
+    if on_white >= MIN_CONTRAST:
+        return WHITE
+    return WHITE if on_white >= contrast(colour, BLACK) else BLACK
 
 
 def mix(colour: str, other: str, weight: float) -> str:
@@ -74,7 +82,7 @@ def palette(colour: str) -> dict[str, str]:
     # colour readable on white, so a light primary's links use a darker shade.
     link = colour
     for weight in (0.2, 0.4, 0.6):
-        if contrast(link, WHITE) >= 4.5:
+        if contrast(link, WHITE) >= MIN_CONTRAST:
             break
         link = mix(colour, BLACK, weight)
     return {

@@ -18,6 +18,7 @@ from werkzeug.test import stream_encode_multipart
 from auth import permissions as perm
 from auth.models import AuthSession
 from billing.tasks import sweep_deadlines
+from core import branding
 from core.extensions import db
 from core.models import AuditEvent, Reseller, ResellerHost
 from core.timeutil import utcnow
@@ -73,7 +74,9 @@ def upload(browser, kind: str, data: bytes, name: str, **fields):
 # --- brand and contacts -------------------------------------------------------------------
 
 
-def test_brand_and_contacts_are_saved_audited_and_shown_on_the_login_page(app, tenants, make_browser):
+def test_brand_and_contacts_are_saved_audited_and_shown_on_the_login_page(
+    app, factory, tenants, make_browser
+):
     staff = owner(make_browser)
     assert staff.get("/reseller/settings").status_code == 200
     saved = staff.post("/reseller/settings", BRAND)
@@ -88,12 +91,20 @@ def test_brand_and_contacts_are_saved_audited_and_shown_on_the_login_page(app, t
 
     login = make_browser().get("/login").get_data(as_text=True)
     assert "Marca Nova" in login
+    # The support contacts, for clients who cannot log in; and in the workspace.
+    assert 'href="mailto:ajuda@marca.test"' in login and 'href="https://wa.me/5511987654321"' in login
+    assert 'href="tel:+551133334444"' in login
     # The colour as Bootstrap's variables, with black text on yellow (readable).
     assert "--bs-primary: #ffcc00;" in login and "--bs-primary-rgb: 255, 204, 0;" in login
     assert "--brand-text: #000000;" in login and ".btn-primary { --bs-btn-color: #000000;" in login
     # Links on white need contrast: a yellow primary's links are a darker shade.
     link = re.search(r"--bs-link-color: (#[0-9a-f]{6});", login).group(1)
     assert link != "#ffcc00"
+    factory.user(tenants.a.client.id, email="gente@alpha.test")
+    user = make_browser()
+    user.login("gente@alpha.test")
+    workspace = user.get("/app/").get_data(as_text=True)
+    assert 'id="support-contacts"' in workspace and "ajuda@marca.test" in workspace
 
 
 @pytest.mark.parametrize(
@@ -557,3 +568,18 @@ def test_error_pages_and_the_outbox_carry_the_hosts_reseller_brand(app, tenants,
         assert "Reseller A" not in page
     page = make_browser().get("/no-such-page").get_data(as_text=True)
     assert "Reseller A" in page and "--bs-primary: #0d6efd;" in page
+
+
+@pytest.mark.parametrize(
+    ("colour", "text"),
+    [
+        ("#0d6efd", "#ffffff"),
+        ("#ffcc00", "#000000"),
+        ("#1b7f3a", "#ffffff"),
+        ("#f8f9fa", "#000000"),
+        ("#000000", "#ffffff"),
+    ],
+)
+def test_the_text_on_the_primary_colour_stays_readable(colour, text):
+    assert branding.text_on(colour) == text
+    assert branding.contrast(colour, text) >= 4.5  # WCAG AA
