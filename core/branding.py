@@ -9,6 +9,7 @@ Clients never see the platform's name: every default here comes from the reselle
 
 from __future__ import annotations
 
+import functools
 import re
 
 from flask import url_for
@@ -105,7 +106,13 @@ def _rgb_list(colour: str) -> str:
 
 def css(reseller) -> Markup:
     """The style block that gives the whole UI the reseller's primary colour."""
-    p = palette(primary_of(reseller))
+    return _css_for(primary_of(reseller))
+
+
+@functools.lru_cache(maxsize=256)
+def _css_for(colour: str) -> Markup:
+    # Every page renders it: computed once per colour, not per request.
+    p = palette(colour)
     root = {
         "--brand": p["primary"],
         "--brand-text": p["text"],

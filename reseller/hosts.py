@@ -52,7 +52,12 @@ class HostCheck:
 
 
 def normalise_host(value: str | None) -> str:
-    return (value or "").strip().rstrip(".").lower()
+    """Lower case, no trailing dot, an internationalised name in its ASCII (punycode) form."""
+    host = (value or "").strip().rstrip(".").lower()
+    if not host.isascii():
+        with contextlib.suppress(UnicodeError):  # else it stays non-ASCII: valid_host refuses it
+            host = host.encode("idna").decode("ascii")
+    return host
 
 
 def valid_host(host: str) -> bool:

@@ -288,11 +288,12 @@ def test_hosts_page_gives_the_cname_instruction_and_adds_a_valid_unique_host(
     mine = staff.post("/reseller/settings/hosts", {"host": "a.test"})
     assert "already one of your hosts" in mine.get_data(as_text=True)
     assert staff.post("/reseller/settings/hosts", {"host": "Ajuda.Marca.test."}).status_code == 302
+    assert staff.post("/reseller/settings/hosts", {"host": "atenção.com.br"}).status_code == 302  # IDN
     with app.app_context():
         hosts = set(
             db.session.scalars(select(ResellerHost.host).where(ResellerHost.reseller_id == tenants.a.id))
         )
-    assert hosts == {"a.test", "ajuda.marca.test"}
+    assert hosts == {"a.test", "ajuda.marca.test", "xn--ateno-dra1a.com.br"}
     # The new host serves reseller A at once.
     assert "Reseller A" in make_browser("ajuda.marca.test").get("/login").get_data(as_text=True)
 
