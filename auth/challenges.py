@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 
 from auth import codes, devices
 from auth.models import Login, LoginChallenge
-from core import audit, mail
+from core import audit, branding, mail
 from core.extensions import db
 from core.links import reseller_url
 from core.models import Reseller
@@ -93,6 +93,5 @@ def _send_code(login: Login, challenge: LoginChallenge, code: str) -> None:
         login.email,
         _("%(code)s is your access code for %(name)s", code=code, name=reseller.name),
         text,
-        sender_name=reseller.name,
-        reply_to=reseller.support_email,
+        **branding.mail_identity(reseller),
     )

@@ -107,7 +107,7 @@ def resume_staff(staff_token: str | None) -> Account | None:
         select(AuthSession).where(AuthSession.token_hash == sessions.hash_token(staff_token))
     )
     now = utcnow()
-    if old is not None and old.revoked_at is None and now - old.last_seen_at > sessions.STAFF_IDLE:
+    if old is not None and old.revoked_at is None and now - old.last_seen_at > _staff_idle():
         old.revoked_at = now  # idle while impersonating: the panel asks for the login again
         return None
     if (
@@ -140,13 +140,17 @@ def after_lapse(row: AuthSession | None):
     return redirect(home_url_for(staff))
 
 
+def _staff_idle():
+    return sessions.limits(g.get("reseller"), staff=True)[0]
+
+
 def _staff_session_holds(row: AuthSession, now) -> bool:
     parent = db.session.get(AuthSession, row.parent_session_id) if row.parent_session_id else None
     return (
         parent is not None
         and parent.revoked_at is None
         and parent.expires_at > now
-        and now - parent.last_seen_at <= sessions.STAFF_IDLE
+        and now - parent.last_seen_at <= _staff_idle()
         and parent.account_id == row.impersonator_account_id
         and parent.impersonator_account_id is None
         and row.impersonator is not None

@@ -21,7 +21,7 @@ from auth.identity import normalise_email
 from auth.models import Account, Login
 from auth.sessions import revoke_sessions
 from auth.states import LinkPurpose
-from core import audit, mail
+from core import audit, branding, mail
 from core.extensions import db
 from core.links import reseller_url
 from core.models import Reseller
@@ -136,9 +136,7 @@ def send_password_link(login: Login, *, purpose: str) -> None:
         hours=LINK_PURPOSES[purpose] // 3600,
         days=LINK_PURPOSES[purpose] // 86400,
     )
-    mail.send_mail(
-        login.email, subjects[purpose], text, sender_name=reseller.name, reply_to=reseller.support_email
-    )
+    mail.send_mail(login.email, subjects[purpose], text, **branding.mail_identity(reseller))
     audit.record(f"auth.password_link_sent.{purpose}", login, reseller_id=login.reseller_id)
 
 

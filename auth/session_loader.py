@@ -60,7 +60,7 @@ def load_request_session():
     staff_at_keyboard = auth_session.impersonator_account_id is not None or (
         account is not None and account.kind == STAFF
     )
-    idle = sessions.STAFF_IDLE if staff_at_keyboard else sessions.USER_IDLE
+    idle = sessions.limits(g.reseller, staff=staff_at_keyboard)[0]
     # Membership and the account's state are checked on every request: a session whose
     # account left the login, was deactivated or whose client is gone ends here.
     if (

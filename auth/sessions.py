@@ -13,9 +13,12 @@ from sqlalchemy import or_, select, update
 from auth.models import CLIENT_USER, STAFF, Account, AuthSession, Login
 from core import audit
 from core.extensions import db
+from core.models import Reseller
 from core.tenancy import set_client_scope
 from core.timeutil import utcnow
 
+# The platform's maxima (QUALITY "Sessions"); a reseller may set shorter ones
+# (Reseller.staff_idle_minutes ... user_session_days, see :func:`limits`).
 STAFF_IDLE = timedelta(minutes=30)
 STAFF_ABSOLUTE = timedelta(hours=12)
 USER_IDLE = timedelta(days=14)
@@ -23,6 +26,29 @@ USER_ABSOLUTE = timedelta(days=30)
 # Touch last_seen_at at most this often, so reads do not become writes.
 TOUCH_EVERY = timedelta(seconds=60)
 SESSION_KEY = "sid"
+
+
+def limits(reseller, *, staff: bool) -> tuple[timedelta, timedelta]:
+    """``(idle, absolute)`` of a staff or client-user session in ``reseller``: its own
+    settings, never above the platform's maxima (a row edited by hand included)."""
+    if staff:
+        idle, absolute = STAFF_IDLE, STAFF_ABSOLUTE
+        mine = (
+            _of(reseller, "staff_idle_minutes", timedelta(minutes=1)),
+            _of(reseller, "staff_session_hours", timedelta(hours=1)),
+        )
+    else:
+        idle, absolute = USER_IDLE, USER_ABSOLUTE
+        mine = (
+            _of(reseller, "user_idle_days", timedelta(days=1)),
+            _of(reseller, "user_session_days", timedelta(days=1)),
+        )
+    return min(idle, mine[0] or idle), min(absolute, mine[1] or absolute)
+
+
+def _of(reseller, column: str, unit: timedelta) -> timedelta | None:
+    value = getattr(reseller, column, None) if reseller is not None else None
+    return unit * value if value and value > 0 else None
 
 
 def hash_token(token: str) -> str:
@@ -57,7 +83,8 @@ def start_session(
     elif expires_at is not None:
         expires = expires_at
     else:
-        expires = now + (STAFF_ABSOLUTE if account.kind == STAFF else USER_ABSOLUTE)
+        reseller = db.session.get(Reseller, account.reseller_id)
+        expires = now + limits(reseller, staff=account.kind == STAFF)[1]
     auth_session = AuthSession(
         token_hash=hash_token(token),
         created_at=now,

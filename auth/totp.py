@@ -19,7 +19,6 @@ from core import audit
 from core.extensions import db
 from core.timeutil import utcnow
 
-TOTP_ISSUER_FALLBACK = "Atendimento"
 RECOVERY_CODES = 10
 TOTP_STEP = 30
 

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from auth import permissions as perm
 from auth.models import STAFF, Account, Login
 from billing.states import NoticeKind
+from core import branding
 from core.extensions import db
 from core.formatting import date_br, money
 from core.links import reseller_url
@@ -58,14 +59,13 @@ def queue(client, kind: str, *, payment=None, plan=None, staff_only: bool = Fals
         if not staff_only:
             client_subject, client_text = _client_text(kind, client, reseller, payment, plan)
     sent = 0
+    identity = branding.mail_identity(reseller)
     for email in finance_staff_emails(client.reseller_id):
-        send_mail(email, staff_subject, staff_text, sender_name=reseller.name)
+        send_mail(email, staff_subject, staff_text, **identity)
         sent += 1
     email = None if staff_only else responsible_email(client)
     if email:
-        send_mail(
-            email, client_subject, client_text, sender_name=reseller.name, reply_to=reseller.support_email
-        )
+        send_mail(email, client_subject, client_text, **identity)
         sent += 1
     return sent
 

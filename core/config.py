@@ -63,6 +63,11 @@ class Settings:
     # A Pwned Passwords range API (or a mirror), e.g. https://host/range/: new passwords
     # are also checked there by SHA-1 prefix; blank: the local breached list only.
     PWNED_PASSWORDS_URL: str | None = None
+    # The platform's own domain: a reseller's subdomain of it needs no DNS record of its
+    # own. Custom domains point a CNAME at PLATFORM_CNAME_TARGET (blank: the reseller's
+    # platform subdomain). See reseller.hosts.
+    PLATFORM_DOMAIN: str | None = None
+    PLATFORM_CNAME_TARGET: str | None = None
     # Scheme of a new reseller's canonical URL (e-mailed links): HTTPS in production.
     PREFERRED_URL_SCHEME: str = "http"
     # Exports above this many rows run as a background job with a progress bar.
@@ -118,6 +123,8 @@ def load_settings(overrides: dict | None = None) -> Settings:
         STRIPE_API_KEY=_env("STRIPE_API_KEY"),
         STRIPE_WEBHOOK_SECRET=_env("STRIPE_WEBHOOK_SECRET"),
         PWNED_PASSWORDS_URL=_env("PWNED_PASSWORDS_URL"),
+        PLATFORM_DOMAIN=(_env("PLATFORM_DOMAIN") or "").strip(".").lower() or None,
+        PLATFORM_CNAME_TARGET=(_env("PLATFORM_CNAME_TARGET") or "").strip(".").lower() or None,
         EXPORT_SYNC_MAX_ROWS=_env_int("EXPORT_SYNC_MAX_ROWS", 5000),
         CLIENT_PURGE_DELAY_HOURS=_purge_delay_hours(),
         PROXY_HOPS=_env_int("PROXY_HOPS", 0),

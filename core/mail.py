@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import smtplib
 import uuid
 from email.message import EmailMessage
@@ -15,7 +16,8 @@ from email.utils import formatdate, make_msgid
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from flask import current_app
+from flask import current_app, render_template
+from markupsafe import Markup, escape
 
 from core import jobs
 from core.timeutil import utcnow
@@ -30,8 +32,14 @@ def send_mail(
     *,
     sender_name: str | None = None,
     reply_to: str | None = None,
+    brand: dict | None = None,
 ) -> None:
-    """Queue a plain-text e-mail, delivered once the current transaction commits."""
+    """Queue an e-mail, delivered once the current transaction commits.
+
+    ``brand`` (``core.branding.brand_of``: name, colours, absolute logo URL) adds an
+    HTML part drawn in the reseller's brand around the same text; pass
+    ``**core.branding.mail_identity(reseller)`` to set it with the sender and reply-to.
+    """
     recipients = [to] if isinstance(to, str) else list(to)
     message = {
         "to": recipients,
@@ -39,6 +47,7 @@ def send_mail(
         "text": text,
         "sender_name": sender_name,
         "reply_to": reply_to,
+        "brand": brand,
     }
     jobs.enqueue("core.mail.deliver", message, queue="mail", retries=5)
 
@@ -57,7 +66,27 @@ def build_message(message: dict) -> EmailMessage:
     if message.get("reply_to"):
         email["Reply-To"] = message["reply_to"]
     email.set_content(message["text"])
+    if message.get("brand"):
+        html = render_template(
+            "core/mail/branded.html", brand=message["brand"], body=_linked(message["text"])
+        )
+        email.add_alternative(html, subtype="html")
     return email
+
+
+URL_IN_TEXT = re.compile(r"https?://[^\s<>\"']+")
+
+
+def _linked(text: str) -> Markup:
+    """The plain text as HTML: escaped, its URLs made links, its line breaks kept."""
+    out, last = [], 0
+    for match in URL_IN_TEXT.finditer(text):
+        url = match.group(0)
+        out.append(escape(text[last : match.start()]))
+        out.append(Markup('<a href="{0}">{0}</a>').format(url))
+        last = match.end()
+    out.append(escape(text[last:]))
+    return Markup("").join(out)
 
 
 def deliver(message: dict) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, false, true
+from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text, false, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.extensions import db
@@ -35,6 +35,28 @@ class Reseller(db.Model):
     # never taken from a request, whose Host header the sender chooses.
     canonical_url: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    # Branding (issue 12), written only by reseller.branding. The logo and favicon bytes
+    # are deferred: the row is read on every request, the images only by their route
+    # (core.views.brand_asset), whose URL carries the version so it can be cached forever.
+    logo_data: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    logo_type: Mapped[str | None] = mapped_column(String(40))
+    logo_version: Mapped[str | None] = mapped_column(String(16))
+    favicon_data: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    favicon_type: Mapped[str | None] = mapped_column(String(40))
+    favicon_version: Mapped[str | None] = mapped_column(String(16))
+    # Contacts shown to clients (phones in E.164) and the name e-mails come from.
+    support_phone: Mapped[str | None] = mapped_column(String(20))
+    support_whatsapp: Mapped[str | None] = mapped_column(String(20))
+    mail_sender_name: Mapped[str | None] = mapped_column(String(120))
+    # Session limits, within the platform's maxima (auth.sessions).
+    staff_idle_minutes: Mapped[int] = mapped_column(server_default="30", default=30)
+    staff_session_hours: Mapped[int] = mapped_column(server_default="12", default=12)
+    user_idle_days: Mapped[int] = mapped_column(server_default="14", default=14)
+    user_session_days: Mapped[int] = mapped_column(server_default="30", default=30)
+    # Hours a deleted client stays recoverable before its purge; empty: the platform's
+    # CLIENT_PURGE_DELAY_HOURS. Never above core.config.MAX_PURGE_DELAY_HOURS.
+    purge_delay_hours: Mapped[int | None]
 
     hosts: Mapped[list[ResellerHost]] = relationship(back_populates="reseller", cascade="all, delete-orphan")
 

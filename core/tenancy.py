@@ -39,6 +39,13 @@ def _reseller_of_host(host: str) -> Reseller | None:
         return db.session.scalar(select(Reseller).join(ResellerHost).where(ResellerHost.host == host))
 
 
+def reseller_id_of_host(host: str) -> int | None:
+    """The reseller a host is registered to, whichever it is (hosts are unique across
+    resellers, so a reseller adding one must know whether another holds it)."""
+    with bypass("host-resolution"):
+        return db.session.scalar(select(ResellerHost.reseller_id).where(ResellerHost.host == host))
+
+
 def load_request_reseller() -> None:
     g.client_scope_id = None
     g.host_is_resellers = False

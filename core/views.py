@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import (
     Blueprint,
+    Response,
     abort,
     current_app,
     jsonify,
@@ -18,7 +19,7 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import text
 
-from core import resubmit
+from core import branding, resubmit
 from core.access import public, tenantless
 from core.extensions import db
 from core.jobs import get_redis
@@ -74,6 +75,33 @@ def favicon():
     )
 
 
+# A year: the URL carries the image's version, so a new upload is a new URL.
+ASSET_MAX_AGE = 365 * 86400
+
+
+@bp.get("/brand/<kind>/<version>")
+@public
+def brand_asset(kind: str, version: str):
+    """The logo or favicon of the reseller of this host, under its versioned URL: another
+    reseller's version (or an old one) is a 404, never its image."""
+    reseller = current_reseller
+    if (
+        reseller is None
+        or kind not in branding.ASSET_KINDS
+        or not version
+        or getattr(reseller, f"{kind}_version") != version
+    ):
+        abort(404)
+    response = Response(getattr(reseller, f"{kind}_data"), mimetype=getattr(reseller, f"{kind}_type"))
+    response.set_etag(version)
+    response.cache_control.public = True
+    response.cache_control.max_age = ASSET_MAX_AGE
+    response.cache_control.immutable = True
+    # An SVG opened on its own runs nothing, whatever the sanitiser missed.
+    response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
+    return response.make_conditional(request)
+
+
 @bp.get("/dev/outbox")
 @public
 def dev_outbox():
@@ -113,4 +141,9 @@ def init_app(app) -> None:
 
     @app.context_processor
     def _inject():
-        return {"current_reseller": current_reseller, "get_locale": get_locale}
+        return {
+            "current_reseller": current_reseller,
+            "get_locale": get_locale,
+            "brand_css": branding.css,
+            "brand_asset_url": branding.asset_url,
+        }

@@ -28,7 +28,8 @@ from billing.errors import BillingRejected
 from billing.models import ExtraPack, Payment, Subscription
 from billing.stripe.gateway import StripeUnavailable
 from billing.summary import current_subscription
-from core import audit, links, mail
+from core import audit, branding, links, mail
+from core.config import MAX_PURGE_DELAY_HOURS
 from core.extensions import db
 from core.models import AuditEvent, Reseller
 from core.timeutil import utcnow
@@ -119,8 +120,14 @@ def deletion_rows(reseller_id: int, limit: int = 200) -> list:
     ).all()
 
 
-def purge_delay() -> timedelta:
-    return timedelta(hours=current_app.config["CLIENT_PURGE_DELAY_HOURS"])
+def purge_delay(reseller: Reseller | None = None) -> timedelta:
+    """How long a deleted client stays recoverable: the reseller's own delay when it set
+    one, else the platform's; never above the cap that keeps the 48-hour promise."""
+    hours = current_app.config["CLIENT_PURGE_DELAY_HOURS"]
+    own = reseller.purge_delay_hours if reseller is not None else None
+    if own is not None:
+        hours = own
+    return timedelta(hours=min(max(hours, 0), MAX_PURGE_DELAY_HOURS))
 
 
 # --- step 2: the one-time code ------------------------------------------------------------
@@ -222,8 +229,7 @@ def _send_code(staff: Account, client: Client, code: str) -> None:
         staff.email,
         _("%(code)s is your code to delete the client %(client)s", code=code, client=client.trade_name),
         text,
-        sender_name=reseller.name,
-        reply_to=reseller.support_email,
+        **branding.mail_identity(reseller),
     )
 
 
@@ -275,7 +281,7 @@ def confirm_deletion(staff: Account, client: Client, code: str) -> ClientDeletio
         client_id=client.id,
         requested_by_account_id=staff.id,
         requested_at=now,
-        purge_due_at=now + purge_delay(),
+        purge_due_at=now + purge_delay(db.session.get(Reseller, client.reseller_id)),
         counts=counts,
         purged_rows={},
     )

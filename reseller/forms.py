@@ -159,3 +159,52 @@ class RoleForm(FlaskForm):
         option_widget=CheckboxInput(),
         validate_choice=True,
     )
+
+
+# --- the reseller's settings (issue 12) ----------------------------------------------------
+
+
+class BrandForm(FlaskForm):
+    """Brand and contacts; reseller.branding checks and saves them."""
+
+    name = StringField(_l("Name shown to clients"), validators=[DataRequired(), Length(max=120)])
+    primary_color = StringField(_l("Primary colour"), validators=[DataRequired(), Length(max=7)])
+    logo = FileField(_l("Logo (PNG, JPEG or SVG, up to 1 MB)"))
+    remove_logo = BooleanField(_l("Remove the logo"))
+    favicon = FileField(_l("Favicon (PNG, JPEG or SVG, up to 1 MB)"))
+    remove_favicon = BooleanField(_l("Remove the favicon"))
+    support_email = EmailField(_l("Support e-mail"), validators=[Optional(), Length(max=254)])
+    support_phone = StringField(_l("Support phone"), validators=[Optional(), Length(max=30)])
+    support_whatsapp = StringField(_l("WhatsApp"), validators=[Optional(), Length(max=30)])
+    mail_sender_name = StringField(_l("E-mail sender name"), validators=[Optional(), Length(max=120)])
+
+
+CODE_CHOICES = [
+    SelectChoice("first_login", _l("Only on an e-mail's first login (recommended)")),
+    SelectChoice("new_browser", _l("On every new browser")),
+]
+
+
+class SecurityForm(FlaskForm):
+    require_staff_2fa = BooleanField(_l("Staff must use two-step verification (authenticator app)"))
+    ask_code = RadioField(_l("Ask the e-mailed code"), choices=CODE_CHOICES, default="first_login")
+    staff_idle_minutes = WholeNumberField(_l("Staff: end an idle session after (minutes)"))
+    staff_session_hours = WholeNumberField(_l("Staff: end any session after (hours)"))
+    user_idle_days = WholeNumberField(_l("Client users: end an idle session after (days)"))
+    user_session_days = WholeNumberField(_l("Client users: end any session after (days)"))
+    grace_days = WholeNumberField(_l("Days a payment may be overdue before the client is suspended"))
+    purge_delay_hours = WholeNumberField(
+        _l("Hours a deleted client stays recoverable before it is purged"), validators=[Optional()]
+    )
+
+
+class HostForm(FlaskForm):
+    host = StringField(_l("New host"), validators=[DataRequired(), Length(max=253)])
+
+
+class CanonicalUrlForm(FlaskForm):
+    canonical_url = StringField(_l("Address of e-mailed links"), validators=[DataRequired(), Length(max=300)])
+
+
+class HostRemoveForm(FlaskForm):
+    confirm = BooleanField(_l("Yes, remove the host I am using"))

@@ -3,8 +3,6 @@ operator: ``flask --app wsgi resellers create``, and the seed data)."""
 
 from __future__ import annotations
 
-import re
-
 from sqlalchemy import select
 
 from auth import identity, passwords
@@ -13,10 +11,7 @@ from auth.models import STAFF, Account, Login, Role
 from core import audit, links
 from core.extensions import db
 from core.models import Reseller, ResellerHost
-
-HOST_RE = re.compile(
-    r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$"
-)
+from reseller.hosts import HOST_RE
 
 
 class ResellerRejected(ValueError):

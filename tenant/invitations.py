@@ -21,7 +21,7 @@ from sqlalchemy import delete, select
 
 from auth import passwords
 from auth.models import CLIENT_USER, Account
-from core import audit, mail
+from core import audit, branding, mail
 from core.extensions import db
 from core.links import reseller_url
 from core.models import Reseller
@@ -104,8 +104,7 @@ def send_invitation(account: Account, *, inviter: Account) -> None:
         account.login.email,
         _("Invitation to join %(client)s", client=account.client.trade_name),
         text,
-        sender_name=reseller.name,
-        reply_to=reseller.support_email,
+        **branding.mail_identity(reseller),
     )
 
 

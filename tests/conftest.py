@@ -101,6 +101,9 @@ def smtp_server():
                         "from": envelope.mail_from,
                         "subject": str(msg["subject"]),
                         "text": msg.get_body(("plain",)).get_content(),
+                        "html": html.get_content() if (html := msg.get_body(("html",))) else None,
+                        "from_header": str(msg["from"]),
+                        "reply_to": str(msg["reply-to"] or ""),
                     }
                 )
             return "250 OK"

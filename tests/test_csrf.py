@@ -10,6 +10,7 @@ from sqlalchemy import select
 from auth.models import Account, AuthSession, TrustedDevice
 from billing.models import Payment
 from core.extensions import db
+from core.models import ResellerHost
 from reseller.models import ExportJob
 from tenant.directory import ensure_channel
 from tenant.inbox_models import Contact, Conversation, Team
@@ -70,6 +71,9 @@ def a_objects(app, factory, tenants) -> dict:
             "token": "x",
             "staff_id": a_session.account_id,
             "role_id": db.session.get(Account, a_session.account_id).role_id,
+            "host_id": db.session.scalar(select(ResellerHost.id).where(ResellerHost.reseller_id == a.id)),
+            "kind": "logo",
+            "version": "x",
         }
 
 

@@ -17,6 +17,7 @@ from auth import permissions as perm
 from auth.models import STAFF, Account, AuthSession, Login, TrustedDevice
 from billing.models import Payment
 from core.extensions import db
+from core.models import Reseller, ResellerHost
 from reseller.models import ExportJob
 from tenant.directory import ensure_channel
 from tenant.inbox_models import Contact, Conversation, Team
@@ -68,6 +69,10 @@ def b_objects(app, factory, tenants, make_browser):
         db.session.add(waiting)
         db.session.flush()
         invitation = invitation_token(waiting)
+        # B's logo: its versioned URL is B's object too (served on B's hosts only).
+        reseller_b = db.session.get(Reseller, b.id)
+        reseller_b.logo_data, reseller_b.logo_type = b"<svg/>", "image/svg+xml"
+        reseller_b.logo_version = "b" * 16
         db.session.commit()
         return {
             "token": invitation,
@@ -86,6 +91,9 @@ def b_objects(app, factory, tenants, make_browser):
             "deletion_id": factory.deletion(b.id),
             "staff_id": owner_account_id,
             "role_id": db.session.get(Account, owner_account_id).role_id,
+            "host_id": db.session.scalar(select(ResellerHost.id).where(ResellerHost.reseller_id == b.id)),
+            "kind": "logo",
+            "version": "b" * 16,
         }
 
 
@@ -237,6 +245,9 @@ def test_client_users_never_reach_another_client_of_the_same_reseller(app, facto
             "plan_id": a.plan.id,
             "payment_id": 0,
             "deletion_id": 0,
+            "host_id": 0,
+            "kind": "logo",
+            "version": "0" * 16,
         }
     )
     # The reseller's own staff and roles: a client user (or staff acting as one) gets 403.

@@ -9,7 +9,7 @@ descending index with NULLS LAST (PostgreSQL only), so page 1 stays an index sca
 the empty ones go last in the descending order too.
 
 Revision ID: 0015_accent_sort
-Revises: 0012_staff_and_roles
+Revises: 0013_reseller_branding
 Create Date: 2026-12-01 06:30:00
 
 """
@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0015_accent_sort"
-down_revision = "0012_staff_and_roles"
+down_revision = "0013_reseller_branding"
 branch_labels = None
 depends_on = None
 

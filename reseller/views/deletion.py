@@ -43,7 +43,7 @@ def client_delete(client_id: int):
         labels=service.COUNT_LABELS,
         kept_audit=service.kept_audit_entries(client),
         uses_authenticator=service.uses_authenticator(current_account),
-        delay_hours=service.purge_delay().total_seconds() // 3600,
+        delay_hours=service.purge_delay(require_reseller()).total_seconds() // 3600,
     )
 
 

@@ -14,3 +14,10 @@ document.addEventListener("change", function (event) {
   var el = event.target;
   if (el.matches("[data-autosubmit]")) { el.form.requestSubmit(); }
 });
+
+// A colour picker writes its value into the text field it names (data-sync="#id").
+document.addEventListener('input', function (event) {
+  var selector = event.target.getAttribute && event.target.getAttribute('data-sync');
+  var field = selector && document.querySelector(selector);
+  if (field) { field.value = event.target.value; }
+});

@@ -1,0 +1,172 @@
+"""A reseller's hosts: the platform subdomain and custom domains, which one e-mailed links
+use (the canonical URL), the DNS record a custom domain needs and whether it is there.
+
+DNS is asked through one function, :func:`resolver`: the system's (dnspython for the
+CNAME, the socket library for addresses) unless the application was given another in
+``app.extensions["dns_resolver"]`` (the tests: there is no network).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import socket
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+import dns.exception
+import dns.resolver
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+
+from core import audit, links
+from core.extensions import db
+from core.models import Reseller, ResellerHost
+from core.tenancy import reseller_id_of_host
+
+HOST_RE = re.compile(
+    r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$"
+)
+
+
+class HostRefused(ValueError):
+    """The host change cannot be made; the message says why."""
+
+
+class NeedsConfirmation(HostRefused):
+    """Removing the host this very page was opened on: asked once more."""
+
+
+@dataclass(frozen=True)
+class DnsAnswer:
+    cnames: tuple[str, ...] = ()
+    addresses: frozenset[str] = field(default_factory=frozenset)
+
+
+@dataclass(frozen=True)
+class HostCheck:
+    host: str
+    points_to_us: bool
+    target: str
+    found: DnsAnswer
+
+
+def normalise_host(value: str | None) -> str:
+    """Lower case, no trailing dot, an internationalised name in its ASCII (punycode) form."""
+    host = (value or "").strip().rstrip(".").lower()
+    if not host.isascii():
+        with contextlib.suppress(UnicodeError):  # else it stays non-ASCII: valid_host refuses it
+            host = host.encode("idna").decode("ascii")
+    return host
+
+
+def valid_host(host: str) -> bool:
+    """A DNS name of letters, digits and hyphens with at least one dot (or ``localhost``
+    forms the demo uses)."""
+    return bool(HOST_RE.match(host)) and ("." in host or host == "localhost")
+
+
+def system_resolver(host: str) -> DnsAnswer:
+    cnames: list[str] = []
+    try:
+        answer = dns.resolver.resolve(host, "CNAME", lifetime=3)
+        cnames = [normalise_host(r.target.to_text()) for r in answer]
+    except (dns.exception.DNSException, OSError):
+        pass
+    addresses: set[str] = set()
+    with contextlib.suppress(OSError, UnicodeError):
+        addresses = {info[4][0] for info in socket.getaddrinfo(host, None)}
+    return DnsAnswer(tuple(cnames), frozenset(addresses))
+
+
+def resolver():
+    return current_app.extensions.get("dns_resolver") or system_resolver
+
+
+def is_platform_host(host: str) -> bool:
+    domain = current_app.config.get("PLATFORM_DOMAIN")
+    return bool(domain) and (host == domain or host.endswith("." + domain))
+
+
+def ordered_hosts(reseller: Reseller) -> list[ResellerHost]:
+    return sorted(reseller.hosts, key=lambda h: h.id or 0)
+
+
+def cname_target(reseller: Reseller) -> str:
+    """What a custom domain's CNAME record points at."""
+    configured = current_app.config.get("PLATFORM_CNAME_TARGET")
+    if configured:
+        return configured
+    hosts = ordered_hosts(reseller)
+    platform = [h.host for h in hosts if is_platform_host(h.host)]
+    return (platform or [h.host for h in hosts] or [""])[0]
+
+
+def check(reseller: Reseller, host: str) -> HostCheck:
+    """Whether ``host`` reaches us: its CNAME names the target, or it resolves to one
+    of the target's addresses (an apex domain cannot have a CNAME)."""
+    resolve = resolver()
+    target = cname_target(reseller)
+    found = resolve(host)
+    ok = target in found.cnames
+    if not ok and found.addresses:
+        ok = bool(found.addresses & resolve(target).addresses)
+    return HostCheck(host=host, points_to_us=ok, target=target, found=found)
+
+
+def canonical_host(reseller: Reseller) -> str | None:
+    return urlsplit(reseller.canonical_url or "").hostname
+
+
+def add_host(reseller: Reseller, value: str) -> ResellerHost:
+    host = normalise_host(value)
+    if not valid_host(host):
+        raise HostRefused(_l("“%(host)s” is not a valid host name (like help.example.com).", host=value))
+    owner = reseller_id_of_host(host)
+    if owner == reseller.id:
+        raise HostRefused(_l("%(host)s is already one of your hosts.", host=host))
+    if owner is not None:
+        raise HostRefused(_l("%(host)s is already in use by another account on this platform.", host=host))
+    row = ResellerHost(reseller_id=reseller.id, host=host)
+    reseller.hosts.append(row)
+    db.session.flush()
+    audit.record("reseller.host_added", row, details={"host": host})
+    return row
+
+
+def remove_host(reseller: Reseller, row: ResellerHost, *, request_host: str, confirmed: bool) -> None:
+    """Remove a host, never the last one nor the canonical one, and the one this page
+    was opened on only when ``confirmed`` (the page on it stops answering)."""
+    if len(reseller.hosts) <= 1:
+        raise HostRefused(_l("A reseller needs at least one host."))
+    if row.host == canonical_host(reseller):
+        raise HostRefused(
+            _l("%(host)s is the address of e-mailed links: choose another first.", host=row.host)
+        )
+    if row.host == request_host and not confirmed:
+        raise NeedsConfirmation(
+            _l(
+                "You are using %(host)s right now: after removing it this page stops answering there.",
+                host=row.host,
+            )
+        )
+    audit.record("reseller.host_removed", row, details={"host": row.host})
+    reseller.hosts.remove(row)
+    db.session.delete(row)
+
+
+def set_canonical(reseller: Reseller, value: str) -> None:
+    """The scheme, host (one of the reseller's) and port of every e-mailed link."""
+    url = (value or "").strip().rstrip("/").lower()
+    if not links.valid_canonical_url(url):
+        raise HostRefused(_l("Write the address as https://host (a port may follow)."))
+    if urlsplit(url).hostname not in {h.host for h in reseller.hosts}:
+        raise HostRefused(_l("The address must use one of your hosts."))
+    before = reseller.canonical_url
+    reseller.canonical_url = url
+    audit.record(
+        "reseller.canonical_url_changed",
+        reseller,
+        reseller_id=reseller.id,
+        details={"before": before, "after": url},
+    )
