@@ -59,6 +59,7 @@ bench: install-test
 	@command -v wrk >/dev/null || { echo "Installing Debian's wrk for the webhook benchmark"; \
 	  if [ "$$(id -u)" = "0" ]; then SUDO=""; else SUDO="sudo"; fi; \
 	  $$SUDO apt-get install -y -qq wrk >/dev/null; }
+	$(PY) -m pip install -q -r requirements-bench.txt
 	$(PY) bench/run.py
 
 clean:
