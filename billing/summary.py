@@ -12,7 +12,9 @@ from billing.models import Payment, Subscription
 from billing.states import ClientStatus, PaymentStatus, SubscriptionStatus
 from core import audit
 from core.extensions import db
+from core.models import Reseller
 from core.timeutil import local_date
+from tenant import client_counts
 from tenant.models import Client
 
 log = logging.getLogger(__name__)
@@ -113,6 +115,17 @@ def check_summaries() -> int:
                     details={"drift": {k: str(v) for k, v in drift.items()}},
                 )
         last_id = clients[-1].id
+        db.session.commit()
+    # The client list's kept totals (triggers keep them; a restore or a dropped trigger
+    # would not): checked against the clients, rebuilt where they drifted.
+    for reseller_id in db.session.scalars(select(Reseller.id).order_by(Reseller.id)).all():
+        drifted = client_counts.repair(reseller_id)
+        if drifted:
+            audit.record(
+                "tenant.client_counts_repaired",
+                reseller_id=reseller_id,
+                details={"combinations": len(drifted)},
+            )
         db.session.commit()
     return repaired
 

@@ -11,7 +11,9 @@ from hypothesis import strategies as st
 from sqlalchemy import delete, func, select, update
 from werkzeug.datastructures import MultiDict
 
+from billing.summary import check_summaries
 from core.extensions import db
+from core.models import AuditEvent
 from reseller.client_list import ClientFilters, base_select, count_select
 from tenant import client_counts
 from tenant.models import PAYMENT_STATUSES, PAYMENT_TYPES, Client, ClientCount
@@ -113,3 +115,16 @@ def test_drifted_totals_are_found_and_rebuilt(factory, tenants):
     assert client_counts.repair(a.id) == drifted
     assert client_counts.drift(a.id) == {}
     assert db.session.scalar(count_select(a.id, ClientFilters.from_args(MultiDict({})))) == _counted(a.id, {})
+
+
+def test_the_daily_consistency_check_rebuilds_drifted_totals(factory, tenants):
+    a = tenants.a
+    factory.client(a.id, plan_id=a.plan.id)
+    db.session.execute(update(ClientCount).where(ClientCount.reseller_id == a.id).values(clients=0))
+    assert client_counts.drift(a.id)
+    check_summaries()
+    assert client_counts.drift(a.id) == {}
+    repaired = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "tenant.client_counts_repaired")
+    )
+    assert [e.reseller_id for e in repaired] == [a.id]
