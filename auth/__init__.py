@@ -19,6 +19,7 @@ def init_app(app) -> None:
         values = {
             "current_account": account if account else None,
             "has_permission": access.has_permission,
+            "is_owner": access.is_owner,
         }
         if has_request_context():
             values["home_url"] = access.home_url_for(account if account else None)

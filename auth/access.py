@@ -79,6 +79,30 @@ def has_permission(permission: str) -> bool:
     return permission in (account.permissions or [])
 
 
+def is_owner() -> bool:
+    """True when the current account is staff holding the built-in Owner role (never
+    while acting as a client user: the account is then the user)."""
+    account = _get_current_account()
+    if account is None or account.kind != STAFF or account.role is None:
+        return False
+    return bool(account.role.is_owner)
+
+
+def require_owner(view):
+    """Decorator: 403 unless the current account is an owner. For what decides where
+    every e-mailed link points and how staff log in (hosts, the canonical address, the
+    security settings): a staff member with "staff and settings" could otherwise send
+    the owners' password links to a domain of their own."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if not is_owner():
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
 def require_permission(permission: str):
     """Decorator: 403 unless the current account has ``permission``."""
 

@@ -11,6 +11,7 @@ import logging
 import re
 import smtplib
 import uuid
+from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
@@ -52,15 +53,23 @@ def send_mail(
     jobs.enqueue("core.mail.deliver", message, queue="mail", retries=5)
 
 
+def _one_line(value: str) -> str:
+    """A header value without control characters (a line break would end the header)."""
+    return " ".join("".join(c if c.isprintable() else " " for c in str(value)).split())
+
+
 def build_message(message: dict) -> EmailMessage:
     email = EmailMessage()
     sender = current_app.config["MAIL_FROM"]
     if message.get("sender_name"):
-        email["From"] = f'"{message["sender_name"]}" <{sender}>'
+        # A structured address: the display name is quoted and escaped by the library, so
+        # a reseller's name can never add an address of its own to the header.
+        display = Address(display_name=_one_line(message["sender_name"]), addr_spec=sender)
+        email["From"] = display
     else:
         email["From"] = sender
     email["To"] = ", ".join(message["to"])
-    email["Subject"] = message["subject"]
+    email["Subject"] = _one_line(message["subject"])
     email["Date"] = formatdate(localtime=False)
     email["Message-ID"] = make_msgid(domain=sender.split("@")[-1])
     if message.get("reply_to"):

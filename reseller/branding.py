@@ -71,8 +71,8 @@ def save_brand(
     errors: dict[str, str] = {}
     values: dict = {}
     name = (name or "").strip()
-    if not name or len(name) > 120:
-        errors["name"] = _l("The name is required (at most 120 characters).")
+    if not name or len(name) > 120 or not name.isprintable():
+        errors["name"] = _l("The name is required (at most 120 characters, on one line).")
     values["name"] = name
     colour = (primary_color or "").strip().lower()
     if not branding.valid_colour(colour):
@@ -88,7 +88,7 @@ def save_brand(
         if raw and values[key] is None:
             errors[key] = _l("This phone number is not valid: include the area code (DDD).")
     sender = (mail_sender_name or "").strip()
-    if len(sender) > 120 or any(c in sender for c in '"<>\r\n'):
+    if len(sender) > 120 or not sender.isprintable() or any(c in sender for c in '"<>\\'):
         errors["mail_sender_name"] = _l("At most 120 characters, without quotes or angle brackets.")
     values["mail_sender_name"] = sender or None
     return _apply(reseller, values, errors, "reseller.brand_changed")

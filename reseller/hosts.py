@@ -118,10 +118,33 @@ def canonical_host(reseller: Reseller) -> str | None:
     return urlsplit(reseller.canonical_url or "").hostname
 
 
+# A reseller's hosts, platform subdomain included: enough for brands and regions, and a
+# bound on what one account may hold of the platform's routing table.
+MAX_HOSTS = 20
+
+
+def _claimable(host: str) -> bool:
+    """A name a reseller may claim for itself: not an address (which would route every
+    request reaching that address by IP to it), not a local name, and not a name under
+    the platform's own domain (those are the platform's to give)."""
+    last_label = host.rsplit(".", 1)[-1]
+    if last_label.isdigit():
+        return False
+    if host == "localhost" or host.endswith(".localhost"):
+        return False
+    return not is_platform_host(host)
+
+
 def add_host(reseller: Reseller, value: str) -> ResellerHost:
     host = normalise_host(value)
     if not valid_host(host):
         raise HostRefused(_l("“%(host)s” is not a valid host name (like help.example.com).", host=value))
+    if not _claimable(host):
+        raise HostRefused(
+            _l("%(host)s cannot be added: use a domain of your own (like help.example.com).", host=host)
+        )
+    if len(reseller.hosts) >= MAX_HOSTS:
+        raise HostRefused(_l("A reseller may have up to %(count)s hosts.", count=MAX_HOSTS))
     owner = reseller_id_of_host(host)
     if owner == reseller.id:
         raise HostRefused(_l("%(host)s is already one of your hosts.", host=host))

@@ -3,6 +3,8 @@ with the clients whoever writes them, and the list reads its total from them."""
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import datetime
 
 import pytest
@@ -13,8 +15,10 @@ from werkzeug.datastructures import MultiDict
 
 from billing.summary import check_summaries
 from core.extensions import db
-from core.models import AuditEvent
+from core.models import AuditEvent, Reseller
 from reseller.client_list import ClientFilters, base_select, count_select
+from reseller.resellers import create_reseller
+from seeds.documents import make_cnpj
 from tenant import client_counts
 from tenant.models import PAYMENT_STATUSES, PAYMENT_TYPES, Client, ClientCount
 from tenant.states import ClientStatus
@@ -128,3 +132,65 @@ def test_the_daily_consistency_check_rebuilds_drifted_totals(factory, tenants):
         select(AuditEvent).where(AuditEvent.action == "tenant.client_counts_repaired")
     )
     assert [e.reseller_id for e in repaired] == [a.id]
+
+
+@pytest.mark.real_commits
+def test_clients_moving_in_opposite_directions_at_once_do_not_deadlock(app):
+    # Each move locks two rows of client_counts; the trigger takes the lower key first, so
+    # two transactions moving clients X -> Y and Y -> X wait for each other instead of
+    # deadlocking (taken in the order of the change, one of them was aborted: a 500).
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        pytest.skip("row locks are PostgreSQL's; SQLite writes one transaction at a time")
+    with app.test_request_context("/", base_url="http://counts-lock.test"):
+        reseller, _login = create_reseller(
+            name="Contagens", host="counts-lock.test", owner_email="dono@counts-lock.test"
+        )
+        pair = [
+            Client(
+                reseller_id=reseller.id,
+                trade_name=f"Par {n}",
+                legal_name=f"Par {n} Ltda",
+                email=f"par{n}@counts-lock.test",
+                document_type="cnpj",
+                document=make_cnpj(900 + n),
+                suspended=n == 1,
+            )
+            for n in (0, 1)
+        ]
+        db.session.add_all(pair)
+        db.session.commit()
+        reseller_id, moves = reseller.id, [(pair[0].id, True), (pair[1].id, False)]
+    errors: list[str] = []
+    start = threading.Barrier(2, timeout=10)
+
+    def move(client_id: int, suspended: bool) -> None:
+        with app.app_context():
+            try:
+                start.wait()  # both move at the same moment, in opposite directions
+                db.session.execute(update(Client).where(Client.id == client_id).values(suspended=suspended))
+                time.sleep(0.05)
+                db.session.commit()
+            except Exception as error:  # noqa: BLE001 - any failure is the finding
+                db.session.rollback()
+                errors.append(repr(error))
+            finally:
+                db.session.remove()
+
+    try:
+        for round_ in range(10):  # each round moves both back: X -> Y and Y -> X again
+            threads = [
+                threading.Thread(target=move, args=(client_id, suspended != bool(round_ % 2)))
+                for client_id, suspended in moves
+            ]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(timeout=30)
+        assert errors == []
+        with app.app_context():
+            assert client_counts.drift(reseller_id) == {}
+    finally:
+        with app.app_context():
+            db.session.execute(delete(AuditEvent).where(AuditEvent.reseller_id == reseller_id))
+            db.session.delete(db.session.get(Reseller, reseller_id))
+            db.session.commit()

@@ -20,9 +20,11 @@ from auth.models import AuthSession
 from billing.tasks import sweep_deadlines
 from core import branding
 from core.extensions import db
+from core.mail import build_message
 from core.models import AuditEvent, Reseller, ResellerHost
 from core.timeutil import utcnow
 from reseller import brand_files
+from reseller import branding as reseller_branding
 from reseller.deletion import purge_delay
 from reseller.hosts import DnsAnswer
 from tests.test_billing_deadlines import open_invoice
@@ -540,8 +542,56 @@ def test_staff_without_the_staff_and_settings_permission_get_403(app, factory, t
     allowed = factory.staff(tenants.a.id, permissions=[perm.STAFF_SETTINGS], email="admin@a.test")
     admin = make_browser()
     admin.login(allowed.email)
+    assert admin.get("/reseller/settings").status_code == 200
+
+
+def test_only_owners_change_hosts_the_address_of_mailed_links_and_security(
+    app, factory, tenants, make_browser, fake_dns
+):
+    # "Staff and settings" is not enough: whoever chooses the host of e-mailed links could
+    # send the owners' password links to a domain of their own and take the account over.
+    allowed = factory.staff(tenants.a.id, permissions=[perm.STAFF_SETTINGS], email="admin@a.test")
+    admin = make_browser()
+    admin.login(allowed.email)
+    page = admin.get("/reseller/settings").get_data(as_text=True)
+    assert "/reseller/settings/hosts" not in page and "/reseller/settings/security" not in page
+    for path in ROUTES[1:]:
+        assert admin.get(path).status_code == 403, path
+        assert admin.post(path, {**SECURITY, "host": "attacker.example"}).status_code == 403, path
+    assert (
+        admin.post("/reseller/settings/hosts/canonical", {"canonical_url": "https://a.test"}).status_code
+        == 403
+    )
+    a_host = host_id(app, "a.test")
+    assert admin.get(f"/reseller/settings/hosts/{a_host}/check").status_code == 403
+    assert admin.post(f"/reseller/settings/hosts/{a_host}/remove", {"confirm": "y"}).status_code == 403
+    assert host_id(app, "attacker.example") is None
+    assert reseller_row(app, tenants.a.id).canonical_url == "http://a.test"
+    owner_browser = owner(make_browser)
     for path in ROUTES:
-        assert admin.get(path).status_code == 200, path
+        assert owner_browser.get(path).status_code == 200, path
+
+
+@pytest.mark.parametrize(
+    "host", ["10.0.0.1", "169.254.169.254", "localhost", "demo.localhost", "login.plataforma.test"]
+)
+def test_addresses_and_platform_names_cannot_be_claimed(app, tenants, make_browser, fake_dns, host):
+    app.config["PLATFORM_DOMAIN"] = "plataforma.test"
+    try:
+        staff = owner(make_browser)
+        refused = staff.post("/reseller/settings/hosts", {"host": host})
+    finally:
+        app.config["PLATFORM_DOMAIN"] = None
+    assert refused.status_code == 422
+    assert host_id(app, host) is None
+
+
+def test_a_reseller_has_at_most_twenty_hosts(app, tenants, make_browser, fake_dns):
+    staff = owner(make_browser)
+    for n in range(19):  # a.test is the first
+        assert staff.post("/reseller/settings/hosts", {"host": f"h{n}.marca.test"}).status_code == 302
+    refused = staff.post("/reseller/settings/hosts", {"host": "one-more.marca.test"})
+    assert refused.status_code == 422 and host_id(app, "one-more.marca.test") is None
 
 
 def test_settings_posts_without_a_csrf_token_are_refused(app, tenants, make_browser):
@@ -584,3 +634,34 @@ def test_error_pages_and_the_outbox_carry_the_hosts_reseller_brand(app, tenants,
 def test_the_text_on_the_primary_colour_stays_readable(colour, text):
     assert branding.text_on(colour) == text
     assert branding.contrast(colour, text) >= 4.5  # WCAG AA
+
+
+def test_a_reseller_name_cannot_forge_the_sender_or_break_the_mail(app, tenants):
+    forged = 'Acme" <security@bank.example>, "x'
+    with app.test_request_context():
+        message = build_message(
+            {
+                "to": ["someone@x.test"],
+                "subject": "Código\r\nBcc: all@x.test",
+                "text": "Oi",
+                "sender_name": forged,
+            }
+        )
+    sender = message["From"]
+    assert [a.addr_spec for a in sender.addresses] == [app.config["MAIL_FROM"]]
+    assert sender.addresses[0].display_name == forged
+    assert message["Subject"] == "Código Bcc: all@x.test" and "Bcc" not in message
+    with app.app_context():
+        reseller = db.session.get(Reseller, tenants.a.id)
+        for name, sender_name in (("Acme\nBcc: x@y.test", ""), ("Acme", "Equipe\\")):
+            with pytest.raises(reseller_branding.SettingsRefused):
+                reseller_branding.save_brand(
+                    reseller,
+                    name=name,
+                    primary_color="#1f6f5c",
+                    support_email="",
+                    support_phone="",
+                    support_whatsapp="",
+                    mail_sender_name=sender_name,
+                )
+        db.session.rollback()

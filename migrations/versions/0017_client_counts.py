@@ -47,19 +47,30 @@ def _matches(row: str) -> str:
 
 COLUMNS = ", ".join(KEY)
 
+_ADD_NEW = f"""INSERT INTO client_counts ({COLUMNS}, clients) VALUES ({_values("NEW")}, 1)
+        ON CONFLICT ({COLUMNS}) DO UPDATE SET clients = client_counts.clients + 1;"""
+
+# A client moving between two combinations locks both rows: always the lower key first,
+# so two transactions moving clients in opposite directions wait for each other instead
+# of deadlocking.
 POSTGRES_FUNCTION = f"""
-CREATE FUNCTION client_counts_track() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION client_counts_track() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'UPDATE' AND ({_values("OLD")}, OLD.deleted_at IS NULL)
             IS NOT DISTINCT FROM ({_values("NEW")}, NEW.deleted_at IS NULL) THEN
+        RETURN NULL;
+    END IF;
+    IF TG_OP = 'UPDATE' AND OLD.deleted_at IS NULL AND NEW.deleted_at IS NULL
+            AND ({_values("NEW")}) < ({_values("OLD")}) THEN
+        {_ADD_NEW}
+        UPDATE client_counts SET clients = clients - 1 WHERE {_matches("OLD")};
         RETURN NULL;
     END IF;
     IF TG_OP IN ('UPDATE', 'DELETE') AND OLD.deleted_at IS NULL THEN
         UPDATE client_counts SET clients = clients - 1 WHERE {_matches("OLD")};
     END IF;
     IF TG_OP IN ('UPDATE', 'INSERT') AND NEW.deleted_at IS NULL THEN
-        INSERT INTO client_counts ({COLUMNS}, clients) VALUES ({_values("NEW")}, 1)
-        ON CONFLICT ({COLUMNS}) DO UPDATE SET clients = client_counts.clients + 1;
+        {_ADD_NEW}
     END IF;
     RETURN NULL;
 END

@@ -7,7 +7,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_babel import gettext as _
 
 from auth import permissions as perm
-from auth.access import require_permission
+from auth.access import require_owner, require_permission
 from core.branding import asset_url as brand_asset_url
 from core.extensions import db
 from core.models import ResellerHost
@@ -133,6 +133,7 @@ def settings():
 
 @bp.route("/settings/security", methods=["GET", "POST"])
 @require_permission(perm.STAFF_SETTINGS)
+@require_owner
 def settings_security():
     reseller = require_reseller()
     form = SecurityForm(obj=reseller)
@@ -177,6 +178,7 @@ def _hosts_page(*, host_form=None, canonical_form=None, checked=None, confirm=No
 
 @bp.route("/settings/hosts", methods=["GET", "POST"])
 @require_permission(perm.STAFF_SETTINGS)
+@require_owner
 def settings_hosts():
     """The hosts, the DNS record a custom domain needs, and the canonical address."""
     form = HostForm()
@@ -195,6 +197,7 @@ def settings_hosts():
 
 @bp.post("/settings/hosts/canonical")
 @require_permission(perm.STAFF_SETTINGS)
+@require_owner
 def settings_canonical():
     form = CanonicalUrlForm()
     if form.validate_on_submit():
@@ -212,6 +215,7 @@ def settings_canonical():
 
 @bp.get("/settings/hosts/<int:host_id>/check")
 @require_permission(perm.STAFF_SETTINGS)
+@require_owner
 def settings_host_check(host_id: int):
     """Ask DNS whether the host reaches us (changes nothing)."""
     row = get_or_404(ResellerHost, host_id)
@@ -220,6 +224,7 @@ def settings_host_check(host_id: int):
 
 @bp.post("/settings/hosts/<int:host_id>/remove")
 @require_permission(perm.STAFF_SETTINGS)
+@require_owner
 def settings_host_remove(host_id: int):
     row = get_or_404(ResellerHost, host_id)
     form = HostRemoveForm()
