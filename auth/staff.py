@@ -131,9 +131,17 @@ def check_role_grant(actor: Account, role: Role, field: str = "role") -> None:
         raise StaffRejected({field: _("You can only give a role whose permissions you have yourself.")})
 
 
-def _check_manages(actor: Account, account: Account) -> None:
+def check_manages(actor: Account, account: Account) -> None:
+    """Whether ``actor`` may edit, deactivate or re-invite ``account``: only an owner
+    manages an owner, and nobody manages a colleague holding a permission they do not
+    hold themselves (else "staff and settings" alone could sideline anyone above it)."""
     if _is_owner(account) and not _is_owner(actor):
         raise StaffRejected({"role": _("Only an owner can change or deactivate an owner.")})
+    held = account.role.effective_permissions if account.role is not None else set()
+    if not held <= roles.held_permissions(actor):
+        raise StaffRejected(
+            {"role": _("You can only manage staff whose permissions you have yourself.")}
+        )
 
 
 def _check_not_last_owner(account: Account) -> None:
@@ -170,10 +178,11 @@ def update_staff(account: Account, actor: Account, *, name: str, role: Role) -> 
     name = clean_name(name)
     if role.reseller_id != account.reseller_id:
         raise StaffRejected({"role": _("Choose a role from the list.")})
+    if account.id != actor.id:
+        check_manages(actor, account)
     if role.id != account.role_id:
         if account.id == actor.id:
             raise StaffRejected({"role": _("You cannot change your own role.")})
-        _check_manages(actor, account)
         check_role_grant(actor, role)
         if not role.is_owner:
             _check_not_last_owner(account)
@@ -195,7 +204,7 @@ def deactivate(account: Account, actor: Account) -> int:
         raise StaffRejected({"role": _("You cannot deactivate yourself.")})
     if not account.active:
         raise StaffRejected({"role": _("%(name)s is already deactivated.", name=account.name)})
-    _check_manages(actor, account)
+    check_manages(actor, account)
     _check_not_last_owner(account)
     before = snapshot(account)
     account.active = False
@@ -220,6 +229,7 @@ def reactivate(account: Account, actor: Account) -> None:
     actor must be able to give). One who never accepted needs a new invitation."""
     if account.active:
         raise StaffRejected({"role": _("%(name)s is already active.", name=account.name)})
+    check_manages(actor, account)
     if account.role is not None:
         check_role_grant(actor, account.role)
     before = snapshot(account)

@@ -85,6 +85,7 @@ def resend(account: Account, actor: Account) -> None:
     working); at most one a minute and five a day."""
     if not account.active or not account.awaiting_acceptance:
         raise staff.StaffRejected({"email": _("%(name)s has no invitation waiting.", name=account.name)})
+    staff.check_manages(actor, account)
     now = utcnow()
     sent = db.session.scalars(
         select(StaffInvitation.created_at).where(

@@ -52,8 +52,11 @@ _ATTRIBUTES = """id class style viewBox width height x y x1 y1 x2 y2 cx cy r rx 
 SVG_ATTRIBUTES = frozenset(_ATTRIBUTES.split())
 # Inside an href: a fragment of this document, or an embedded raster image.
 SAFE_HREF = re.compile(r"^(#[\w.:-]+|data:image/(png|jpeg|gif);base64,[A-Za-z0-9+/=\s]+)$")
-# CSS that could fetch or run something: an external url(), @import, old IE expressions.
-UNSAFE_CSS = re.compile(r"@import|expression\s*\(|javascript:|url\s*\(\s*['\"]?\s*(?!#)", re.IGNORECASE)
+# CSS that could fetch or run something: an external url(), @import, image-set(), old IE
+# expressions, and any escape (a backslash), which could spell one of those in disguise.
+UNSAFE_CSS = re.compile(
+    r"@import|expression\s*\(|javascript:|image-set|\\|url\s*\(\s*['\"]?\s*(?!#)", re.IGNORECASE
+)
 
 
 class FileRefused(ValueError):
@@ -152,8 +155,8 @@ def _clean(element) -> None:
         if name is None or name not in SVG_ELEMENTS:
             element.remove(child)  # scripts, foreignObject, other namespaces: gone, with their content
             continue
-        if name == "style" and child.text and UNSAFE_CSS.search(child.text):
-            element.remove(child)
+        if name == "style" and (len(child) or UNSAFE_CSS.search("".join(child.itertext()))):
+            element.remove(child)  # a style sheet holds text only: every part of it is read
             continue
         _clean(child)
     for attribute, value in list(element.attrib.items()):

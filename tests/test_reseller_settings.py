@@ -665,3 +665,19 @@ def test_a_reseller_name_cannot_forge_the_sender_or_break_the_mail(app, tenants)
                     mail_sender_name=sender_name,
                 )
         db.session.rollback()
+
+
+@pytest.mark.parametrize(
+    "css",
+    [
+        "a{}<g/>@import url(https://evil.test/x.css)",  # text after a child element
+        r"a{background:\75rl(https://evil.test/x)}",  # a CSS escape spelling url(
+        r"@\69mport 'https://evil.test/x.css';",
+        "a{background:image-set('https://evil.test/x.png' 1x)}",
+    ],
+)
+def test_style_sheets_in_an_svg_cannot_fetch_anything_in_disguise(css):
+    inline = css.replace("<g/>", "")
+    svg = f'<svg xmlns="http://www.w3.org/2000/svg"><style>{css}</style><rect style="{inline}"/></svg>'
+    cleaned = brand_files.sanitise_svg(svg.encode()).decode()
+    assert "evil.test" not in cleaned and "<rect" in cleaned

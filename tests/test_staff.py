@@ -374,6 +374,23 @@ def test_staff_give_only_roles_within_their_own_rights_and_only_owners_make_owne
     assert account_of(app, "dono@example.test") is None
 
 
+def test_nobody_manages_a_colleague_holding_more_than_they_do(app, tenants, factory, make_browser):
+    factory.staff(tenants.a.id, [perm.CLIENTS, perm.STAFF_SETTINGS], email="admin@a.test")
+    finance = factory.staff(tenants.a.id, [perm.CLIENTS, perm.CLIENT_INVOICES], email="financas@a.test")
+    peer = factory.staff(tenants.a.id, [perm.CLIENTS], email="par@a.test")
+    browser = make_browser()
+    browser.login("admin@a.test")
+    renamed = browser.post(
+        f"/reseller/staff/{finance.id}/edit", {"name": "Outro", "role_id": str(finance.role_id)}
+    )
+    assert renamed.status_code == 422 and account_of(app, "financas@a.test").name != "Outro"
+    assert browser.post(f"/reseller/staff/{finance.id}/deactivate").status_code == 302
+    assert account_of(app, "financas@a.test").active
+    # A colleague within the admin's own rights is theirs to manage.
+    assert browser.post(f"/reseller/staff/{peer.id}/deactivate").status_code == 302
+    assert not account_of(app, "par@a.test").active
+
+
 def test_the_last_active_owner_is_neither_demoted_nor_deactivated(app, tenants, factory):
     """Two owners acting on each other at once: the second change finds one owner left."""
     owner_role = role_named(app, tenants.a.id, "Owner")
