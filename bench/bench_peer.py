@@ -27,6 +27,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from core.extensions import db
 from core.models import ResellerHost
 from seeds.bench_data import BENCH_HOST
+from tenant.models import SORTABLE_COLUMNS
 
 PAGE1_TARGET_MS = 10.0
 PEER_RATIO_TARGET = 0.5
@@ -59,18 +60,8 @@ class PeerClient(peer_db.Model):
     deleted_at: Mapped[datetime.datetime | None]
 
 
-COLUMNS = [
-    "id",
-    "trade_name",
-    "legal_name",
-    "plan_name",
-    "status",
-    "sessions_remaining",
-    "suspended",
-    "due_date",
-    "last_payment_date",
-    "created_at",
-]
+# The list's columns, in its order (Flask-Admin sorts by column index).
+COLUMNS = list(SORTABLE_COLUMNS)
 
 
 class ClientView(ModelView):
