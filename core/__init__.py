@@ -9,7 +9,7 @@ from flask import Flask, g, has_request_context, request, session
 from flask_babel import get_locale
 from sqlalchemy import event
 
-from core import validation
+from core import transactions, validation
 from core.config import BASE_DIR, load_settings
 from core.extensions import babel, csrf, db, limiter, migrate
 
@@ -41,6 +41,13 @@ def create_app(config: dict | None = None) -> Flask:
     db.init_app(app)
     with app.app_context():
         _tune_engine(db.engine)
+
+    # Registered after Flask-SQLAlchemy's, so it runs first (teardowns run in reverse):
+    # a transaction that only read ends with COMMIT and keeps the prepared statements.
+    @app.teardown_appcontext
+    def _end_read_only_transaction(exc):
+        if exc is None and db.session.registry.has():
+            transactions.commit_if_read_only(db.session())
     migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"))
     from core.tenancy import load_request_reseller
 

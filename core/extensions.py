@@ -9,7 +9,7 @@ from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
-from core import scope
+from core import scope, transactions
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -30,6 +30,7 @@ class TenantSQLAlchemy(SQLAlchemy):
     def _make_engine(self, bind_key, options, app):
         engine = super()._make_engine(bind_key, options, app)
         scope.install(engine, app.config.get("DATABASE_RUNTIME_ROLE"))
+        transactions.install(engine)
         return engine
 
 

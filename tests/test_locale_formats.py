@@ -1,0 +1,47 @@
+"""The list's dates and numbers, written per locale without Babel on every value
+(core/formatting.py), read exactly as Babel writes them."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from flask_babel import force_locale, format_date, format_decimal
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from core.formatting import _compile_date, date_br, locale_formats, number
+
+LOCALES = ("pt-BR", "en")
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    day=st.dates(min_value=date(1900, 1, 1), max_value=date(2200, 12, 31)),
+    moment=st.datetimes(min_value=datetime(1990, 1, 1), max_value=datetime(2100, 1, 1)),
+    whole=st.integers(min_value=-(10**15), max_value=10**15),
+)
+def test_dates_and_whole_numbers_read_as_babel_writes_them(app, day, moment, whole):
+    for language in LOCALES:
+        with app.test_request_context("/", headers={"Accept-Language": language}):
+            assert date_br(day) == format_date(day, "short")
+            # A stored datetime is naive UTC: the day it falls on in Brazil.
+            assert date_br(moment) == format_date(moment.replace(tzinfo=UTC), "short")
+            assert number(whole) == format_decimal(whole)
+
+
+def test_a_forced_locale_is_honoured_inside_a_request_and_left_behind_after(app):
+    day = date(2026, 5, 3)
+    with app.test_request_context("/", headers={"Accept-Language": "pt-BR"}):
+        assert (date_br(day), number(1234567)) == ("03/05/2026", "1.234.567")
+        with force_locale("en"):
+            assert (date_br(day), number(1234567)) == ("5/3/26", "1,234,567")
+        assert (date_br(day), number(1234567)) == ("03/05/2026", "1.234.567")
+
+
+def test_what_the_fast_path_does_not_know_goes_to_babel(app):
+    assert _compile_date("dd/MM/y")(date(2026, 1, 9)) == "09/01/2026"
+    assert _compile_date("d 'de' MMM") is None  # a month name: Babel's job
+    assert locale_formats("pt_BR").group_symbol == "."
+    with app.test_request_context("/", headers={"Accept-Language": "pt-BR"}):
+        assert number(12.5) == "12,5" and number(None) == "" and date_br(None) == "—"
+        assert date_br("not a date") == "not a date"
