@@ -8,7 +8,7 @@ from __future__ import annotations
 from flask import g, session
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import aliased, joinedload
 
 from auth import impersonation, sessions
 from auth.access import login_manager
@@ -28,16 +28,25 @@ def load_request_session():
     token_hash = sessions.hash_token(token)
     # One round trip for what every request reads: the session, its account, the
     # account's login, role and (for a client user) client.
+    # And whether the login has another active account: only then does the avatar menu
+    # look for the accounts it can switch to (most logins have one).
     account = joinedload(AuthSession.account)
-    auth_session = db.session.scalar(
-        select(AuthSession)
+    others = aliased(Account)
+    other_accounts = (
+        select(others.id)
+        .where(others.login_id == AuthSession.login_id, others.active.is_(True), others.id != AuthSession.account_id)
+        .exists()
+    )
+    row = db.session.execute(
+        select(AuthSession, other_accounts)
         .where(AuthSession.token_hash == token_hash)
         .options(
             account.joinedload(Account.login),
             account.joinedload(Account.role),
             account.joinedload(Account.client),
         )
-    )
+    ).first()
+    auth_session, g.login_has_other_accounts = row if row is not None else (None, False)
     now = utcnow()
     if (
         auth_session is None

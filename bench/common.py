@@ -62,6 +62,9 @@ def logged_in_client(app):
         f"{base}/login", data={"email": BENCH_OWNER, "password": BENCH_PASSWORD, "csrf_token": token}
     )
     assert response.status_code == 302 and response.headers["Location"] == "/reseller/clients", response
+    # A list that shows no client measures nothing (the kept totals missing, say).
+    page = http.get(f"{base}/reseller/clients").get_data(as_text=True)
+    assert page.count("data-client-id=") == 25, "the bench reseller's client list is empty: broken bench data"
     return http, base
 
 

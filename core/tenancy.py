@@ -13,7 +13,7 @@ from werkzeug.local import LocalProxy
 
 from core.extensions import db
 from core.models import Reseller, ResellerHost
-from core.scope import bypass
+from core.scope import bypass, scoped
 from core.validation import parse_int
 
 
@@ -34,9 +34,31 @@ def resolve_reseller(host: str) -> Reseller | None:
     return reseller
 
 
+# The reseller each host was last found to belong to, in this process. Only a guess to
+# check: the lookup below runs in that reseller's own scope, where the policies show its
+# hosts only, so a host that moved since is simply not found there (then the bypass).
+_HOST_GUESSES: dict[str, int] = {}
+_MAX_HOST_GUESSES = 1024
+
+
 def _reseller_of_host(host: str) -> Reseller | None:
+    stmt = select(Reseller).join(ResellerHost).where(ResellerHost.host == host)
+    guess = _HOST_GUESSES.get(host)
+    if guess is not None:
+        # The same scope the request then runs in: no switch of role or settings later.
+        with scoped(guess):
+            reseller = db.session.scalar(stmt.where(ResellerHost.reseller_id == guess))
+        if reseller is not None:
+            return reseller
     with bypass("host-resolution"):
-        return db.session.scalar(select(Reseller).join(ResellerHost).where(ResellerHost.host == host))
+        reseller = db.session.scalar(stmt)
+    if reseller is not None:
+        if len(_HOST_GUESSES) >= _MAX_HOST_GUESSES:
+            _HOST_GUESSES.clear()
+        _HOST_GUESSES[host] = reseller.id
+    else:
+        _HOST_GUESSES.pop(host, None)
+    return reseller
 
 
 def reseller_id_of_host(host: str) -> int | None:

@@ -334,3 +334,23 @@ def test_filters_that_match_nothing_say_so_and_offer_to_clear_them(owner, client
     assert "Limpar os filtros" in page
     partial = owner.get("/reseller/clients?trade_name=nada+disso", headers={"HX-Request": "true"})
     assert "Nenhum cliente corresponde" in partial.get_data(as_text=True)
+
+
+def test_each_row_writes_its_own_id_and_an_escaped_name_into_the_shared_parts(owner, factory, tenants):
+    """The row menu and the status form are rendered once and each row puts its id and
+    name in: a name with markup stays text, every row links to its own client."""
+    hostile = factory.client(tenants.a.id, trade_name='Bar "Zé" <b>&</b>\'s', legal_name="Hostil Ltda")
+    retired = factory.client(tenants.a.id, trade_name="Inativa Ltda", inactivated=True)
+    page = owner.get("/reseller/clients?status=all&per_page=100").get_data(as_text=True)
+    assert "<b>&</b>" not in page
+    escaped = "Bar &#34;Zé&#34; &lt;b&gt;&amp;&lt;/b&gt;&#39;s"
+    assert f'data-confirm="Inativar {escaped}?"' in page
+    assert f'aria-label="Ações de {escaped}"' in page
+    for client in (hostile, retired, tenants.a.client):
+        row = page[page.index(f'data-client-id="{client.id}"'):]
+        row = row[: row.index("</tr>")]
+        for action in ("edit", "billing", "delete", "users"):
+            assert f"/reseller/clients/{client.id}/{action}" in row
+        status_action = "reactivate" if client is retired else "inactivate"
+        assert f'action="/reseller/clients/{client.id}/{status_action}"' in row
+        assert "__ID__" not in row and "\x00" not in row

@@ -89,4 +89,6 @@ def switchable_accounts() -> list:
     current = current_account
     if not current or g.get("auth_session") is None or is_impersonating():
         return []
+    if not g.get("login_has_other_accounts", True):  # known from the session's lookup
+        return []
     return [a for a in identity.usable_accounts(current.login) if a.id != current.id]
