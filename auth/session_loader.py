@@ -34,7 +34,11 @@ def load_request_session():
     others = aliased(Account)
     other_accounts = (
         select(others.id)
-        .where(others.login_id == AuthSession.login_id, others.active.is_(True), others.id != AuthSession.account_id)
+        .where(
+            others.login_id == AuthSession.login_id,
+            others.active.is_(True),
+            others.id != AuthSession.account_id,
+        )
         .exists()
     )
     row = db.session.execute(

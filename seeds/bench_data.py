@@ -38,8 +38,8 @@ from seeds.bench_profile import (
     PLANS,
 )
 from seeds.bench_rows import ResellerData
-from tenant import client_counts
 from seeds.bench_writer import BulkWriter
+from tenant import client_counts
 
 
 def _make_reseller(name: str, host: str, owner: str, password_hash: str) -> tuple[Reseller, list[Plan]]:

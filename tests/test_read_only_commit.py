@@ -17,7 +17,9 @@ from core.models import Reseller
 _URL = os.environ.get("TEST_DATABASE_URL", "sqlite")
 
 pytestmark = [
-    pytest.mark.skipif(not _URL.startswith("postgresql"), reason="psycopg's prepared statements: PostgreSQL only"),
+    pytest.mark.skipif(
+        not _URL.startswith("postgresql"), reason="psycopg's prepared statements: PostgreSQL only"
+    ),
     # Real transactions: the per-test outer transaction would hide how they end.
     pytest.mark.real_commits,
 ]
@@ -65,7 +67,10 @@ def test_pending_changes_are_never_committed_by_the_end_of_a_request(engine):
         session.add(Reseller(name="Never committed"))
         assert transactions.commit_if_read_only(session) is False
         session.rollback()
-        assert session.execute(text("SELECT count(*) FROM resellers WHERE name = 'Never committed'")).scalar() == 0
+        assert (
+            session.execute(text("SELECT count(*) FROM resellers WHERE name = 'Never committed'")).scalar()
+            == 0
+        )
 
 
 def test_a_failed_transaction_is_not_committed(engine):
@@ -87,5 +92,7 @@ def test_a_read_only_request_ends_its_transaction_with_commit(app):
     with app.app_context():
         assert db.engine.pool.checkedout() == 0
         with db.engine.connect() as connection:
-            statements = connection.execute(text("SELECT statement FROM pg_prepared_statements")).scalars().all()
+            statements = (
+                connection.execute(text("SELECT statement FROM pg_prepared_statements")).scalars().all()
+            )
     assert any("SELECT 1" in statement for statement in statements), statements
