@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from flask import g, session
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import aliased, joinedload
 
 from auth import impersonation, sessions
@@ -17,19 +17,11 @@ from core.extensions import db
 from core.timeutil import utcnow
 
 
-def load_request_session():
-    """Resolve the session cookie into the current account (once per request)."""
-    sessions.set_request_session(None, None)
-    g.actor_account_id = None
-    g.subject_account_id = None
-    token = session.get(sessions.SESSION_KEY)
-    if not token or g.get("reseller") is None:
-        return
-    token_hash = sessions.hash_token(token)
-    # One round trip for what every request reads: the session, its account, the
-    # account's login, role and (for a client user) client.
-    # And whether the login has another active account: only then does the avatar menu
-    # look for the accounts it can switch to (most logins have one).
+def _session_lookup():
+    """One round trip for what every request reads: the session, its account, the
+    account's login, role and (for a client user) client; and whether the login has
+    another active account: only then does the avatar menu look for the accounts it can
+    switch to (most logins have one). Built once: building it cost more than running it."""
     account = joinedload(AuthSession.account)
     others = aliased(Account)
     other_accounts = (
@@ -41,15 +33,30 @@ def load_request_session():
         )
         .exists()
     )
-    row = db.session.execute(
+    return (
         select(AuthSession, other_accounts)
-        .where(AuthSession.token_hash == token_hash)
+        .where(AuthSession.token_hash == bindparam("token_hash"))
         .options(
             account.joinedload(Account.login),
             account.joinedload(Account.role),
             account.joinedload(Account.client),
         )
-    ).first()
+    )
+
+
+_SESSION_LOOKUP = _session_lookup()
+
+
+def load_request_session():
+    """Resolve the session cookie into the current account (once per request)."""
+    sessions.set_request_session(None, None)
+    g.actor_account_id = None
+    g.subject_account_id = None
+    token = session.get(sessions.SESSION_KEY)
+    if not token or g.get("reseller") is None:
+        return
+    token_hash = sessions.hash_token(token)
+    row = db.session.execute(_SESSION_LOOKUP, {"token_hash": token_hash}).first()
     auth_session, g.login_has_other_accounts = row if row is not None else (None, False)
     now = utcnow()
     if (

@@ -8,7 +8,7 @@ read only through these helpers, so another tenant's object is always a 404.
 from __future__ import annotations
 
 from flask import abort, current_app, g, has_request_context, request
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from werkzeug.local import LocalProxy
 
 from core.extensions import db
@@ -41,17 +41,20 @@ _HOST_GUESSES: dict[str, int] = {}
 _MAX_HOST_GUESSES = 1024
 
 
+_OF_HOST = select(Reseller).join(ResellerHost).where(ResellerHost.host == bindparam("host"))
+_OF_HOST_AND_RESELLER = _OF_HOST.where(ResellerHost.reseller_id == bindparam("reseller_id"))
+
+
 def _reseller_of_host(host: str) -> Reseller | None:
-    stmt = select(Reseller).join(ResellerHost).where(ResellerHost.host == host)
     guess = _HOST_GUESSES.get(host)
     if guess is not None:
         # The same scope the request then runs in: no switch of role or settings later.
         with scoped(guess):
-            reseller = db.session.scalar(stmt.where(ResellerHost.reseller_id == guess))
+            reseller = db.session.scalar(_OF_HOST_AND_RESELLER, {"host": host, "reseller_id": guess})
         if reseller is not None:
             return reseller
     with bypass("host-resolution"):
-        reseller = db.session.scalar(stmt)
+        reseller = db.session.scalar(_OF_HOST, {"host": host})
     if reseller is not None:
         if len(_HOST_GUESSES) >= _MAX_HOST_GUESSES:
             _HOST_GUESSES.clear()
