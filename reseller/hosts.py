@@ -16,9 +16,13 @@ from urllib.parse import urlsplit
 import dns.exception
 import dns.resolver
 from flask import current_app
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
 
-from core import audit, links
+from auth.models import Account, Login
+from auth.staff import active_owners
+from core import audit, branding, links, mail
 from core.extensions import db
 from core.models import Reseller, ResellerHost
 from core.tenancy import reseller_id_of_host
@@ -185,11 +189,42 @@ def set_canonical(reseller: Reseller, value: str) -> None:
         raise HostRefused(_l("Write the address as https://host (a port may follow)."))
     if urlsplit(url).hostname not in {h.host for h in reseller.hosts}:
         raise HostRefused(_l("The address must use one of your hosts."))
+    if urlsplit(url).scheme != "https" and current_app.config.get("PREFERRED_URL_SCHEME") == "https":
+        # In production every e-mailed link (password resets, invitations) is HTTPS.
+        raise HostRefused(_l("Write the address as https://host (a port may follow)."))
     before = reseller.canonical_url
+    if url == before:
+        return
     reseller.canonical_url = url
     audit.record(
         "reseller.canonical_url_changed",
         reseller,
         reseller_id=reseller.id,
         details={"before": before, "after": url},
+    )
+    _tell_owners(reseller, before, url)
+
+
+def _tell_owners(reseller: Reseller, before: str | None, after: str) -> None:
+    """Every e-mailed link (password resets, invitations) follows the canonical address:
+    each owner hears of its change, so one made without them does not go unseen."""
+    owners = db.session.scalars(
+        select(Login.email)
+        .join(Account, Account.login_id == Login.id)
+        .where(Account.id.in_(active_owners(reseller.id)))
+    ).all()
+    if not owners:
+        return
+    text = _(
+        "The address used in every link e-mailed by %(name)s changed from %(before)s to %(after)s.\n\n"
+        "If you did not expect this change, review the hosts in the settings and the audit log.",
+        name=reseller.name,
+        before=before or "—",
+        after=after,
+    )
+    mail.send_mail(
+        sorted(owners),
+        _("The address of your e-mailed links changed"),
+        text,
+        **branding.mail_identity(reseller),
     )

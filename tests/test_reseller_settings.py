@@ -364,6 +364,19 @@ def test_the_canonical_address_must_be_one_of_the_resellers_hosts(app, tenants, 
     assert reseller_row(app, tenants.a.id).canonical_url == "http://a.test"
 
 
+def test_in_production_the_canonical_address_is_https_only(app, tenants, make_browser, monkeypatch):
+    monkeypatch.setitem(app.config, "PREFERRED_URL_SCHEME", "https")
+    staff = owner(make_browser)
+    staff.post("/lang", {"lang": "en"})
+    staff.post("/reseller/settings/hosts", {"host": "ajuda.marca.test"})
+    refused = staff.post("/reseller/settings/hosts/canonical", {"canonical_url": "http://ajuda.marca.test"})
+    assert refused.status_code == 422 and "https://host" in refused.get_data(as_text=True)
+    assert reseller_row(app, tenants.a.id).canonical_url == "http://a.test"
+    done = staff.post("/reseller/settings/hosts/canonical", {"canonical_url": "https://ajuda.marca.test"})
+    assert done.status_code == 302
+    assert reseller_row(app, tenants.a.id).canonical_url == "https://ajuda.marca.test"
+
+
 def test_emails_use_the_canonical_address_the_sender_name_and_the_brand(
     app, tenants, make_browser, mailbox, run_jobs
 ):
@@ -371,6 +384,11 @@ def test_emails_use_the_canonical_address_the_sender_name_and_the_brand(
     upload(staff, "logo", png(300, 100), "logo.png")
     staff.post("/reseller/settings/hosts", {"host": "ajuda.marca.test"})
     staff.post("/reseller/settings/hosts/canonical", {"canonical_url": "https://ajuda.marca.test:8443"})
+    run_jobs()
+    # The owners hear of the change of every e-mailed link's address.
+    [notice] = mailbox.to("owner@a.test")
+    assert "http://a.test" in notice["text"] and "https://ajuda.marca.test:8443" in notice["text"]
+    mailbox.clear()
     version = reseller_row(app, tenants.a.id).logo_version
     make_browser().post("/password/forgot", {"email": "owner@a.test"})
     run_jobs()
