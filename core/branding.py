@@ -210,7 +210,8 @@ def brand_of(reseller) -> dict:
     """What an e-mail's HTML part is drawn with: all absolute, on the canonical URL."""
     colour = primary_of(reseller)
     logo = None
-    if reseller.logo_version:
+    # Gmail and Outlook show no SVG image: an SVG logo leaves the name alone in the header.
+    if reseller.logo_version and reseller.logo_type != "image/svg+xml":
         try:
             logo = links.reseller_url(
                 reseller, "core.brand_asset", kind="logo", version=reseller.logo_version

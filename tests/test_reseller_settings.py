@@ -364,6 +364,19 @@ def test_the_canonical_address_must_be_one_of_the_resellers_hosts(app, tenants, 
     assert reseller_row(app, tenants.a.id).canonical_url == "http://a.test"
 
 
+def test_an_svg_logo_stays_out_of_emails_which_show_the_name_instead(
+    app, tenants, make_browser, mailbox, run_jobs
+):
+    staff = owner(make_browser)
+    assert upload(staff, "logo", HOSTILE_SVG, "logo.svg").status_code == 302
+    make_browser().post("/password/forgot", {"email": "owner@a.test"})
+    run_jobs()
+    [message] = mailbox.to("owner@a.test")
+    html = message["html"]
+    assert "<img" not in html and "/brand/logo/" not in html
+    assert reseller_row(app, tenants.a.id).name in html
+
+
 def test_in_production_the_canonical_address_is_https_only(app, tenants, make_browser, monkeypatch):
     monkeypatch.setitem(app.config, "PREFERRED_URL_SCHEME", "https")
     staff = owner(make_browser)
