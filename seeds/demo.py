@@ -5,6 +5,8 @@ from __future__ import annotations
 import random
 from datetime import UTC, date, datetime, time, timedelta
 
+from sqlalchemy import select
+
 from auth import identity, passwords
 from auth import permissions as perm
 from auth.models import STAFF, Account, Role
@@ -15,7 +17,7 @@ from core.extensions import db
 from core.models import ResellerHost
 from core.timeutil import today_local
 from reseller.resellers import create_reseller
-from seeds.demo_inbox import seed_inbox
+from seeds.demo_inbox import seed_inbox, seed_session_history
 from seeds.documents import make_cnpj, make_cpf
 from tenant.models import Client, CustomFieldDefinition, CustomFieldValue, Ticket
 
@@ -247,9 +249,13 @@ def seed_demo() -> str:
             plan = plans[plan_idx]
             _seed_plan(reseller, client, plan, i, sub_status, pay_type, pay_status, today, created_day)
             if sub_status == "active":
-                client.sessions_consumed = min(
-                    plan.sessions_per_period, (i * 37) % (plan.sessions_per_period + 40)
+                # Sessions consumed are windows that really opened this period (the client
+                # page counts and charts them), one contact's window a day at most.
+                period_start = db.session.scalar(
+                    select(Subscription.current_period_start).where(Subscription.client_id == client.id)
                 )
+                wanted = min(plan.sessions_per_period, (i * 37) % 90)
+                client.sessions_consumed = seed_session_history(reseller, client, wanted, period_start, today)
                 client.extra_balance = (0, 0, 50, 0, 100)[i % 5]
         elif pay_status:
             db.session.add(

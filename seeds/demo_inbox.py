@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime, time, timedelta
+
 from core.extensions import db
+from core.timeutil import LOCAL_TZ
 from tenant import inbox
 from tenant.directory import ensure_channel
-from tenant.inbox_models import CLOSED, Conversation, Message, Team, TeamMember
+from tenant.inbox_models import CLOSED, Contact, Conversation, Message, SessionWindow, Team, TeamMember
+from tenant.states import WindowSource
 
 
 def seed_inbox(reseller, client, agent) -> None:
@@ -43,3 +47,41 @@ def seed_inbox(reseller, client, agent) -> None:
         if closed:
             conversation.status = CLOSED
     db.session.flush()
+
+
+def seed_session_history(reseller, client, count: int, since: date, until: date) -> int:
+    """``count`` past conversation windows of the client between ``since`` and the day
+    before ``until`` (each consumed one session of the plan), so the client page's
+    "sessions used" and its chart agree with the sessions the list shows as consumed.
+
+    Returns how many it made (fewer when the period so far is too short). A few contacts
+    take turns, one window a day each at its own hour: windows of a contact never overlap.
+    """
+    days = max(0, (until - since).days)
+    if count <= 0 or days == 0:
+        return 0
+    per_day = -(-count // days)  # contacts needed so that one window a day each suffices
+    contacts = [
+        Contact(reseller_id=reseller.id, client_id=client.id, name=f"Cliente {n + 1}", phone=f"+55119{n:08d}")
+        for n in range(min(per_day, 40))
+    ]
+    db.session.add_all(contacts)
+    db.session.flush()
+    made = 0
+    for k in range(min(count, days * len(contacts))):
+        contact = contacts[k % len(contacts)]
+        day = since + timedelta(days=k // len(contacts))
+        local = datetime.combine(day, time(8 + (k % len(contacts)) % 10), tzinfo=LOCAL_TZ)
+        opened = local.astimezone(UTC).replace(tzinfo=None)
+        db.session.add(
+            SessionWindow(
+                reseller_id=reseller.id,
+                client_id=client.id,
+                contact_id=contact.id,
+                source=WindowSource.PLAN,
+                opened_at=opened,
+                expires_at=opened + timedelta(hours=24),
+            )
+        )
+        made += 1
+    return made

@@ -3,7 +3,7 @@ demo, that day and every day of the following week."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
@@ -15,6 +15,7 @@ from core.extensions import db
 from core.models import AuditEvent, Reseller
 from core.timeutil import LOCAL_TZ
 from seeds.demo import DEMO_HOST, seed_demo
+from tenant.inbox_models import SessionWindow
 from tenant.models import Client
 
 
@@ -79,3 +80,24 @@ def test_the_periodic_sweeps_leave_the_fresh_demo_unchanged_for_a_week(app, seed
             after = picture()
             changed = {k: (before[k], after[k]) for k in before if before[k] != after.get(k)}
             assert changed == {}, f"day {days}: {changed}"
+
+
+def test_each_active_demo_client_consumed_exactly_the_windows_it_opened_this_period(app):
+    """The list's sessions consumed and the client page's sessions used (its windows) agree."""
+    with app.app_context():
+        seed_demo()
+        db.session.commit()
+        rows = db.session.execute(
+            select(Client.trade_name, Client.sessions_consumed, Subscription.current_period_start)
+            .join(Subscription, Subscription.client_id == Client.id)
+            .where(Client.status == "active")
+        ).all()
+        assert len(rows) >= 10 and any(consumed > 0 for _name, consumed, _start in rows)
+        for name, consumed, start in rows:
+            since = datetime.combine(start, datetime.min.time(), tzinfo=LOCAL_TZ).astimezone(UTC)
+            opened = db.session.scalar(
+                select(func.count(SessionWindow.id))
+                .join(Client, Client.id == SessionWindow.client_id)
+                .where(Client.trade_name == name, SessionWindow.opened_at >= since.replace(tzinfo=None))
+            )
+            assert opened == consumed, name
