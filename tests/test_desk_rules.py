@@ -118,7 +118,7 @@ def test_a_client_with_open_or_pending_review_tickets_on_the_desk_is_not_removed
     review = factory.ticket(a.client.id, desk_id=desk.id, kind=StatusKind.PENDING_REVIEW)
     with pytest.raises(DeskRejected) as refused:
         links.unlink_client(desk_of(desk.id), a.client.id)
-    assert "open or pending-review tickets on this desk" in str(refused.value)
+    assert "tickets abertos ou pendentes de revisão nessa mesa" in str(refused.value)  # seed 001
     assert a.client.id in linked(desk.id)
     ticket = db.session.get(TicketStatus, statuses.default_status(a.id, StatusKind.CLOSED).id)
     from desk.ticket_models import Ticket  # noqa: PLC0415 - test-only
