@@ -17,8 +17,9 @@ from billing.summary import refresh_client_summary
 from billing.suspension import suspend
 from core.extensions import db
 from core.timeutil import utcnow
-from desk.models import Desk, DeskClient
+from desk.models import BusinessCalendar, CalendarDate, Desk, DeskClient, DeskField, SlaPolicy
 from desk.states import StatusKind
+from desk.statuses import default_status
 from reseller.models import ClientDeletion
 from reseller.resellers import create_reseller
 from seeds.demo_desks import add_ticket
@@ -229,6 +230,30 @@ class Factory:
             ticket = add_ticket(desk, client, subject, StatusKind(kind), utcnow())
             db.session.commit()
             return snapshot(ticket)
+
+    def desk_objects(self, reseller_id: int, client_id: int) -> dict:
+        """One of each desk object of a reseller, by the route argument that names it
+        (for the route sweep and the CSRF test)."""
+        desk = self.desk(reseller_id, name="Mesa", client_ids=[client_id])
+        with self.app.app_context():
+            policy = SlaPolicy(reseller_id=reseller_id, name="Política")
+            calendar = BusinessCalendar(reseller_id=reseller_id, name="Calendário", hours={})
+            field = DeskField(reseller_id=reseller_id, desk_id=desk.id, key="campo", label="Campo")
+            db.session.add_all([policy, calendar, field])
+            db.session.flush()
+            day = CalendarDate(
+                reseller_id=reseller_id, calendar_id=calendar.id, day=date(2026, 12, 24), name="Véspera"
+            )
+            db.session.add(day)
+            db.session.commit()
+            return {
+                "desk_id": desk.id,
+                "desk_field_id": field.id,
+                "status_id": default_status(reseller_id, StatusKind.OPEN).id,
+                "policy_id": policy.id,
+                "calendar_id": calendar.id,
+                "date_id": day.id,
+            }
 
     def user(self, client_id: int, email: str | None = None, name: str | None = None):
         with self.app.app_context():

@@ -1,0 +1,39 @@
+"""The desk pages' blueprint (``/reseller/desks/...``), defined here once: staff with the
+*service desks* permission only. ``desk.views`` imports each page module.
+
+The pages sit in the staff panel, whose layout is the package above's: it registers the
+template name as ``staff_layout`` at start-up (``reseller.init_app``); desk never names it.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, request
+
+from auth import permissions as perm
+from auth.access import current_account, has_permission
+from desk.errors import DeskRejected
+from desk.views import labels
+
+bp = Blueprint("desk", __name__, url_prefix="/reseller/desks", template_folder="../templates")
+
+
+@bp.before_request
+def _staff_with_desks_only():
+    if current_account and not current_account.is_staff:
+        abort(403)
+    if current_account and not has_permission(perm.DESKS):
+        abort(403)
+
+
+@bp.context_processor
+def _labels():
+    return {"labels": labels, "choices": labels.choices}
+
+
+def flash_refusal(exc: DeskRejected) -> None:
+    for message in exc.errors.values():
+        flash(str(message), "danger")
+
+
+def form_list(name: str) -> list[str]:
+    return request.form.getlist(name)
