@@ -158,3 +158,15 @@ def test_only_staff_with_the_service_desks_permission_reach_the_pages(app, facto
     staff = make_browser()
     staff.login(with_desks.email)
     assert "bi-headset" in staff.get("/reseller/desks").get_data(as_text=True)  # in the panel's menu
+
+
+def test_the_client_page_shows_its_desks_and_open_tickets(app, factory, tenants, browser):
+    a = tenants.a
+    desk = factory.desk(a.id, name="Financeiro", client_ids=[a.client.id])
+    factory.desk(a.id, name="Outra mesa")
+    factory.ticket(a.client.id, desk_id=desk.id, kind=StatusKind.WAITING_ON_CLIENT)
+    browser.login("owner@a.test")
+    page = browser.get(f"/reseller/clients/{a.client.id}").get_data(as_text=True)
+    section = page[page.index('id="client-desks"') :]
+    assert f'data-desk-id="{desk.id}"' in section and "Outra mesa" not in section
+    assert "1 ticket(s) aberto(s)" in section
