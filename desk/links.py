@@ -108,7 +108,9 @@ def link_all_clients(desk: Desk, actor_id: int | None, include_future: bool) -> 
         literal(desk.reseller_id), literal(desk.id), Client.id, literal(now), literal(actor_id)
     )
     columns = ["reseller_id", "desk_id", "client_id", "linked_at", "linked_by_account_id"]
-    linked = db.session.execute(insert(DeskClient).from_select(columns, rows)).rowcount or 0
+    # The rows it wrote, counted (psycopg reports no rowcount for an ORM INSERT ... SELECT).
+    added = insert(DeskClient).from_select(columns, rows).returning(DeskClient.client_id)
+    linked = len(db.session.execute(added).all())
     before = desk.link_new_clients
     desk.link_new_clients = bool(include_future)
     audit.record(

@@ -43,6 +43,19 @@ def _unique(model, reseller_id: int, name: str, own_id: int | None, errors: dict
         errors["name"] = _("The name %(name)s is already in use.", name=name)
 
 
+def _audit_saved(kind: str, row, before: dict | None, snapshot) -> None:
+    """Audit a created or changed policy or calendar (nothing when nothing changed)."""
+    db.session.flush()
+    after = snapshot(row)
+    if after != before:
+        row.updated_at = utcnow()
+        audit.record(
+            f"{kind}.created" if before is None else f"{kind}.updated",
+            row,
+            details={"before": before, "after": after},
+        )
+
+
 # --- policies -----------------------------------------------------------------------------
 
 
@@ -98,12 +111,7 @@ def save_policy(
             policy.targets.append(target)
         for kind in TARGET_KINDS:
             setattr(target, kind, minutes[priority, kind])
-    db.session.flush()
-    after = policy_snapshot(policy)
-    if after != before:
-        policy.updated_at = utcnow()
-        action = "sla_policy.created" if before is None else "sla_policy.updated"
-        audit.record(action, policy, details={"before": before, "after": after})
+    _audit_saved("sla_policy", policy, before, policy_snapshot)
     return policy
 
 
@@ -206,12 +214,7 @@ def save_calendar(
         db.session.add(calendar)
     calendar.name, calendar.timezone, calendar.hours = name, timezone, parsed
     calendar.use_national_holidays = bool(national)
-    db.session.flush()
-    after = calendar_snapshot(calendar)
-    if after != before:
-        calendar.updated_at = utcnow()
-        action = "calendar.created" if before is None else "calendar.updated"
-        audit.record(action, calendar, details={"before": before, "after": after})
+    _audit_saved("calendar", calendar, before, calendar_snapshot)
     return calendar
 
 

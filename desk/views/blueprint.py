@@ -11,6 +11,7 @@ from flask import Blueprint, abort, flash, request
 
 from auth import permissions as perm
 from auth.access import current_account, has_permission
+from core.extensions import db
 from desk.errors import DeskRejected
 from desk.views import labels
 
@@ -33,6 +34,20 @@ def _labels():
 def flash_refusal(exc: DeskRejected) -> None:
     for message in exc.errors.values():
         flash(str(message), "danger")
+
+
+def attempt(change, done) -> bool:
+    """Run ``change()`` (a rule call); commit and flash ``done`` (a message, or a function
+    of what the change returned), or roll back and flash why it was refused."""
+    try:
+        result = change()
+    except DeskRejected as exc:
+        db.session.rollback()
+        flash_refusal(exc)
+        return False
+    db.session.commit()
+    flash(done(result) if callable(done) else done, "success")
+    return True
 
 
 def form_list(name: str) -> list[str]:

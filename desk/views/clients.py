@@ -3,16 +3,14 @@ several), "+ Adicionar todos os clientes" (and every client created later), remo
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from auth.access import current_account
-from core.extensions import db
 from core.tenancy import get_or_404
 from desk import links
-from desk.errors import DeskRejected
 from desk.models import Desk
-from desk.views.blueprint import bp, flash_refusal, form_list
+from desk.views.blueprint import attempt, bp, form_list
 
 
 @bp.get("/<int:desk_id>/clients")
@@ -34,37 +32,25 @@ def desk_clients(desk_id: int):
 @bp.post("/<int:desk_id>/clients")
 def desk_clients_add(desk_id: int):
     desk = get_or_404(Desk, desk_id)
-    try:
-        added = links.link_clients(desk, form_list("client_ids"), current_account.id)
-    except DeskRejected as exc:
-        db.session.rollback()
-        flash_refusal(exc)
-    else:
-        db.session.commit()
-        flash(_("%(n)d client(s) added.", n=added), "success")
+    attempt(lambda: links.link_clients(desk, form_list("client_ids"), current_account.id), _added)
     return redirect(url_for("desk.desk_clients", desk_id=desk_id))
+
+
+def _added(count: int) -> str:
+    return _("%(n)d client(s) added.", n=count)
 
 
 @bp.post("/<int:desk_id>/clients/all")
 def desk_clients_all(desk_id: int):
     desk = get_or_404(Desk, desk_id)
-    added = links.link_all_clients(
-        desk, current_account.id, include_future=bool(request.form.get("include_future"))
-    )
-    db.session.commit()
-    flash(_("%(n)d client(s) added.", n=added), "success")
+    future = bool(request.form.get("include_future"))
+    attempt(lambda: links.link_all_clients(desk, current_account.id, include_future=future), _added)
     return redirect(url_for("desk.desk_clients", desk_id=desk_id))
 
 
 @bp.post("/<int:desk_id>/clients/<int:client_id>/remove")
 def desk_client_remove(desk_id: int, client_id: int):
     desk = get_or_404(Desk, desk_id)
-    try:
-        links.unlink_client(desk, client_id)
-    except DeskRejected as exc:
-        db.session.rollback()
-        flash_refusal(exc)
-    else:
-        db.session.commit()
-        flash(_("Removed successfully"), "success")  # seed 001: "Removido com sucesso"
+    # seed 001: "Removido com sucesso"
+    attempt(lambda: links.unlink_client(desk, client_id), _("Removed successfully"))
     return redirect(url_for("desk.desk_clients", desk_id=desk_id))

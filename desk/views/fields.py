@@ -11,7 +11,7 @@ from desk import fields as field_rules
 from desk.errors import DeskRejected
 from desk.models import Desk, DeskField
 from desk.states import ClientVisibility, FieldType
-from desk.views.blueprint import bp, flash_refusal
+from desk.views.blueprint import attempt, bp
 
 
 def _field_of(desk: Desk, field_id: int) -> DeskField:
@@ -65,20 +65,16 @@ def desk_field_edit(desk_id: int, desk_field_id: int):
     desk = get_or_404(Desk, desk_id)
     definition = _field_of(desk, desk_field_id)
     form = request.form
-    try:
-        field_rules.update_field(
+    attempt(
+        lambda: field_rules.update_field(
             definition,
             form.get("label", ""),
             form.get("options", ""),
             bool(form.get("required")),
             form.get("client_visibility", ""),
-        )
-    except DeskRejected as exc:
-        db.session.rollback()
-        flash_refusal(exc)
-    else:
-        db.session.commit()
-        flash(_("Field %(label)s saved.", label=definition.label), "success")
+        ),
+        _("Field %(label)s saved.", label=definition.label),
+    )
     return redirect(url_for("desk.desk_fields", desk_id=desk_id))
 
 

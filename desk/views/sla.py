@@ -13,7 +13,7 @@ from desk import policies as rules
 from desk.errors import DeskRejected
 from desk.models import BusinessCalendar, SlaPolicy
 from desk.states import Priority
-from desk.views.blueprint import bp, flash_refusal
+from desk.views.blueprint import attempt, bp
 
 # The zones a Brazilian reseller needs first; any IANA zone is accepted.
 COMMON_ZONES = (
@@ -84,14 +84,7 @@ def policy_edit(policy_id: int):
 
 @bp.post("/sla/policies/<int:policy_id>/delete")
 def policy_delete(policy_id: int):
-    try:
-        rules.delete_policy(get_or_404(SlaPolicy, policy_id))
-    except DeskRejected as exc:
-        db.session.rollback()
-        flash_refusal(exc)
-    else:
-        db.session.commit()
-        flash(_("SLA policy deleted."), "success")
+    attempt(lambda: rules.delete_policy(get_or_404(SlaPolicy, policy_id)), _("SLA policy deleted."))
     return redirect(url_for("desk.sla"))
 
 
@@ -156,14 +149,8 @@ def calendar_edit(calendar_id: int):
 @bp.post("/sla/calendars/<int:calendar_id>/dates")
 def calendar_date_add(calendar_id: int):
     calendar = get_or_404(BusinessCalendar, calendar_id)
-    try:
-        rules.add_date(calendar, request.form.get("day", ""), request.form.get("date_name", ""))
-    except DeskRejected as exc:
-        db.session.rollback()
-        flash_refusal(exc)
-    else:
-        db.session.commit()
-        flash(_("Day added."), "success")
+    form = request.form
+    attempt(lambda: rules.add_date(calendar, form.get("day", ""), form.get("date_name", "")), _("Day added."))
     return redirect(url_for("desk.calendar_edit", calendar_id=calendar_id))
 
 
@@ -182,12 +169,5 @@ def calendar_date_remove(calendar_id: int, date_id: int):
 
 @bp.post("/sla/calendars/<int:calendar_id>/delete")
 def calendar_delete(calendar_id: int):
-    try:
-        rules.delete_calendar(get_or_404(BusinessCalendar, calendar_id))
-    except DeskRejected as exc:
-        db.session.rollback()
-        flash_refusal(exc)
-    else:
-        db.session.commit()
-        flash(_("Calendar deleted."), "success")
+    attempt(lambda: rules.delete_calendar(get_or_404(BusinessCalendar, calendar_id)), _("Calendar deleted."))
     return redirect(url_for("desk.sla"))

@@ -3,16 +3,14 @@ sees, whether each pauses the SLA clock, the default of each kind."""
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from core.extensions import db
 from core.tenancy import get_or_404, require_reseller
 from desk import statuses as status_rules
-from desk.errors import DeskRejected
 from desk.models import TicketStatus
 from desk.states import StatusKind
-from desk.views.blueprint import bp, flash_refusal
+from desk.views.blueprint import attempt, bp
 
 
 @bp.get("/statuses")
@@ -28,15 +26,8 @@ def statuses():
     )
 
 
-def _done(message: str):
-    db.session.commit()
-    flash(message, "success")
-    return redirect(url_for("desk.statuses"))
-
-
-def _refused(exc: DeskRejected):
-    db.session.rollback()
-    flash_refusal(exc)
+def _after(change, message):
+    attempt(change, message)
     return redirect(url_for("desk.statuses"))
 
 
@@ -44,42 +35,37 @@ def _refused(exc: DeskRejected):
 def status_add():
     reseller = require_reseller()
     form = request.form
-    try:
-        status_rules.add_status(
+    return _after(
+        lambda: status_rules.add_status(
             reseller.id,
             form.get("kind", ""),
             form.get("name", ""),
             form.get("client_name", ""),
             bool(form.get("pauses_sla")),
-        )
-    except DeskRejected as exc:
-        return _refused(exc)
-    return _done(_("Status added."))
+        ),
+        _("Status added."),
+    )
 
 
 @bp.post("/statuses/<int:status_id>")
 def status_edit(status_id: int):
     status = get_or_404(TicketStatus, status_id)
     form = request.form
-    try:
-        status_rules.update_status(
+    return _after(
+        lambda: status_rules.update_status(
             status, form.get("name", ""), form.get("client_name", ""), bool(form.get("pauses_sla"))
-        )
-    except DeskRejected as exc:
-        return _refused(exc)
-    return _done(_("Status saved."))
+        ),
+        _("Status saved."),
+    )
 
 
 @bp.post("/statuses/<int:status_id>/default")
 def status_default(status_id: int):
-    status_rules.make_default(get_or_404(TicketStatus, status_id))
-    return _done(_("Status saved."))
+    status = get_or_404(TicketStatus, status_id)
+    return _after(lambda: status_rules.make_default(status), _("Status saved."))
 
 
 @bp.post("/statuses/<int:status_id>/delete")
 def status_delete(status_id: int):
-    try:
-        status_rules.delete_status(get_or_404(TicketStatus, status_id))
-    except DeskRejected as exc:
-        return _refused(exc)
-    return _done(_("Status deleted."))
+    status = get_or_404(TicketStatus, status_id)
+    return _after(lambda: status_rules.delete_status(status), _("Status deleted."))
