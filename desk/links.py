@@ -11,7 +11,7 @@ pending-review tickets on that desk.
 from __future__ import annotations
 
 from flask_babel import gettext as _
-from sqlalchemy import func, insert, literal, select
+from sqlalchemy import delete, func, insert, literal, select
 
 from core import audit
 from core.extensions import db
@@ -19,10 +19,13 @@ from core.timeutil import utcnow
 from core.validation import parse_int
 from desk.errors import DeskRejected
 from desk.models import Desk, DeskClient
+from desk.states import BLOCKING_KINDS
+from desk.ticket_models import Ticket
 from desk.work import open_ticket_count
 from tenant.models import Client
 
 PICKER_LIMIT = 50
+PAGE_SIZE = 50
 
 
 def _live_clients(reseller_id: int):
@@ -38,15 +41,18 @@ def _matching(query, search: str):
     return query.order_by(Client.trade_name_sort, Client.id)
 
 
-def linked_clients(desk: Desk, search: str = "") -> list[tuple[DeskClient, Client]]:
-    """The desk's clients by name, with their links."""
+def linked_clients(desk: Desk, search: str = "", page: int = 1, per_page: int = PAGE_SIZE):
+    """One page of the desk's clients by name, with their links, and how many match."""
     query = (
         select(DeskClient, Client)
         .join(Client, (Client.id == DeskClient.client_id) & (Client.reseller_id == desk.reseller_id))
         .where(DeskClient.desk_id == desk.id, DeskClient.reseller_id == desk.reseller_id)
         .where(Client.deleted_at.is_(None))
     )
-    return [tuple(row) for row in db.session.execute(_matching(query, search))]
+    query = _matching(query, search)
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    rows = db.session.execute(query.limit(per_page).offset((max(page, 1) - 1) * per_page))
+    return [tuple(row) for row in rows], total
 
 
 def _not_linked(desk: Desk):
@@ -150,6 +156,38 @@ def unlink_client(desk: Desk, client_id) -> Client:
     db.session.delete(link)
     audit.record("desk.client_unlinked", desk, details={"client_id": client.id}, client_id=client.id)
     return client
+
+
+def unlink_all_clients(desk: Desk) -> tuple[int, int]:
+    """Remove every client from the desk but those with open or pending-review tickets
+    there, and stop linking new clients; returns (removed, kept)."""
+    busy = select(Ticket.client_id).where(
+        Ticket.reseller_id == desk.reseller_id,
+        Ticket.desk_id == desk.id,
+        Ticket.status_kind.in_(BLOCKING_KINDS),
+    )
+    removed = db.session.execute(
+        delete(DeskClient)
+        .where(DeskClient.desk_id == desk.id, DeskClient.reseller_id == desk.reseller_id)
+        .where(DeskClient.client_id.not_in(busy))
+        .returning(DeskClient.client_id)
+    ).all()
+    kept = db.session.scalar(
+        select(func.count()).select_from(DeskClient).where(DeskClient.desk_id == desk.id)
+    )
+    before = desk.link_new_clients
+    desk.link_new_clients = False
+    audit.record(
+        "desk.all_clients_unlinked",
+        desk,
+        details={
+            "removed": len(removed),
+            "kept": kept,
+            "before": {"link_new_clients": before},
+            "after": {"link_new_clients": False},
+        },
+    )
+    return len(removed), kept
 
 
 def link_new_client(client: Client) -> None:

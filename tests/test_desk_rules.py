@@ -251,3 +251,20 @@ def test_policies_and_calendars_are_checked_and_kept_while_in_use(tenants):
         policies.delete_policy(policy)
     with pytest.raises(DeskRejected):
         policies.delete_calendar(calendar)
+
+
+def test_removing_every_client_keeps_those_with_open_tickets_and_stops_linking_new_ones(factory, tenants):
+    a = tenants.a
+    calm = factory.client(a.id, trade_name="Sem chamados")
+    desk = factory.desk(a.id, name="Suporte", client_ids=[a.client.id, calm.id], link_new_clients=True)
+    factory.ticket(a.client.id, desk_id=desk.id, kind=StatusKind.WAITING_ON_THIRD_PARTY)
+    assert links.unlink_all_clients(desk_of(desk.id)) == (1, 1)
+    assert linked(desk.id) == {a.client.id} and not desk_of(desk.id).link_new_clients
+
+
+def test_the_linked_clients_come_a_page_at_a_time(factory, tenants):
+    a = tenants.a
+    shops = [factory.client(a.id, trade_name=f"Loja {n:02d}") for n in range(5)]
+    desk = factory.desk(a.id, name="Suporte", client_ids=[c.id for c in shops])
+    rows, total = links.linked_clients(desk_of(desk.id), "loja", page=2, per_page=2)
+    assert total == 5 and [client.trade_name for _link, client in rows] == ["Loja 02", "Loja 03"]
