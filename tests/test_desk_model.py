@@ -3,12 +3,15 @@ counts as a client's open work, and the purge of a client's tickets."""
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from core.extensions import db
+from core.models import AuditEvent, Reseller
 from core.timeutil import utcnow
 from desk.models import DeskClient, TicketStatus
 from desk.numbering import next_ticket_number
@@ -17,6 +20,7 @@ from desk.statuses import client_status_name, default_status, status_name
 from desk.ticket_models import Ticket, TicketAttachment, TicketEntry, TicketFollower
 from reseller import purge
 from reseller.models import ClientDeletion
+from reseller.resellers import create_reseller
 from tenant import clients
 from tenant.models import Client
 
@@ -104,3 +108,48 @@ def test_the_purge_removes_the_clients_tickets_and_everything_on_them(app, facto
         assert rows(model, doomed) == 0, model.__tablename__
     assert rows(Ticket, a.client.id) == 1 and db.session.get(Ticket, kept.id) is not None
     assert db.session.get(ClientDeletion, deletion_id).purged_rows["tickets"] == 2
+
+
+@pytest.mark.real_commits
+def test_tickets_created_at_once_get_consecutive_numbers(app):
+    # The counter row is raised under its lock: eight transactions at the same moment (the
+    # first of them creating the counter) get 1..8, each once.
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        pytest.skip("row locks are PostgreSQL's; SQLite writes one transaction at a time")
+    with app.test_request_context("/", base_url="http://numbers.test"):
+        reseller, _login = create_reseller(
+            name="Números", host="numbers.test", owner_email="dono@numbers.test"
+        )
+        db.session.commit()
+        reseller_id = reseller.id
+    numbers: list[int] = []
+    errors: list[str] = []
+    start = threading.Barrier(8, timeout=10)
+
+    def allocate() -> None:
+        with app.app_context():
+            try:
+                start.wait()
+                number = next_ticket_number(reseller_id)
+                time.sleep(0.02)  # hold the lock a while
+                db.session.commit()
+                numbers.append(number)
+            except Exception as error:  # noqa: BLE001 - any failure is the finding
+                db.session.rollback()
+                errors.append(repr(error))
+            finally:
+                db.session.remove()
+
+    try:
+        threads = [threading.Thread(target=allocate) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+        assert errors == []
+        assert sorted(numbers) == list(range(1, 9))
+    finally:
+        with app.app_context():
+            db.session.execute(delete(AuditEvent).where(AuditEvent.reseller_id == reseller_id))
+            db.session.delete(db.session.get(Reseller, reseller_id))
+            db.session.commit()
