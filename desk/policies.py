@@ -132,6 +132,22 @@ def plan_policy(reseller_id: int, policy_id) -> SlaPolicy | None:
     )
 
 
+def set_plan_policy(plan: Plan, raw_policy_id) -> bool:
+    """Give a plan a stricter SLA policy of its reseller (empty: its clients' desks' own);
+    False when nothing changed."""
+    policy_id = None
+    if raw_policy_id not in (None, ""):
+        policy = plan_policy(plan.reseller_id, parse_int(raw_policy_id, min=1))
+        if policy is None:
+            raise DeskRejected({"sla_policy_id": _("Choose one of the list.")})
+        policy_id = policy.id
+    if plan.sla_policy_id == policy_id:
+        return False
+    before, plan.sla_policy_id = plan.sla_policy_id, policy_id
+    audit.record("plan.sla_policy_changed", plan, details={"before": before, "after": policy_id})
+    return True
+
+
 def delete_policy(policy: SlaPolicy) -> None:
     used = policy_in_use(policy)
     if used:

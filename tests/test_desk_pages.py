@@ -6,6 +6,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from auth import permissions as perm
+from billing.models import Plan
 from core.extensions import db
 from core.models import AuditEvent
 from desk.models import BusinessCalendar, Desk, DeskClient, DeskField, SlaPolicy, TicketStatus
@@ -170,3 +171,31 @@ def test_the_client_page_shows_its_desks_and_open_tickets(app, factory, tenants,
     section = page[page.index('id="client-desks"') :]
     assert f'data-desk-id="{desk.id}"' in section and "Outra mesa" not in section
     assert "1 ticket(s) aberto(s)" in section
+
+
+def test_a_plan_carries_a_stricter_sla_policy_of_its_reseller_only(app, factory, tenants, browser):
+    a, b = tenants.a, tenants.b
+    with app.app_context():
+        gold = SlaPolicy(reseller_id=a.id, name="Ouro")
+        other = SlaPolicy(reseller_id=b.id, name="De B")
+        db.session.add_all([gold, other])
+        db.session.commit()
+        gold_id, other_id = gold.id, other.id
+    browser.login("owner@a.test")
+    form = {"name": "Plano A", "price": "99,90", "period": "monthly", "sessions": "100"}
+    assert (
+        browser.post(
+            f"/reseller/plans/{a.plan.id}/edit", {**form, "sla_policy_id": str(other_id)}
+        ).status_code
+        == 422
+    )
+    assert (
+        browser.post(f"/reseller/plans/{a.plan.id}/edit", {**form, "sla_policy_id": str(gold_id)}).status_code
+        == 302
+    )
+    with app.app_context():
+        assert db.session.get(Plan, a.plan.id).sla_policy_id == gold_id
+    refused = browser.post(f"/reseller/desks/sla/policies/{gold_id}/delete", follow_redirects=True)
+    assert "usam esta política" in refused.get_data(as_text=True)
+    page = browser.get(f"/reseller/plans/{a.plan.id}/edit").get_data(as_text=True)
+    assert f'<option value="{gold_id}" selected>' in page
