@@ -12,6 +12,7 @@ from desk import desks, fields, links, policies, statuses
 from desk.errors import DeskRejected
 from desk.models import Desk, DeskClient, DeskField, TicketStatus
 from desk.states import ClientVisibility, FieldType, StatusKind
+from desk.ticket_models import Ticket
 from seeds.documents import make_cnpj
 from tenant import clients as client_rules
 from tenant.models import Client
@@ -120,11 +121,9 @@ def test_a_client_with_open_or_pending_review_tickets_on_the_desk_is_not_removed
         links.unlink_client(desk_of(desk.id), a.client.id)
     assert "tickets abertos ou pendentes de revisão nessa mesa" in str(refused.value)  # seed 001
     assert a.client.id in linked(desk.id)
-    ticket = db.session.get(TicketStatus, statuses.default_status(a.id, StatusKind.CLOSED).id)
-    from desk.ticket_models import Ticket  # noqa: PLC0415 - test-only
-
+    closed = statuses.default_status(a.id, StatusKind.CLOSED)
     row = db.session.get(Ticket, review.id)
-    row.status_id, row.status_kind = ticket.id, StatusKind.CLOSED
+    row.status_id, row.status_kind = closed.id, StatusKind.CLOSED  # the ticket is closed
     assert links.unlink_client(desk_of(desk.id), a.client.id).id == a.client.id
     assert a.client.id not in linked(desk.id)
     assert db.session.get(Client, a.client.id) is not None  # the client itself stays
