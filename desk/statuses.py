@@ -83,13 +83,10 @@ def client_status_name(status: TicketStatus) -> str:
 
 
 def reseller_statuses(reseller_id: int) -> list[TicketStatus]:
-    return list(
-        db.session.scalars(
-            select(TicketStatus)
-            .where(TicketStatus.reseller_id == reseller_id)
-            .order_by(TicketStatus.position, TicketStatus.id)
-        )
-    )
+    """The reseller's statuses in the kinds' order (a ticket's life), then as added."""
+    order = {kind: n for n, kind in enumerate(StatusKind)}
+    rows = db.session.scalars(select(TicketStatus).where(TicketStatus.reseller_id == reseller_id))
+    return sorted(rows, key=lambda s: (order.get(s.kind, len(order)), s.position, s.id))
 
 
 def snapshot(status: TicketStatus) -> dict:
