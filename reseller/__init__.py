@@ -12,6 +12,8 @@ def init_app(app) -> None:
     from reseller.purge import SWEEP_EVERY_SECONDS
 
     app.register_blueprint(views.bp)
+    # The pages of the packages below (service desks) are drawn in the panel's layout.
+    app.jinja_env.globals["staff_layout"] = "reseller/layout.html"
     register_home(STAFF, "reseller.clients", client_users="reseller.client_users")
     # Purges whose deadline passed, whether or not their delayed job survived.
     jobs.periodic("reseller.tasks.sweep_job", SWEEP_EVERY_SECONDS, bypass="client-purge-sweep")

@@ -168,7 +168,7 @@ class BatchPurge:
             self.commit_batch("logins", rows)
         # 4. Its remaining accounts (their logins keep accounts elsewhere).
         self.delete_in_batches(accounts, accounts.c.client_id == cid, accounts.c.reseller_id == rid)
-        # 5. Its files: every stored object under its prefix (attachments...), which no
+        # 5. Its files: every stored object under its prefix (ticket attachments...), which no
         # row names any more, and its photo; then the client row itself.
         stored = get_storage().delete_prefix(client_prefix(rid, cid))
         if stored:

@@ -74,6 +74,7 @@ def a_objects(app, factory, tenants) -> dict:
             "host_id": db.session.scalar(select(ResellerHost.id).where(ResellerHost.reseller_id == a.id)),
             "kind": "logo",
             "version": "x",
+            **factory.desk_objects(a.id, a.client.id),
         }
 
 

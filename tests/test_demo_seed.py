@@ -14,6 +14,9 @@ from core import jobs
 from core.extensions import db
 from core.models import AuditEvent, Reseller
 from core.timeutil import LOCAL_TZ
+from desk.models import Desk, DeskClient
+from desk.states import StatusKind
+from desk.ticket_models import Ticket
 from seeds.demo import DEMO_HOST, seed_demo
 from tenant.inbox_models import SessionWindow
 from tenant.models import Client
@@ -101,3 +104,23 @@ def test_each_active_demo_client_consumed_exactly_the_windows_it_opened_this_per
                 .where(Client.trade_name == name, SessionWindow.opened_at >= since.replace(tzinfo=None))
             )
             assert opened == consumed, name
+
+
+def test_the_demo_has_two_desks_with_every_client_and_tickets_across_statuses(app):
+    with app.app_context():
+        seed_demo()
+        db.session.commit()
+        reseller = db.session.scalar(select(Reseller).where(Reseller.name == "Demo Revenda"))
+        desks = db.session.scalars(
+            select(Desk).where(Desk.reseller_id == reseller.id).order_by(Desk.name)
+        ).all()
+        assert [d.name for d in desks] == ["Financeiro", "Suporte"]
+        assert all(d.sla_policy_id and d.calendar_id and d.link_new_clients for d in desks)
+        clients = db.session.scalar(
+            select(func.count()).select_from(Client).where(Client.reseller_id == reseller.id)
+        )
+        for desk in desks:
+            linked = select(func.count()).select_from(DeskClient).where(DeskClient.desk_id == desk.id)
+            assert db.session.scalar(linked) == clients
+        kinds = set(db.session.scalars(select(Ticket.status_kind).where(Ticket.reseller_id == reseller.id)))
+        assert {StatusKind.OPEN, StatusKind.PENDING_REVIEW, StatusKind.CLOSED} <= kinds

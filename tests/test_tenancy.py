@@ -94,6 +94,7 @@ def b_objects(app, factory, tenants, make_browser):
             "host_id": db.session.scalar(select(ResellerHost.id).where(ResellerHost.reseller_id == b.id)),
             "kind": "logo",
             "version": "b" * 16,
+            **factory.desk_objects(b.id, b.client.id),
         }
 
 
@@ -256,6 +257,8 @@ def test_client_users_never_reach_another_client_of_the_same_reseller(app, facto
             select(Account).join(Login).where(Login.email == "owner@a.test", Account.kind == STAFF)
         )
         objects.update({"staff_id": owner_a.id, "role_id": owner_a.role_id})
+    # The reseller's desks (and the neighbour linked to one): staff pages, 403 as well.
+    objects.update(factory.desk_objects(a.id, neighbour.id))
     before = client_digest(app, neighbour.id)
     unknown_arguments, failures, swept = sweep(app, who, objects)
     assert not unknown_arguments

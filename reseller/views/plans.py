@@ -14,6 +14,8 @@ from core import audit
 from core.extensions import db
 from core.tenancy import get_or_404, require_reseller, scoped_select
 from core.validation import parse_int
+from desk import policies as sla_policies
+from desk.errors import DeskRejected
 from reseller.views.blueprint import bp
 from tenant.models import Client
 
@@ -49,14 +51,21 @@ def plan_new():
     if request.method == "POST":
         try:
             plan = plan_rules.create_plan(reseller.id, _form_data())
-        except plan_rules.PlanRejected as exc:
+            sla_policies.set_plan_policy(plan, request.form.get("sla_policy_id"))
+        except (plan_rules.PlanRejected, DeskRejected) as exc:
+            db.session.rollback()
             errors = exc.errors
         else:
             db.session.commit()
             flash(_("Plan %(name)s created.", name=plan.name), "success")
             return redirect(url_for("reseller.plans"))
     return render_template(
-        "reseller/plan_form.html", plan=None, errors=errors, form=request.form, periods=PERIODS
+        "reseller/plan_form.html",
+        plan=None,
+        errors=errors,
+        form=request.form,
+        periods=PERIODS,
+        sla_policies=sla_policies.policies(reseller.id),
     ), (422 if errors else 200)
 
 
@@ -69,8 +78,11 @@ def plan_edit(plan_id: int):
     if request.method == "POST":
         try:
             plan_rules.update_plan(plan, _form_data())
-        except plan_rules.PlanRejected as exc:
+            sla_policies.set_plan_policy(plan, request.form.get("sla_policy_id"))
+        except (plan_rules.PlanRejected, DeskRejected) as exc:
+            db.session.rollback()
             errors = exc.errors
+            plan = get_or_404(Plan, plan_id)
         else:
             db.session.commit()
             flash(_("Plan %(name)s saved.", name=plan.name), "success")
@@ -82,10 +94,16 @@ def plan_edit(plan_id: int):
             "period": plan.period,
             "sessions": str(plan.sessions_per_period),
             "stripe_price_id": plan.stripe_price_id or "",
+            "sla_policy_id": str(plan.sla_policy_id or ""),
         }
-    return render_template("reseller/plan_form.html", plan=plan, errors=errors, form=form, periods=PERIODS), (
-        422 if errors else 200
-    )
+    return render_template(
+        "reseller/plan_form.html",
+        plan=plan,
+        errors=errors,
+        form=form,
+        periods=PERIODS,
+        sla_policies=sla_policies.policies(plan.reseller_id),
+    ), (422 if errors else 200)
 
 
 @bp.post("/plans/<int:plan_id>/retire")

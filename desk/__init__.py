@@ -1,0 +1,17 @@
+"""Service desks and tickets: desks, their clients and staff, statuses, SLA policies and
+calendars, custom fields, and the tickets with their timeline."""
+
+
+def init_app(app) -> None:
+    from desk import models, ticket_models, views  # noqa: F401 - models registers the tables
+    from desk.links import link_new_client
+    from desk.work import open_ticket_count
+    from tenant import hooks
+
+    app.register_blueprint(views.bp)
+    # The staff panel's layout, until the package that draws the panel registers its own.
+    app.jinja_env.globals.setdefault("staff_layout", "base.html")
+    # A client with open or pending-review tickets is not inactivated (seed 000).
+    hooks.register_open_work(open_ticket_count)
+    # Desks that take "every client created later" link it at its creation (seed 001).
+    hooks.register_client_created(link_new_client)
