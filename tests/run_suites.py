@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import psycopg
@@ -31,38 +32,47 @@ def redis_reachable() -> bool:
         return False
 
 
-def run(label: str, env: dict[str, str], extra: list[str]) -> int:
-    print(f"\n===== {label} =====", flush=True)
+def start(label: str, env: dict[str, str], extra: list[str]) -> tuple[str, subprocess.Popen, Path]:
+    """Start one suite in the background, its output in a file (both run at once: each
+    waits on its database as much as on the CPU, so together they take less time)."""
     full_env = {**os.environ, "APP_ENV": "testing", **env}
-    cmd = [sys.executable, "-m", "pytest", *extra, *sys.argv[1:]]
-    return subprocess.call(cmd, cwd=ROOT, env=full_env)
+    # No shared cache file: the two runs would write it at once.
+    cmd = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *extra, *sys.argv[1:]]
+    output = Path(tempfile.mkstemp(prefix="suite-", suffix=".log")[1])
+    with output.open("w") as sink:
+        process = subprocess.Popen(cmd, cwd=ROOT, env=full_env, stdout=sink, stderr=subprocess.STDOUT)
+    return label, process, output
+
+
+def finish(label: str, process: subprocess.Popen, output: Path) -> int:
+    code = process.wait()
+    print(f"\n===== {label} =====", flush=True)
+    print(output.read_text(), flush=True)
+    output.unlink(missing_ok=True)
+    return code
 
 
 def main() -> int:
-    results = []
+    suites = []
     if postgres_reachable() and redis_reachable():
-        results.append(
-            (
-                "PostgreSQL + Redis",
-                run(
-                    "Suite on PostgreSQL + Redis (RQ jobs)",
-                    {"TEST_DATABASE_URL": PG_TEST_URL, "TEST_REDIS_URL": REDIS_TEST_URL},
-                    [],
-                ),
+        suites.append(
+            start(
+                "Suite on PostgreSQL + Redis (RQ jobs)",
+                {"TEST_DATABASE_URL": PG_TEST_URL, "TEST_REDIS_URL": REDIS_TEST_URL},
+                [],
             )
         )
     else:
         print("PostgreSQL or Redis is not reachable on 127.0.0.1: skipping that suite.")
-    results.append(
-        (
-            "SQLite, in-process jobs",
-            run(
-                "Suite on SQLite (in-process jobs; browser tests ran above)",
-                {"TEST_DATABASE_URL": "sqlite", "TEST_REDIS_URL": ""},
-                ["-m", "not browser", "-q"],
-            ),
+    suites.append(
+        start(
+            "Suite on SQLite (in-process jobs; browser tests run in the PostgreSQL suite)",
+            {"TEST_DATABASE_URL": "sqlite", "TEST_REDIS_URL": ""},
+            ["-m", "not browser", "-q"],
         )
     )
+    print(f"Running {len(suites)} suites at once; each one's output follows when it ends.", flush=True)
+    results = [(label.split(" (")[0], finish(label, process, output)) for label, process, output in suites]
     print("\n===== Summary =====")
     for label, code in results:
         print(f"{label}: {'passed' if code == 0 else f'FAILED (exit {code})'}")
