@@ -32,6 +32,12 @@ class Plan(db.Model):
     stripe_price_id: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     retired_at: Mapped[datetime | None]
+    # A stricter SLA policy for this plan's clients than their desks' (empty: the desk's).
+    # The service desks own what it refers to (an sla_policies row of the same reseller):
+    # desk rules check it when it is set and keep a policy a plan uses from being deleted.
+    # No foreign key: on SQLite one cannot be added to plans without rebuilding the table,
+    # and dropping plans then sets every client's plan_id to NULL (migration 0018).
+    sla_policy_id: Mapped[int | None]
 
 
 class Subscription(db.Model):

@@ -33,13 +33,14 @@ from core.config import MAX_PURGE_DELAY_HOURS
 from core.extensions import db
 from core.models import AuditEvent, Reseller
 from core.timeutil import utcnow
+from desk.ticket_models import Ticket, TicketAttachment
 from reseller import tasks
 from reseller.models import ClientDeletion, ClientDeletionCode
 from reseller.purge import enqueue_purge
 from reseller.purge_batches import sole_logins
 from reseller.states import PurgeStatus
 from tenant.inbox_models import Contact, Conversation, Message, SessionWindow, Team
-from tenant.models import Client, CustomFieldValue, Ticket
+from tenant.models import Client, CustomFieldValue
 
 PURPOSE = "delete-client"
 
@@ -60,6 +61,7 @@ COUNT_LABELS = {
     "messages": _l("Messages"),
     "session_windows": _l("Conversation windows (sessions used)"),
     "tickets": _l("Tickets"),
+    "ticket_attachments": _l("Ticket attachments"),
     "payments": _l("Invoices and payments"),
     "subscriptions": _l("Subscriptions (plans)"),
     "extra_packs": _l("Extra-conversation packs"),
@@ -88,6 +90,7 @@ def deletion_counts(client: Client) -> dict[str, int]:
         "messages": count(Message),
         "session_windows": count(SessionWindow),
         "tickets": count(Ticket),
+        "ticket_attachments": count(TicketAttachment),
         "payments": count(Payment),
         "subscriptions": count(Subscription),
         "extra_packs": count(ExtraPack),

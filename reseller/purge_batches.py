@@ -167,7 +167,10 @@ class BatchPurge:
             self.commit_batch("logins", rows)
         # 4. Its remaining accounts (their logins keep accounts elsewhere).
         self.delete_in_batches(accounts, accounts.c.client_id == cid, accounts.c.reseller_id == rid)
-        # 5. Its files, then the client row itself.
+        # 5. Its files, then the client row itself. Its tickets' attachment rows went with
+        # the client's tables above.
+        # TODO(storage): delete the attachment files too, once core.storage exists:
+        # get_storage().delete_prefix(<the client's key prefix>) before the client row goes.
         clients = _table("clients")
         photo = db.session.scalar(select(clients.c.photo_path).where(clients.c.id == cid))
         if photo:

@@ -11,6 +11,7 @@ from auth.models import STAFF, Account, Login, Role
 from core import audit, links
 from core.extensions import db
 from core.models import Reseller, ResellerHost
+from desk.statuses import ensure_default_statuses
 from reseller.hosts import HOST_RE
 
 
@@ -78,6 +79,8 @@ def create_reseller(
             role_id=owner_role.id,
         )
     )
+    # Every reseller starts with one ticket status of each kind.
+    ensure_default_statuses(reseller.id)
     audit.record(
         "reseller.created",
         reseller,

@@ -14,10 +14,12 @@ from billing.suspension import suspend
 from core.extensions import db
 from core.models import ResellerHost
 from core.timeutil import today_local
+from desk.states import StatusKind
 from reseller.resellers import create_reseller
+from seeds.demo_desks import add_ticket, link_clients, seed_desks
 from seeds.demo_inbox import seed_inbox
 from seeds.documents import make_cnpj, make_cpf
-from tenant.models import Client, CustomFieldDefinition, CustomFieldValue, Ticket
+from tenant.models import Client, CustomFieldDefinition, CustomFieldValue
 
 DEMO_HOST = "demo.localhost"
 DEMO_PASSWORD = "demo-pass-2026"  # noqa: S105 - documented demo password
@@ -116,6 +118,8 @@ def seed_demo() -> str:
         db.session.add(
             Account(reseller_id=reseller.id, login_id=login.id, kind=STAFF, name=name, role_id=role.id)
         )
+    db.session.flush()
+    desks = seed_desks(reseller, [a.id for a in db.session.query(Account).filter_by(reseller_id=reseller.id)])
 
     plans = [
         Plan(
@@ -270,22 +274,15 @@ def seed_demo() -> str:
         if suspension:
             suspend(client, suspension, overdue=suspension == "overdue")
         for t in range(tickets):
-            db.session.add(
-                Ticket(
-                    reseller_id=reseller.id,
-                    client_id=client.id,
-                    subject=f"Dúvida sobre o atendimento #{t + 1}",
-                    status="open" if t == 0 else "pending_review",
-                )
+            kind = StatusKind.OPEN if t == 0 else StatusKind.PENDING_REVIEW
+            add_ticket(
+                desks[0], client, f"Dúvida sobre o atendimento #{t + 1}", kind, _at(today - timedelta(days=t))
             )
-        db.session.add(
-            Ticket(
-                reseller_id=reseller.id, client_id=client.id, subject="Configuração inicial", status="closed"
-            )
-        )
+        add_ticket(desks[0], client, "Configuração inicial", StatusKind.CLOSED, _at(created_day))
         if inactivated:
             client.inactivated_at = _at(today - timedelta(days=20))
 
+    link_clients(desks, clients)
     # Users: the responsible user of each client, plus the named demo users.
     for client in clients:
         account = identity.add_client_user(

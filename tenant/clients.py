@@ -9,7 +9,6 @@ from pathlib import Path
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, select
 
 from auth import identity
 from auth.models import Account
@@ -18,8 +17,8 @@ from core.extensions import db
 from core.tenancy import scoped_select
 from core.timeutil import utcnow
 from core.validation import clean_email
-from tenant import documents
-from tenant.models import DOCUMENT_TYPES, SLA_LEVELS, Client, CustomFieldDefinition, CustomFieldValue, Ticket
+from tenant import documents, hooks
+from tenant.models import DOCUMENT_TYPES, SLA_LEVELS, Client, CustomFieldDefinition, CustomFieldValue
 from tenant.phones import digits, normalise_phone
 from tenant.states import ClientStatus
 from tenant.users import assignable_users
@@ -219,6 +218,7 @@ def create_client(reseller_id: int, data: ClientData, photo=None) -> Client:
     )
     client.responsible_account_id = account.id
     audit.record("client.created", client, details={"trade_name": client.trade_name})
+    hooks.client_created(client)
     return client
 
 
@@ -264,11 +264,7 @@ def _store_photo(reseller_id: int, upload) -> str:
 def inactivation_blockers(client: Client) -> list[str]:
     """Why the client cannot be inactivated now (empty when it can)."""
     reasons = []
-    open_tickets = db.session.scalar(
-        select(func.count())
-        .select_from(Ticket)
-        .where(Ticket.client_id == client.id, Ticket.status.in_(Ticket.BLOCKING_STATUSES))
-    )
+    open_tickets = hooks.open_work(client)
     if open_tickets:
         reasons.append(_("It has %(n)d open or pending-review ticket(s).", n=open_tickets))
     if client.status == ClientStatus.ACTIVE:

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from core.extensions import db
 from core.timeutil import utcnow
-from tenant.states import BLOCKING_TICKET_STATUSES, ClientStatus, PaymentStatus, TicketStatus
+from tenant.states import ClientStatus, PaymentStatus
 
 SLA_LEVELS = ("basic", "standard", "premium")
 DOCUMENT_TYPES = ("cnpj", "cpf")
@@ -329,20 +329,3 @@ class CustomFieldValue(db.Model):
 
     client: Mapped[Client] = relationship(back_populates="custom_values")
     definition: Mapped[CustomFieldDefinition] = relationship()
-
-
-class Ticket(db.Model):
-    """A support ticket a client has with its reseller (service desks build on it)."""
-
-    __tablename__ = "tickets"
-    __table_args__ = (Index("ix_tickets_client_status", "client_id", "status"),)
-
-    STATUSES = tuple(TicketStatus)
-    BLOCKING_STATUSES = BLOCKING_TICKET_STATUSES
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    reseller_id: Mapped[int] = mapped_column(ForeignKey("resellers.id", ondelete="CASCADE"), index=True)
-    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
-    subject: Mapped[str] = mapped_column(String(200))
-    status: Mapped[str] = mapped_column(String(20), server_default=TicketStatus.OPEN.value)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,4 +1,4 @@
-"""The statuses of what the tenant package stores (the client's billing summary and its tickets).
+"""The statuses of what the tenant package stores (the client's billing summary, its inbox).
 
 Every status is a ``StrEnum``: members compare equal to the strings stored in the
 database, so ``client.status == ClientStatus.ACTIVE`` and queries on the column work
@@ -30,17 +30,6 @@ class PaymentStatus(StrEnum):
 
 # What the client list filters the latest payment by (a cancelled payment is never the latest).
 PAYMENT_STATUS_FILTERS = tuple(s.value for s in PaymentStatus if s is not PaymentStatus.CANCELLED)
-
-
-class TicketStatus(StrEnum):
-    OPEN = "open"
-    PENDING_REVIEW = "pending_review"
-    RESOLVED = "resolved"
-    CLOSED = "closed"
-
-
-# A client cannot be inactivated while one of its tickets is in one of these.
-BLOCKING_TICKET_STATUSES = (TicketStatus.OPEN, TicketStatus.PENDING_REVIEW)
 
 
 class ConversationStatus(StrEnum):

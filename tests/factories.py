@@ -17,10 +17,13 @@ from billing.summary import refresh_client_summary
 from billing.suspension import suspend
 from core.extensions import db
 from core.timeutil import utcnow
+from desk.models import Desk, DeskClient
+from desk.states import StatusKind
 from reseller.models import ClientDeletion
 from reseller.resellers import create_reseller
+from seeds.demo_desks import add_ticket
 from seeds.documents import make_cnpj, make_cpf
-from tenant.models import Client, Ticket
+from tenant.models import Client
 
 _seq = itertools.count(1)
 # Logins made by the factory have passed their first-login code already; tests of the
@@ -181,10 +184,10 @@ class Factory:
                 suspend(client, suspended, overdue=suspended == "overdue")
             if inactivated:
                 client.inactivated_at = datetime(2026, 10, 1)
-            for i in range(open_tickets):
-                db.session.add(
-                    Ticket(reseller_id=reseller_id, client_id=client.id, subject=f"Ticket {i}", status="open")
-                )
+            if open_tickets:
+                desk = self._default_desk(reseller_id)
+                for i in range(open_tickets):
+                    add_ticket(desk, client, f"Ticket {i}", StatusKind.OPEN, utcnow())
             account = identity.add_client_user(
                 reseller_id=reseller_id, client_id=client.id, email=client.email, name=f"User {n}"
             )
@@ -193,6 +196,39 @@ class Factory:
             client.responsible_account_id = account.id
             db.session.commit()
             return snapshot(client)
+
+    def _default_desk(self, reseller_id: int) -> Desk:
+        desk = db.session.query(Desk).filter_by(reseller_id=reseller_id, name="Support").one_or_none()
+        if desk is None:
+            desk = Desk(reseller_id=reseller_id, name="Support")
+            db.session.add(desk)
+            db.session.flush()
+        return desk
+
+    def desk(self, reseller_id: int, name: str | None = None, client_ids=(), **fields):
+        """A desk (linked to ``client_ids``)."""
+        with self.app.app_context():
+            desk = Desk(reseller_id=reseller_id, name=name or f"Desk {next(_seq)}", **fields)
+            db.session.add(desk)
+            db.session.flush()
+            db.session.add_all(
+                DeskClient(reseller_id=reseller_id, desk_id=desk.id, client_id=client_id)
+                for client_id in client_ids
+            )
+            db.session.commit()
+            return snapshot(desk)
+
+    def ticket(
+        self, client_id: int, desk_id: int | None = None, kind: str = StatusKind.OPEN, subject: str = "Help"
+    ):
+        """A ticket of the client on ``desk_id`` (else the reseller's "Support" desk), in
+        the default status of ``kind``."""
+        with self.app.app_context():
+            client = db.session.get(Client, client_id)
+            desk = db.session.get(Desk, desk_id) if desk_id else self._default_desk(client.reseller_id)
+            ticket = add_ticket(desk, client, subject, StatusKind(kind), utcnow())
+            db.session.commit()
+            return snapshot(ticket)
 
     def user(self, client_id: int, email: str | None = None, name: str | None = None):
         with self.app.app_context():
