@@ -1,0 +1,1 @@
+"""Service desks and their tickets."""
