@@ -45,7 +45,7 @@ WEEKDAYS = range(7)
 # give up rather than loop forever.
 MAX_IDLE_DAYS = 400
 
-Bound = time | str
+Bound = time | str | int  # an int: seconds after midnight, as ``hours`` stores them
 Interval = tuple[int, int]  # seconds from the local midnight of the interval's day
 
 
@@ -57,8 +57,12 @@ def national_holidays(country: str, subdivision: str | None, year: int) -> froze
 
 def _seconds(bound: Bound, *, end: bool) -> int:
     """Seconds after midnight of ``08:00``, ``time(8)``; ``24:00`` only as an end."""
+    if isinstance(bound, int) and 0 <= bound <= (2 * DAY if end else DAY - 1):
+        return bound
     if isinstance(bound, time):
         return bound.hour * 3600 + bound.minute * 60 + bound.second
+    if not isinstance(bound, str):
+        raise ValueError(f"invalid time of day {bound!r}: use HH:MM")
     if end and bound.strip() == "24:00":
         return DAY
     try:
@@ -81,7 +85,11 @@ def _day_intervals(weekday: int, bounds: Iterable[tuple[Bound, Bound]]) -> tuple
     return tuple(intervals)
 
 
-def _normalize_hours(hours: Mapping[int, Iterable[tuple[Bound, Bound]]]) -> tuple[tuple[Interval, ...], ...]:
+def _normalize_hours(
+    hours: Mapping[int, Iterable[tuple[Bound, Bound]]] | tuple[tuple[Interval, ...], ...],
+) -> tuple[tuple[Interval, ...], ...]:
+    if not isinstance(hours, Mapping):  # a calendar's own ``hours``, one entry a weekday
+        hours = dict(enumerate(hours))
     unknown = set(hours) - set(WEEKDAYS)
     if unknown:
         raise ValueError(f"weekdays are 0 (Monday) to 6 (Sunday), not {sorted(unknown)}")
@@ -100,8 +108,8 @@ class BusinessCalendar:
     """Working hours per weekday in a zone, minus holidays. Immutable and hashable.
 
     ``hours`` maps a weekday (0 = Monday) to ``(start, end)`` pairs of ``time`` or
-    ``"HH:MM"``; ``holidays`` are the reseller's own local dates, added to the national
-    ones of ``country`` (``None``: no national holidays).
+    ``"HH:MM"`` (or is another calendar's ``hours``); ``holidays`` are the reseller's own
+    local dates, added to the national ones of ``country`` (``None``: no national holidays).
     """
 
     hours: Mapping[int, Iterable[tuple[Bound, Bound]]]
