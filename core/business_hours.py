@@ -8,6 +8,7 @@ own zone (``zoneinfo``, so daylight-saving changes are exact):
   elapsed since ``start`` (``start`` itself for 0; an instant that falls exactly on the
   end of a working interval is returned as that end, never as the next morning);
 - ``business_seconds(start, end)``: the working seconds in ``[start, end)``;
+  (``add_business_time`` and ``business_time`` are the same with exact ``timedelta``s);
 - ``is_business_time(at)``.
 
 Working hours are given per weekday (0 = Monday ... 6 = Sunday) as intervals of local
@@ -141,30 +142,35 @@ class BusinessCalendar:
             return True
         return self.country is not None and day in national_holidays(self.country, self.subdivision, day.year)
 
-    def add_business_seconds(self, start: datetime, seconds: float) -> datetime:
-        """The instant (naive UTC) at which ``seconds`` working seconds have elapsed since ``start``."""
-        left = timedelta(seconds=seconds)
-        if left < timedelta(0):
-            raise ValueError("business seconds to add cannot be negative")
-        if not left:
+    def add_business_time(self, start: datetime, amount: timedelta) -> datetime:
+        """The instant (naive UTC) at which ``amount`` of working time has elapsed since ``start``."""
+        if amount < timedelta(0):
+            raise ValueError("business time to add cannot be negative")
+        if not amount:
             return start
         for begin, end in self._intervals_from(start):
             span = end - begin
-            if left <= span:
-                return begin + left
-            left -= span
+            if amount <= span:
+                return begin + amount
+            amount -= span
         raise AssertionError("unreachable: _intervals_from never ends")  # pragma: no cover
 
-    def business_seconds(self, start: datetime, end: datetime) -> float:
-        """Working seconds in ``[start, end)`` (0 when ``end`` is not after ``start``)."""
+    def business_time(self, start: datetime, end: datetime) -> timedelta:
+        """Working time in ``[start, end)`` (none when ``end`` is not after ``start``)."""
         total = timedelta(0)
         if end <= start:
-            return 0.0
+            return total
         for begin, finish in self._intervals_from(start):
             if begin >= end:
                 break
             total += min(finish, end) - begin
-        return total.total_seconds()
+        return total
+
+    def add_business_seconds(self, start: datetime, seconds: float) -> datetime:
+        return self.add_business_time(start, timedelta(seconds=seconds))
+
+    def business_seconds(self, start: datetime, end: datetime) -> float:
+        return self.business_time(start, end).total_seconds()
 
     def is_business_time(self, at: datetime) -> bool:
         begin, _ = next(self._intervals_from(at))

@@ -24,7 +24,7 @@ The rules (all times are business time on ``calendar``):
   with the new targets, so a stricter SLA can make a ticket breached at once, and a
   closed clock's outcome (met or breached) is judged again against the new target.
 - **States**: a running clock is *pending*, *expiring* once ``expiring_share`` of its
-  target is used, *breached* once all of it is (at the deadline itself). A clock
+  target (rounded to the second) is used, *breached* once all of it is (at the deadline itself). A clock
   stopped by its reply or resolution is *met* when it used at most its target (a reply
   in the deadline's last second is in time), else *breached*. No target or not
   started: *not applicable*.
@@ -40,7 +40,7 @@ given order), starting with ``Created``; events after ``now`` are ignored.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from core.business_hours import BusinessCalendar
 from desk.states import SlaState
@@ -130,27 +130,28 @@ class _Timer:
     __slots__ = ("crossed", "elapsed", "stopped", "thresholds")
 
     def __init__(self, target_minutes: int, share: float) -> None:
-        target = target_minutes * 60
-        self.thresholds = (target * share, target)
+        target = timedelta(minutes=target_minutes)
+        self.thresholds = (timedelta(seconds=round(target.total_seconds() * share)), target)
         self.crossed: list[datetime | None] = [None, None]
-        self.elapsed = 0.0
+        self.elapsed = timedelta(0)
         self.stopped = False
 
-    def advance(self, calendar: BusinessCalendar, start: datetime, seconds: float) -> None:
-        """Count ``seconds`` of running time beginning at ``start``."""
+    def advance(self, calendar: BusinessCalendar, start: datetime, amount: timedelta) -> None:
+        """Count ``amount`` of running time beginning at ``start``."""
         for index, threshold in enumerate(self.thresholds):
             need = threshold - self.elapsed
-            if self.crossed[index] is None and need <= seconds:
-                self.crossed[index] = calendar.add_business_seconds(start, need)
-        self.elapsed += seconds
+            if self.crossed[index] is None and need <= amount:
+                self.crossed[index] = calendar.add_business_time(start, need)
+        self.elapsed += amount
 
     def clock(self, calendar: BusinessCalendar, now: datetime, running: bool) -> Clock:
         """The clock at ``now``, everything up to ``now`` counted; a threshold not yet
         crossed falls where the business time it still needs runs out after ``now``."""
+        elapsed = self.elapsed.total_seconds()
         if self.stopped and self.elapsed <= self.thresholds[1]:
-            return Clock(SlaState.MET, elapsed_seconds=self.elapsed)
+            return Clock(SlaState.MET, elapsed_seconds=elapsed)
         expiring_at, deadline = (
-            crossed if crossed is not None else calendar.add_business_seconds(now, threshold - self.elapsed)
+            crossed if crossed is not None else calendar.add_business_time(now, threshold - self.elapsed)
             for crossed, threshold in zip(self.crossed, self.thresholds, strict=True)
         )
         if self.stopped or deadline <= now:
@@ -159,7 +160,7 @@ class _Timer:
             state = SlaState.EXPIRING
         else:
             state = SlaState.PENDING
-        return Clock(state, deadline, expiring_at, self.elapsed, running)
+        return Clock(state, deadline, expiring_at, elapsed, running)
 
 
 def targets_in_force(targets: Targets, events: list[Event], now: datetime) -> Targets:
@@ -201,7 +202,7 @@ def compute(
     first, resolution = timer(targets.first_response), timer(targets.resolution)
     next_response: _Timer | None = None
     answered = held = False
-    paused = 0.0
+    paused = timedelta(0)
     since = events[0].at
 
     def running() -> list[_Timer]:
@@ -211,12 +212,12 @@ def compute(
         if event.at > now:
             break
         if event.at > since:
-            seconds = calendar.business_seconds(since, event.at)
+            amount = calendar.business_time(since, event.at)
             if held:
-                paused += seconds
+                paused += amount
             else:
                 for clock in running():
-                    clock.advance(calendar, since, seconds)
+                    clock.advance(calendar, since, amount)
             since = event.at
         if isinstance(event, StaffReply):
             answered = True
@@ -235,9 +236,9 @@ def compute(
             if resolution is not None:
                 resolution.stopped = event.resolves
 
-    seconds = calendar.business_seconds(since, now)
+    amount = calendar.business_time(since, now)
     if held:
-        paused += seconds
+        paused += amount
     clocks = []
     for current in (first, next_response, resolution):
         if current is None:
@@ -245,7 +246,7 @@ def compute(
             continue
         counting = not current.stopped and not held
         if counting:
-            current.advance(calendar, since, seconds)
+            current.advance(calendar, since, amount)
         clocks.append(current.clock(calendar, now, running=counting))
     upcoming = [
         at
@@ -254,4 +255,5 @@ def compute(
         for at in (clock.expiring_at, clock.deadline)
         if at is not None and at > now
     ]
-    return SlaOutcome(targets, *clocks, paused_seconds=paused, next_change_at=min(upcoming, default=None))
+    next_change = min(upcoming, default=None)
+    return SlaOutcome(targets, *clocks, paused_seconds=paused.total_seconds(), next_change_at=next_change)
