@@ -183,6 +183,8 @@ class BusinessCalendar:
     def _intervals_from(self, start: datetime) -> Iterator[tuple[datetime, datetime]]:
         """Working intervals (naive UTC) ending after ``start``, in order, the first one
         clipped to begin no earlier than ``start``. Endless."""
+        if start.tzinfo is not None:
+            raise ValueError("business hours take naive UTC datetimes, as stored")
         day = self._local_date(start) - timedelta(days=1)  # yesterday's overnight shift
         last_end, idle = start, 0
         while True:

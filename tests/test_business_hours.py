@@ -164,6 +164,11 @@ def test_negative_business_time_is_refused():
         OFFICE.add_business_seconds(datetime(2026, 11, 9, 12), -1)
 
 
+def test_an_aware_datetime_is_refused():
+    with pytest.raises(ValueError, match="naive UTC"):
+        OFFICE.add_business_seconds(datetime(2026, 11, 9, 12, tzinfo=UTC), 60)
+
+
 CALENDARS = st.sampled_from([OFFICE, OWN_DATES, NIGHT, ALWAYS, NEW_YORK, ALWAYS_NEW_YORK])
 INSTANTS = st.datetimes(min_value=datetime(2026, 1, 1), max_value=datetime(2027, 12, 31))
 AMOUNTS = st.integers(min_value=0, max_value=40 * 24 * 3600)
