@@ -101,17 +101,24 @@ ALLOWED_HINT = _l(
 )
 
 
+PROGRAMS = _l("Programs and scripts cannot be attached.")
+
+
 class UploadRefused(ValueError):
     """The file is not stored; ``message`` says why in the user's language."""
 
-    def __init__(self, reason: str, message) -> None:
+    def __init__(self, reason: str, *parts) -> None:
         super().__init__(reason)
-        self.reason = reason
-        self.message = message
+        self.reason = reason  # too_large, empty, executable, markup, macros, archive, unknown
+        self._parts = parts
+
+    @property
+    def message(self) -> str:
+        return " ".join(str(part) for part in self._parts)
 
 
 def _refuse_type(reason: str, message) -> UploadRefused:
-    return UploadRefused(reason, _l("%(why)s %(allowed)s", why=message, allowed=ALLOWED_HINT))
+    return UploadRefused(reason, message, ALLOWED_HINT)
 
 
 @dataclass(frozen=True)
@@ -219,13 +226,13 @@ def _scan(stream: BinaryIO, sink: BinaryIO | None, limit: int) -> _Scan:
 def _detect(scan: _Scan, source: BinaryIO, start: int, filename: str | None) -> FileKind:
     head = scan.head
     if head.startswith(_EXECUTABLE_SIGNATURES):
-        raise _refuse_type("executable", _l("Programs and scripts cannot be attached."))
+        raise _refuse_type("executable", PROGRAMS)
     if head.startswith(_ZIP_SIGNATURES):
         source.seek(start)
         return _zip_kind(source)
     matches = _sniff(head)
     if any(word in m.mime_type.lower() for m in matches for word in _EXECUTABLE_WORDS):
-        raise _refuse_type("executable", _l("Programs and scripts cannot be attached."))
+        raise _refuse_type("executable", PROGRAMS)
     if any(_is_markup(m) for m in matches) or _starts_with_markup(scan):
         raise _refuse_type(
             "markup", _l("Web pages, SVG and XML files cannot be attached (they may run scripts).")
