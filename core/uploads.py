@@ -332,12 +332,11 @@ def safe_filename(name: str | None, kind: FileKind) -> str:
 
 
 def _visible(ch: str) -> str:
-    # Spaces of any width become one; control, format (bidi overrides, zero-width),
-    # separator, private-use and unassigned characters go.
-    category = unicodedata.category(ch)
-    if category == "Zs":
+    # Spaces of any width, tabs and line breaks become a space; control, format (bidi
+    # overrides, zero-width), private-use and unassigned characters go.
+    if ch.isspace():
         return " "
-    return "" if category[0] == "C" or category in ("Zl", "Zp") else ch
+    return "" if unicodedata.category(ch)[0] == "C" else ch
 
 
 def serving_headers(content_type: str, filename: str) -> dict[str, str]:
