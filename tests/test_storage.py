@@ -15,6 +15,7 @@ from moto.server import ThreadedMotoServer
 
 from core import storage as storage_module
 from core.config import ConfigError, load_settings
+from core.extensions import db
 from core.storage import (
     InvalidKey,
     LocalStorage,
@@ -25,6 +26,9 @@ from core.storage import (
     client_prefix,
     get_storage,
 )
+from reseller import purge
+from reseller.models import ClientDeletion
+from tests.test_client_deletion import deleted
 
 REGION = "us-east-1"
 CREDENTIALS = {"S3_ACCESS_KEY_ID": "testing", "S3_SECRET_ACCESS_KEY": "testing"}
@@ -294,3 +298,31 @@ def test_the_testing_profile_never_points_at_a_real_bucket(monkeypatch):
     settings = load_settings({"APP_ENV": "testing"})
     assert settings.STORAGE_BACKEND == "local"
     assert settings.S3_BUCKET is None and settings.S3_SECRET_ACCESS_KEY is None
+
+
+def test_the_purge_of_a_deleted_client_removes_its_stored_files_and_only_those(
+    app, tenants, browser, mailbox, run_jobs
+):
+    client_id, reseller_id = tenants.a.client.id, tenants.a.id
+    mine = [client_key(reseller_id, client_id, "tickets", 1, "f1"), client_key(reseller_id, client_id, "x")]
+    others = [
+        client_key(reseller_id, client_id + 100_000, "tickets", 1, "f1"),
+        client_key(tenants.b.id, client_id, "x"),
+    ]
+    with app.app_context():
+        store = get_storage()
+        for key in (*mine, *others):
+            store.put(key, io.BytesIO(b"file"), "text/plain")
+    try:
+        deletion_id = deleted(app, browser, mailbox, run_jobs, client_id)
+        with app.app_context():
+            assert purge.purge_client(deletion_id).finished
+            assert [store.exists(k) for k in mine] == [False, False]
+            assert [store.exists(k) for k in others] == [True, True]
+            assert db.session.get(ClientDeletion, deletion_id).purged_rows["stored_files"] == 2
+            # A second run (a worker that died after the files went) finds nothing to do.
+            assert purge.purge_client(deletion_id) is None
+    finally:
+        with app.app_context():
+            for key in others:
+                store.delete(key)
