@@ -35,6 +35,9 @@ CHUNK = 64 * 1024
 HEAD = 8 * 1024
 MAX_NAME = 150
 MAX_ZIP_ENTRIES = 10_000
+# zipfile reads the whole central directory whatever the entry count claims: bound it too
+# (a generous 300 bytes an entry).
+MAX_ZIP_DIRECTORY = MAX_ZIP_ENTRIES * 300
 # In memory up to this size, then a temporary file: memory stays bounded.
 SPOOL_BYTES = 1024 * 1024
 
@@ -271,10 +274,11 @@ def _starts_with_markup(scan: _Scan) -> bool:
 
 def _zip_kind(source: BinaryIO) -> FileKind:
     damaged = _refuse_type("unknown", _l("This archive is damaged or not accepted."))
-    entries = _zip_entry_count(source)
-    if entries is None:
+    directory = _zip_directory(source)
+    if directory is None:
         raise damaged
-    if entries > MAX_ZIP_ENTRIES:
+    entries, directory_size = directory
+    if entries > MAX_ZIP_ENTRIES or directory_size > MAX_ZIP_DIRECTORY:
         raise _refuse_type("archive", _l("This archive holds too many files."))
     try:
         with zipfile.ZipFile(source) as archive:
@@ -297,18 +301,17 @@ def _zip_kind(source: BinaryIO) -> FileKind:
     return KINDS["zip"]
 
 
-def _zip_entry_count(source: BinaryIO) -> int | None:
-    """Entries the archive declares, read from its end record before zipfile lists them
-    all (a 25 MB archive could name half a million)."""
+def _zip_directory(source: BinaryIO) -> tuple[int, int] | None:
+    """The entries and central-directory size the archive declares, read from its end
+    record before zipfile lists them all (a 25 MB archive could name half a million)."""
     end = source.seek(0, 2)
-    tail_start = max(0, end - (22 + 65535))
-    source.seek(tail_start)
+    source.seek(max(0, end - (22 + 65535)))
     tail = source.read()
     found = tail.rfind(b"PK\x05\x06")
-    if found < 0 or len(tail) < found + 12:
+    if found < 0 or len(tail) < found + 16:
         return None
-    (entries,) = struct.unpack("<H", tail[found + 10 : found + 12])
-    return entries  # 0xFFFF (ZIP64) counts as too many
+    entries, size = struct.unpack("<HI", tail[found + 10 : found + 16])
+    return entries, size  # ZIP64's 0xFFFF / 0xFFFFFFFF count as too many
 
 
 def safe_filename(name: str | None, kind: FileKind) -> str:
