@@ -26,6 +26,7 @@ from core.storage import (
     client_prefix,
     get_storage,
 )
+from core.uploads import attachment_response
 from reseller import purge
 from reseller.models import ClientDeletion
 from tests.test_client_deletion import deleted
@@ -109,6 +110,16 @@ def test_a_stored_object_reads_back_and_exists(backend):
     backend.put(KEY, io.BytesIO(b"hello attachment"), "text/plain; charset=utf-8")
     assert backend.exists(KEY)
     assert read(backend, KEY) == b"hello attachment"
+
+
+def test_an_opened_object_streams_through_the_apps_own_response(app, backend):
+    backend.put(KEY, io.BytesIO(b"%PDF-1.4 body"), "application/pdf")
+    with app.test_request_context():
+        response = attachment_response(backend.open(KEY), "application/pdf", "nota.pdf", size=13)
+        body = b"".join(response.response)
+        response.close()
+    assert body == b"%PDF-1.4 body"
+    assert response.headers["Content-Disposition"].startswith("inline;")
 
 
 def test_a_put_replaces_the_object_under_the_same_key(backend):
