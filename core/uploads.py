@@ -47,11 +47,6 @@ class FileKind:
     content_type: str
     extensions: tuple[str, ...]  # the first is the one given to a name without a fitting one
 
-    @property
-    def inline(self) -> bool:
-        """Shown in the browser (images, PDF) rather than downloaded."""
-        return self.content_type in INLINE_TYPES
-
 
 _OOXML = "application/vnd.openxmlformats-officedocument."
 KINDS = {
@@ -102,8 +97,6 @@ ALLOWED_HINT = _l(
     "Accepted: images (PNG, JPEG, GIF, WebP), PDF, text or CSV, Word, Excel, PowerPoint, "
     "OpenDocument text or spreadsheet, and ZIP."
 )
-
-
 PROGRAMS = _l("Programs and scripts cannot be attached.")
 
 
