@@ -82,6 +82,21 @@ class Settings:
     CLIENT_PURGE_DELAY_HOURS: int = 24
     # Rows per DELETE statement (and per transaction) while purging a client.
     CLIENT_PURGE_BATCH: int = 5000
+    # Where ticket attachments (and other stored files) live: "local" (STORAGE_DIR) or
+    # "s3" (any S3-compatible service: AWS, MinIO, R2, Backblaze...). See core.storage.
+    STORAGE_BACKEND: str = "local"
+    STORAGE_DIR: str = ""
+    S3_BUCKET: str | None = None
+    S3_ENDPOINT_URL: str | None = None
+    S3_REGION: str | None = None
+    S3_ACCESS_KEY_ID: str | None = None
+    S3_SECRET_ACCESS_KEY: str | None = None
+    # "AES256" or "aws:kms" asks the service to encrypt each object at rest; blank: none.
+    S3_SERVER_SIDE_ENCRYPTION: str | None = None
+    # "path" (MinIO's usual set-up), "virtual" or "auto"; blank: path with an endpoint URL.
+    S3_ADDRESSING_STYLE: str | None = None
+    # The largest attachment accepted, counted while it streams in (core.uploads).
+    ATTACHMENT_MAX_BYTES: int = 25 * 1024 * 1024
     # in-process job mode when REDIS_URL is absent: "thread" (demo) or "sync" (tests)
     INPROCESS_JOBS: str = "thread"
     RATELIMIT_STORAGE_URI: str = "memory://"
@@ -131,6 +146,9 @@ def load_settings(overrides: dict | None = None) -> Settings:
         CLIENT_PURGE_BATCH=max(_env_int("CLIENT_PURGE_BATCH", 5000), 1),
         RATELIMIT_STORAGE_URI=redis_url or "memory://",
         DATABASE_RUNTIME_ROLE=os.environ.get("DATABASE_RUNTIME_ROLE", "revenda_app") or None,
+        STORAGE_DIR=_env("STORAGE_DIR", str(instance / "storage")),
+        ATTACHMENT_MAX_BYTES=max(_env_int("ATTACHMENT_MAX_BYTES", 25 * 1024 * 1024), 1),
+        **_storage_settings(),
     )
 
     if env == "production":
@@ -151,6 +169,8 @@ def load_settings(overrides: dict | None = None) -> Settings:
         # that need Stripe set a key with its servers faked (tests/stripe_fake.py).
         common["STRIPE_API_KEY"] = None
         common["PWNED_PASSWORDS_URL"] = None
+        # Nor a real bucket: the S3 backend's tests build their own against a local server.
+        common.update(dict.fromkeys(S3_SETTINGS), STORAGE_BACKEND="local")
         settings = Settings(
             **common,
             SECRET_KEY=_env("SECRET_KEY", "testing-only-secret-key"),
@@ -182,6 +202,32 @@ def load_settings(overrides: dict | None = None) -> Settings:
 
 
 MAX_PURGE_DELAY_HOURS = 36
+
+S3_SETTINGS = (
+    "S3_BUCKET",
+    "S3_ENDPOINT_URL",
+    "S3_REGION",
+    "S3_ACCESS_KEY_ID",
+    "S3_SECRET_ACCESS_KEY",
+    "S3_SERVER_SIDE_ENCRYPTION",
+    "S3_ADDRESSING_STYLE",
+)
+
+
+def _storage_settings() -> dict:
+    backend = (_env("STORAGE_BACKEND", "local") or "").strip().lower()
+    if backend not in {"local", "s3"}:
+        raise ConfigError(f"STORAGE_BACKEND must be local or s3, got {backend!r}")
+    values = {name: _env(name) for name in S3_SETTINGS}
+    if backend == "s3" and not values["S3_BUCKET"]:
+        raise ConfigError("STORAGE_BACKEND=s3 refuses to start without S3_BUCKET")
+    encryption = values["S3_SERVER_SIDE_ENCRYPTION"]
+    if encryption not in (None, "AES256", "aws:kms"):
+        raise ConfigError(f"S3_SERVER_SIDE_ENCRYPTION must be AES256 or aws:kms, got {encryption!r}")
+    style = values["S3_ADDRESSING_STYLE"]
+    if style not in (None, "auto", "path", "virtual"):
+        raise ConfigError(f"S3_ADDRESSING_STYLE must be auto, path or virtual, got {style!r}")
+    return {"STORAGE_BACKEND": backend, **values}
 
 
 def _purge_delay_hours() -> int:

@@ -15,6 +15,7 @@ from sqlalchemy import Table, delete, exists, or_, select, update
 
 from auth.models import Account, Login
 from core.extensions import db
+from core.storage import client_prefix, get_storage
 from core.timeutil import utcnow
 from reseller.models import ClientDeletion
 
@@ -167,10 +168,11 @@ class BatchPurge:
             self.commit_batch("logins", rows)
         # 4. Its remaining accounts (their logins keep accounts elsewhere).
         self.delete_in_batches(accounts, accounts.c.client_id == cid, accounts.c.reseller_id == rid)
-        # 5. Its files, then the client row itself. Its tickets' attachment rows went with
-        # the client's tables above.
-        # TODO(storage): delete the attachment files too, once core.storage exists:
-        # get_storage().delete_prefix(<the client's key prefix>) before the client row goes.
+        # 5. Its files: every stored object under its prefix (attachments...), which no
+        # row names any more, and its photo; then the client row itself.
+        stored = get_storage().delete_prefix(client_prefix(rid, cid))
+        if stored:
+            self.commit_batch("stored_files", stored)
         clients = _table("clients")
         photo = db.session.scalar(select(clients.c.photo_path).where(clients.c.id == cid))
         if photo:

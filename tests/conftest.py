@@ -145,6 +145,7 @@ def app(smtp_server):
         "OUTBOX_DIR": str(TMP / "outbox"),
         "EXPORT_DIR": str(TMP / "exports"),
         "UPLOAD_DIR": str(TMP / "uploads"),
+        "STORAGE_DIR": str(TMP / "storage"),
         "DEFAULT_RESELLER_HOST": "a.test",
         "EXPORT_SYNC_MAX_ROWS": 50,
         "STRIPE_WEBHOOK_SECRET": STRIPE_WEBHOOK_SECRET,
