@@ -47,7 +47,13 @@ DAYS = {
     "mon23": "2026-11-23",
 }
 
-P, N, E, B, M = ClockState.PENDING, ClockState.NOT_APPLICABLE, ClockState.EXPIRING, ClockState.BREACHED, ClockState.MET
+P, N, E, B, M = (
+    ClockState.PENDING,
+    ClockState.NOT_APPLICABLE,
+    ClockState.EXPIRING,
+    ClockState.BREACHED,
+    ClockState.MET,
+)
 NONE = (N, None)
 
 # Events as (constructor, local time); StatusChanged kinds as the desk maps them.
