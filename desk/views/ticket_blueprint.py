@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 
 from auth import permissions as perm
 from auth.access import current_account, has_permission
-from desk.states import Priority, SlaState, StatusKind
+from desk.states import EventType, Priority, SlaState, StatusKind
 from desk.statuses import KIND_LABELS
 
 tickets_bp = Blueprint("desk_tickets", __name__, url_prefix="/reseller", template_folder="../templates")
@@ -40,6 +40,19 @@ SLA_BADGES = {
     SlaState.PAUSED: "text-bg-info",
 }
 
+EVENT_LABELS = {
+    EventType.CREATED: _l("opened the ticket"),
+    EventType.STATUS: _l("changed the status"),
+    EventType.ASSIGNEE: _l("changed the assignee"),
+    EventType.PRIORITY: _l("changed the priority"),
+    EventType.FIELD: _l("changed a field"),
+    EventType.DESK: _l("moved the ticket to another desk"),
+    EventType.SLA: _l("SLA"),
+    EventType.MERGED: _l("merged tickets"),
+    EventType.REOPENED: _l("reopened the ticket"),
+    EventType.FOLLOWER: _l("changed the followers"),
+}
+
 
 @tickets_bp.before_request
 def _staff_with_desks_only():
@@ -59,6 +72,7 @@ def _ticket_helpers():
         "sla_label": lambda value: SLA_LABELS.get(value, value),
         "sla_badge": lambda value: SLA_BADGES.get(value, ""),
         "kind_label": lambda kind, name=None: name or KIND_LABELS.get(StatusKind(kind), kind),
+        "event_label": lambda value: EVENT_LABELS.get(value, value),
         "ticket_priorities": tuple(Priority),
         "ticket_sla_states": tuple(SlaState),
         "ticket_kinds": tuple(StatusKind),
