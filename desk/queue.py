@@ -16,14 +16,15 @@ from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, func, select, union_all
+from sqlalchemy import Integer, Select, String, func, select, true, union_all, values
+from sqlalchemy import column as sa_column
 
 from auth.models import Account
 from core.extensions import db
 from core.validation import parse_int
 from desk.models import Desk, TicketStatus
 from desk.states import BLOCKING_KINDS, Priority, SlaState, StatusKind
-from desk.ticket_models import Ticket
+from desk.ticket_models import PRIORITY_RANKS, Ticket
 from tenant.models import Client
 
 OPEN_WORK = "open_work"
@@ -110,7 +111,8 @@ class TicketFilters:
         elif self.status != ALL:
             stmt = stmt.where(Ticket.status_kind == self.status)
         if self.priority:
-            stmt = stmt.where(Ticket.priority == self.priority)
+            # The rank, not the name: a column of the queue's priority index.
+            stmt = stmt.where(Ticket.priority_rank == PRIORITY_RANKS[Priority(self.priority)])
         if self.assignee == ASSIGNEE_ME:
             stmt = stmt.where(Ticket.assignee_account_id == account_id)
         elif self.assignee == ASSIGNEE_NONE:
@@ -167,6 +169,11 @@ class TicketPage:
     total: int
     page: int
     per_page: int
+
+    @property
+    def capped(self) -> bool:
+        """The total was counted up to ``MAX_COUNT`` and there are more."""
+        return self.total > MAX_COUNT
 
     @property
     def pages(self) -> int:
@@ -227,7 +234,9 @@ ROW_COLUMNS = (
 
 # The walk reads at most the page's depth from each (desk, kind) pair; past this many rows
 # in all (deep pages, many desks), one plain sorted query costs less.
-MAX_WALK_ROWS = 20_000
+MAX_WALK_ROWS = 60_000
+# The total is counted up to this many (then the page says "more than").
+MAX_COUNT = 10_000
 
 
 def _kinds(filters: TicketFilters) -> tuple:
@@ -254,28 +263,36 @@ def _selective(filters: TicketFilters) -> bool:
 
 
 def _walk(reseller_id: int, account_id: int, desks: list[int], filters: TicketFilters, depth: int) -> Select:
-    """The page's ids as a merge of one index walk per (desk, kind): each reads at most
-    ``depth`` rows of ``(reseller_id, desk_id, status_kind, <sort column>, id)`` in order
-    (a nullable column in two walks, its values then its empty ones), and the outer query
-    orders those few rows. Page 1 of "all my desks" reads 25 rows per pair, not every
-    open ticket."""
+    """The page's ids as a merge of one index walk per (desk, kind) (PostgreSQL): a
+    ``LATERAL`` subquery, planned once, reads at most ``depth`` rows of the index
+    ``(reseller_id, desk_id, status_kind, <sort column>, id)`` in order for each pair, and
+    the outer query orders those few rows. A nullable column is walked twice, its values
+    then its empty ones, so that empty values come last both ways."""
     column = SORTS[filters.sort]
     ascending = filters.direction == "asc"
-    ticket_order = Ticket.id.asc() if ascending else Ticket.id.desc()
-    parts = []
-    for desk in desks:
-        for kind in _kinds(filters):
-            one = select(Ticket.id, column.label("sort_value")).where(
-                Ticket.reseller_id == reseller_id, Ticket.desk_id == desk, Ticket.status_kind == kind
-            )
-            one = filters.apply(one, account_id=account_id)
-            if filters.sort in NULLABLE_SORTS:
-                filled = one.where(column.is_not(None))
-                parts.append(filled.order_by(column.asc() if ascending else column.desc(), ticket_order))
-                parts.append(one.where(column.is_(None)).order_by(ticket_order))
-            else:
-                parts.append(one.order_by(column.asc() if ascending else column.desc(), ticket_order))
-    walked = union_all(*(select(*p.limit(depth).subquery().c) for p in parts)).subquery("walked")
+    pairs = values(sa_column("desk_id", Integer), sa_column("kind", String), name="pairs").data(
+        [(desk, str(kind)) for desk in desks for kind in _kinds(filters)]
+    )
+    by_ticket = Ticket.id.asc() if ascending else Ticket.id.desc()
+    by_value = column.asc() if ascending else column.desc()
+    one = select(Ticket.id, column.label("sort_value")).where(
+        Ticket.reseller_id == reseller_id,
+        Ticket.desk_id == pairs.c.desk_id,
+        Ticket.status_kind == pairs.c.kind,
+    )
+    one = filters.apply(one, account_id=account_id)
+    if filters.sort in NULLABLE_SORTS:
+        walks = [
+            one.where(column.is_not(None)).order_by(by_value, by_ticket),
+            one.where(column.is_(None)).order_by(by_ticket),
+        ]
+    else:
+        walks = [one.order_by(by_value, by_ticket)]
+    merged = []
+    for n, walk in enumerate(walks):
+        lateral = walk.limit(depth).lateral(f"walk{n}")
+        merged.append(select(lateral.c.id, lateral.c.sort_value).select_from(pairs).join(lateral, true()))
+    walked = (merged[0] if len(merged) == 1 else union_all(*merged)).subquery("walked")
     value = walked.c.sort_value.asc() if ascending else walked.c.sort_value.desc()
     return select(walked.c.id).order_by(
         value.nulls_last(), walked.c.id.asc() if ascending else walked.c.id.desc()
@@ -288,12 +305,24 @@ def page_ids(
     """The ids of the page's tickets, in order."""
     offset = (filters.page - 1) * filters.per_page
     depth = offset + filters.per_page
-    desks = _walked_desks(reseller_id, desk_ids, desk_id)
-    walks = len(desks) * len(_kinds(filters)) * (2 if filters.sort in NULLABLE_SORTS else 1)
-    if desks and not _selective(filters) and walks * depth <= MAX_WALK_ROWS:
-        return _walk(reseller_id, account_id, desks, filters, depth).limit(filters.per_page).offset(offset)
+    if db.session.get_bind().dialect.name == "postgresql" and not _selective(filters):
+        desks = _walked_desks(reseller_id, desk_ids, desk_id)
+        walks = len(desks) * len(_kinds(filters)) * (2 if filters.sort in NULLABLE_SORTS else 1)
+        if desks and walks * depth <= MAX_WALK_ROWS:
+            return (
+                _walk(reseller_id, account_id, desks, filters, depth).limit(filters.per_page).offset(offset)
+            )
     ids = scoped(select(Ticket.id), reseller_id, desk_ids, desk_id)
     return filters.order(filters.apply(ids, account_id=account_id)).limit(filters.per_page).offset(offset)
+
+
+def count_tickets(
+    reseller_id: int, account_id: int, desk_ids: list[int] | None, filters: TicketFilters, desk_id: int | None
+) -> int:
+    """How many tickets the filters match, counted up to ``MAX_COUNT`` + 1 (an index-only
+    read of that many entries at most: a million open tickets are "more than 10,000")."""
+    ids = filters.apply(scoped(select(Ticket.id), reseller_id, desk_ids, desk_id), account_id=account_id)
+    return db.session.scalar(select(func.count()).select_from(ids.limit(MAX_COUNT + 1).subquery())) or 0
 
 
 def list_tickets(
@@ -305,8 +334,7 @@ def list_tickets(
     desk_id: int | None = None,
 ) -> TicketPage:
     """One page of the filtered, sorted queue and the total it pages over."""
-    base = scoped(select(func.count()).select_from(Ticket), reseller_id, desk_ids, desk_id)
-    total = db.session.scalar(filters.apply(base, account_id=account_id)) or 0
+    total = count_tickets(reseller_id, account_id, desk_ids, filters, desk_id)
     pages = max(1, math.ceil(total / filters.per_page))
     filters.page = min(filters.page, pages)
     ids = page_ids(reseller_id, account_id, desk_ids, filters, desk_id).subquery()

@@ -1,6 +1,7 @@
 """The queue's index walk (one ordered walk per desk and status kind, merged) gives the
 same rows in the same order as one plain sorted query, for every sort, both directions,
-several pages, empty deadlines included; and it stays inside the staff member's desks."""
+several pages, empty deadlines included (on PostgreSQL; SQLite pages with the plain query);
+and the queue stays inside the staff member's desks."""
 
 from __future__ import annotations
 
