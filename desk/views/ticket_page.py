@@ -118,9 +118,13 @@ def ticket_priority(ticket_id: int):
 def ticket_assign(ticket_id: int):
     raw = request.form.get("assignee_id") or ""
     account_id = current_account.id if raw == "me" else parse_int(raw, min=1)
-    if raw and account_id is None:
-        abort(400)
-    return _apply(ticket_id, lambda t: changes.assign(t, account_id), _("Assignee changed."))
+
+    def to(ticket):
+        if raw and account_id is None:
+            raise TicketRefused(_("Only staff who work this desk can be assigned its tickets."))
+        changes.assign(ticket, account_id)
+
+    return _apply(ticket_id, to, _("Assignee changed."))
 
 
 @tickets_bp.post("/tickets/<int:ticket_id>/follow")
