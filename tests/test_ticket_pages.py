@@ -190,3 +190,25 @@ def test_another_resellers_ticket_is_a_404(app, factory, tenants, desk_a, make_b
     owner.post("/reseller/tickets/bulk", {"ticket_ids": [ticket_b.id], "action": "close"})
     with app.app_context():
         assert db.session.get(Ticket, ticket_b.id).status_kind == StatusKind.OPEN
+
+
+def test_staff_logged_in_as_a_user_reach_no_ticket_page(app, factory, tenants, desk_a, make_browser):
+    """While logged in as a client user, staff have exactly the user's rights: none here."""
+    agent = make_browser()
+    agent.login("agente@a.test")
+    ticket_id = open_one(agent, tenants.a.client.id, desk_a.id)
+    user = factory.user(tenants.a.client.id, email="gente@alpha.test")
+    factory.staff(tenants.a.id, permissions=[perm.CLIENTS, perm.LOG_IN_AS, perm.DESKS], email="imp@a.test")
+    impersonator = make_browser()
+    impersonator.login("imp@a.test")
+    started = impersonator.post(f"/reseller/clients/{tenants.a.client.id}/users/{user.id}/login-as")
+    assert started.headers["Location"] == "/app/"
+    for path in (
+        "/reseller/tickets",
+        f"/reseller/tickets/{ticket_id}",
+        f"/reseller/desks/{desk_a.id}/tickets",
+    ):
+        assert impersonator.get(path).status_code == 403, path
+    assert impersonator.post(f"/reseller/tickets/{ticket_id}/reply", {"body": "x"}).status_code == 403
+    with app.app_context():
+        assert db.session.scalar(select(TicketEntry.id).where(TicketEntry.body == "x")) is None
