@@ -9,6 +9,8 @@ def init_app(app) -> None:
     from tenant import hooks
 
     app.register_blueprint(views.bp)
+    # The staff's queues and ticket pages (/reseller/tickets...).
+    app.register_blueprint(views.tickets_bp)
     # The staff panel's layout, until the package that draws the panel registers its own.
     app.jinja_env.globals.setdefault("staff_layout", "base.html")
     # A client with open or pending-review tickets is not inactivated (seed 000).

@@ -111,3 +111,13 @@ class EventType(StrEnum):
     MERGED = "merged"
     REOPENED = "reopened"
     FOLLOWER = "follower"
+
+
+class ClockState(StrEnum):
+    """Where one SLA clock (first response, next response, resolution) stands (desk.sla)."""
+
+    NOT_APPLICABLE = "not_applicable"  # no target, or the clock has not started
+    PENDING = "pending"
+    EXPIRING = "expiring"  # the configured share of the target is used up
+    BREACHED = "breached"
+    MET = "met"

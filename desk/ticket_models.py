@@ -21,6 +21,8 @@ from desk.states import BLOCKING_KINDS, Priority, SlaState, StatusKind
 
 # The queue's sorts, each the column of an index (reseller, ..., column, id).
 QUEUE_SORTS = ("id", "last_activity_at", "created_at", "sla_next_event_at", "priority_rank")
+# The queue's other sorts (desk.queue walks one desk and kind at a time): migration 0020.
+WALK_SORTS = ("number", "updated_at", "first_response_due_at", "resolution_due_at")
 # Priorities in order, stored as a number beside the name so that a sort is an index walk.
 PRIORITY_RANKS = {Priority.LOW: 1, Priority.NORMAL: 2, Priority.HIGH: 3, Priority.URGENT: 4}
 
@@ -35,6 +37,10 @@ def _queue_indexes():
             Index(f"ix_tickets_desk_kind{suffix}", "reseller_id", "desk_id", "status_kind", *cols, "id")
         )
         out.append(Index(f"ix_tickets_desk{suffix}", "reseller_id", "desk_id", *cols, "id"))
+    out.extend(
+        Index(f"ix_tickets_desk_kind_{col}", "reseller_id", "desk_id", "status_kind", col, "id")
+        for col in WALK_SORTS
+    )
     return tuple(out)
 
 

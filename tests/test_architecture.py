@@ -44,7 +44,7 @@ def test_importing_the_packages_connects_to_nothing():
     code = (
         "import core, auth, auth.views, tenant.views, billing.summary, billing.suspension, "
         "billing.invoices, billing.views, reseller.views, "
-        "reseller.tasks, core.jobs, core.mail; print('ok')"
+        "reseller.tasks, core.jobs, core.mail, desk.sla; print('ok')"
     )
     env = {
         **os.environ,

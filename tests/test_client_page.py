@@ -23,7 +23,7 @@ from tenant.models import Client
 from tenant.states import ConversationStatus, WindowSource
 from tenant.windows import sessions_per_day
 
-TABS = ("summary", "data", "users", "billing", "history")
+TABS = ("summary", "data", "users", "billing", "history", "tickets")
 
 
 def page_url(client_id: int, tail: str = "") -> str:
@@ -95,7 +95,12 @@ def test_the_user_form_links_back_to_the_users_tab(owner, factory, tenants):
     ("permissions", "expected_actions", "expected_tabs"),
     [
         ([perm.CLIENTS], {"edit"}, ["summary", "data", "billing", "history"]),
-        ([perm.CLIENTS, perm.CLIENT_USERS], {"edit", "users"}, list(TABS)),
+        (
+            [perm.CLIENTS, perm.CLIENT_USERS],
+            {"edit", "users"},
+            ["summary", "data", "users", "billing", "history"],
+        ),
+        ([perm.CLIENTS, perm.DESKS], {"edit"}, ["summary", "data", "billing", "history", "tickets"]),
         ([perm.CLIENTS, perm.CLIENT_INVOICES], {"edit", "plan"}, ["summary", "data", "billing", "history"]),
         ([perm.CLIENTS, perm.LOG_IN_AS], {"edit", "login-as"}, ["summary", "data", "billing", "history"]),
         ([perm.CLIENTS, perm.DELETE_CLIENTS], {"edit", "delete"}, ["summary", "data", "billing", "history"]),

@@ -54,7 +54,12 @@ def a_objects(app, factory, tenants) -> dict:
         device = TrustedDevice(reseller_id=a.id, login_id=a_session.login_id, token_hash="a" * 64)
         db.session.add_all([export, device])
         db.session.commit()
+        desk = factory.desk(a.id, name="Mesa A", client_ids=[a.client.id])
+        ticket = factory.ticket(a.client.id, desk_id=desk.id)
         return {
+            "desk_id": desk.id,
+            "ticket_id": ticket.id,
+            "attachment_id": 0,
             "client_id": a.client.id,
             "account_id": user.id,
             "conversation_id": conversation.id,

@@ -18,6 +18,7 @@ from auth.models import STAFF, Account, AuthSession, Login, TrustedDevice
 from billing.models import Payment
 from core.extensions import db
 from core.models import Reseller, ResellerHost
+from desk.ticket_models import TicketAttachment
 from reseller.models import ExportJob
 from tenant.directory import ensure_channel
 from tenant.inbox_models import Contact, Conversation, Team
@@ -74,7 +75,13 @@ def b_objects(app, factory, tenants, make_browser):
         reseller_b.logo_data, reseller_b.logo_type = b"<svg/>", "image/svg+xml"
         reseller_b.logo_version = "b" * 16
         db.session.commit()
+        desk_b = factory.desk(b.id, name="Mesa B", client_ids=[b.client.id])
+        ticket_b = factory.ticket(b.client.id, desk_id=desk_b.id)
+        attachment_b = ticket_attachment(ticket_b)
         return {
+            "desk_id": desk_b.id,
+            "ticket_id": ticket_b.id,
+            "attachment_id": attachment_b,
             "token": invitation,
             "client_id": b.client.id,
             "account_id": user.id,
@@ -96,6 +103,23 @@ def b_objects(app, factory, tenants, make_browser):
             "version": "b" * 16,
             **factory.desk_objects(b.id, b.client.id),
         }
+
+
+def ticket_attachment(ticket) -> int:
+    """An attachment row of ``ticket`` (its file is not needed: the sweep never gets it)."""
+    row = TicketAttachment(
+        reseller_id=ticket.reseller_id,
+        client_id=ticket.client_id,
+        ticket_id=ticket.id,
+        storage_key=f"reseller/{ticket.reseller_id}/client/{ticket.client_id}/tickets/{ticket.id}/sweep",
+        filename="nota.txt",
+        size=1,
+        content_type="text/plain",
+        sha256="0" * 64,
+    )
+    db.session.add(row)
+    db.session.commit()
+    return row.id
 
 
 def reseller_b_digest(app, reseller_id: int) -> dict[str, str]:
@@ -220,7 +244,12 @@ def test_client_users_never_reach_another_client_of_the_same_reseller(app, facto
         team = Team(reseller_id=a.id, client_id=neighbour.id, name="Equipe A2")
         db.session.add_all([conversation, team])
         db.session.commit()
+        desk_a = factory.desk(a.id, name="Mesa A", client_ids=[neighbour.id])
+        ticket_a2 = factory.ticket(neighbour.id, desk_id=desk_a.id)
         objects = {
+            "desk_id": desk_a.id,
+            "ticket_id": ticket_a2.id,
+            "attachment_id": ticket_attachment(ticket_a2),
             "client_id": neighbour.id,
             "account_id": neighbour_user.id,
             "conversation_id": conversation.id,

@@ -1,0 +1,180 @@
+"""Changes to a ticket: status (with resolution, closing and reopening), assignee,
+priority, followers and custom field values. Each writes an event on the timeline and an
+audit record; the SLA is recomputed after the changes that move it."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from auth.models import STAFF, Account
+from core.extensions import db
+from core.timeutil import utcnow
+from core.validation import parse_int
+from desk import sla_state
+from desk.models import TicketStatus
+from desk.staffing import is_desk_staff
+from desk.states import FINISHED_KINDS, EventType, StatusKind
+from desk.ticket_models import PRIORITY_RANKS, Ticket, TicketFollower
+from desk.tickets import TicketRefused, add_event, check_priority, validate_values
+
+
+def reopen_deadline(ticket: Ticket):
+    """Until when a finished ticket may be reopened (``None``: it is not finished)."""
+    finished_at = ticket.closed_at or ticket.resolved_at
+    if finished_at is None:
+        return None
+    return finished_at + timedelta(days=ticket.desk.reopen_window_days)
+
+
+def may_reopen(ticket: Ticket) -> bool:
+    deadline = reopen_deadline(ticket)
+    return ticket.status_kind != StatusKind.MERGED and (deadline is None or utcnow() <= deadline)
+
+
+def status_of(reseller_id: int, raw_id) -> TicketStatus:
+    """The reseller's status of that id (as sent by a form), or :class:`TicketRefused`."""
+    status_id = parse_int(raw_id, min=1)
+    status = status_id and db.session.scalar(
+        select(TicketStatus).where(TicketStatus.id == status_id, TicketStatus.reseller_id == reseller_id)
+    )
+    if status is None:
+        raise TicketRefused(_("Unknown status."))
+    return status
+
+
+def change_status(ticket: Ticket, status: TicketStatus) -> None:
+    """Move the ticket to ``status`` (one of its reseller's), keeping ``status_kind``,
+    ``resolved_at`` and ``closed_at`` in step; a finished ticket reopens only within its
+    desk's reopen window; "merged" is reached only by merging."""
+    if status.reseller_id != ticket.reseller_id:
+        raise TicketRefused(_("Unknown status."))
+    if ticket.status_kind == StatusKind.MERGED:
+        raise TicketRefused(_("A merged ticket does not change any more."))
+    if status.kind == StatusKind.MERGED:
+        raise TicketRefused(_("A ticket is marked merged only by merging it into another."))
+    if status.id == ticket.status_id:
+        return
+    before = {"status_id": ticket.status_id, "kind": ticket.status_kind}
+    now = utcnow()
+    reopening = ticket.status_kind in FINISHED_KINDS and status.kind not in FINISHED_KINDS
+    if reopening:
+        if not may_reopen(ticket):
+            raise TicketRefused(
+                _(
+                    "This ticket was finished more than %(n)d days ago and cannot be reopened.",
+                    n=ticket.desk.reopen_window_days,
+                )
+            )
+        ticket.reopened_count += 1
+        ticket.resolved_at = ticket.closed_at = None
+        add_event(ticket, EventType.REOPENED, before=before["kind"], after=str(status.kind))
+    if status.kind == StatusKind.RESOLVED:
+        ticket.resolved_at, ticket.closed_at = now, None
+    elif status.kind == StatusKind.CLOSED:
+        ticket.resolved_at = ticket.resolved_at or now
+        ticket.closed_at = now
+    ticket.status_id, ticket.status_kind = status.id, status.kind
+    ticket.status = status
+    add_event(
+        ticket, EventType.STATUS, before=before, after={"status_id": status.id, "kind": str(status.kind)}
+    )
+    sla_state.refresh(ticket)
+
+
+def assignable_staff(ticket: Ticket) -> list[Account]:
+    """The staff who work the ticket's desk (who may be assigned it)."""
+    from_desk = select(Account).where(
+        Account.reseller_id == ticket.reseller_id, Account.kind == STAFF, Account.active.is_(True)
+    )
+    return [
+        a for a in db.session.scalars(from_desk.order_by(Account.name)) if is_desk_staff(a.id, ticket.desk_id)
+    ]
+
+
+def assign(ticket: Ticket, account_id: int | None) -> None:
+    """Give the ticket to a staff member who works its desk (``None``: nobody)."""
+    if account_id == ticket.assignee_account_id:
+        return
+    if account_id is not None:
+        account = db.session.get(Account, account_id)
+        if (
+            account is None
+            or account.reseller_id != ticket.reseller_id
+            or account.kind != STAFF
+            or not account.active
+            or not is_desk_staff(account.id, ticket.desk_id)
+        ):
+            raise TicketRefused(_("Only staff who work this desk can be assigned its tickets."))
+    before, ticket.assignee_account_id = ticket.assignee_account_id, account_id
+    add_event(ticket, EventType.ASSIGNEE, before=before, after=account_id)
+
+
+def set_priority(ticket: Ticket, value: str) -> None:
+    priority = check_priority(value)
+    if priority == ticket.priority:
+        return
+    before = ticket.priority
+    ticket.priority, ticket.priority_rank = priority, PRIORITY_RANKS[priority]
+    add_event(ticket, EventType.PRIORITY, before=before, after=str(priority))
+    sla_state.refresh(ticket)
+
+
+def followers(ticket: Ticket) -> list[Account]:
+    return list(
+        db.session.scalars(
+            select(Account)
+            .join(TicketFollower, TicketFollower.account_id == Account.id)
+            .where(TicketFollower.ticket_id == ticket.id, TicketFollower.reseller_id == ticket.reseller_id)
+            .order_by(Account.name)
+        )
+    )
+
+
+def _may_follow(ticket: Ticket, account: Account) -> bool:
+    if account.reseller_id != ticket.reseller_id or not account.active:
+        return False
+    return account.kind == STAFF or account.client_id == ticket.client_id
+
+
+def follow(ticket: Ticket, account: Account) -> None:
+    """``account`` (staff of the reseller, or a user of the ticket's client) receives its
+    public replies."""
+    if not _may_follow(ticket, account):
+        raise TicketRefused(_("This person cannot follow this ticket."))
+    if account.id in {a.id for a in followers(ticket)}:
+        return
+    db.session.add(
+        TicketFollower(
+            reseller_id=ticket.reseller_id,
+            client_id=ticket.client_id,
+            ticket_id=ticket.id,
+            account_id=account.id,
+        )
+    )
+    add_event(ticket, EventType.FOLLOWER, before=None, after=account.id)
+
+
+def unfollow(ticket: Ticket, account: Account) -> None:
+    row = db.session.scalar(
+        select(TicketFollower).where(
+            TicketFollower.ticket_id == ticket.id, TicketFollower.account_id == account.id
+        )
+    )
+    if row is None:
+        return
+    db.session.delete(row)
+    add_event(ticket, EventType.FOLLOWER, before=account.id, after=None)
+
+
+def set_field_values(ticket: Ticket, values: dict, *, by_client: bool = False) -> None:
+    """Change custom field values (checked by ``validate_values``); one event per field."""
+    clean = validate_values(ticket.desk, values, by_client=by_client)
+    current = dict(ticket.field_values or {})
+    for key, value in clean.items():
+        if current.get(key) != value:
+            add_event(ticket, EventType.FIELD, before={key: current.get(key)}, after={key: value})
+            current[key] = value
+    ticket.field_values = current

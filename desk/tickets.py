@@ -1,0 +1,189 @@
+"""Tickets: opening one, the timeline (public replies, internal notes, events) and who
+wrote each line. Changes to an open ticket (status, assignee, priority, followers, merge,
+bulk) are in ``ticket_changes.py``; the reply e-mail in ``ticket_mail.py``.
+
+Every change writes a timeline entry and an audit record. The author of an entry is the
+account of the session; when staff are logged in as a client user ("log in as"), that
+user is the author and the staff account is kept in ``acting_as_account_id``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import g, has_request_context
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from auth.access import is_impersonating
+from auth.models import CLIENT_USER
+from core import audit
+from core.extensions import db
+from core.timeutil import utcnow
+from desk import sla_state
+from desk.models import Desk, DeskClient, DeskField
+from desk.numbering import next_ticket_number
+from desk.states import FINISHED_KINDS, EntryKind, EventType, Priority, StatusKind
+from desk.statuses import default_status
+from desk.ticket_models import PRIORITY_RANKS, Ticket, TicketEntry
+
+MAX_SUBJECT = 200
+MAX_BODY = 20_000
+
+
+class TicketRefused(ValueError):
+    """The change is not made; ``message`` says why in the user's language."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def author_ids() -> tuple[int | None, int | None]:
+    """(author, acting as): the session's account, and the staff account behind it while
+    impersonating (outside a request: the system, nobody)."""
+    if not has_request_context():
+        return None, None
+    subject = g.get("subject_account_id")
+    return subject, (g.get("actor_account_id") if is_impersonating() else None)
+
+
+def add_entry(
+    ticket: Ticket,
+    kind: EntryKind,
+    *,
+    body: str | None = None,
+    event: dict | None = None,
+    at: datetime | None = None,
+) -> TicketEntry:
+    """Append one line to the ticket's timeline (and mark the ticket's activity)."""
+    author, acting_as = author_ids()
+    at = at or utcnow()
+    entry = TicketEntry(
+        reseller_id=ticket.reseller_id,
+        client_id=ticket.client_id,
+        ticket_id=ticket.id,
+        kind=kind,
+        author_account_id=author,
+        acting_as_account_id=acting_as,
+        body=body,
+        event=event,
+        created_at=at,
+    )
+    db.session.add(entry)
+    ticket.last_activity_at = at
+    return entry
+
+
+def add_event(ticket: Ticket, event_type: EventType, before=None, after=None) -> TicketEntry:
+    """An event entry with its before/after, audited as ``ticket.<type>``."""
+    payload = {"type": str(event_type), "before": before, "after": after}
+    audit.record(f"ticket.{event_type}", ticket, details={"number": ticket.number, **payload})
+    return add_entry(ticket, EntryKind.EVENT, event=payload)
+
+
+def clean_text(value: str | None, *, limit: int, label: str, required: bool = True) -> str:
+    text = (value or "").strip()
+    if required and not text:
+        raise TicketRefused(_("%(field)s is required.", field=label))
+    if len(text) > limit:
+        raise TicketRefused(_("%(field)s is limited to %(n)d characters.", field=label, n=limit))
+    return text
+
+
+def check_priority(value: str | None) -> Priority:
+    try:
+        return Priority(value)
+    except ValueError:
+        raise TicketRefused(_("Unknown priority.")) from None
+
+
+def validate_values(desk: Desk, values: dict, *, by_client: bool) -> dict:
+    """TODO(desk.fields): the "desk" helper's ``desk.fields`` checks custom field values
+    (types, options, required, what a client may edit); call it here once it is merged.
+    Until then only the desk's own field keys are kept, as given."""
+    keys = set(
+        db.session.scalars(
+            select(DeskField.key).where(DeskField.desk_id == desk.id, DeskField.archived_at.is_(None))
+        )
+    )
+    return {key: value for key, value in (values or {}).items() if key in keys}
+
+
+def desk_serves_client(desk: Desk, client) -> bool:
+    linked = db.session.scalar(
+        select(DeskClient.id).where(DeskClient.desk_id == desk.id, DeskClient.client_id == client.id)
+    )
+    return linked is not None and desk.reseller_id == client.reseller_id and desk.archived_at is None
+
+
+def open_ticket(
+    desk: Desk,
+    client,
+    requester,
+    subject: str,
+    description: str = "",
+    *,
+    priority: str | None = None,
+    field_values: dict | None = None,
+    by_client: bool = False,
+) -> Ticket:
+    """Open a ticket of ``client`` on ``desk`` asked by ``requester`` (a user of the client):
+    by the user in the portal, or by staff on the user's behalf."""
+    if not desk_serves_client(desk, client):
+        raise TicketRefused(_("This desk does not serve this client."))
+    if requester is None or requester.kind != CLIENT_USER or requester.client_id != client.id:
+        raise TicketRefused(_("The requester must be a user of the client."))
+    subject = clean_text(subject, limit=MAX_SUBJECT, label=_("Subject"))
+    description = clean_text(description, limit=MAX_BODY, label=_("Description"), required=False)
+    chosen = check_priority(priority or desk.default_priority)
+    status = default_status(desk.reseller_id, StatusKind.NEW)
+    now = utcnow()
+    ticket = Ticket(
+        reseller_id=desk.reseller_id,
+        number=next_ticket_number(desk.reseller_id),
+        desk_id=desk.id,
+        client_id=client.id,
+        requester_account_id=requester.id,
+        subject=subject,
+        description=description,
+        priority=chosen,
+        priority_rank=PRIORITY_RANKS[chosen],
+        status_id=status.id,
+        status_kind=StatusKind.NEW,
+        field_values=validate_values(desk, field_values or {}, by_client=by_client),
+        created_at=now,
+        updated_at=now,
+        last_activity_at=now,
+        awaiting_reply_since=now,
+    )
+    db.session.add(ticket)
+    db.session.flush()
+    add_event(ticket, EventType.CREATED, after={"subject": subject, "priority": str(chosen)})
+    sla_state.refresh(ticket)
+    return ticket
+
+
+def internal_note(ticket: Ticket, body: str, by) -> TicketEntry:
+    """A note between staff: never e-mailed, never shown to the client."""
+    if not by.is_staff:
+        raise TicketRefused(_("Only staff write internal notes."))
+    body = clean_text(body, limit=MAX_BODY, label=_("Note"))
+    entry = add_entry(ticket, EntryKind.INTERNAL_NOTE, body=body)
+    db.session.flush()
+    audit.record("ticket.note", ticket, details={"number": ticket.number, "entry_id": entry.id})
+    return entry
+
+
+def is_finished(ticket: Ticket) -> bool:
+    return ticket.status_kind in FINISHED_KINDS
+
+
+def timeline(ticket: Ticket, *, for_client: bool = False) -> list[TicketEntry]:
+    """The ticket's entries, oldest first (a client never sees internal notes)."""
+    stmt = select(TicketEntry).where(
+        TicketEntry.ticket_id == ticket.id, TicketEntry.reseller_id == ticket.reseller_id
+    )
+    if for_client:
+        stmt = stmt.where(TicketEntry.kind != EntryKind.INTERNAL_NOTE)
+    return list(db.session.scalars(stmt.order_by(TicketEntry.created_at, TicketEntry.id)))

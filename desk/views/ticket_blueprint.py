@@ -1,0 +1,79 @@
+"""The blueprint of the staff's ticket pages (``/reseller/tickets...``), defined here once:
+staff with the "service desks" permission only; plus the helpers their templates use."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort
+from flask_babel import lazy_gettext as _l
+
+from auth import permissions as perm
+from auth.access import current_account, has_permission
+from desk.states import EventType, Priority, SlaState, StatusKind
+from desk.statuses import KIND_LABELS
+
+tickets_bp = Blueprint("desk_tickets", __name__, url_prefix="/reseller", template_folder="../templates")
+
+PRIORITY_LABELS = {
+    Priority.LOW: _l("Low"),
+    Priority.NORMAL: _l("Normal"),
+    Priority.HIGH: _l("High"),
+    Priority.URGENT: _l("Urgent"),
+}
+PRIORITY_BADGES = {
+    Priority.LOW: "text-bg-light border",
+    Priority.NORMAL: "text-bg-secondary",
+    Priority.HIGH: "text-bg-warning",
+    Priority.URGENT: "text-bg-danger",
+}
+SLA_LABELS = {
+    SlaState.OK: _l("On time"),
+    SlaState.EXPIRING: _l("Expiring"),
+    SlaState.BREACHED: _l("Breached"),
+    SlaState.MET: _l("Met"),
+    SlaState.PAUSED: _l("Paused"),
+}
+SLA_BADGES = {
+    SlaState.OK: "text-bg-light border",
+    SlaState.EXPIRING: "text-bg-warning",
+    SlaState.BREACHED: "text-bg-danger",
+    SlaState.MET: "text-bg-success",
+    SlaState.PAUSED: "text-bg-info",
+}
+
+EVENT_LABELS = {
+    EventType.CREATED: _l("opened the ticket"),
+    EventType.STATUS: _l("changed the status"),
+    EventType.ASSIGNEE: _l("changed the assignee"),
+    EventType.PRIORITY: _l("changed the priority"),
+    EventType.FIELD: _l("changed a field"),
+    EventType.DESK: _l("moved the ticket to another desk"),
+    EventType.SLA: _l("SLA"),
+    EventType.MERGED: _l("merged tickets"),
+    EventType.REOPENED: _l("reopened the ticket"),
+    EventType.FOLLOWER: _l("changed the followers"),
+}
+
+
+@tickets_bp.before_request
+def _staff_with_desks_only():
+    """Staff only (a client user, or staff logged in as one, is refused), and only with
+    the "service desks" permission."""
+    if current_account and not current_account.is_staff:
+        abort(403)
+    if not has_permission(perm.DESKS):
+        abort(403)
+
+
+@tickets_bp.app_context_processor
+def _ticket_helpers():
+    return {
+        "priority_label": lambda value: PRIORITY_LABELS.get(value, value),
+        "priority_badge": lambda value: PRIORITY_BADGES.get(value, ""),
+        "sla_label": lambda value: SLA_LABELS.get(value, value),
+        "sla_badge": lambda value: SLA_BADGES.get(value, ""),
+        "kind_label": lambda kind, name=None: name or KIND_LABELS.get(StatusKind(kind), kind),
+        "event_label": lambda value: EVENT_LABELS.get(value, value),
+        "ticket_priorities": tuple(Priority),
+        "ticket_sla_states": tuple(SlaState),
+        "ticket_kinds": tuple(StatusKind),
+    }

@@ -1,0 +1,169 @@
+"""The ticket page (``/reseller/tickets/<id>``): header, timeline, reply/note form with
+attachments, and the side panel's changes (status, priority, assignee, followers,
+fields, merge); the attachments, served only to staff who may see the ticket."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from auth.access import current_account
+from auth.models import Account
+from core.extensions import db
+from core.tenancy import get_or_404, require_reseller, scoped_select
+from core.uploads import allow_upload_body, attachment_response
+from core.validation import parse_int
+from desk import ticket_changes as changes
+from desk.merging import merge
+from desk.models import DeskField, TicketStatus
+from desk.replies import note_with_files, public_reply
+from desk.staffing import works_desk
+from desk.states import StatusKind
+from desk.ticket_files import MAX_FILES, attachment_of, attachments, open_attachment
+from desk.ticket_models import Ticket
+from desk.tickets import TicketRefused, timeline
+from desk.views.ticket_blueprint import tickets_bp
+from tenant.models import Client
+
+
+def load_ticket(ticket_id: int, *, for_update: bool = False) -> Ticket:
+    """The reseller's ticket on a desk the staff member works, else 404."""
+    ticket = get_or_404(Ticket, ticket_id, for_update=for_update)
+    if not works_desk(current_account, ticket.desk_id):
+        abort(404)
+    return ticket
+
+
+@tickets_bp.get("/tickets/<int:ticket_id>")
+def ticket_page(ticket_id: int):
+    ticket = load_ticket(ticket_id)
+    entries = timeline(ticket)
+    people_ids = {e.author_account_id for e in entries} | {e.acting_as_account_id for e in entries}
+    people_ids |= {ticket.requester_account_id, ticket.assignee_account_id}
+    people = {
+        a.id: a for a in db.session.scalars(scoped_select(Account).where(Account.id.in_(people_ids - {None})))
+    }
+    files = attachments(ticket)
+    statuses = db.session.scalars(scoped_select(TicketStatus).order_by(TicketStatus.position)).all()
+    fields = db.session.scalars(
+        scoped_select(DeskField)
+        .where(DeskField.desk_id == ticket.desk_id, DeskField.archived_at.is_(None))
+        .order_by(DeskField.position)
+    ).all()
+    return render_template(
+        "desk/ticket_page.html",
+        ticket=ticket,
+        client=db.session.get(Client, ticket.client_id),
+        entries=entries,
+        people=people,
+        files_by_entry={f.entry_id: [g for g in files if g.entry_id == f.entry_id] for f in files},
+        statuses=[s for s in statuses if s.kind != StatusKind.MERGED],
+        staff=changes.assignable_staff(ticket),
+        followers=changes.followers(ticket),
+        fields=fields,
+        max_files=MAX_FILES,
+        may_reopen=changes.may_reopen(ticket),
+        merged_into=db.session.get(Ticket, ticket.merged_into_id) if ticket.merged_into_id else None,
+    )
+
+
+def _apply(ticket_id: int, change, success: str):
+    """Run ``change(ticket)``; commit and say ``success``, or roll back and say why."""
+    ticket = load_ticket(ticket_id, for_update=True)
+    try:
+        change(ticket)
+    except TicketRefused as refused:
+        db.session.rollback()
+        flash(refused.message, "danger")
+    else:
+        db.session.commit()
+        flash(success, "success")
+    return redirect(url_for("desk_tickets.ticket_page", ticket_id=ticket_id))
+
+
+@tickets_bp.post("/tickets/<int:ticket_id>/reply")
+def ticket_reply(ticket_id: int):
+    allow_upload_body(MAX_FILES)
+    form = request.form
+    files = request.files.getlist("files")
+    if form.get("internal"):
+        return _apply(
+            ticket_id,
+            lambda t: note_with_files(t, form.get("body"), current_account, files),
+            _("Internal note added."),
+        )
+    return _apply(
+        ticket_id, lambda t: public_reply(t, form.get("body"), current_account, files), _("Reply sent.")
+    )
+
+
+@tickets_bp.post("/tickets/<int:ticket_id>/status")
+def ticket_status(ticket_id: int):
+    reseller_id = require_reseller().id
+    return _apply(
+        ticket_id,
+        lambda t: changes.change_status(t, changes.status_of(reseller_id, request.form.get("status_id"))),
+        _("Status changed."),
+    )
+
+
+@tickets_bp.post("/tickets/<int:ticket_id>/priority")
+def ticket_priority(ticket_id: int):
+    return _apply(
+        ticket_id, lambda t: changes.set_priority(t, request.form.get("priority")), _("Priority changed.")
+    )
+
+
+@tickets_bp.post("/tickets/<int:ticket_id>/assign")
+def ticket_assign(ticket_id: int):
+    raw = request.form.get("assignee_id") or ""
+    account_id = current_account.id if raw == "me" else parse_int(raw, min=1)
+
+    def to(ticket):
+        if raw and account_id is None:
+            raise TicketRefused(_("Only staff who work this desk can be assigned its tickets."))
+        changes.assign(ticket, account_id)
+
+    return _apply(ticket_id, to, _("Assignee changed."))
+
+
+@tickets_bp.post("/tickets/<int:ticket_id>/follow")
+def ticket_follow(ticket_id: int):
+    def toggle(ticket):
+        if request.form.get("stop"):
+            changes.unfollow(ticket, current_account)
+        else:
+            changes.follow(ticket, current_account)
+
+    return _apply(ticket_id, toggle, _("Followers changed."))
+
+
+@tickets_bp.post("/tickets/<int:ticket_id>/fields")
+def ticket_fields(ticket_id: int):
+    values = {k.removeprefix("field_"): v for k, v in request.form.items() if k.startswith("field_")}
+    return _apply(ticket_id, lambda t: changes.set_field_values(t, values), _("Fields saved."))
+
+
+@tickets_bp.post("/tickets/<int:ticket_id>/merge")
+def ticket_merge(ticket_id: int):
+    raw = (request.form.get("into") or "").strip().lstrip("#")
+    number = parse_int(raw, min=1)
+
+    def into(ticket):
+        target = number and db.session.scalar(
+            scoped_select(Ticket).where(Ticket.number == number).with_for_update()
+        )
+        if not target or not works_desk(current_account, target.desk_id):
+            raise TicketRefused(_("No ticket #%(number)s here.", number=raw))
+        merge(ticket, target)
+
+    return _apply(ticket_id, into, _("Ticket merged."))
+
+
+@tickets_bp.get("/tickets/<int:ticket_id>/attachments/<int:attachment_id>")
+def ticket_attachment(ticket_id: int, attachment_id: int):
+    ticket = load_ticket(ticket_id)
+    row = attachment_of(ticket, attachment_id)
+    if row is None:
+        abort(404)
+    return attachment_response(open_attachment(row), row.content_type, row.filename, row.size)

@@ -1,0 +1,140 @@
+"""The ticket queues (all my desks, one desk, a client's tab), opening a ticket for a
+client, and the queue's bulk actions. Thin: parse, call a rule, render."""
+
+from __future__ import annotations
+
+from flask import abort, flash, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from auth.access import current_account
+from auth.models import CLIENT_USER, Account
+from core.extensions import db
+from core.redirects import safe_local_target
+from core.tenancy import get_or_404, require_reseller, scoped_select
+from core.validation import parse_int
+from desk import queue
+from desk.merging import BULK_ACTIONS, BulkAction, bulk
+from desk.models import Desk, DeskClient, TicketStatus
+from desk.staffing import staff_desk_ids
+from desk.tickets import TicketRefused, open_ticket
+from desk.views.ticket_blueprint import tickets_bp
+from tenant.models import Client
+
+
+def _queue_context(filters, page, **extra) -> dict:
+    reseller_id = require_reseller().id
+    statuses = db.session.scalars(
+        scoped_select(TicketStatus, reseller_id=reseller_id).order_by(TicketStatus.position)
+    )
+    return dict(filters=filters, page=page, statuses=list(statuses), bulk_actions=BULK_ACTIONS, **extra)
+
+
+def _render_queue(template: str, *, desk=None, client=None, endpoint: str, **values):
+    reseller = require_reseller()
+    filters = queue.TicketFilters.from_args(request.args)
+    if client is not None:
+        filters.client = client.id
+    desk_ids = staff_desk_ids(current_account)
+    page = queue.list_tickets(
+        reseller.id, current_account.id, desk_ids, filters, desk_id=desk.id if desk else None
+    )
+    context = _queue_context(filters, page, desk=desk, client=client, queue_url=url_for(endpoint, **values))
+    if request.headers.get("HX-Request") and not request.headers.get("HX-Boosted"):
+        response = make_response(render_template("desk/_ticket_results.html", **context))
+        query = filters.url_query()
+        response.headers["HX-Push-Url"] = context["queue_url"] + (f"?{query}" if query else "")
+        return response
+    return render_template(template, **context), (400 if filters.errors else 200)
+
+
+@tickets_bp.get("/tickets")
+def queue_page():
+    return _render_queue("desk/tickets.html", endpoint="desk_tickets.queue_page")
+
+
+@tickets_bp.get("/desks/<int:desk_id>/tickets")
+def desk_queue(desk_id: int):
+    desk = get_or_404(Desk, desk_id)
+    desk_ids = staff_desk_ids(current_account)
+    if desk_ids is not None and desk.id not in desk_ids:
+        abort(404)
+    return _render_queue("desk/tickets.html", desk=desk, endpoint="desk_tickets.desk_queue", desk_id=desk.id)
+
+
+@tickets_bp.get("/clients/<int:client_id>/tickets")
+def client_tickets(client_id: int):
+    client = get_or_404(Client, client_id)
+    return _render_queue(
+        "desk/client_tickets.html", client=client, endpoint="desk_tickets.client_tickets", client_id=client.id
+    )
+
+
+def _client_desks(client) -> list[Desk]:
+    """The desks serving the client that the staff member works."""
+    desk_ids = staff_desk_ids(current_account)
+    stmt = (
+        scoped_select(Desk)
+        .join(DeskClient, DeskClient.desk_id == Desk.id)
+        .where(DeskClient.client_id == client.id, Desk.archived_at.is_(None))
+    )
+    desks = db.session.scalars(stmt.order_by(Desk.name)).all()
+    return [d for d in desks if desk_ids is None or d.id in desk_ids]
+
+
+@tickets_bp.route("/clients/<int:client_id>/tickets/new", methods=["GET", "POST"])
+def ticket_new(client_id: int):
+    client = get_or_404(Client, client_id)
+    desks = _client_desks(client)
+    users = db.session.scalars(
+        scoped_select(Account, client_id=client.id)
+        .where(Account.kind == CLIENT_USER, Account.active.is_(True))
+        .order_by(Account.name)
+    ).all()
+    form = request.form
+    if request.method == "POST":
+        desk = next((d for d in desks if d.id == parse_int(form.get("desk_id"), min=1)), None)
+        requester = next((u for u in users if u.id == parse_int(form.get("requester_id"), min=1)), None)
+        try:
+            if desk is None:
+                raise TicketRefused(_("Choose one of the client's desks."))
+            ticket = open_ticket(
+                desk,
+                client,
+                requester,
+                form.get("subject"),
+                form.get("description"),
+                priority=form.get("priority") or None,
+            )
+        except TicketRefused as refused:
+            db.session.rollback()
+            flash(refused.message, "danger")
+        else:
+            db.session.commit()
+            flash(_("Ticket #%(number)d opened.", number=ticket.number), "success")
+            return redirect(url_for("desk_tickets.ticket_page", ticket_id=ticket.id))
+    status = 400 if request.method == "POST" else 200
+    return render_template("desk/ticket_new.html", client=client, desks=desks, users=users, form=form), status
+
+
+@tickets_bp.post("/tickets/bulk")
+def bulk_action():
+    reseller = require_reseller()
+    raw_ids = [parse_int(v, min=1) for v in request.form.getlist("ticket_ids")]
+    tickets = queue.visible_tickets(reseller.id, staff_desk_ids(current_account), [i for i in raw_ids if i])
+    action = request.form.get("action", "")
+    value = request.form.get("status_id")
+    if action == BulkAction.ASSIGN:
+        raw = request.form.get("assignee") or ""
+        value = current_account.id if raw == queue.ASSIGNEE_ME else parse_int(raw, min=1)
+    back = safe_local_target(request.form.get("next")) or url_for("desk_tickets.queue_page")
+    try:
+        done, refused = bulk(tickets, action, value)
+    except TicketRefused as reason:
+        db.session.rollback()
+        flash(reason.message, "danger")
+        return redirect(back)
+    db.session.commit()
+    flash(_("%(n)d tickets changed.", n=done), "success")
+    for number, message in refused:
+        flash(_("#%(number)d: %(message)s", number=number, message=message), "warning")
+    return redirect(back)
