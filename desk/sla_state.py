@@ -42,6 +42,7 @@ from core.extensions import db
 from core.timeutil import utcnow
 from desk import sla
 from desk.models import BusinessCalendar, Desk, SlaPolicy, SlaTarget, TicketStatus
+from desk.sla_models import TicketSlaNotice
 from desk.states import (
     BLOCKING_KINDS,
     FINISHED_KINDS,
@@ -140,6 +141,23 @@ def next_response_cycle(events: Iterable[sla.Event]) -> int:
         elif isinstance(event, sla.ClientReply) and answered and not open_:
             cycles, open_ = cycles + 1, True
     return cycles
+
+
+def crossings(
+    outcome: sla.SlaOutcome, events: list[sla.Event], now: datetime
+) -> list[tuple[SlaClock, ClockState, int, datetime]]:
+    """(clock, event, cycle, when) of every threshold a clock has crossed by ``now`` and
+    still stands past (a clock met in time has none), the expiring before the breach."""
+    clocks = (outcome.first_response, outcome.next_response, outcome.resolution)
+    out = []
+    for name, clock in zip(CLOCKS, clocks, strict=True):
+        cycle = next_response_cycle(events) if name == SlaClock.NEXT_RESPONSE else 0
+        crossed = clock.state in (ClockState.EXPIRING, ClockState.BREACHED)
+        if crossed and clock.expiring_at is not None and clock.expiring_at <= now:
+            out.append((name, ClockState.EXPIRING, cycle, clock.expiring_at))
+        if clock.state == ClockState.BREACHED and clock.deadline is not None and clock.deadline <= now:
+            out.append((name, ClockState.BREACHED, cycle, clock.deadline))
+    return out
 
 
 def stricter(desk: tuple[sla.Targets, int], plan: tuple[sla.Targets, int] | None) -> tuple[sla.Targets, int]:
@@ -277,8 +295,8 @@ def timeline(ticket_id: int) -> list[Line]:
 
 def refresh(ticket: Ticket, *, now: datetime | None = None, context: Context | None = None) -> Refreshed:
     """Recompute ``ticket``'s SLA from its history and store it on the ticket (flushed
-    with the caller's transaction). An SLA event already due and not yet swept keeps
-    ``sla_next_event_at`` (the sweep must still see it)."""
+    with the caller's transaction). A threshold already crossed and not yet notified
+    (``ticket_sla_notices``) keeps the ticket due for the sweep."""
     now = now or utcnow()
     context = context or Context()
     policy_id, calendar_id = context.desk(ticket.desk_id)
@@ -297,12 +315,26 @@ def refresh(ticket: Ticket, *, now: datetime | None = None, context: Context | N
         setattr(ticket, DUE_COLUMNS[clock], result.deadline if result.state != ClockState.MET else None)
     ticket.sla_paused_seconds = int(outcome.paused_seconds)
     ticket.sla_state = aggregate(outcome, status_point)
-    previous = ticket.sla_next_event_at
-    upcoming = outcome.next_change_at
-    if previous is not None and previous <= now and (upcoming is None or previous < upcoming):
-        upcoming = previous  # due and not swept yet
-    ticket.sla_next_event_at = upcoming
+    due = unnotified(ticket.id, crossings(outcome, events, now))
+    if outcome.next_change_at is not None:
+        due.append(outcome.next_change_at)
+    ticket.sla_next_event_at = min(due, default=None)
     return Refreshed(outcome, events, status_point)
+
+
+def unnotified(ticket_id: int | None, crossed: list) -> list[datetime]:
+    """When each crossed threshold not notified yet was crossed: due for the sweep now."""
+    if not crossed:
+        return []
+    known = set()
+    if ticket_id is not None:
+        rows = db.session.execute(
+            select(TicketSlaNotice.clock, TicketSlaNotice.event, TicketSlaNotice.cycle).where(
+                TicketSlaNotice.ticket_id == ticket_id
+            )
+        )
+        known = {tuple(row) for row in rows}
+    return [at for clock, event, cycle, at in crossed if (clock, event, cycle) not in known]
 
 
 def affected_tickets(policy_id: int):

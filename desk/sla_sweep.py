@@ -34,7 +34,7 @@ from core.timeutil import utcnow
 from desk import sla
 from desk.models import DeskStaff
 from desk.sla_models import TicketSlaNotice
-from desk.sla_state import CLOCKS, Context, Refreshed, next_response_cycle, refresh
+from desk.sla_state import Context, Refreshed, crossings, refresh
 from desk.states import ClockState, EntryKind, EventType, SlaClock
 from desk.ticket_models import Ticket, TicketEntry
 
@@ -94,21 +94,6 @@ def sweep_job() -> int:
     return sweep()
 
 
-def events_due(refreshed: Refreshed, now: datetime) -> list[tuple[SlaClock, ClockState, int, datetime]]:
-    """(clock, event, cycle, when) of every threshold crossed by ``now``, breach last."""
-    outcome = refreshed.outcome
-    clocks = (outcome.first_response, outcome.next_response, outcome.resolution)
-    out = []
-    for name, clock in zip(CLOCKS, clocks, strict=True):
-        cycle = next_response_cycle(refreshed.events) if name == SlaClock.NEXT_RESPONSE else 0
-        crossed = clock.state in (ClockState.EXPIRING, ClockState.BREACHED)
-        if crossed and clock.expiring_at is not None and clock.expiring_at <= now:
-            out.append((name, ClockState.EXPIRING, cycle, clock.expiring_at))
-        if clock.state == ClockState.BREACHED and clock.deadline is not None and clock.deadline <= now:
-            out.append((name, ClockState.BREACHED, cycle, clock.deadline))
-    return out
-
-
 def record(ticket: Ticket, clock: str, event: str, cycle: int, occurred_at: datetime) -> bool:
     """Insert the notice unless it is there; ``True`` when this call inserted it."""
     insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
@@ -134,7 +119,7 @@ def notify(ticket: Ticket, refreshed: Refreshed, now: datetime) -> int:
     """Record the ticket's events crossed by ``now``; e-mail the most severe new one of
     each clock. Returns how many events were new."""
     new = 0
-    for clock, event, cycle, occurred_at in events_due(refreshed, now):
+    for clock, event, cycle, occurred_at in crossings(refreshed.outcome, refreshed.events, now):
         if not record(ticket, clock, event, cycle, occurred_at):
             continue
         new += 1
@@ -202,7 +187,8 @@ def _mail(ticket: Ticket, clock: SlaClock, event: ClockState, occurred_at: datet
         else:
             subject = _("Ticket #%(number)s: %(clock)s SLA expiring", **values)
             lead = _("The %(clock)s deadline of ticket #%(number)s (%(subject)s) is close.", **values)
-        text = f"{lead}\n\n{_('Open the ticket')}: {ticket_link(reseller, ticket)}\n"
+        action = _("Open the ticket")
+        text = f"{lead}\n\n{action}: {ticket_link(reseller, ticket)}\n"
     identity = branding.mail_identity(reseller)
     for email in emails:
         send_mail(email, subject, text, **identity)
