@@ -44,7 +44,9 @@ def _session_lookup():
     )
 
 
-_SESSION_LOOKUP = _session_lookup()
+# Built on first use, not at import: the mappers it names (a client user's Client)
+# belong to packages imported after this one.
+_SESSION_LOOKUP = None
 
 
 def load_request_session():
@@ -56,6 +58,9 @@ def load_request_session():
     if not token or g.get("reseller") is None:
         return
     token_hash = sessions.hash_token(token)
+    global _SESSION_LOOKUP  # noqa: PLW0603 - built once, on the first request
+    if _SESSION_LOOKUP is None:
+        _SESSION_LOOKUP = _session_lookup()
     row = db.session.execute(_SESSION_LOOKUP, {"token_hash": token_hash}).first()
     auth_session, g.login_has_other_accounts = row if row is not None else (None, False)
     now = utcnow()
