@@ -299,6 +299,8 @@ def refresh(ticket: Ticket, *, now: datetime | None = None, context: Context | N
     (``ticket_sla_notices``) keeps the ticket due for the sweep."""
     now = now or utcnow()
     context = context or Context()
+    if ticket.id is None or ticket.created_at is None:
+        db.session.flush()  # a ticket being created: its id and creation time
     policy_id, calendar_id = context.desk(ticket.desk_id)
     status_point = context.status(ticket.status_id) or Point(False, ticket.status_kind in FINISHED_KINDS)
     targets = context.policy_targets(ticket.reseller_id, policy_id, ticket.priority) or NO_TARGETS

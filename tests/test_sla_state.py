@@ -24,6 +24,7 @@ from desk.sla_state import (
     stricter,
 )
 from desk.states import ClockState, EntryKind, EventType, Priority, SlaState, StatusKind
+from desk.ticket_models import Ticket
 from tests.sla_setup import T0, at, move, new_ticket, policy, reply, sla_desk
 
 pytestmark = pytest.mark.usefixtures("ctx")
@@ -211,3 +212,14 @@ def test_an_sla_change_is_recomputed_from_the_history(factory, tenants, desk):
     db.session.refresh(ticket)
     assert ticket.sla_state == SlaState.BREACHED
     assert (ticket.first_response_due_at, ticket.resolution_due_at) == (at(20), at(1000))
+
+
+def test_a_ticket_not_yet_flushed_is_refreshed(factory, tenants, desk):
+    model = new_ticket(factory, desk, tenants.a.client.id)
+    ticket = Ticket(
+        reseller_id=model.reseller_id, number=999, desk_id=desk.id, client_id=model.client_id, subject="Novo",
+        status_id=model.status_id, status_kind=model.status_kind, priority=Priority.NORMAL, priority_rank=2,
+    )  # fmt: skip
+    db.session.add(ticket)
+    refresh(ticket)
+    assert ticket.id is not None and ticket.first_response_due_at == ticket.created_at + timedelta(minutes=60)
