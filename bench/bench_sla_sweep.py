@@ -53,7 +53,7 @@ def refresh_batch(ids: list[int], now) -> tuple[float, int]:
     for ticket in tickets:
         refreshed = refresh(ticket, now=now, context=context)
         ticket.sla_next_event_at = refreshed.outcome.next_change_at
-        sent += notify(ticket, refreshed, now)
+        sent += notify(ticket, refreshed, now, context)
     db.session.flush()
     return (time.perf_counter() - started) * 1000, sent
 

@@ -219,6 +219,8 @@ class Context:
     statuses: dict = field(default_factory=dict)
     plan_policies: dict = field(default_factory=dict)
     desks: dict = field(default_factory=dict)
+    # Anything else a caller looks up once per batch (the sweep: recipients, mail identity).
+    memo: dict = field(default_factory=dict)
 
     def desk(self, desk_id: int) -> tuple[int | None, int | None]:
         if desk_id not in self.desks:

@@ -83,7 +83,7 @@ def sweep(now: datetime | None = None, *, batch_size: int = BATCH) -> int:
         for ticket in tickets:
             refreshed = refresh(ticket, now=now, context=context)
             ticket.sla_next_event_at = refreshed.outcome.next_change_at
-            sent += notify(ticket, refreshed, now)
+            sent += notify(ticket, refreshed, now, context)
         db.session.commit()
         last_id = ids[-1]
     return sent
@@ -115,7 +115,7 @@ def record(ticket: Ticket, clock: str, event: str, cycle: int, occurred_at: date
     return db.session.execute(statement).scalar() is not None
 
 
-def notify(ticket: Ticket, refreshed: Refreshed, now: datetime) -> int:
+def notify(ticket: Ticket, refreshed: Refreshed, now: datetime, context: Context | None = None) -> int:
     """Record the ticket's events crossed by ``now``; e-mail the most severe new one of
     each clock. Returns how many events were new."""
     new = 0
@@ -142,7 +142,7 @@ def notify(ticket: Ticket, refreshed: Refreshed, now: datetime) -> int:
             event == ClockState.EXPIRING and _clock(refreshed, clock).state == ClockState.BREACHED
         )
         if not breach_follows:
-            _mail(ticket, clock, event, occurred_at)
+            _mail(ticket, clock, event, context or Context())
     return new
 
 
@@ -152,19 +152,19 @@ def _clock(refreshed: Refreshed, name: SlaClock) -> sla.Clock:
 
 def recipients(ticket: Ticket) -> list[str]:
     """The assignee's and the desk staff's addresses (active accounts)."""
-    staff = select(DeskStaff.account_id).where(DeskStaff.desk_id == ticket.desk_id)
-    wanted = Account.id.in_(staff)
+    ids = set(db.session.scalars(select(DeskStaff.account_id).where(DeskStaff.desk_id == ticket.desk_id)))
     if ticket.assignee_account_id is not None:
-        wanted = wanted | (Account.id == ticket.assignee_account_id)
-    return sorted(
-        set(
-            db.session.scalars(
-                select(Login.email)
-                .join(Account, Account.login_id == Login.id)
-                .where(wanted, Account.reseller_id == ticket.reseller_id, Account.active.is_(True))
-            )
-        )
+        ids.add(ticket.assignee_account_id)
+    if not ids:
+        return []
+    # By id (a primary-key lookup each): an OR of IN and = would scan every account.
+    emails = db.session.scalars(
+        select(Login.email)
+        .join(Account, Account.login_id == Login.id)
+        .where(Account.id.in_(sorted(ids)), Account.reseller_id == ticket.reseller_id)
+        .where(Account.active.is_(True))
     )
+    return sorted(set(emails))
 
 
 def ticket_link(reseller: Reseller, ticket: Ticket) -> str:
@@ -174,11 +174,17 @@ def ticket_link(reseller: Reseller, ticket: Ticket) -> str:
         return canonical_base(reseller)
 
 
-def _mail(ticket: Ticket, clock: SlaClock, event: ClockState, occurred_at: datetime) -> None:
-    emails = recipients(ticket)
+def _mail(ticket: Ticket, clock: SlaClock, event: ClockState, context: Context) -> None:
+    key = ("recipients", ticket.desk_id, ticket.assignee_account_id)
+    if key not in context.memo:
+        context.memo[key] = recipients(ticket)
+    emails = context.memo[key]
     if not emails:
         return
-    reseller = db.session.get(Reseller, ticket.reseller_id)
+    if ("reseller", ticket.reseller_id) not in context.memo:
+        reseller = db.session.get(Reseller, ticket.reseller_id)
+        context.memo["reseller", ticket.reseller_id] = (reseller, branding.mail_identity(reseller))
+    reseller, identity = context.memo["reseller", ticket.reseller_id]
     with force_locale(current_app.config.get("BABEL_DEFAULT_LOCALE", "pt_BR")):
         values = {"number": ticket.number, "clock": CLOCK_LABELS[clock], "subject": ticket.subject}
         if event == ClockState.BREACHED:
@@ -189,6 +195,5 @@ def _mail(ticket: Ticket, clock: SlaClock, event: ClockState, occurred_at: datet
             lead = _("The %(clock)s deadline of ticket #%(number)s (%(subject)s) is close.", **values)
         action = _("Open the ticket")
         text = f"{lead}\n\n{action}: {ticket_link(reseller, ticket)}\n"
-    identity = branding.mail_identity(reseller)
     for email in emails:
         send_mail(email, subject, text, **identity)
