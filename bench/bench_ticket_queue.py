@@ -96,12 +96,15 @@ def floor_sql(reseller_id: int, owner_id: int, args: dict) -> str:
         where.append(f"t.subject ILIKE {_quote('%' + q + '%')}")
     column = SORTS[args.get("sort", "resolution_due_at")]
     direction = args.get("dir", "asc").upper()
+    # Only the due columns may be empty (PostgreSQL reads NULLS LAST on a NOT NULL column as
+    # an order its index does not give).
+    nulls = " NULLS LAST" if column.endswith("_due_at") else ""
     return (
         "SELECT t.id, t.number, t.subject, t.status_id, t.status_kind, t.priority, t.sla_state, "
         "t.first_response_due_at, t.next_response_due_at, t.resolution_due_at, t.last_activity_at, "
         "t.created_at, c.trade_name, a.name FROM tickets t JOIN clients c ON c.id = t.client_id "
         "LEFT JOIN accounts a ON a.id = t.assignee_account_id "
-        f"WHERE {' AND '.join(where)} ORDER BY {column} {direction} NULLS LAST, t.id {direction} "
+        f"WHERE {' AND '.join(where)} ORDER BY {column} {direction}{nulls}, t.id {direction} "
         f"LIMIT {PER_PAGE}"
     )
 
