@@ -10,7 +10,18 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHES = ("client_list", "peer", "client_page", "export", "identity", "webhooks", "purge", "sla")
+BENCHES = (
+    "client_list",
+    "peer",
+    "client_page",
+    "export",
+    "identity",
+    "webhooks",
+    "purge",
+    "sla",
+    "sla_sweep",
+    "ticket_queue",
+)
 
 
 def main(names: list[str]) -> int:

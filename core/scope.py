@@ -48,6 +48,8 @@ BYPASSES: dict[str, str] = {
     "billing-deadlines": "overdue invoices, suspension and period roll-over of every reseller",
     "billing-consistency": "the daily check of the clients' billing summaries, every reseller",
     "client-purge-sweep": "purges of deleted clients whose deadline passed, every reseller",
+    "sla-sweep": "tickets of every reseller whose SLA clock becomes expiring or breached: "
+    "refreshed and their staff notified",
     "previous-release-job": "jobs queued by the previous release, which carried no scope",
     "cli": "flask commands run by an operator (seeds, the platform commands)",
     "script": "code outside any request, job or command: a release or operator script, the "

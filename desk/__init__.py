@@ -3,8 +3,10 @@ calendars, custom fields, and the tickets with their timeline."""
 
 
 def init_app(app) -> None:
-    from desk import models, ticket_models, views  # noqa: F401 - models registers the tables
+    from core import jobs
+    from desk import models, sla_models, ticket_models, views  # noqa: F401 - models registers the tables
     from desk.links import link_new_client
+    from desk.sla_sweep import SWEEP_EVERY_SECONDS
     from desk.work import open_ticket_count
     from tenant import hooks
 
@@ -17,3 +19,5 @@ def init_app(app) -> None:
     hooks.register_open_work(open_ticket_count)
     # Desks that take "every client created later" link it at its creation (seed 001).
     hooks.register_client_created(link_new_client)
+    # Tickets whose SLA clock becomes expiring or breached: refreshed and notified.
+    jobs.periodic("desk.sla_sweep.sweep_job", SWEEP_EVERY_SECONDS, bypass="sla-sweep")

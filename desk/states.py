@@ -121,3 +121,11 @@ class ClockState(StrEnum):
     EXPIRING = "expiring"  # the configured share of the target is used up
     BREACHED = "breached"
     MET = "met"
+
+
+class SlaClock(StrEnum):
+    """The three SLA clocks of a ticket (``ticket_sla_notices.clock``; desk.sla computes them)."""
+
+    FIRST_RESPONSE = "first_response"
+    NEXT_RESPONSE = "next_response"
+    RESOLUTION = "resolution"

@@ -36,8 +36,10 @@ from seeds.bench_profile import (
     OTHER_CLIENTS,
     OTHER_RESELLERS,
     PLANS,
+    SEED,
 )
 from seeds.bench_rows import ResellerData
+from seeds.bench_tickets import analyze_tables, bench_desks_present, load_tickets
 from seeds.bench_writer import BulkWriter
 from tenant import client_counts
 
@@ -73,6 +75,7 @@ def seed_bench(
     users_per_client: int = 5,
     payments_per_client: int = 20,
     windows_per_client: int = 50,
+    tickets: int = 1_000_000,
 ) -> str:
     """Create the bench resellers and their data in one transaction, then ANALYZE.
 
@@ -101,13 +104,20 @@ def seed_bench(
         number_from += count
         for key, value in data.counts.items():
             totals[key] = totals.get(key, 0) + value
+    tickets_from = time.perf_counter()
+    plan = [(reseller.id, tickets if k == 0 else 0) for k, ((reseller, _p), _c, _w) in enumerate(made)]
+    totals.update(load_tickets(writer, plan, password_hash, SEED))
+    tickets_took = time.perf_counter() - tickets_from
     # The list's totals are kept by triggers (migration 0017), which the load may switch
     # off: count them from the rows, as the daily check would.
     for (reseller, _plans), _count, _windows in made:
         client_counts.repair(reseller.id)
     db.session.commit()
     loaded = time.perf_counter() - started
-    tables = sorted(set(writer.timings) | {"resellers", "plans", "roles", "reseller_hosts", "client_counts"})
+    tables = sorted(
+        set(writer.timings)
+        | {"resellers", "plans", "roles", "reseller_hosts", "client_counts", *analyze_tables()}
+    )
     if db.engine.dialect.name == "postgresql":
         # VACUUM too: it sets the visibility map the list's index-only COUNT relies on.
         with db.engine.connect() as conn:
@@ -123,9 +133,39 @@ def seed_bench(
     )
     checks = "" if writer.references_checked else " (foreign-key triggers off during the load)"
     windows_note = "" if windows_per_client else " No session windows (--windows-per-client 0)."
+    windows_note += (
+        f" Desks and tickets took {tickets_took:.0f} s." if tickets else " No tickets (--tickets 0)."
+    )
     return (
         f"Bench data in {elapsed:.0f} s (load {loaded:.0f} s{checks}; {slowest}; then ANALYZE):"
         f" {parts}."
         f"{windows_note}\nLog in at http://{BENCH_HOST}:5000 as {BENCH_OWNER} / {BENCH_PASSWORD} "
         "(every bench user and reseller owner has that password too)."
     )
+
+
+def add_bench_tickets(tickets: int = 1_000_000) -> str:
+    """Desks and tickets for bench data made before they existed (``seed bench-tickets``):
+    the same as ``seed bench`` adds, in one transaction, then ANALYZE. Refuses (changes
+    nothing) when the bench reseller has desks already, or there is no bench data."""
+    hosts = (BENCH_HOST, *(host for _name, host in OTHER_RESELLERS))
+    ids = [db.session.scalar(select(ResellerHost.reseller_id).where(ResellerHost.host == h)) for h in hosts]
+    if None in ids:
+        return "No bench data: run `seed bench` (it adds the tickets itself)."
+    if bench_desks_present(ids[0]):
+        return "Bench desks already present; nothing done."
+    started = time.perf_counter()
+    writer = BulkWriter()
+    plan = [(reseller_id, tickets if k == 0 else 0) for k, reseller_id in enumerate(ids)]
+    totals = load_tickets(writer, plan, hash_password(BENCH_PASSWORD), SEED)
+    db.session.commit()
+    loaded = time.perf_counter() - started
+    if db.engine.dialect.name == "postgresql":
+        with db.engine.connect() as conn:
+            conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+            conn.exec_driver_sql(f"VACUUM (ANALYZE) {', '.join(analyze_tables())}")
+    else:
+        db.session.execute(text("ANALYZE"))
+        db.session.commit()
+    parts = ", ".join(f"{v:,} {k}" for k, v in totals.items())
+    return f"Bench desks and tickets in {time.perf_counter() - started:.0f} s (load {loaded:.0f} s): {parts}."

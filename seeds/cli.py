@@ -30,8 +30,11 @@ def seed_demo_command():
 @click.option("--users-per-client", default=5, show_default=True, type=int)
 @click.option("--payments-per-client", default=20, show_default=True, type=int)
 @click.option("--windows-per-client", default=50, show_default=True, type=int)
+@click.option(
+    "--tickets", default=1_000_000, show_default=True, type=int, help="0: no tickets (desks still made)"
+)
 def seed_bench_command(
-    clients: int, users_per_client: int, payments_per_client: int, windows_per_client: int
+    clients: int, users_per_client: int, payments_per_client: int, windows_per_client: int, tickets: int
 ):
     """Load the benchmark data set (QUALITY.md) as fast as the database allows."""
     from seeds.bench_data import seed_bench
@@ -42,8 +45,18 @@ def seed_bench_command(
             users_per_client=users_per_client,
             payments_per_client=payments_per_client,
             windows_per_client=windows_per_client,
+            tickets=tickets,
         )
     )
+
+
+@seed_cli.command("bench-tickets")
+@click.option("--tickets", default=1_000_000, show_default=True, type=int)
+def seed_bench_tickets_command(tickets: int):
+    """Add the desks and tickets to bench data made without them."""
+    from seeds.bench_data import add_bench_tickets
+
+    click.echo(add_bench_tickets(tickets))
 
 
 def init_app(app) -> None:

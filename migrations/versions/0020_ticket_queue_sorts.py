@@ -7,7 +7,7 @@ next SLA event and priority), so page 1 reads a few rows per desk and kind whate
 number of tickets.
 
 Revision ID: 0020_ticket_queue_sorts
-Revises: 0018_service_desks (at merge: the SLA notices' 0019)
+Revises: 0019_ticket_sla_notices
 Create Date: 2026-12-01 10:30:00
 
 """
@@ -15,7 +15,7 @@ Create Date: 2026-12-01 10:30:00
 from alembic import op
 
 revision = "0020_ticket_queue_sorts"
-down_revision = "0018_service_desks"
+down_revision = "0019_ticket_sla_notices"
 branch_labels = None
 depends_on = None
 
