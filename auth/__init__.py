@@ -4,8 +4,11 @@
 def init_app(app) -> None:
     from flask import has_request_context
 
-    from auth import access, session_loader, views
+    from auth import access, session_loader, sessions, views
 
+    # Where the login's session token sits in the cookie, for core hooks that run before
+    # the session is resolved (core.uploads.raise_body_limit).
+    app.extensions["session_token_key"] = sessions.SESSION_KEY
     app.register_blueprint(views.auth_bp)
     app.register_blueprint(views.account_bp)
     app.jinja_env.globals["switchable_accounts"] = views.account.switchable_accounts

@@ -9,7 +9,7 @@ from flask import Flask, g, has_request_context, request, session
 from flask_babel import get_locale
 from sqlalchemy import event
 
-from core import transactions, validation
+from core import transactions, uploads, validation
 from core.config import BASE_DIR, load_settings
 from core.extensions import babel, csrf, db, limiter, migrate
 
@@ -54,6 +54,9 @@ def create_app(config: dict | None = None) -> Flask:
     # The reseller first: a request refused by the CSRF check still gets its
     # reseller's page (core.resubmit), not an anonymous one.
     app.before_request(load_request_reseller)
+    # A view that takes attachments gets its larger body limit before the CSRF check
+    # reads the form (core.uploads.accepts_uploads).
+    app.before_request(uploads.raise_body_limit)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=_select_locale, timezone_selector=lambda: "America/Sao_Paulo")
     limiter.init_app(app)

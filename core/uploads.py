@@ -25,7 +25,7 @@ from typing import BinaryIO
 from urllib.parse import quote
 
 import puremagic
-from flask import Response, current_app, request
+from flask import Response, current_app, request, session
 from flask_babel import lazy_gettext as _l
 from werkzeug.wsgi import wrap_file
 
@@ -367,6 +367,30 @@ def attachment_response(
     if size is not None:
         response.content_length = size
     return response
+
+
+def accepts_uploads(files: int):
+    """View decorator: the request may carry ``files`` attachments. The body limit is
+    raised by :func:`raise_body_limit` before anything reads the form (the CSRF check reads
+    it before any view runs), so it is declared on the view rather than done in it."""
+
+    def mark(view):
+        view.upload_files = files
+        return view
+
+    return mark
+
+
+def raise_body_limit() -> None:
+    """``before_request``, ahead of the CSRF check: a view marked with
+    :func:`accepts_uploads` gets a body limit that fits its attachments."""
+    view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
+    files = getattr(view, "upload_files", 0)
+    # Only for a browser that carries a login session token (the auth package names its
+    # key): anyone else keeps the small limit, whatever they post before being refused.
+    token_key = current_app.extensions.get("session_token_key")
+    if files and token_key and session.get(token_key):
+        allow_upload_body(files)
 
 
 def allow_upload_body(files: int = 1) -> None:

@@ -171,10 +171,9 @@ def unfollow(ticket: Ticket, account: Account) -> None:
 
 def set_field_values(ticket: Ticket, values: dict, *, by_client: bool = False) -> None:
     """Change custom field values (checked by ``validate_values``); one event per field."""
-    clean = validate_values(ticket.desk, values, by_client=by_client)
     current = dict(ticket.field_values or {})
-    for key, value in clean.items():
-        if current.get(key) != value:
-            add_event(ticket, EventType.FIELD, before={key: current.get(key)}, after={key: value})
-            current[key] = value
-    ticket.field_values = current
+    clean = validate_values(ticket.desk, values, by_client=by_client, current=current)
+    for key in sorted(current.keys() | clean.keys()):
+        if current.get(key) != clean.get(key):
+            add_event(ticket, EventType.FIELD, before={key: current.get(key)}, after={key: clean.get(key)})
+    ticket.field_values = clean

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 
+from auth import permissions as perm
 from auth.models import STAFF, Account
 from core.branding import mail_identity
 from core.extensions import db
 from core.links import reseller_url
 from core.mail import send_mail
 from core.models import Reseller
+from desk.staffing import works_desk
 from desk.ticket_changes import followers
 from desk.ticket_models import Ticket, TicketEntry
 
@@ -28,7 +30,19 @@ def recipients(ticket: Ticket, author_id: int | None) -> list[Account]:
         requester = db.session.get(Account, ticket.requester_account_id)
         if requester is not None:
             people.setdefault(requester.id, requester)
-    return [a for a in people.values() if a.id != author_id and a.is_usable()]
+    return [a for a in people.values() if a.id != author_id and a.is_usable() and _may_read(a, ticket)]
+
+
+def _may_read(account: Account, ticket: Ticket) -> bool:
+    """A staff follower still works the desk and holds *service desks*: one taken off the
+    desk (or whose role lost the permission) no longer gets its replies."""
+    if account.kind != STAFF:
+        return True
+    return (
+        account.role is not None
+        and account.role.grants(perm.DESKS)
+        and works_desk(account, ticket.desk_id)
+    )
 
 
 def send_reply(ticket: Ticket, entry: TicketEntry) -> int:

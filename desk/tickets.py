@@ -20,8 +20,9 @@ from auth.models import CLIENT_USER
 from core import audit
 from core.extensions import db
 from core.timeutil import utcnow
-from desk import sla_state
-from desk.models import Desk, DeskClient, DeskField
+from desk import fields, sla_state
+from desk.errors import DeskRejected
+from desk.models import Desk, DeskClient
 from desk.numbering import next_ticket_number
 from desk.states import FINISHED_KINDS, EntryKind, EventType, Priority, StatusKind
 from desk.statuses import default_status
@@ -98,16 +99,15 @@ def check_priority(value: str | None) -> Priority:
         raise TicketRefused(_("Unknown priority.")) from None
 
 
-def validate_values(desk: Desk, values: dict, *, by_client: bool) -> dict:
-    """TODO(desk.fields): the "desk" helper's ``desk.fields`` checks custom field values
-    (types, options, required, what a client may edit); call it here once it is merged.
-    Until then only the desk's own field keys are kept, as given."""
-    keys = set(
-        db.session.scalars(
-            select(DeskField.key).where(DeskField.desk_id == desk.id, DeskField.archived_at.is_(None))
-        )
-    )
-    return {key: value for key, value in (values or {}).items() if key in keys}
+def validate_values(desk: Desk, values: dict, *, by_client: bool, current: dict | None = None) -> dict:
+    """The ticket's field values once ``values`` are applied to ``current``: each checked
+    against the desk's fields by ``desk.fields.clean_values`` (type, options, length,
+    required, and for a client what it may edit). Refused as a whole, with every reason."""
+    try:
+        definitions = fields.desk_fields(desk)
+        return fields.clean_values(definitions, values or {}, current=current, by_client=by_client)
+    except DeskRejected as exc:
+        raise TicketRefused(" ".join(str(message) for message in exc.errors.values())) from exc
 
 
 def desk_serves_client(desk: Desk, client) -> bool:

@@ -9,7 +9,7 @@ from auth import permissions as perm
 from billing.models import Plan
 from core.extensions import db
 from core.models import AuditEvent
-from desk.models import BusinessCalendar, Desk, DeskClient, DeskField, SlaPolicy, TicketStatus
+from desk.models import BusinessCalendar, Desk, DeskClient, DeskField, DeskStaff, SlaPolicy, TicketStatus
 from desk.states import StatusKind
 
 
@@ -150,6 +150,9 @@ def test_only_staff_with_the_service_desks_permission_reach_the_pages(app, facto
     desk = factory.desk(tenants.a.id, name="Suporte")
     without = factory.staff(tenants.a.id, permissions=[perm.CLIENTS], email="sem@a.test")
     with_desks = factory.staff(tenants.a.id, permissions=[perm.DESKS], email="mesas@a.test")
+    with app.app_context():  # who works the desk (the others: tests/test_desk_boundaries.py)
+        db.session.add(DeskStaff(reseller_id=tenants.a.id, desk_id=desk.id, account_id=with_desks.id))
+        db.session.commit()
     factory.user(tenants.a.client.id, email="gente@alpha.test")
     for email, expected in ((without.email, 403), (with_desks.email, 200), ("gente@alpha.test", 403)):
         browser = make_browser()

@@ -13,6 +13,7 @@ from auth import permissions as perm
 from auth.access import current_account, has_permission
 from core.extensions import db
 from desk.errors import DeskRejected
+from desk.staffing import works_desk, works_every_desk
 from desk.views import labels
 
 bp = Blueprint("desk", __name__, url_prefix="/reseller/desks", template_folder="../templates")
@@ -24,6 +25,17 @@ def _staff_with_desks_only():
         abort(403)
     if current_account and not has_permission(perm.DESKS):
         abort(403)
+    # A desk is a boundary: its settings, clients and fields are for the staff who work
+    # it (the owner works every desk); to anyone else it does not exist.
+    desk_id = (request.view_args or {}).get("desk_id")
+    if current_account and desk_id is not None and not works_desk(current_account, desk_id):
+        abort(404)
+
+
+def may_choose_desk_staff() -> bool:
+    """Who works a desk decides who reads its tickets: the owner, or staff holding *staff
+    and settings*, choose it; anyone else creates a desk they work themselves."""
+    return works_every_desk(current_account) or has_permission(perm.STAFF_SETTINGS)
 
 
 @bp.context_processor

@@ -5,13 +5,14 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from auth.access import current_account
 from core.extensions import db
 from core.tenancy import get_or_404, require_reseller
 from desk import desks as desk_rules
 from desk import policies
 from desk.errors import DeskRejected
 from desk.models import Desk
-from desk.views.blueprint import bp, form_list
+from desk.views.blueprint import bp, form_list, may_choose_desk_staff
 
 FORM_FIELDS = (
     "name",
@@ -50,6 +51,7 @@ def _render_form(desk: Desk | None, data: desk_rules.DeskData, errors: dict):
         errors=errors,
         tab="data",
         staff=desk_rules.staff_choices(reseller.id),
+        may_choose_staff=may_choose_desk_staff(),
         policy_choices=[(p.id, p.name) for p in policies.policies(reseller.id)],
         calendar_choices=[(c.id, c.name) for c in policies.calendars(reseller.id)],
     ), (422 if errors else 200)
@@ -70,6 +72,8 @@ def desk_new():
     if request.method == "GET":
         return _render_form(None, _data_of(None), {})
     data = _posted()
+    if not may_choose_desk_staff():
+        data.staff_ids = [str(current_account.id)]
     try:
         desk = desk_rules.create_desk(reseller.id, data)
     except DeskRejected as exc:
@@ -86,6 +90,8 @@ def desk_page(desk_id: int):
     if request.method == "GET":
         return _render_form(desk, _data_of(desk), {})
     data = _posted()
+    if not may_choose_desk_staff():
+        data.staff_ids = [str(i) for i in desk_rules.staff_ids(desk)]
     try:
         changed = desk_rules.update_desk(desk, data)
     except DeskRejected as exc:

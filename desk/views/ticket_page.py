@@ -11,7 +11,7 @@ from auth.access import current_account
 from auth.models import Account
 from core.extensions import db
 from core.tenancy import get_or_404, require_reseller, scoped_select
-from core.uploads import allow_upload_body, attachment_response
+from core.uploads import accepts_uploads, attachment_response
 from core.validation import parse_int
 from desk import ticket_changes as changes
 from desk.merging import merge
@@ -82,8 +82,8 @@ def _apply(ticket_id: int, change, success: str):
 
 
 @tickets_bp.post("/tickets/<int:ticket_id>/reply")
+@accepts_uploads(MAX_FILES)
 def ticket_reply(ticket_id: int):
-    allow_upload_body(MAX_FILES)
     form = request.form
     files = request.files.getlist("files")
     if form.get("internal"):
@@ -140,7 +140,11 @@ def ticket_follow(ticket_id: int):
 
 @tickets_bp.post("/tickets/<int:ticket_id>/fields")
 def ticket_fields(ticket_id: int):
-    values = {k.removeprefix("field_"): v for k, v in request.form.items() if k.startswith("field_")}
+    values = {
+        k.removeprefix("field_"): (chosen if len(chosen) > 1 else chosen[0])
+        for k, chosen in request.form.lists()
+        if k.startswith("field_")
+    }
     return _apply(ticket_id, lambda t: changes.set_field_values(t, values), _("Fields saved."))
 
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 from flask import abort, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from auth.access import current_account
+from auth import permissions as perm
+from auth.access import current_account, has_permission
 from auth.models import CLIENT_USER, Account
 from core.extensions import db
 from core.redirects import safe_local_target
@@ -63,10 +64,19 @@ def desk_queue(desk_id: int):
 
 @tickets_bp.get("/clients/<int:client_id>/tickets")
 def client_tickets(client_id: int):
-    client = get_or_404(Client, client_id)
+    client = _client_in_reach(client_id)
     return _render_queue(
         "desk/client_tickets.html", client=client, endpoint="desk_tickets.client_tickets", client_id=client.id
     )
+
+
+def _client_in_reach(client_id: int) -> Client:
+    """The client, for staff who manage clients or work one of the desks serving it; to
+    anyone else (a desk agent of other clients) it does not exist."""
+    client = get_or_404(Client, client_id)
+    if not has_permission(perm.CLIENTS) and not _client_desks(client):
+        abort(404)
+    return client
 
 
 def _client_desks(client) -> list[Desk]:
@@ -83,7 +93,7 @@ def _client_desks(client) -> list[Desk]:
 
 @tickets_bp.route("/clients/<int:client_id>/tickets/new", methods=["GET", "POST"])
 def ticket_new(client_id: int):
-    client = get_or_404(Client, client_id)
+    client = _client_in_reach(client_id)
     desks = _client_desks(client)
     users = db.session.scalars(
         scoped_select(Account, client_id=client.id)
