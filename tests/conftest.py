@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import socket
 import tempfile
 import threading
@@ -208,6 +209,14 @@ def _tenancy_bypass():
 
     with bypass("tests"):
         yield
+
+
+@pytest.fixture(autouse=True)
+def _clean_storage(app):
+    """Stored files (attachments...) outlive a rolled-back transaction: gone after each test,
+    or a later test reusing the same ids (SQLite reuses them) would find them."""
+    yield
+    shutil.rmtree(app.config["STORAGE_DIR"], ignore_errors=True)
 
 
 @pytest.fixture(autouse=True)
