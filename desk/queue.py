@@ -284,7 +284,9 @@ def _walk(reseller_id: int, account_id: int, desks: list[int], filters: TicketFi
     if filters.sort in NULLABLE_SORTS:
         walks = [
             one.where(column.is_not(None)).order_by(by_value, by_ticket),
-            one.where(column.is_(None)).order_by(by_ticket),
+            # Ordered by the column too (all empty): the walk reads the same index, from
+            # its empty entries, instead of filtering the whole (desk, kind) for them.
+            one.where(column.is_(None)).order_by(by_value, by_ticket),
         ]
     else:
         walks = [one.order_by(by_value, by_ticket)]
