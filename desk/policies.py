@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from sqlalchemy import delete, func, select
 
 from billing.models import Plan
-from core import audit
+from core import audit, jobs
 from core.extensions import db
 from core.timeutil import utcnow
 from core.validation import parse_int
@@ -112,6 +112,14 @@ def save_policy(
         for kind in TARGET_KINDS:
             setattr(target, kind, minutes[priority, kind])
     _audit_saved("sla_policy", policy, before, policy_snapshot)
+    if before is not None and policy_snapshot(policy) != before:
+        # Changing the SLA recomputes its open tickets from their history, after commit.
+        jobs.enqueue(
+            "desk.tasks.recompute_policy",
+            policy.id,
+            queue="maintenance",
+            unique_key=f"sla-policy-{policy.id}",
+        )
     return policy
 
 

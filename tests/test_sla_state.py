@@ -10,8 +10,10 @@ import pytest
 
 from billing.models import Plan
 from core.extensions import db
+from core.timeutil import utcnow
 from desk import sla
-from desk.models import BusinessCalendar, CalendarDate, SlaTarget
+from desk.models import BusinessCalendar, CalendarDate, SlaPolicy, SlaTarget
+from desk.policies import save_policy
 from desk.sla_state import (
     Line,
     Point,
@@ -223,3 +225,21 @@ def test_a_ticket_not_yet_flushed_is_refreshed(factory, tenants, desk):
     db.session.add(ticket)
     refresh(ticket)
     assert ticket.id is not None and ticket.first_response_due_at == ticket.created_at + timedelta(minutes=60)
+
+
+def test_changing_a_policys_targets_recomputes_its_open_tickets(app, factory, tenants, run_jobs):
+    """Saving new targets queues the recompute (after commit); the ticket's deadline moves."""
+    desk = sla_desk(factory, tenants.a.id, tenants.a.client.id, resolution=480)
+    ticket = new_ticket(factory, desk, tenants.a.client.id, created_at=utcnow())
+    refresh(ticket)
+    db.session.commit()
+    before = ticket.resolution_due_at
+    policy_row = db.session.get(SlaPolicy, desk.sla_policy_id)
+    targets = {f"{p}.resolution_minutes": "60" for p in Priority}
+    save_policy(tenants.a.id, policy_row, policy_row.name, "80", targets)
+    db.session.commit()
+    run_jobs()
+    db.session.expire_all()
+    after = db.session.get(Ticket, ticket.id).resolution_due_at
+    assert before is not None and after is not None
+    assert after == before - timedelta(minutes=420)
