@@ -21,6 +21,7 @@ from sqlalchemy import column as sa_column
 
 from auth.models import Account
 from core.extensions import db
+from core.paging import Page
 from core.validation import parse_int
 from desk.models import Desk, TicketStatus
 from desk.states import BLOCKING_KINDS, Priority, SlaState, StatusKind
@@ -163,38 +164,13 @@ class TicketFilters:
         return self.url_query(sort=column, dir=direction, page=1)
 
 
-@dataclass
-class TicketPage:
-    rows: list
-    total: int
-    page: int
-    per_page: int
+class TicketPage(Page):
+    """A page of a ticket queue, whose total is counted up to ``MAX_COUNT``."""
 
     @property
     def capped(self) -> bool:
         """The total was counted up to ``MAX_COUNT`` and there are more."""
         return self.total > MAX_COUNT
-
-    @property
-    def pages(self) -> int:
-        return max(1, math.ceil(self.total / self.per_page))
-
-    @property
-    def first_index(self) -> int:
-        return 0 if self.total == 0 else (self.page - 1) * self.per_page + 1
-
-    @property
-    def last_index(self) -> int:
-        return min(self.total, self.page * self.per_page)
-
-    def window(self, size: int = 2) -> list[int | None]:
-        pages = {1, self.pages, *range(self.page - size, self.page + size + 1)}
-        out: list[int | None] = []
-        for p in sorted(p for p in pages if 1 <= p <= self.pages):
-            if out and p - (out[-1] or 0) > 1:
-                out.append(None)
-            out.append(p)
-        return out
 
 
 def scoped(stmt: Select, reseller_id: int, desk_ids: list[int] | None, desk_id: int | None) -> Select:

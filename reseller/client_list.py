@@ -16,6 +16,7 @@ from sqlalchemy import Row, Select, func, select
 
 from billing.models import Plan
 from core.extensions import db
+from core.paging import Page
 from core.timeutil import LOCAL_TZ
 from core.validation import parse_int
 from reseller.states import STATUS_FILTERS, ClientStatusFilter
@@ -268,35 +269,8 @@ def base_select(reseller_id: int, *columns) -> Select:
     return stmt.where(Client.reseller_id == reseller_id, Client.deleted_at.is_(None))
 
 
-@dataclass
-class ClientPage:
-    rows: list
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, math.ceil(self.total / self.per_page))
-
-    @property
-    def first_index(self) -> int:
-        return 0 if self.total == 0 else (self.page - 1) * self.per_page + 1
-
-    @property
-    def last_index(self) -> int:
-        return min(self.total, self.page * self.per_page)
-
-    def window(self, size: int = 2) -> list[int | None]:
-        """Page numbers to show, with ``None`` for a gap: 1 … 4 5 [6] 7 8 … 40."""
-        pages = {1, self.pages, *range(self.page - size, self.page + size + 1)}
-        shown = sorted(p for p in pages if 1 <= p <= self.pages)
-        out: list[int | None] = []
-        for p in shown:
-            if out and p - (out[-1] or 0) > 1:
-                out.append(None)
-            out.append(p)
-        return out
+class ClientPage(Page):
+    """A page of the client list."""
 
 
 def _kept_total(filters: ClientFilters) -> CountFilter | None:
