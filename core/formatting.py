@@ -13,11 +13,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from functools import lru_cache
 
 from babel import Locale
-from babel.dates import get_date_format
+from babel.dates import get_date_format, get_datetime_format, get_time_format
 from babel.numbers import get_decimal_symbol, get_group_symbol
 from flask import g
 from flask_babel import (
@@ -29,7 +29,9 @@ from flask_babel import (
     get_locale,
     get_timezone,
     get_translations,
+    gettext,
 )
+from flask_babel.speaklater import LazyString
 
 from core.timeutil import local_date
 
@@ -43,6 +45,8 @@ _DATE_FIELDS = {
     "yyyy": "{0.year}",
     "yy": "{1:02d}",
 }
+# Time fields, for the short date-and-time (a 12-hour clock, "h:mm a": Babel).
+_TIME_FIELDS = {"H": "{0.hour}", "HH": "{0.hour:02d}", "m": "{0.minute}", "mm": "{0.minute:02d}"}
 _DATE_TOKEN = re.compile(r"([a-zA-Z])\1*|'[^']*'|[^a-zA-Z']+")
 
 
@@ -51,19 +55,21 @@ class LocaleFormats:
     """What the filters need of one locale, compiled once."""
 
     short_date: Callable[[date], str] | None  # None: the pattern needs Babel
+    short_datetime: Callable[[datetime], str] | None  # a local (aware) datetime; None: Babel
     group_symbol: str
     plain_integers: bool  # "#,##0" grouping by thousands, as in pt-BR and en
 
 
-def _compile_date(pattern: str) -> Callable[[date], str] | None:
-    """A Babel date pattern as a ``str.format`` template, or None if it needs Babel."""
+def _compile_date(pattern: str, fields: dict = _DATE_FIELDS) -> Callable[[date], str] | None:
+    """A Babel date (or time) pattern as a ``str.format`` template, or None if it needs
+    Babel."""
     template = []
     for match in _DATE_TOKEN.finditer(pattern):
         token = match.group(0)
         if token[0].isalpha():
-            if token not in _DATE_FIELDS:
+            if token not in fields:
                 return None
-            template.append(_DATE_FIELDS[token])
+            template.append(fields[token])
         else:
             literal = token[1:-1] if token.startswith("'") else token
             template.append(literal.replace("{", "{{").replace("}", "}}"))
@@ -76,8 +82,20 @@ def locale_formats(locale_name: str) -> LocaleFormats:
     locale = Locale.parse(locale_name)
     pattern = locale.decimal_formats.get(None)
     grouping = pattern is not None and pattern.grouping == (3, 3) and get_decimal_symbol(locale) != ""
+    short_date = _compile_date(get_date_format("short", locale).pattern)
+    short_time = _compile_date(get_time_format("short", locale).pattern, _TIME_FIELDS)
+    short_datetime = None
+    if short_date and short_time:
+        # "{1} {0}": the date, then the time (Babel's datetime_formats).
+        both = get_datetime_format("short", locale).replace("{", "{{").replace("}", "}}")
+        both = both.replace("{{1}}", "{0}").replace("{{0}}", "{1}").format
+
+        def short_datetime(moment: datetime) -> str:
+            return both(short_date(moment), short_time(moment))
+
     return LocaleFormats(
-        short_date=_compile_date(get_date_format("short", locale).pattern),
+        short_date=short_date,
+        short_datetime=short_datetime,
         group_symbol=get_group_symbol(locale),
         plain_integers=grouping,
     )
@@ -132,7 +150,14 @@ def date_br(value) -> str:
 
 
 def datetime_br(value) -> str:
-    return "—" if value is None else format_datetime(value, "short")
+    if value is None:
+        return "—"
+    formats = _formats()
+    if formats.short_datetime is None or not isinstance(value, datetime):
+        return format_datetime(value, "short")
+    # A stored datetime is naive UTC: its time in the user's zone, as Flask-Babel reads it.
+    aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    return formats.short_datetime(aware.astimezone(_per_locale("zone", get_timezone)))
 
 
 def time_br(value) -> str:
@@ -142,6 +167,20 @@ def time_br(value) -> str:
 def _translations():
     """This request's catalogue, found once per locale instead of once per string."""
     return _per_locale("catalogue", get_translations)
+
+
+def label(value) -> str:
+    """A ``lazy_gettext`` label (a badge, a status) in this request's language, through
+    the catalogue found once per request instead of Flask-Babel's lookup per string;
+    anything else as ``str``."""
+    if (
+        isinstance(value, LazyString)
+        and value._func is gettext  # lazy_gettext's: one message, no variables
+        and len(value._args) == 1
+        and not value._kwargs
+    ):
+        return _translations().ugettext(value._args[0])
+    return str(value)
 
 
 def _install_gettext(app) -> None:

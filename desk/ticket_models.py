@@ -12,17 +12,23 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from core.extensions import db
 from core.timeutil import utcnow
 from desk.models import Desk, TicketStatus
 from desk.states import BLOCKING_KINDS, Priority, SlaState, StatusKind
+from tenant.models import fold
 
 # The queue's sorts, each the column of an index (reseller, ..., column, id).
 QUEUE_SORTS = ("id", "last_activity_at", "created_at", "sla_next_event_at", "priority_rank")
 # The queue's other sorts (desk.queue walks one desk and kind at a time): migration 0020.
 WALK_SORTS = ("number", "updated_at", "first_response_due_at", "resolution_due_at")
+# Filters walked as one more equality of the pair (desk, kind, value) in the default
+# sort's order: an index (reseller, desk, kind, column, resolution_due_at, id) each
+# (migration 0021), so a rare value is read from its own entries, not filtered out of
+# every open ticket.
+WALK_FILTERS = ("priority_rank", "sla_state", "assignee_account_id")
 # Priorities in order, stored as a number beside the name so that a sort is an index walk.
 PRIORITY_RANKS = {Priority.LOW: 1, Priority.NORMAL: 2, Priority.HIGH: 3, Priority.URGENT: 4}
 
@@ -40,6 +46,22 @@ def _queue_indexes():
     out.extend(
         Index(f"ix_tickets_desk_kind_{col}", "reseller_id", "desk_id", "status_kind", col, "id")
         for col in WALK_SORTS
+    )
+    out.extend(
+        Index(
+            f"ix_tickets_walk_{col}", "reseller_id", "desk_id", "status_kind", col, "resolution_due_at", "id"
+        )
+        for col in WALK_FILTERS
+    )
+    # Subject search (``q``): trigrams of the folded subject, searched with LIKE (which,
+    # unlike ILIKE, is leakproof: PostgreSQL may read the index under row-level security).
+    out.append(
+        Index(
+            "ix_tickets_subject_search_trgm",
+            "subject_search",
+            postgresql_using="gin",
+            postgresql_ops={"subject_search": "gin_trgm_ops"},
+        ).ddl_if(dialect="postgresql")
     )
     return tuple(out)
 
@@ -104,6 +126,8 @@ class Ticket(db.Model):
     # The client user who asked (empty: opened by staff for the client, or the user is gone).
     requester_account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"))
     subject: Mapped[str] = mapped_column(String(200))
+    # The subject lower-case and accent-free (tenant.models.fold): what ``q`` searches.
+    subject_search: Mapped[str] = mapped_column(String(200), server_default="", default="")
     description: Mapped[str] = mapped_column(Text, server_default="", default="")
     priority: Mapped[str] = mapped_column(
         String(10), server_default=Priority.NORMAL.value, default=Priority.NORMAL
@@ -137,6 +161,11 @@ class Ticket(db.Model):
 
     desk: Mapped[Desk] = relationship()
     status: Mapped[TicketStatus] = relationship()
+
+    @validates("subject")
+    def _fold_subject(self, _key, value):
+        self.subject_search = fold(value)
+        return value
 
 
 class TicketEntry(db.Model):

@@ -38,7 +38,7 @@ from desk.sla_models import TicketSlaNotice
 from desk.sla_state import Point, aggregate, crossings
 from desk.states import FINISHED_KINDS, ClockState, EntryKind, EventType, Priority, SlaState, StatusKind
 from desk.ticket_models import PRIORITY_RANKS, Ticket, TicketCounter, TicketEntry
-from tenant.models import Client
+from tenant.models import Client, fold
 
 DESKS = ("Suporte", "Financeiro", "Comercial")
 STAFF_PER_RESELLER = 12
@@ -69,7 +69,8 @@ SUBJECTS = (
 )  # fmt: skip
 TICKET_COLUMNS = (
     "id", "reseller_id", "number", "desk_id", "client_id", "requester_account_id", "subject",
-    "description", "priority", "priority_rank", "status_id", "status_kind", "assignee_account_id",
+    "subject_search", "description", "priority", "priority_rank", "status_id", "status_kind",
+    "assignee_account_id",
     "field_values", "created_at", "updated_at", "last_activity_at", "first_responded_at",
     "awaiting_reply_since", "resolved_at", "closed_at", "reopened_count", "first_response_due_at",
     "next_response_due_at", "resolution_due_at", "sla_paused_seconds", "sla_state", "sla_next_event_at",
@@ -278,7 +279,8 @@ class TicketData:
             awaiting = d.then if d.kind == StatusKind.OPEN else None
             yield (
                 first_id + d.number - 1, reseller_id, d.number, d.desk_id, client_id, requester, d.subject,
-                "", d.priority, PRIORITY_RANKS[d.priority], self.s.statuses[d.kind][0], d.kind, d.assignee,
+                fold(d.subject), "", d.priority, PRIORITY_RANKS[d.priority], self.s.statuses[d.kind][0],
+                d.kind, d.assignee,
                 "{}", d.created, last, last, d.replied, awaiting,
                 d.then if d.kind == StatusKind.RESOLVED else None,
                 d.then if finished and d.kind != StatusKind.RESOLVED else None, 0,

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from flask_babel import force_locale, format_date, format_decimal
+from flask_babel import force_locale, format_date, format_datetime, format_decimal, lazy_gettext
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.formatting import _compile_date, date_br, locale_formats, number
+from core.formatting import _compile_date, date_br, datetime_br, label, locale_formats, number
 
 LOCALES = ("pt-BR", "en")
 
@@ -26,6 +26,8 @@ def test_dates_and_whole_numbers_read_as_babel_writes_them(app, day, moment, who
             assert date_br(day) == format_date(day, "short")
             # A stored datetime is naive UTC: the day it falls on in Brazil.
             assert date_br(moment) == format_date(moment.replace(tzinfo=UTC), "short")
+            # Its date and time in Brazil (pt-BR: compiled; en's 12-hour clock: Babel).
+            assert datetime_br(moment) == format_datetime(moment, "short")
             assert number(whole) == format_decimal(whole)
 
 
@@ -33,6 +35,8 @@ def test_a_forced_locale_is_honoured_inside_a_request_and_left_behind_after(app)
     day = date(2026, 5, 3)
     with app.test_request_context("/", headers={"Accept-Language": "pt-BR"}):
         assert (date_br(day), number(1234567)) == ("03/05/2026", "1.234.567")
+        # 02:30 UTC on New Year's Day is still the 31st in São Paulo.
+        assert datetime_br(datetime(2026, 1, 1, 2, 30)) == "31/12/2025 23:30"
         with force_locale("en"):
             assert (date_br(day), number(1234567)) == ("5/3/26", "1,234,567")
         assert (date_br(day), number(1234567)) == ("03/05/2026", "1.234.567")
@@ -42,6 +46,22 @@ def test_what_the_fast_path_does_not_know_goes_to_babel(app):
     assert _compile_date("dd/MM/y")(date(2026, 1, 9)) == "09/01/2026"
     assert _compile_date("d 'de' MMM") is None  # a month name: Babel's job
     assert locale_formats("pt_BR").group_symbol == "."
+    # pt-BR's short date and time is compiled; en's "h:mm a" needs Babel.
+    assert locale_formats("pt_BR").short_datetime is not None
+    assert locale_formats("en").short_datetime is None
     with app.test_request_context("/", headers={"Accept-Language": "pt-BR"}):
         assert number(12.5) == "12,5" and number(None) == "" and date_br(None) == "—"
         assert date_br("not a date") == "not a date"
+
+
+def test_lazy_labels_read_as_flask_babel_translates_them(app):
+    plain, with_value = lazy_gettext("Resolved"), lazy_gettext("%(n)d tickets changed.", n=3)
+    for language in LOCALES:
+        with app.test_request_context("/", headers={"Accept-Language": language}):
+            assert label(plain) == str(plain)
+            assert label(with_value) == str(with_value)  # variables: Flask-Babel's own path
+    with app.test_request_context("/", headers={"Accept-Language": "pt-BR"}):
+        assert label(plain) == "Resolvido"
+        with force_locale("en"):
+            assert label(plain) == "Resolved"
+        assert label("já traduzido") == "já traduzido"

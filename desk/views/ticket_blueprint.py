@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 
 from auth import permissions as perm
 from auth.access import current_account, has_permission
+from core.formatting import label
 from desk.states import EventType, Priority, SlaState, StatusKind
 from desk.statuses import KIND_LABELS
 
@@ -67,12 +68,12 @@ def _staff_with_desks_only():
 @tickets_bp.app_context_processor
 def _ticket_helpers():
     return {
-        "priority_label": lambda value: PRIORITY_LABELS.get(value, value),
+        "priority_label": lambda value: label(PRIORITY_LABELS.get(value, value)),
         "priority_badge": lambda value: PRIORITY_BADGES.get(value, ""),
-        "sla_label": lambda value: SLA_LABELS.get(value, value),
+        "sla_label": lambda value: label(SLA_LABELS.get(value, value)),
         "sla_badge": lambda value: SLA_BADGES.get(value, ""),
-        "kind_label": lambda kind, name=None: name or KIND_LABELS.get(StatusKind(kind), kind),
-        "event_label": lambda value: EVENT_LABELS.get(value, value),
+        "kind_label": lambda kind, name=None: name or label(KIND_LABELS.get(StatusKind(kind), kind)),
+        "event_label": lambda value: label(EVENT_LABELS.get(value, value)),
         "ticket_priorities": tuple(Priority),
         "ticket_sla_states": tuple(SlaState),
         "ticket_kinds": tuple(StatusKind),
