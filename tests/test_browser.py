@@ -56,6 +56,15 @@ def page():
         browser.close()
 
 
+def log_in(page, live_server: str, email: str, password: str, landing: str = "**/reseller/clients") -> None:
+    """Log in through the login form and wait for the page it lands on."""
+    page.goto(f"{live_server}/login")
+    page.fill("#email", email)
+    page.fill("#password", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(landing)
+
+
 def test_owner_filters_sorts_pages_and_adds_a_client(app, factory, live_server, page):
     # The live server answers on 127.0.0.1, which the default-host setting maps to reseller A.
     reseller = factory.reseller(host="a.test", owner_email="owner@a.test")
