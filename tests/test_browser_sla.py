@@ -224,6 +224,6 @@ def test_sla_badges_follow_a_ticket_and_a_late_one_breaches(
         number = db.session.get(Ticket, late_id).number
     subjects = [m["subject"] for m in mailbox.to("owner@a.test")]
     assert [s for s in subjects if "SLA" in s] == [
-        f"Chamado #{number}: SLA de primeira resposta expirando",
-        f"Chamado #{number}: SLA de primeira resposta violado",
+        f"Chamado #{number}: SLA de primeira resposta vencendo",
+        f"Chamado #{number}: SLA de primeira resposta estourado",
     ]

@@ -79,7 +79,7 @@ def test_expiring_then_breached_are_notified_once_each(app, setup, mailbox, run_
     for address in ("assignee@a.test", "desk@a.test"):
         mails = subjects(mailbox, address)
         assert len(mails) == 2, mails
-        assert "#1" in mails[0] and "expirando" in mails[0] and "violado" in mails[1]
+        assert "#1" in mails[0] and "vencendo" in mails[0] and "estourado" in mails[1]
     assert mailbox.to("gone@a.test") == []
     assert "http" in mailbox.to("desk@a.test")[0]["text"]
 

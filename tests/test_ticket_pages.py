@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import datetime
 
 import pytest
 from sqlalchemy import select, update
@@ -70,6 +71,26 @@ def test_the_queue_lists_filters_and_pages_the_desks_tickets(app, tenants, desk_
     assert owner.get(f"/reseller/desks/{desk_a.id}/tickets?priority=normal").status_code == 200
     tab = owner.get(f"/reseller/clients/{tenants.a.client.id}/tickets").get_data(as_text=True)
     assert 'data-tab="tickets"' in tab and tab.count("data-ticket-id=") == 3
+
+
+def test_the_queue_shows_all_three_deadlines_and_marks_a_passed_one(app, tenants, desk_a, make_browser):
+    owner = make_browser()
+    owner.login("owner@a.test")
+    late, on_time = (open_one(owner, tenants.a.client.id, desk_a.id, f"Assunto {n}") for n in range(2))
+    with app.app_context():
+        db.session.execute(update(Ticket).where(Ticket.id == late).values(first_response_due_at=None))
+        past, future = datetime(2020, 1, 1, 12), datetime(2999, 1, 1, 12)
+        db.session.execute(update(Ticket).where(Ticket.id == late).values(next_response_due_at=past))
+        db.session.execute(update(Ticket).where(Ticket.id == on_time).values(next_response_due_at=future))
+        db.session.commit()
+    body = owner.get("/reseller/tickets").get_data(as_text=True)
+    rows = {int(i): row for i, row in re.findall(r'<tr data-ticket-id="(\d+)">(.*?)</tr>', body, re.S)}
+    cells = {i: re.findall(r'data-due="(\w+)"([^>]*)>(.*?)</td>', row, re.S) for i, row in rows.items()}
+    assert [c[0] for c in cells[late]] == ["first_response", "next_response", "resolution"]
+    late_next, on_time_next = cells[late][1], cells[on_time][1]
+    assert "data-overdue" in late_next[1] and "01/01/2020" in late_next[2] and "(Estourado)" in late_next[2]
+    assert "data-overdue" not in on_time_next[1] and "01/01/2999" in on_time_next[2]
+    assert cells[late][0][2].strip() == "—"  # no first-response deadline: a dash, not a date
 
 
 def test_the_ticket_page_changes_and_bulk_actions(app, tenants, desk_a, make_browser):

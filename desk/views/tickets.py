@@ -12,6 +12,7 @@ from auth.models import CLIENT_USER, Account
 from core.extensions import db
 from core.redirects import safe_local_target
 from core.tenancy import get_or_404, require_reseller, scoped_select
+from core.timeutil import utcnow
 from core.validation import parse_int
 from desk import queue
 from desk.merging import BULK_ACTIONS, BulkAction, bulk
@@ -27,7 +28,14 @@ def _queue_context(filters, page, **extra) -> dict:
     statuses = db.session.scalars(
         scoped_select(TicketStatus, reseller_id=reseller_id).order_by(TicketStatus.position)
     )
-    return dict(filters=filters, page=page, statuses=list(statuses), bulk_actions=BULK_ACTIONS, **extra)
+    return dict(
+        filters=filters,
+        page=page,
+        statuses=list(statuses),
+        bulk_actions=BULK_ACTIONS,
+        now=utcnow(),  # a deadline at or before it is breached
+        **extra,
+    )
 
 
 def _render_queue(template: str, *, desk=None, client=None, endpoint: str, **values):
