@@ -1,6 +1,6 @@
 """The ticket page (``/reseller/tickets/<id>``): header, timeline, reply/note form with
 attachments, and the side panel's changes (status, priority, assignee, followers,
-fields, merge); the attachments, served only to staff who may see the ticket."""
+fields, desk, merge); the attachments, served only to staff who may see the ticket."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from core.validation import parse_int
 from desk import ticket_changes as changes
 from desk.fields import desk_fields, submitted_values
 from desk.merging import merge
-from desk.models import TicketStatus
+from desk.models import Desk, TicketStatus
 from desk.replies import note_with_files, public_reply
 from desk.staffing import works_desk
 from desk.states import StatusKind
@@ -65,6 +65,7 @@ def _render_page(ticket: Ticket, values: dict | None = None, field_errors: dict 
         field_labels={d.key: d.label for d in definitions},
         field_values=(ticket.field_values or {}) if values is None else values,
         field_errors=field_errors or {},
+        move_targets=changes.move_targets(ticket, current_account),
         max_files=MAX_FILES,
         may_reopen=changes.may_reopen(ticket),
         merged_into=db.session.get(Ticket, ticket.merged_into_id) if ticket.merged_into_id else None,
@@ -157,6 +158,19 @@ def ticket_fields(ticket_id: int):
     db.session.commit()
     flash(_("Fields saved."), "success")
     return redirect(url_for("desk_tickets.ticket_page", ticket_id=ticket_id))
+
+
+@tickets_bp.post("/tickets/<int:ticket_id>/desk")
+def ticket_desk(ticket_id: int):
+    """Move the ticket to another desk the staff member works (the reseller's; another
+    reseller's desk is as unknown as none)."""
+    desk_id = parse_int(request.form.get("desk_id"), min=1)
+
+    def move(ticket):
+        desk = desk_id and db.session.scalar(scoped_select(Desk).where(Desk.id == desk_id))
+        changes.move_to_desk(ticket, desk or None, by=current_account)
+
+    return _apply(ticket_id, move, _("Ticket moved to another desk."))
 
 
 @tickets_bp.post("/tickets/<int:ticket_id>/merge")
