@@ -96,6 +96,12 @@ def test_staff_fill_typed_fields_and_move_a_ticket(
     ticket = factory.ticket(client.id, desk_id=support.id, subject="Nota fiscal errada")
 
     log_in_owner(page, live_server, factory)
+    # The new-ticket form asks the chosen desk's fields (Financeiro, first by name, has none).
+    page.goto(f"{live_server}/reseller/clients/{client.id}/tickets/new")
+    assert page.locator("#field-pedido").count() == 0
+    page.select_option("#t-desk", label="Suporte")
+    page.wait_for_selector("#field-pedido")
+    assert page.locator("#field-quantidade").get_attribute("type") == "number"
     page.goto(f"{live_server}/reseller/tickets/{ticket.id}")
     page.fill("#field-pedido", "PED-1234")
     page.fill("#field-quantidade", "3")
