@@ -31,6 +31,8 @@ MAX_TEXT = 255
 MAX_LONG_TEXT = 10_000
 MAX_OPTIONS = 50
 MAX_NUMBER = 1e15
+# The inputs of a form's custom fields are named ``field_<key>``.
+FORM_PREFIX = "field_"
 KEY_RE = re.compile(r"[a-z][a-z0-9_]{0,39}")
 
 
@@ -204,6 +206,39 @@ def _clean_one(definition: DeskField, raw):
             return False
         raise ValueError(_("Tick the box or leave it."))
     raise ValueError(_("This field cannot be filled in."))
+
+
+def carried_values(definitions: list[DeskField], values: dict) -> dict:
+    """The stored values another form keeps (a ticket moved to another desk): those of a
+    key it asks, still valid for that field there (the same key may be another type)."""
+    kept = {}
+    for definition in definitions:
+        if definition.archived_at is None and not _empty(values.get(definition.key)):
+            try:
+                kept[definition.key] = _clean_one(definition, values[definition.key])
+            except ValueError:
+                continue
+    return kept
+
+
+def submitted_values(form, definitions: list[DeskField]) -> dict:
+    """The custom field values a form sent (its ``field_<key>`` inputs, a werkzeug
+    MultiDict), in the shape :func:`clean_values` takes: a multi-select's chosen options as
+    a list (its hidden empty input sends "none chosen"), a checkbox's "1" when ticked, else
+    its hidden "0". A key sent for no field is kept, so that it is refused."""
+    types = {d.key: d.field_type for d in definitions}
+    values = {}
+    for name, sent in form.lists():
+        if not name.startswith(FORM_PREFIX):
+            continue
+        key = name.removeprefix(FORM_PREFIX)
+        if types.get(key) == FieldType.MULTI_SELECT:
+            values[key] = [option for option in sent if option]
+        elif types.get(key) == FieldType.CHECKBOX:
+            values[key] = "1" if "1" in sent else sent[-1]
+        else:
+            values[key] = sent[0] if len(sent) == 1 else sent
+    return values
 
 
 def clean_values(

@@ -19,6 +19,7 @@ from core.timeutil import utcnow
 from core.validation import parse_int
 from desk.errors import DeskRejected
 from desk.models import Desk, DeskClient
+from desk.staffing import works_desk
 from desk.states import BLOCKING_KINDS
 from desk.ticket_models import Ticket
 from desk.work import open_ticket_count
@@ -65,9 +66,10 @@ def linkable_clients(desk: Desk, search: str = "", limit: int = PICKER_LIMIT) ->
     return list(db.session.scalars(_matching(_not_linked(desk), search).limit(limit)))
 
 
-def client_desks(client: Client) -> list[Desk]:
-    """The desks a client is linked to (its page, its portal), by name."""
-    return list(
+def client_desks(client: Client, worked_by=None) -> list[Desk]:
+    """The desks a client is linked to (its page, its portal), by name; with
+    ``worked_by`` (a staff account), only those it works."""
+    desks = list(
         db.session.scalars(
             select(Desk)
             .join(DeskClient, DeskClient.desk_id == Desk.id)
@@ -76,6 +78,7 @@ def client_desks(client: Client) -> list[Desk]:
             .order_by(func.lower(Desk.name), Desk.id)
         )
     )
+    return desks if worked_by is None else [d for d in desks if works_desk(worked_by, d.id)]
 
 
 def link_clients(desk: Desk, client_ids, actor_id: int | None) -> int:

@@ -1,5 +1,5 @@
 """Changes to a ticket: status (with resolution, closing and reopening), assignee,
-priority, followers and custom field values. Each writes an event on the timeline and an
+priority, followers, custom field values and its desk. Each writes an event on the timeline and an
 audit record; the SLA is recomputed after the changes that move it."""
 
 from __future__ import annotations
@@ -13,12 +13,14 @@ from auth.models import STAFF, Account
 from core.extensions import db
 from core.timeutil import utcnow
 from core.validation import parse_int
-from desk import sla_state
-from desk.models import TicketStatus
-from desk.staffing import is_desk_staff
+from desk import fields, sla_state
+from desk.links import client_desks
+from desk.models import Desk, TicketStatus
+from desk.staffing import is_desk_staff, works_desk
 from desk.states import FINISHED_KINDS, EventType, StatusKind
 from desk.ticket_models import PRIORITY_RANKS, Ticket, TicketFollower
-from desk.tickets import TicketRefused, add_event, check_priority, validate_values
+from desk.tickets import TicketRefused, add_event, check_priority, desk_serves_client, validate_values
+from tenant.models import Client
 
 
 def reopen_deadline(ticket: Ticket):
@@ -177,3 +179,45 @@ def set_field_values(ticket: Ticket, values: dict, *, by_client: bool = False) -
         if current.get(key) != clean.get(key):
             add_event(ticket, EventType.FIELD, before={key: current.get(key)}, after={key: clean.get(key)})
     ticket.field_values = clean
+
+
+def move_targets(ticket: Ticket, account) -> list[Desk]:
+    """The desks ``account`` may move the ticket to: those it works that serve the
+    ticket's client, but the ticket's own (archived desks serve nobody)."""
+    return [d for d in client_desks(ticket_client(ticket), worked_by=account) if d.id != ticket.desk_id]
+
+
+def ticket_client(ticket: Ticket) -> Client:
+    return db.session.get(Client, ticket.client_id)
+
+
+def move_to_desk(ticket: Ticket, desk: Desk | None, *, by=None) -> None:
+    """Move the ticket to ``desk`` (worked by ``by``, a staff account, when given): the
+    assignee stays only if they work the new desk, values of fields the new desk's form
+    does not have are dropped, and the SLA is recomputed from the history under the new
+    desk's policy. One desk event records both desks and the field values before/after."""
+    if desk is None or desk.reseller_id != ticket.reseller_id:
+        raise TicketRefused(_("Unknown desk."))
+    if ticket.status_kind == StatusKind.MERGED:
+        raise TicketRefused(_("A merged ticket does not change any more."))
+    if desk.id == ticket.desk_id:
+        raise TicketRefused(_("The ticket is already on this desk."))
+    if desk.archived_at is not None:
+        raise TicketRefused(_("This desk is archived."))
+    if by is not None and not works_desk(by, desk.id):
+        raise TicketRefused(_("You do not work this desk."))
+    if not desk_serves_client(desk, ticket_client(ticket)):
+        raise TicketRefused(_("This desk does not serve this client."))
+    old, before_values = ticket.desk, dict(ticket.field_values or {})
+    after_values = fields.carried_values(fields.desk_fields(desk), before_values)
+    ticket.desk, ticket.desk_id = desk, desk.id
+    ticket.field_values = after_values
+    add_event(
+        ticket,
+        EventType.DESK,
+        before={"desk_id": old.id, "desk_name": old.name, "field_values": before_values},
+        after={"desk_id": desk.id, "desk_name": desk.name, "field_values": after_values},
+    )
+    if ticket.assignee_account_id is not None and not is_desk_staff(ticket.assignee_account_id, desk.id):
+        assign(ticket, None)
+    sla_state.refresh(ticket)

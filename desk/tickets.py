@@ -33,11 +33,13 @@ MAX_BODY = 20_000
 
 
 class TicketRefused(ValueError):
-    """The change is not made; ``message`` says why in the user's language."""
+    """The change is not made; ``message`` says why in the user's language (and
+    ``errors``, for custom field values, the reason per field key)."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, errors: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.errors = errors or {}
 
 
 def author_ids() -> tuple[int | None, int | None]:
@@ -107,7 +109,8 @@ def validate_values(desk: Desk, values: dict, *, by_client: bool, current: dict 
         definitions = fields.desk_fields(desk)
         return fields.clean_values(definitions, values or {}, current=current, by_client=by_client)
     except DeskRejected as exc:
-        raise TicketRefused(" ".join(str(message) for message in exc.errors.values())) from exc
+        message = " ".join(str(message) for message in exc.errors.values())
+        raise TicketRefused(message, errors=exc.errors) from exc
 
 
 def desk_serves_client(desk: Desk, client) -> bool:

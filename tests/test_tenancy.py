@@ -182,6 +182,8 @@ def sweep(app, who: dict, objects: dict) -> tuple[list, list, int]:
                         {
                             "account_id": objects["account_id"],
                             "team_id": objects["team_id"],
+                            # The object a form names (a ticket's new desk): theirs too.
+                            "desk_id": objects["desk_id"],
                             "body": "x",
                             "name": "x",
                             "code": "123456",

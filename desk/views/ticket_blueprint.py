@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 from auth import permissions as perm
 from auth.access import current_account, has_permission
 from core.formatting import label
+from desk import fields
 from desk.states import EventType, Priority, SlaState, StatusKind
 from desk.statuses import KIND_LABELS
 
@@ -77,4 +78,5 @@ def _ticket_helpers():
         "ticket_priorities": tuple(Priority),
         "ticket_sla_states": tuple(SlaState),
         "ticket_kinds": tuple(StatusKind),
+        "field_limits": {"text": fields.MAX_TEXT, "long_text": fields.MAX_LONG_TEXT},
     }

@@ -1,6 +1,6 @@
 """The ticket page (``/reseller/tickets/<id>``): header, timeline, reply/note form with
 attachments, and the side panel's changes (status, priority, assignee, followers,
-fields, merge); the attachments, served only to staff who may see the ticket."""
+fields, desk, merge); the attachments, served only to staff who may see the ticket."""
 
 from __future__ import annotations
 
@@ -14,8 +14,9 @@ from core.tenancy import get_or_404, require_reseller, scoped_select
 from core.uploads import accepts_uploads, attachment_response
 from core.validation import parse_int
 from desk import ticket_changes as changes
+from desk.fields import desk_fields, submitted_values
 from desk.merging import merge
-from desk.models import DeskField, TicketStatus
+from desk.models import Desk, TicketStatus
 from desk.replies import note_with_files, public_reply
 from desk.staffing import works_desk
 from desk.states import StatusKind
@@ -36,7 +37,11 @@ def load_ticket(ticket_id: int, *, for_update: bool = False) -> Ticket:
 
 @tickets_bp.get("/tickets/<int:ticket_id>")
 def ticket_page(ticket_id: int):
-    ticket = load_ticket(ticket_id)
+    return _render_page(load_ticket(ticket_id))
+
+
+def _render_page(ticket: Ticket, values: dict | None = None, field_errors: dict | None = None, status=200):
+    """The page; ``values`` and ``field_errors``: a refused fields form, shown again."""
     entries = timeline(ticket)
     people_ids = {e.author_account_id for e in entries} | {e.acting_as_account_id for e in entries}
     people_ids |= {ticket.requester_account_id, ticket.assignee_account_id}
@@ -45,11 +50,7 @@ def ticket_page(ticket_id: int):
     }
     files = attachments(ticket)
     statuses = db.session.scalars(scoped_select(TicketStatus).order_by(TicketStatus.position)).all()
-    fields = db.session.scalars(
-        scoped_select(DeskField)
-        .where(DeskField.desk_id == ticket.desk_id, DeskField.archived_at.is_(None))
-        .order_by(DeskField.position)
-    ).all()
+    definitions = desk_fields(ticket.desk, archived=True)
     return render_template(
         "desk/ticket_page.html",
         ticket=ticket,
@@ -60,11 +61,15 @@ def ticket_page(ticket_id: int):
         statuses=[s for s in statuses if s.kind != StatusKind.MERGED],
         staff=changes.assignable_staff(ticket),
         followers=changes.followers(ticket),
-        fields=fields,
+        fields=[d for d in definitions if d.archived_at is None],
+        field_labels={d.key: d.label for d in definitions},
+        field_values=(ticket.field_values or {}) if values is None else values,
+        field_errors=field_errors or {},
+        move_targets=changes.move_targets(ticket, current_account),
         max_files=MAX_FILES,
         may_reopen=changes.may_reopen(ticket),
         merged_into=db.session.get(Ticket, ticket.merged_into_id) if ticket.merged_into_id else None,
-    )
+    ), status
 
 
 def _apply(ticket_id: int, change, success: str):
@@ -140,12 +145,32 @@ def ticket_follow(ticket_id: int):
 
 @tickets_bp.post("/tickets/<int:ticket_id>/fields")
 def ticket_fields(ticket_id: int):
-    values = {
-        k.removeprefix("field_"): (chosen if len(chosen) > 1 else chosen[0])
-        for k, chosen in request.form.lists()
-        if k.startswith("field_")
-    }
-    return _apply(ticket_id, lambda t: changes.set_field_values(t, values), _("Fields saved."))
+    """Save the side panel's fields; refused, the page again with the submitted values
+    and each field's reason (nothing saved)."""
+    ticket = load_ticket(ticket_id, for_update=True)
+    values = submitted_values(request.form, desk_fields(ticket.desk))
+    try:
+        changes.set_field_values(ticket, values)
+    except TicketRefused as refused:
+        db.session.rollback()
+        flash(refused.message, "danger")
+        return _render_page(load_ticket(ticket_id), values, refused.errors, status=400)
+    db.session.commit()
+    flash(_("Fields saved."), "success")
+    return redirect(url_for("desk_tickets.ticket_page", ticket_id=ticket_id))
+
+
+@tickets_bp.post("/tickets/<int:ticket_id>/desk")
+def ticket_desk(ticket_id: int):
+    """Move the ticket to another desk the staff member works (the reseller's; another
+    reseller's desk is as unknown as none)."""
+    desk_id = parse_int(request.form.get("desk_id"), min=1)
+
+    def move(ticket):
+        desk = desk_id and db.session.scalar(scoped_select(Desk).where(Desk.id == desk_id))
+        changes.move_to_desk(ticket, desk or None, by=current_account)
+
+    return _apply(ticket_id, move, _("Ticket moved to another desk."))
 
 
 @tickets_bp.post("/tickets/<int:ticket_id>/merge")

@@ -15,8 +15,10 @@ from core.tenancy import get_or_404, require_reseller, scoped_select
 from core.timeutil import utcnow
 from core.validation import parse_int
 from desk import queue
+from desk.fields import desk_fields, submitted_values
+from desk.links import client_desks
 from desk.merging import BULK_ACTIONS, BulkAction, bulk
-from desk.models import Desk, DeskClient, TicketStatus
+from desk.models import Desk, TicketStatus
 from desk.staffing import staff_desk_ids
 from desk.tickets import TicketRefused, open_ticket
 from desk.views.ticket_blueprint import tickets_bp
@@ -89,18 +91,13 @@ def _client_in_reach(client_id: int) -> Client:
 
 def _client_desks(client) -> list[Desk]:
     """The desks serving the client that the staff member works."""
-    desk_ids = staff_desk_ids(current_account)
-    stmt = (
-        scoped_select(Desk)
-        .join(DeskClient, DeskClient.desk_id == Desk.id)
-        .where(DeskClient.client_id == client.id, Desk.archived_at.is_(None))
-    )
-    desks = db.session.scalars(stmt.order_by(Desk.name)).all()
-    return [d for d in desks if desk_ids is None or d.id in desk_ids]
+    return client_desks(client, worked_by=current_account)
 
 
 @tickets_bp.route("/clients/<int:client_id>/tickets/new", methods=["GET", "POST"])
 def ticket_new(client_id: int):
+    """Open a ticket for the client on one of its desks, with that desk's custom fields
+    (the chosen desk's, ``?desk_id=`` on GET; refused values shown beside each field)."""
     client = _client_in_reach(client_id)
     desks = _client_desks(client)
     users = db.session.scalars(
@@ -108,10 +105,13 @@ def ticket_new(client_id: int):
         .where(Account.kind == CLIENT_USER, Account.active.is_(True))
         .order_by(Account.name)
     ).all()
-    form = request.form
+    form = request.form if request.method == "POST" else request.args
+    desk = next((d for d in desks if d.id == parse_int(form.get("desk_id"), min=1)), None)
+    definitions = desk_fields(desk or desks[0]) if desks else []
+    values, errors = {}, {}
     if request.method == "POST":
-        desk = next((d for d in desks if d.id == parse_int(form.get("desk_id"), min=1)), None)
         requester = next((u for u in users if u.id == parse_int(form.get("requester_id"), min=1)), None)
+        values = submitted_values(form, definitions)
         try:
             if desk is None:
                 raise TicketRefused(_("Choose one of the client's desks."))
@@ -122,16 +122,27 @@ def ticket_new(client_id: int):
                 form.get("subject"),
                 form.get("description"),
                 priority=form.get("priority") or None,
+                field_values=values,
             )
         except TicketRefused as refused:
             db.session.rollback()
             flash(refused.message, "danger")
+            errors = refused.errors
         else:
             db.session.commit()
             flash(_("Ticket #%(number)d opened.", number=ticket.number), "success")
             return redirect(url_for("desk_tickets.ticket_page", ticket_id=ticket.id))
     status = 400 if request.method == "POST" else 200
-    return render_template("desk/ticket_new.html", client=client, desks=desks, users=users, form=form), status
+    return render_template(
+        "desk/ticket_new.html",
+        client=client,
+        desks=desks,
+        users=users,
+        form=form,
+        fields=definitions,
+        values=values,
+        field_errors=errors,
+    ), status
 
 
 @tickets_bp.post("/tickets/bulk")
