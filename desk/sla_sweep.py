@@ -27,6 +27,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm.attributes import flag_modified
 from werkzeug.routing import BuildError
 
 from auth.models import Account, Login
@@ -39,13 +40,14 @@ from core.timeutil import utcnow
 from desk import sla, sla_batch
 from desk.models import DeskStaff
 from desk.sla_models import TicketSlaNotice
-from desk.sla_state import Context, Refreshed, crossings, refresh
+from desk.sla_state import DUE_COLUMNS, Context, Refreshed, crossings, refresh
 from desk.states import ClockState, EntryKind, EventType, SlaClock
 from desk.ticket_models import Ticket, TicketEntry
 
 SWEEP_EVERY_SECONDS = 60
 LOOKAHEAD = timedelta(seconds=SWEEP_EVERY_SECONDS)
 BATCH = 500
+SLA_COLUMNS = (*DUE_COLUMNS.values(), "sla_paused_seconds", "sla_state", "sla_next_event_at")
 # The staff ticket page (desk/views/ticket_page.py), on the reseller's canonical host.
 TICKET_ENDPOINT = "desk_tickets.ticket_page"
 
@@ -100,7 +102,17 @@ def sweep_batch(ids: list[int], now: datetime) -> int:
         result = refresh(ticket, now=now, context=context)
         ticket.sla_next_event_at = result.outcome.next_change_at
         refreshed.append((ticket, result))
+    write_whole(tickets)
     return notify(refreshed, now, context)
+
+
+def write_whole(tickets: list[Ticket]) -> None:
+    """A changed ticket writes all its SLA columns: the batch's updates then share one
+    statement (one executemany), not one per set of columns that happened to change."""
+    for ticket in tickets:
+        if db.session.is_modified(ticket):
+            for column in SLA_COLUMNS:
+                flag_modified(ticket, column)
 
 
 def lock(ids: list[int]) -> list[Ticket]:

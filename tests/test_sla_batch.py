@@ -253,10 +253,14 @@ def statements_of(run) -> int:
 
 
 def test_a_batch_sends_as_many_statements_for_two_tickets_as_for_eight(factory, world):
-    steps = [(10, "staff"), (20, "client"), (30, "pause"), (200, "reopen")]
-    spec = {"desk": 1, "priority": Priority.NORMAL, "assigned": True, "created": 0, "steps": steps}
-    small = build(factory, world, [spec] * 2)
-    large = build(factory, world, [spec] * 8)
+    # Two kinds of ticket, taking turns: their refreshes change different columns.
+    answered = [(10, "staff"), (20, "client"), (30, "pause"), (200, "reopen")]
+    kinds = [
+        {"desk": 1, "priority": Priority.NORMAL, "assigned": True, "created": 0, "steps": answered},
+        {"desk": 0, "priority": Priority.HIGH, "assigned": False, "created": 0, "steps": []},
+    ]
+    small = build(factory, world, kinds)
+    large = build(factory, world, kinds * 4)
     now = at(3 * 24 * 60)
     counts = []
     for ids in (small, large):
