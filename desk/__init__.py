@@ -20,4 +20,5 @@ def init_app(app) -> None:
     # Desks that take "every client created later" link it at its creation (seed 001).
     hooks.register_client_created(link_new_client)
     # Tickets whose SLA clock becomes expiring or breached: refreshed and notified.
-    jobs.periodic("desk.sla_sweep.sweep_job", SWEEP_EVERY_SECONDS, bypass="sla-sweep")
+    # (The previous release registered desk.sla_sweep.sweep_job, an alias of it for one release.)
+    jobs.periodic("desk.tasks.sweep_sla", SWEEP_EVERY_SECONDS, bypass="sla-sweep")

@@ -111,10 +111,10 @@ def history(
         if line.kind == EntryKind.PUBLIC_REPLY:
             events.append(sla.StaffReply(at) if line.by_staff else sla.ClientReply(at))
         elif line.kind == EntryKind.EVENT and event.get("type") == EventType.CREATED and "after" in event:
-            initial = status_of(_status_id(event["after"])) or initial
+            initial = status_of(named_status_id(event["after"])) or initial
         elif line.kind == EntryKind.EVENT and event.get("type") == EventType.STATUS:
-            if not seen_status and initial is None and _status_id(event.get("before")) is not None:
-                initial = status_of(_status_id(event["before"]))
+            if not seen_status and initial is None and named_status_id(event.get("before")) is not None:
+                initial = status_of(named_status_id(event["before"]))
             seen_status = True
             point = _event_point(event, status_of)
             if point is not None:
@@ -129,10 +129,10 @@ def history(
 def _event_point(event: dict, status_of) -> Point | None:
     if "pauses_sla" in event and "kind" in event:
         return Point(bool(event["pauses_sla"]), event["kind"] in FINISHED_KINDS)
-    return status_of(_status_id(event.get("after")))
+    return status_of(named_status_id(event.get("after")))
 
 
-def _status_id(value):
+def named_status_id(value):
     """A status event names its status by id, or (the ticket pages' entries) by
     ``{"status_id": id, "kind": ...}``; anything else names none."""
     if isinstance(value, dict):
@@ -203,6 +203,13 @@ def aggregate(outcome: sla.SlaOutcome, current: Point) -> SlaState:
     return SlaState.OK
 
 
+def targets_of(percent: int, target: SlaTarget | None) -> tuple[sla.Targets, int]:
+    """A policy's (targets, expiring percent) for the priority of ``target`` (none: no targets)."""
+    if target is None:
+        return sla.Targets(), percent
+    return sla.Targets(*((getattr(target, f"{clock}_minutes") or None) for clock in CLOCKS)), percent
+
+
 def calendar_from(row: BusinessCalendar | None) -> Calendar:
     if row is None:
         return Calendar.round_the_clock()
@@ -227,6 +234,9 @@ class Context:
     statuses: dict = field(default_factory=dict)
     plan_policies: dict = field(default_factory=dict)
     desks: dict = field(default_factory=dict)
+    # Preloaded by ``desk.sla_batch`` for a batch: each ticket's timeline and notices.
+    timelines: dict = field(default_factory=dict)
+    notices: dict = field(default_factory=dict)
     # Anything else a caller looks up once per batch (the sweep: recipients, mail identity).
     memo: dict = field(default_factory=dict)
 
@@ -246,7 +256,7 @@ class Context:
 
     def policy_targets(self, reseller_id: int, policy_id: int | None, priority: str):
         """(Targets, expiring percent) of ``policy_id`` for ``priority``; ``None``: no such policy."""
-        key = (policy_id, priority)
+        key = (reseller_id, policy_id, priority)
         if key not in self.targets:
             found = None
             if policy_id is not None:
@@ -258,14 +268,7 @@ class Context:
                     .where(SlaPolicy.id == policy_id, SlaPolicy.reseller_id == reseller_id)
                 ).first()
                 if row is not None:
-                    percent, target = row
-                    targets = sla.Targets(
-                        *(
-                            (getattr(target, f"{clock}_minutes") or None) if target is not None else None
-                            for clock in CLOCKS
-                        )
-                    )
-                    found = (targets, percent)
+                    found = targets_of(*row)
             self.targets[key] = found
         return self.targets[key]
 
@@ -293,14 +296,23 @@ class Refreshed(NamedTuple):
     current: Point
 
 
-def timeline(ticket_id: int) -> list[Line]:
+def timelines(ticket_ids: Iterable[int]) -> dict[int, list[Line]]:
+    """The timeline of each ticket (every id a key), oldest first: one query."""
+    found: dict[int, list[Line]] = {ticket_id: [] for ticket_id in ticket_ids}
     rows = db.session.execute(
-        select(TicketEntry.created_at, TicketEntry.kind, Account.kind, TicketEntry.event)
+        select(TicketEntry.ticket_id, TicketEntry.created_at, TicketEntry.kind)
+        .add_columns(Account.kind, TicketEntry.event)
         .outerjoin(Account, Account.id == TicketEntry.author_account_id)
-        .where(TicketEntry.ticket_id == ticket_id, TicketEntry.kind != EntryKind.INTERNAL_NOTE)
-        .order_by(TicketEntry.created_at, TicketEntry.id)
-    ).all()
-    return [Line(at, kind, author_kind == STAFF, event) for at, kind, author_kind, event in rows]
+        .where(TicketEntry.ticket_id.in_(list(found)), TicketEntry.kind != EntryKind.INTERNAL_NOTE)
+        .order_by(TicketEntry.ticket_id, TicketEntry.created_at, TicketEntry.id)
+    )
+    for ticket_id, at, kind, author_kind, event in rows:
+        found[ticket_id].append(Line(at, kind, author_kind == STAFF, event))
+    return found
+
+
+def timeline(ticket_id: int) -> list[Line]:
+    return timelines([ticket_id])[ticket_id]
 
 
 def refresh(ticket: Ticket, *, now: datetime | None = None, context: Context | None = None) -> Refreshed:
@@ -317,7 +329,8 @@ def refresh(ticket: Ticket, *, now: datetime | None = None, context: Context | N
     plan_policy = context.plan_policy(ticket.client_id)
     if plan_policy is not None and plan_policy != policy_id:
         targets = stricter(targets, context.policy_targets(ticket.reseller_id, plan_policy, ticket.priority))
-    events = history(ticket.created_at, timeline(ticket.id), status_point, context.status)
+    lines = context.timelines[ticket.id] if ticket.id in context.timelines else timeline(ticket.id)
+    events = history(ticket.created_at, lines, status_point, context.status)
     outcome = sla.compute(
         context.calendar(calendar_id), targets[0], events, max(now, ticket.created_at), targets[1] / 100
     )
@@ -327,26 +340,26 @@ def refresh(ticket: Ticket, *, now: datetime | None = None, context: Context | N
         setattr(ticket, DUE_COLUMNS[clock], result.deadline if result.state != ClockState.MET else None)
     ticket.sla_paused_seconds = int(outcome.paused_seconds)
     ticket.sla_state = aggregate(outcome, status_point)
-    due = unnotified(ticket.id, crossings(outcome, events, now))
+    due = unnotified(ticket.id, crossings(outcome, events, now), context.notices.get(ticket.id))
     if outcome.next_change_at is not None:
         due.append(outcome.next_change_at)
     ticket.sla_next_event_at = min(due, default=None)
     return Refreshed(outcome, events, status_point)
 
 
-def unnotified(ticket_id: int | None, crossed: list) -> list[datetime]:
-    """When each crossed threshold not notified yet was crossed: due for the sweep now."""
+def unnotified(ticket_id: int | None, crossed: list, known: set | None = None) -> list[datetime]:
+    """When each crossed threshold not notified yet was crossed: due for the sweep now.
+    ``known``: the ticket's notices (clock, event, cycle), when already read."""
     if not crossed:
         return []
-    known = set()
-    if ticket_id is not None:
+    if known is None and ticket_id is not None:
         rows = db.session.execute(
             select(TicketSlaNotice.clock, TicketSlaNotice.event, TicketSlaNotice.cycle).where(
                 TicketSlaNotice.ticket_id == ticket_id
             )
         )
         known = {tuple(row) for row in rows}
-    return [at for clock, event, cycle, at in crossed if (clock, event, cycle) not in known]
+    return [at for clock, event, cycle, at in crossed if (clock, event, cycle) not in (known or ())]
 
 
 def affected_tickets(policy_id: int):

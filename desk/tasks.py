@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-from desk import sla_state
+from desk import sla_state, sla_sweep
 
 
 def recompute_policy(policy_id: int) -> int:
     """A policy's targets changed: its unfinished tickets' deadlines again, from their
     history (in committed batches); how many."""
     return sla_state.recompute_for_policy(policy_id)
+
+
+def sweep_sla() -> int:
+    """Periodic job (every minute, bypass ``sla-sweep``): the tickets whose SLA event is
+    due refreshed, and their new events e-mailed once (``desk.sla_sweep``); how many."""
+    return sla_sweep.sweep()

@@ -55,19 +55,22 @@ def new_ticket(factory, desk: Desk, client_id: int, created_at: datetime = T0) -
     return ticket
 
 
-def reply(ticket: Ticket, author_id: int | None, minutes: float) -> None:
+def entry(ticket: Ticket, minutes: float, **fields) -> None:
+    """A timeline entry of ``ticket`` ``minutes`` after T0."""
     db.session.add(
         TicketEntry(
             reseller_id=ticket.reseller_id,
             client_id=ticket.client_id,
             ticket_id=ticket.id,
-            kind=EntryKind.PUBLIC_REPLY,
-            author_account_id=author_id,
-            body="...",
             created_at=T0 + timedelta(minutes=minutes),
+            **fields,
         )
     )
     db.session.flush()
+
+
+def reply(ticket: Ticket, author_id: int | None, minutes: float) -> None:
+    entry(ticket, minutes, kind=EntryKind.PUBLIC_REPLY, author_account_id=author_id, body="...")
 
 
 def move(ticket: Ticket, kind: StatusKind, minutes: float) -> None:

@@ -12,7 +12,7 @@ import pytest
 from core import jobs, scope
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("core", "auth", "tenant", "billing", "reseller", "seeds")
+PACKAGES = ("core", "auth", "tenant", "billing", "desk", "reseller", "seeds")
 ENQUEUERS = {"enqueue", "enqueue_committed", "enqueue_in", "periodic"}
 
 # Job paths as the previous release enqueued them: a job queued before an upgrade must
@@ -28,6 +28,7 @@ PREVIOUS_RELEASE_PATHS = (
     "reseller.deletion.sweep_job",
     "reseller.deletion.purge_job",
     "reseller.tasks.run_client_export",
+    "desk.sla_sweep.sweep_job",
 )
 
 

@@ -146,13 +146,22 @@ def test_an_sla_change_is_recomputed_and_swept(app, setup, mailbox, run_jobs):
 
 
 def test_the_sweep_is_a_periodic_job_under_its_bypass(app, setup):
-    assert jobs.PERIODIC["desk.sla_sweep.sweep_job"] == 60
-    assert jobs.PERIODIC_BYPASS["desk.sla_sweep.sweep_job"] == "bypass:sla-sweep"
+    assert jobs.PERIODIC["desk.tasks.sweep_sla"] == 60
+    assert jobs.PERIODIC_BYPASS["desk.tasks.sweep_sla"] == "bypass:sla-sweep"
     ticket = db.session.get(Ticket, setup.id)
     ticket.sla_next_event_at = at(0)  # long due: the job sees it with the real clock
     db.session.commit()
-    jobs.run_periodic("desk.sla_sweep.sweep_job")
+    jobs.run_periodic("desk.tasks.sweep_sla")
     assert notices(ticket.id)  # breached long ago
+
+
+def test_a_run_scheduled_by_the_previous_release_still_sweeps(app, setup):
+    assert "desk.sla_sweep.sweep_job" not in jobs.PERIODIC  # not scheduled again after it
+    ticket = db.session.get(Ticket, setup.id)
+    ticket.sla_next_event_at = at(0)
+    db.session.commit()
+    jobs.run_periodic("desk.sla_sweep.sweep_job")  # its path, under the previous release's scope
+    assert notices(ticket.id)
 
 
 def test_the_link_is_on_the_canonical_host(app, setup):
