@@ -94,7 +94,7 @@ MAX_WALK_ROWS = 60_000
 # The total is counted up to this many (then the page says "more than"): index entries
 # for most filters; a text search rechecks each match in the table, so it counts fewer.
 MAX_COUNT = 10_000
-MAX_TEXT_COUNT = 1_000
+MAX_TEXT_COUNT = 200
 # A text search matching at most this many tickets reads them all from the trigram index
 # and sorts them; one matching more finds a page's worth soon enough walking in order.
 FEW_MATCHES = MAX_TEXT_COUNT
