@@ -57,6 +57,7 @@ from tenant.models import Client
 
 CLOCKS = tuple(SlaClock)
 DUE_COLUMNS = {clock: f"{clock}_due_at" for clock in CLOCKS}
+EXPIRING_COLUMNS = {clock: f"{clock}_expiring_at" for clock in CLOCKS}
 RECOMPUTE_BATCH = 500
 NO_TARGETS = (sla.Targets(), 100)
 
@@ -337,7 +338,9 @@ def refresh(ticket: Ticket, *, now: datetime | None = None, context: Context | N
     for clock, result in zip(
         CLOCKS, (outcome.first_response, outcome.next_response, outcome.resolution), strict=True
     ):
-        setattr(ticket, DUE_COLUMNS[clock], result.deadline if result.state != ClockState.MET else None)
+        running = result.state != ClockState.MET
+        setattr(ticket, DUE_COLUMNS[clock], result.deadline if running else None)
+        setattr(ticket, EXPIRING_COLUMNS[clock], result.expiring_at if running else None)
     ticket.sla_paused_seconds = int(outcome.paused_seconds)
     ticket.sla_state = aggregate(outcome, status_point)
     due = unnotified(ticket.id, crossings(outcome, events, now), context.notices.get(ticket.id))

@@ -40,14 +40,20 @@ from core.timeutil import utcnow
 from desk import sla, sla_batch
 from desk.models import DeskStaff
 from desk.sla_models import TicketSlaNotice
-from desk.sla_state import DUE_COLUMNS, Context, Refreshed, crossings, refresh
+from desk.sla_state import DUE_COLUMNS, EXPIRING_COLUMNS, Context, Refreshed, crossings, refresh
 from desk.states import ClockState, EntryKind, EventType, SlaClock
 from desk.ticket_models import Ticket, TicketEntry
 
 SWEEP_EVERY_SECONDS = 60
 LOOKAHEAD = timedelta(seconds=SWEEP_EVERY_SECONDS)
 BATCH = 500
-SLA_COLUMNS = (*DUE_COLUMNS.values(), "sla_paused_seconds", "sla_state", "sla_next_event_at")
+SLA_COLUMNS = (
+    *DUE_COLUMNS.values(),
+    *EXPIRING_COLUMNS.values(),
+    "sla_paused_seconds",
+    "sla_state",
+    "sla_next_event_at",
+)
 # The staff ticket page (desk/views/ticket_page.py), on the reseller's canonical host.
 TICKET_ENDPOINT = "desk_tickets.ticket_page"
 

@@ -39,9 +39,7 @@ def _may_read(account: Account, ticket: Ticket) -> bool:
     if account.kind != STAFF:
         return True
     return (
-        account.role is not None
-        and account.role.grants(perm.DESKS)
-        and works_desk(account, ticket.desk_id)
+        account.role is not None and account.role.grants(perm.DESKS) and works_desk(account, ticket.desk_id)
     )
 
 

@@ -154,6 +154,10 @@ class Ticket(db.Model):
     first_response_due_at: Mapped[datetime | None]
     next_response_due_at: Mapped[datetime | None]
     resolution_due_at: Mapped[datetime | None]
+    # When each clock becomes "expiring" (its share of the target used): shown per clock.
+    first_response_expiring_at: Mapped[datetime | None]
+    next_response_expiring_at: Mapped[datetime | None]
+    resolution_expiring_at: Mapped[datetime | None]
     sla_paused_seconds: Mapped[int] = mapped_column(server_default="0", default=0)
     sla_state: Mapped[str] = mapped_column(String(10), server_default=SlaState.OK.value, default=SlaState.OK)
     # When the SLA state changes next (expiring, breached): what the sweep looks for.

@@ -73,7 +73,9 @@ TICKET_COLUMNS = (
     "assignee_account_id",
     "field_values", "created_at", "updated_at", "last_activity_at", "first_responded_at",
     "awaiting_reply_since", "resolved_at", "closed_at", "reopened_count", "first_response_due_at",
-    "next_response_due_at", "resolution_due_at", "sla_paused_seconds", "sla_state", "sla_next_event_at",
+    "next_response_due_at", "resolution_due_at", "first_response_expiring_at",
+    "next_response_expiring_at", "resolution_expiring_at", "sla_paused_seconds", "sla_state",
+    "sla_next_event_at",
 )  # fmt: skip
 NOTICE_COLUMNS = (
     "reseller_id", "client_id", "ticket_id", "clock", "event", "cycle", "occurred_at", "notified_at",
@@ -250,12 +252,12 @@ class TicketData:
         return events
 
     def _sla(self, d: Decided, ticket_id: int, client_id: int) -> tuple:
-        """(first due, next due, resolution due, paused seconds, state, next event); the
+        """(the three deadlines, when each clock expires, paused seconds, state, next event); the
         thresholds crossed before the load count as notified (``self.notices``)."""
         first, following, resolution = TARGETS[d.priority]
         if d.kind in FINISHED_KINDS:  # the approximation (module docstring)
             late = (d.replied - d.created) > timedelta(minutes=first)
-            return None, None, None, 0, SlaState.BREACHED if late else SlaState.MET, None
+            return None, None, None, None, None, None, 0, SlaState.BREACHED if late else SlaState.MET, None
         events = self._history(d)
         outcome = sla.compute(self.s.calendar, sla.Targets(first, following, resolution), events, self.now)
         self.notices.extend(
@@ -264,11 +266,10 @@ class TicketData:
         )
         pauses = self.s.statuses[d.kind][1]
         state = aggregate(outcome, Point(pauses, False))
-        dues = (
-            c.deadline if c.state != ClockState.MET else None
-            for c in (outcome.first_response, outcome.next_response, outcome.resolution)
-        )
-        return (*dues, int(outcome.paused_seconds), state, outcome.next_change_at)
+        clocks = (outcome.first_response, outcome.next_response, outcome.resolution)
+        dues = (c.deadline if c.state != ClockState.MET else None for c in clocks)
+        expiring = (c.expiring_at if c.state != ClockState.MET else None for c in clocks)
+        return (*dues, *expiring, int(outcome.paused_seconds), state, outcome.next_change_at)
 
     def _ticket_rows(self, first_id: int, tickets: int) -> Iterator[tuple]:
         reseller_id = self.s.reseller_id

@@ -39,7 +39,13 @@ def ticket_badge(page) -> tuple[str, str]:  # noqa: F811
 
 def ticket_dates(page) -> list[str]:  # noqa: F811
     """The ticket page's first response, next response and resolution deadlines."""
-    return [text.strip() for text in page.locator("#ticket-sla-dates dd").all_inner_texts()]
+    return [text.strip() for text in page.locator("#ticket-sla-dates dd .clock-due").all_inner_texts()]
+
+
+def ticket_clocks(page) -> list[str]:  # noqa: F811
+    """The state each of those clocks is shown in ("": no deadline and nothing met)."""
+    clocks = page.locator("#ticket-sla-dates dd")
+    return [clocks.nth(n).get_attribute("data-clock-state") for n in range(clocks.count())]
 
 
 def queue_row(page, live_server: str, ticket_id: int, query: str = "status=all") -> dict:  # noqa: F811
@@ -53,6 +59,7 @@ def queue_row(page, live_server: str, ticket_id: int, query: str = "status=all")
         "badge": (badge.inner_text().strip(), badge.get_attribute("class")) if badge.count() else None,
         "first_response": row.locator("[data-due='first_response']").inner_text().strip(),
         "resolution": row.locator("[data-due='resolution']").inner_text().strip(),
+        "first_response_state": row.locator("[data-due='first_response']").get_attribute("data-clock-state"),
     }
 
 
@@ -145,6 +152,7 @@ def test_sla_badges_follow_a_ticket_and_a_late_one_breaches(
     assert text == "SLA: No prazo" and "text-bg-light" in classes
     first_due, next_due, resolution_due = ticket_dates(page)
     assert first_due != NO_DATE and next_due == NO_DATE and resolution_due != NO_DATE
+    assert ticket_clocks(page) == ["ok", "", "ok"]
     shot(page, "1-new-ticket")
     row = queue_row(page, live_server, ticket_id)
     assert row["badge"][0] == "No prazo" and "text-bg-light" in row["badge"][1]
@@ -161,6 +169,7 @@ def test_sla_badges_follow_a_ticket_and_a_late_one_breaches(
     text, classes = ticket_badge(page)
     assert text == "SLA: No prazo" and "text-bg-light" in classes
     assert ticket_dates(page) == [NO_DATE, NO_DATE, resolution_due]
+    assert ticket_clocks(page) == ["met", "", "ok"]
     shot(page, "2-answered-ticket")
     row = queue_row(page, live_server, ticket_id)
     assert row["first_response"] == NO_DATE and row["resolution"] == resolution_due
@@ -171,6 +180,7 @@ def test_sla_badges_follow_a_ticket_and_a_late_one_breaches(
     set_status(page, live_server, ticket_id, "Aguardando cliente", StatusKind.WAITING_ON_CLIENT)
     text, classes = ticket_badge(page)
     assert text == "SLA: Pausado" and "text-bg-info" in classes
+    assert ticket_clocks(page) == ["met", "", "paused"]
     shot(page, "3-paused-ticket")
     row = queue_row(page, live_server, ticket_id)
     assert row["badge"][0] == "Pausado" and "text-bg-info" in row["badge"][1]
@@ -181,6 +191,7 @@ def test_sla_badges_follow_a_ticket_and_a_late_one_breaches(
     text, classes = ticket_badge(page)
     assert text == "SLA: Cumprido" and "text-bg-success" in classes
     assert ticket_dates(page) == [NO_DATE, NO_DATE, NO_DATE]
+    assert ticket_clocks(page) == ["met", "", "met"]
     shot(page, "4-resolved-ticket")
     row = queue_row(page, live_server, ticket_id)
     assert row["badge"][0] == "Cumprido" and "text-bg-success" in row["badge"][1]
@@ -197,9 +208,11 @@ def test_sla_badges_follow_a_ticket_and_a_late_one_breaches(
     page.reload()
     text, classes = ticket_badge(page)
     assert text == "SLA: Vencendo" and "text-bg-warning" in classes
+    assert ticket_clocks(page) == ["expiring", "", "ok"]  # the first response's clock
     shot(page, "5-expiring-ticket")
     row = queue_row(page, live_server, late_id, "sla=expiring")
     assert row["badge"][0] == "Vencendo" and "text-bg-warning" in row["badge"][1]
+    assert row["first_response_state"] == "expiring"
     shot(page, "5-expiring-queue")
 
     age(app, late_id, 15)
@@ -208,6 +221,7 @@ def test_sla_badges_follow_a_ticket_and_a_late_one_breaches(
     page.goto(f"{live_server}/reseller/tickets/{late_id}")
     text, classes = ticket_badge(page)
     assert text == "SLA: Estourado" and "text-bg-danger" in classes
+    assert ticket_clocks(page) == ["breached", "", "ok"]
     sla_events = page.locator("[data-entry-kind='event']", has_text="SLA →").all_inner_texts()
     assert [event.split(" · ")[0].strip() for event in sla_events] == [
         "Sistema SLA → Vencendo",
@@ -216,6 +230,7 @@ def test_sla_badges_follow_a_ticket_and_a_late_one_breaches(
     shot(page, "6-breached-ticket")
     row = queue_row(page, live_server, late_id, "sla=breached")
     assert row["badge"][0] == "Estourado" and "text-bg-danger" in row["badge"][1]
+    assert row["first_response_state"] == "breached"
     assert page.locator("tr[data-ticket-id]").count() == 1  # the resolved ticket is not breached
     shot(page, "6-breached-queue")
 

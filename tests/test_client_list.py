@@ -347,7 +347,7 @@ def test_each_row_writes_its_own_id_and_an_escaped_name_into_the_shared_parts(ow
     assert f'data-confirm="Inativar {escaped}?"' in page
     assert f'aria-label="Ações de {escaped}"' in page
     for client in (hostile, retired, tenants.a.client):
-        row = page[page.index(f'data-client-id="{client.id}"'):]
+        row = page[page.index(f'data-client-id="{client.id}"') :]
         row = row[: row.index("</tr>")]
         for action in ("edit", "billing", "delete", "users"):
             assert f"/reseller/clients/{client.id}/{action}" in row

@@ -143,6 +143,13 @@ def test_a_new_ticket_gets_its_deadlines(factory, tenants, desk):
         at(480),
     )
     assert (ticket.sla_state, ticket.sla_paused_seconds, ticket.sla_next_event_at) == (SlaState.OK, 0, at(48))
+    # Each clock's "expiring" instant beside its deadline (80 % of 60 and of 480 minutes).
+    expiring = (
+        ticket.first_response_expiring_at,
+        ticket.next_response_expiring_at,
+        ticket.resolution_expiring_at,
+    )
+    assert expiring == (at(48), None, at(384))
     refresh(ticket, now=at(50))
     # Expiring since 48: that event, not notified yet, stays due for the sweep.
     assert (ticket.sla_state, ticket.sla_next_event_at) == (SlaState.EXPIRING, at(48))
@@ -153,6 +160,7 @@ def test_replies_stop_and_start_the_response_clocks(factory, tenants, desk, staf
     reply(ticket, staff.id, 30)
     refresh(ticket, now=at(40))
     assert ticket.first_response_due_at is None and ticket.sla_next_event_at == at(384)
+    assert ticket.first_response_expiring_at is None  # met: no deadline, nothing to expire
     reply(ticket, factory.user(tenants.a.client.id).id, 100)
     refresh(ticket, now=at(110))
     assert ticket.next_response_due_at == at(220) and ticket.sla_next_event_at == at(196)

@@ -88,8 +88,12 @@ def test_the_queue_shows_all_three_deadlines_and_marks_a_passed_one(app, tenants
     cells = {i: re.findall(r'data-due="(\w+)"([^>]*)>(.*?)</td>', row, re.S) for i, row in rows.items()}
     assert [c[0] for c in cells[late]] == ["first_response", "next_response", "resolution"]
     late_next, on_time_next = cells[late][1], cells[on_time][1]
-    assert "data-overdue" in late_next[1] and "01/01/2020" in late_next[2] and "(Estourado)" in late_next[2]
-    assert "data-overdue" not in on_time_next[1] and "01/01/2999" in on_time_next[2]
+    assert (
+        'data-clock-state="breached"' in late_next[1]
+        and "01/01/2020" in late_next[2]
+        and "(Estourado)" in late_next[2]
+    )
+    assert "data-clock-state" not in on_time_next[1] and "01/01/2999" in on_time_next[2]
     assert cells[late][0][2].strip() == "—"  # no first-response deadline: a dash, not a date
 
 

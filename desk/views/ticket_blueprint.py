@@ -67,18 +67,42 @@ def _staff_with_desks_only():
         abort(403)
 
 
-def due_cell(value, clock: str, now) -> Markup:
-    """A queue row's deadline cell: the date and time, or a dash; a deadline at or before
-    ``now`` is breached (red, and said so to screen readers). Written here rather than as
-    a Jinja macro: three a row, a macro call cost more than the rest of the row."""
+def clock_state(due, expiring_at, now, *, met: bool = False, paused: bool = False) -> SlaState | None:
+    """One SLA clock as shown at ``now``: met (no deadline left, and it was met), paused
+    (the ticket's clock is stopped), breached (its deadline passed), expiring (its share
+    of the target used), on time; ``None`` when it has no deadline (no target, or nothing
+    awaits it)."""
+    if due is None:
+        return SlaState.MET if met else None
+    if paused:
+        return SlaState.PAUSED
+    if due <= now:
+        return SlaState.BREACHED
+    if expiring_at is not None and expiring_at <= now:
+        return SlaState.EXPIRING
+    return SlaState.OK
+
+
+# A queue cell's look per clock state (none: the plain date).
+CELL_CLASSES = {
+    SlaState.BREACHED: " text-danger fw-semibold",
+    SlaState.EXPIRING: " text-warning-emphasis fw-semibold",
+}
+
+
+def due_cell(value, expiring_at, clock: str, now, paused: bool = False) -> Markup:
+    """A queue row's deadline cell: the date and time, or a dash; breached (red) or
+    expiring (amber) marked, and said so to screen readers. Written here rather than as a
+    Jinja macro: three a row, a macro call cost more than the rest of the row."""
     if value is None:
         return Markup('<td class="small text-nowrap" data-due="{}">—</td>').format(clock)
-    if value > now:
+    state = clock_state(value, expiring_at, now, paused=paused)
+    if state not in CELL_CLASSES:
         return Markup('<td class="small text-nowrap" data-due="{}">{}</td>').format(clock, datetime_br(value))
     return Markup(
-        '<td class="small text-nowrap text-danger fw-semibold" data-due="{}" data-overdue>'
+        '<td class="small text-nowrap{}" data-due="{}" data-clock-state="{}">'
         '{}<span class="visually-hidden"> ({})</span></td>'
-    ).format(clock, datetime_br(value), label(SLA_LABELS[SlaState.BREACHED]))
+    ).format(CELL_CLASSES[state], clock, state, datetime_br(value), label(SLA_LABELS[state]))
 
 
 @tickets_bp.app_context_processor
@@ -95,4 +119,5 @@ def _ticket_helpers():
         "ticket_kinds": tuple(StatusKind),
         "field_limits": {"text": fields.MAX_TEXT, "long_text": fields.MAX_LONG_TEXT},
         "due_cell": due_cell,
+        "clock_state": clock_state,
     }

@@ -11,6 +11,7 @@ from auth.access import current_account
 from auth.models import Account
 from core.extensions import db
 from core.tenancy import get_or_404, require_reseller, scoped_select
+from core.timeutil import utcnow
 from core.uploads import accepts_uploads, attachment_response
 from core.validation import parse_int
 from desk import ticket_changes as changes
@@ -54,6 +55,7 @@ def _render_page(ticket: Ticket, values: dict | None = None, field_errors: dict 
     return render_template(
         "desk/ticket_page.html",
         ticket=ticket,
+        now=utcnow(),  # each SLA clock as it stands now
         client=db.session.get(Client, ticket.client_id),
         entries=entries,
         people=people,
