@@ -1,13 +1,15 @@
 """Staff ticket queue (issue 13, Speed): page 1 of ``/reseller/tickets`` for each filter and
-each sort (the contract in the helpers' brief), as the htmx partial and as the full page,
-against its *floor*: the bare SQL the page needs (the page's rows of ``tickets`` with the
-client's and the assignee's names, LIMIT per page), as literal SQL sent by raw psycopg.
-Targets: page 1 ≤ 15 ms; ≤ 1.5 × floor. The verdict takes the slower of the two views.
+each sort (the contract in the helpers' brief), and deep pages (200 and 400, the last the
+counted total links to), as the htmx partial and as the full page, against its *floor*:
+the bare SQL the page needs (the page's rows of ``tickets`` with the client's and the
+assignee's names, LIMIT per page OFFSET the pages before), as literal SQL sent by raw
+psycopg. Targets: page 1 ≤ 15 ms; every page ≤ 1.5 × floor. The verdict takes the slower
+of the two views.
 
 The owner of the bench reseller works every desk. When the route does not exist in this
 build the bench says "route missing" and measures the floors alone.
 
-    BENCH_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/revenda_bench_tickets \\
+    BENCH_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/revenda_bench \\
         .venv/bin/python bench/bench_ticket_queue.py
 """
 
@@ -61,6 +63,12 @@ def cases(owner_id: int, staff_id: int, client_id: int, number: int) -> list[tup
     for sort in SORTS:
         for direction in ("asc", "desc"):
             out.append((f"sort {sort} {direction}", {"sort": sort, "dir": direction}))
+    # Deep pages (like the client list's middle and last): the total is counted up to
+    # 10,000, so page 400 of 25 is the last one the page links show.
+    for page in (200, 400):
+        out.append((f"page {page}", {"page": page}))
+        out.append((f"page {page}, sort number desc", {"page": page, "sort": "number", "dir": "desc"}))
+        out.append((f"page {page}, due desc", {"page": page, "dir": "desc"}))
     return out
 
 
@@ -105,7 +113,7 @@ def floor_sql(reseller_id: int, owner_id: int, args: dict) -> str:
         "t.created_at, c.trade_name, a.name FROM tickets t JOIN clients c ON c.id = t.client_id "
         "LEFT JOIN accounts a ON a.id = t.assignee_account_id "
         f"WHERE {' AND '.join(where)} ORDER BY {column} {direction}{nulls}, t.id {direction} "
-        f"LIMIT {PER_PAGE}"
+        f"LIMIT {PER_PAGE} OFFSET {(args.get('page', 1) - 1) * PER_PAGE}"
     )
 
 
@@ -155,7 +163,7 @@ def main() -> int:
 
         fns = {"floor": floor}
         if present:
-            query = urlencode({**args, "page": 1})
+            query = urlencode({"page": 1, **args})
 
             def partial(q=query):
                 response = http.get(f"{base}{PATH}?{q}", headers={"HX-Request": "true"})
@@ -174,7 +182,7 @@ def main() -> int:
         if present:
             view_ms = max(measured["partial"], measured["full"])
             missed = []
-            if view_ms > PAGE1_TARGET_MS:
+            if "page" not in args and view_ms > PAGE1_TARGET_MS:
                 missed.append(f"> {PAGE1_TARGET_MS:.0f} ms")
             if view_ms / floor_ms > RATIO_TARGET:
                 missed.append(f"> {RATIO_TARGET}× floor")
@@ -189,7 +197,7 @@ def main() -> int:
                 "partial_ms": round(measured["partial"], 2),
                 "full_ms": round(measured["full"], 2),
                 "ratio": round(view_ms / floor_ms, 2),
-                "page1_ok": view_ms <= PAGE1_TARGET_MS,
+                "page1_ok": "page" in args or view_ms <= PAGE1_TARGET_MS,
                 "ratio_ok": view_ms / floor_ms <= RATIO_TARGET,
             }
         else:

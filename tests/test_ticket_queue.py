@@ -1,6 +1,7 @@
-"""The queue's index walk (one ordered walk per desk and status kind, merged) gives the
-same rows in the same order as one plain sorted query, for every sort, both directions,
-several pages, empty deadlines included (on PostgreSQL; SQLite pages with the plain query);
+"""The queue's index walk (one ordered walk per desk and status kind, merged) and its merge
+of ordered branches (deep pages) give the same rows in the same order as one plain sorted
+query, for every sort, both directions, several pages, empty deadlines included (on
+PostgreSQL; SQLite pages with the plain query);
 and the queue stays inside the staff member's desks."""
 
 from __future__ import annotations
@@ -62,6 +63,15 @@ def tickets(factory, tenants):
     return a.id, [d.id for d in desks], agents
 
 
+@pytest.fixture(params=["walk", "merge"])
+def page_path(request, monkeypatch):
+    """Page 1 is walked (LATERAL, a few rows per pair), a deep page merged (one ordered
+    branch per pair): here each page both ways."""
+    if request.param == "merge":
+        monkeypatch.setattr(queue, "MERGE_FROM_DEPTH", 0)
+    return request.param
+
+
 def plain(reseller_id, desk_ids, filters, desk_id=None, account=0) -> list[int]:
     ids = queue.scoped(select(Ticket.id), reseller_id, desk_ids, desk_id)
     ids = filters.order(filters.apply(ids, account_id=account)).limit(filters.per_page)
@@ -70,7 +80,7 @@ def plain(reseller_id, desk_ids, filters, desk_id=None, account=0) -> list[int]:
 
 @pytest.mark.parametrize("sort", list(queue.SORTS))
 @pytest.mark.parametrize("direction", ["asc", "desc"])
-def test_the_walk_orders_like_one_sorted_query(tickets, sort, direction):
+def test_the_walk_orders_like_one_sorted_query(tickets, sort, direction, page_path):
     reseller_id, desk_ids, _agents = tickets
     for status in ("open_work", "all", "closed"):
         for page in (1, 2, 3):
@@ -103,7 +113,7 @@ FILTERS = [
 @pytest.mark.parametrize("wanted", FILTERS, ids=lambda f: "&".join(f"{k}={v}" for k, v in f.items()))
 @pytest.mark.parametrize("sort", ["resolution_due_at", "number"])
 @pytest.mark.parametrize("direction", ["asc", "desc"])
-def test_a_filtered_walk_orders_like_one_sorted_query(tickets, wanted, sort, direction):
+def test_a_filtered_walk_orders_like_one_sorted_query(tickets, wanted, sort, direction, page_path):
     """Each filter walks its own index on the default sort (the assignee's empty entries in
     order too), a text search walks or reads its few matches, and the count stops where
     the plain query's does."""
