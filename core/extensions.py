@@ -6,7 +6,7 @@ from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
-from sqlalchemy import MetaData, make_url
+from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
 from core import scope, transactions
@@ -28,11 +28,6 @@ class TenantSQLAlchemy(SQLAlchemy):
     """Flask-SQLAlchemy whose PostgreSQL engines apply the tenancy scope (core.scope)."""
 
     def _make_engine(self, bind_key, options, app):
-        if make_url(options["url"]).get_backend_name() == "postgresql":
-            # No JIT: it pays off on long analytical queries; here it turned a 5 ms page
-            # whose estimate looked large into 150 ms of compilation.
-            connect_args = options.setdefault("connect_args", {})
-            connect_args["options"] = f"{connect_args.get('options', '')} -c jit=off".strip()
         engine = super()._make_engine(bind_key, options, app)
         scope.install(engine, app.config.get("DATABASE_RUNTIME_ROLE"))
         transactions.install(engine)

@@ -208,11 +208,20 @@ def _clean_one(definition: DeskField, raw):
     raise ValueError(_("This field cannot be filled in."))
 
 
-def carried_values(definitions: list[DeskField], values: dict) -> dict:
+# How far a field reaches the client, narrowest first.
+_REACH = {ClientVisibility.INTERNAL: 0, ClientVisibility.VISIBLE: 1, ClientVisibility.EDITABLE: 2}
+
+
+def carried_values(definitions: list[DeskField], values: dict, previous: list[DeskField] = ()) -> dict:
     """The stored values another form keeps (a ticket moved to another desk): those of a
-    key it asks, still valid for that field there (the same key may be another type)."""
+    key it asks, still valid for that field there (the same key may be another type), and
+    never shown to the client there when they were not before (``previous``: the old
+    form's fields; a value of a key it lacks reaches no further than internal)."""
+    reach_before = {d.key: _REACH[ClientVisibility(d.client_visibility)] for d in previous}
     kept = {}
     for definition in definitions:
+        if _REACH[ClientVisibility(definition.client_visibility)] > reach_before.get(definition.key, 0):
+            continue
         if definition.archived_at is None and not _empty(values.get(definition.key)):
             try:
                 kept[definition.key] = _clean_one(definition, values[definition.key])

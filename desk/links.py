@@ -19,7 +19,7 @@ from core.timeutil import utcnow
 from core.validation import parse_int
 from desk.errors import DeskRejected
 from desk.models import Desk, DeskClient
-from desk.staffing import works_desk
+from desk.staffing import staff_desk_ids
 from desk.states import BLOCKING_KINDS
 from desk.ticket_models import Ticket
 from desk.work import open_ticket_count
@@ -78,7 +78,8 @@ def client_desks(client: Client, worked_by=None) -> list[Desk]:
             .order_by(func.lower(Desk.name), Desk.id)
         )
     )
-    return desks if worked_by is None else [d for d in desks if works_desk(worked_by, d.id)]
+    worked = None if worked_by is None else staff_desk_ids(worked_by)
+    return desks if worked is None else [d for d in desks if d.id in worked]
 
 
 def link_clients(desk: Desk, client_ids, actor_id: int | None) -> int:

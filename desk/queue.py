@@ -314,6 +314,11 @@ def list_tickets(
     desk_id: int | None = None,
 ) -> TicketPage:
     """One page of the filtered, sorted queue and the total it pages over."""
+    if _searches_text(filters) and db.session.get_bind().dialect.name == "postgresql":
+        # A generic plan, made once for every search, would read a common word's
+        # thousands of matches from the trigram index: each search is planned for its
+        # own pattern (to the end of this transaction).
+        db.session.execute(select(func.set_config("plan_cache_mode", "force_custom_plan", True)))
     total = count_tickets(reseller_id, account_id, desk_ids, filters, desk_id)
     page = TicketPage(
         rows=[], total=total, page=filters.page, per_page=filters.per_page, cap=count_cap(filters)

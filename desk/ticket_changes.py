@@ -209,7 +209,9 @@ def move_to_desk(ticket: Ticket, desk: Desk | None, *, by=None) -> None:
     if not desk_serves_client(desk, ticket_client(ticket)):
         raise TicketRefused(_("This desk does not serve this client."))
     old, before_values = ticket.desk, dict(ticket.field_values or {})
-    after_values = fields.carried_values(fields.desk_fields(desk), before_values)
+    after_values = fields.carried_values(
+        fields.desk_fields(desk), before_values, fields.desk_fields(ticket.desk, archived=True)
+    )
     ticket.desk, ticket.desk_id = desk, desk.id
     ticket.field_values = after_values
     add_event(

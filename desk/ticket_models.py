@@ -29,6 +29,7 @@ WALK_SORTS = ("number", "updated_at", "first_response_due_at", "resolution_due_a
 # (migration 0021), so a rare value is read from its own entries, not filtered out of
 # every open ticket.
 WALK_FILTERS = ("priority_rank", "sla_state", "assignee_account_id")
+SUBJECT_SEARCH_LENGTH = 200
 # Priorities in order, stored as a number beside the name so that a sort is an index walk.
 PRIORITY_RANKS = {Priority.LOW: 1, Priority.NORMAL: 2, Priority.HIGH: 3, Priority.URGENT: 4}
 
@@ -127,7 +128,7 @@ class Ticket(db.Model):
     requester_account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"))
     subject: Mapped[str] = mapped_column(String(200))
     # The subject lower-case and accent-free (tenant.models.fold): what ``q`` searches.
-    subject_search: Mapped[str] = mapped_column(String(200), server_default="", default="")
+    subject_search: Mapped[str] = mapped_column(String(SUBJECT_SEARCH_LENGTH), server_default="", default="")
     description: Mapped[str] = mapped_column(Text, server_default="", default="")
     priority: Mapped[str] = mapped_column(
         String(10), server_default=Priority.NORMAL.value, default=Priority.NORMAL
@@ -168,7 +169,8 @@ class Ticket(db.Model):
 
     @validates("subject")
     def _fold_subject(self, _key, value):
-        self.subject_search = fold(value)
+        # Folding may lengthen ("…" is "..."): cut to the column's 200.
+        self.subject_search = fold(value)[:SUBJECT_SEARCH_LENGTH]
         return value
 
 

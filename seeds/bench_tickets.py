@@ -280,7 +280,7 @@ class TicketData:
             awaiting = d.then if d.kind == StatusKind.OPEN else None
             yield (
                 first_id + d.number - 1, reseller_id, d.number, d.desk_id, client_id, requester, d.subject,
-                fold(d.subject), "", d.priority, PRIORITY_RANKS[d.priority], self.s.statuses[d.kind][0],
+                fold(d.subject)[:200], "", d.priority, PRIORITY_RANKS[d.priority], self.s.statuses[d.kind][0],
                 d.kind, d.assignee,
                 "{}", d.created, last, last, d.replied, awaiting,
                 d.then if d.kind == StatusKind.RESOLVED else None,

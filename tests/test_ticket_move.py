@@ -15,7 +15,7 @@ from auth import permissions as perm
 from core.extensions import db
 from core.timeutil import utcnow
 from desk import fields, sla_state
-from desk.models import Desk, DeskStaff
+from desk.models import Desk, DeskField, DeskStaff
 from desk.states import EntryKind, EventType, StatusKind
 from desk.ticket_models import Ticket, TicketEntry
 from tests.sla_setup import new_ticket, sla_desk
@@ -217,3 +217,22 @@ def test_staff_who_do_not_work_the_tickets_desk_cannot_move_it(app, factory, ten
     response = other.post(f"/reseller/tickets/{setting.ticket}/desk", {"desk_id": setting.finance})
     assert response.status_code == 404
     assert state(app, setting.ticket) == before
+
+
+def test_a_moved_value_never_reaches_the_client_further_than_before():
+    """The new desk may ask the same key as a field the client sees: a value that was
+    internal (or on no field of the old form) stays behind rather than show up there."""
+
+    def field(key, visibility):
+        return DeskField(key=key, label=key, field_type="text", client_visibility=visibility, required=False)
+
+    old = [field("contract", "internal"), field("order", "visible"), field("note", "editable")]
+    new = [
+        field("contract", "visible"),
+        field("order", "visible"),
+        field("note", "internal"),
+        field("new", "editable"),
+    ]
+    values = {"contract": "C-1", "order": "O-1", "note": "N-1", "new": "X"}
+    assert fields.carried_values(new, values, old) == {"order": "O-1", "note": "N-1"}
+    assert fields.carried_values(new, values) == {"note": "N-1"}  # no old form: internal only

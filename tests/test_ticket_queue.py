@@ -10,7 +10,7 @@ import random
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from werkzeug.datastructures import MultiDict
 
 from core.extensions import db
@@ -193,3 +193,27 @@ def test_postgresql_connections_run_without_jit():
     if db.session.get_bind().dialect.name != "postgresql":
         pytest.skip("JIT is PostgreSQL's")
     assert db.session.scalar(text("SHOW jit")) == "off"
+
+
+def test_a_search_for_quotes_and_backslashes_is_a_search(tickets):
+    """The pattern is bound, never written into the statement; each search is planned for
+    itself (a custom plan, to the end of the transaction)."""
+    reseller_id, _desks, _agents = tickets
+    for q in ("x' OR 1=1 --", "\\", "'; DROP TABLE tickets; --", "100%' OR '1'='1"):
+        filters = queue.TicketFilters.from_args(MultiDict({"q": q, "status": "all"}))
+        page = queue.list_tickets(reseller_id, 0, None, filters)
+        assert (page.total, page.rows) == (0, []), q
+    assert db.session.scalar(select(func.count()).select_from(Ticket)) == 70
+    if db.session.get_bind().dialect.name == "postgresql":
+        assert db.session.scalar(text("SHOW plan_cache_mode")) == "force_custom_plan"
+
+
+def test_a_subject_that_folds_longer_still_fits_its_search_column(tickets):
+    """Folding may lengthen a subject ("…" is "..."): the search column keeps its 200."""
+    reseller_id, desk_ids, _agents = tickets
+    ticket = db.session.scalars(select(Ticket).where(Ticket.reseller_id == reseller_id)).first()
+    ticket.subject = "a" * 199 + "…"
+    db.session.commit()  # PostgreSQL would refuse 202 characters in a varchar(200)
+    assert db.session.get(Ticket, ticket.id).subject_search == "a" * 199 + "."
+    filters = queue.TicketFilters.from_args(MultiDict({"q": "AAAA", "status": "all"}))
+    assert [r.id for r in queue.list_tickets(reseller_id, 0, None, filters).rows] == [ticket.id]

@@ -28,7 +28,8 @@ BATCH = 5000
 def _fold(value: str | None) -> str:
     """tenant.models.fold as of this revision (a migration does not import the app)."""
     decomposed = unicodedata.normalize("NFKD", value or "")
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+    # Folding may lengthen a subject ("…" is "..."): cut to the column's 200.
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()[:200]
 
 
 def _backfill() -> None:
