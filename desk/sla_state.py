@@ -377,10 +377,15 @@ def affected_tickets(policy_id: int):
 
 
 def recompute_for_policy(
-    policy_id: int, *, batch_size: int = RECOMPUTE_BATCH, now: datetime | None = None
+    policy_id: int,
+    *,
+    batch_size: int = RECOMPUTE_BATCH,
+    now: datetime | None = None,
+    prepare: Callable[[list[Ticket]], Context] = lambda _tickets: Context(),
 ) -> int:
     """Refresh every unfinished ticket under ``policy_id``, ``batch_size`` at a time, each
-    batch committed; returns how many."""
+    batch committed; returns how many. ``prepare``: the Context a batch is refreshed with
+    (``desk.sla_batch.preload`` reads its inputs at once)."""
     done, last_id = 0, 0
     while True:
         tickets = db.session.scalars(
@@ -388,7 +393,7 @@ def recompute_for_policy(
         ).all()
         if not tickets:
             return done
-        context = Context()
+        context = prepare(tickets)
         for ticket in tickets:
             refresh(ticket, now=now, context=context)
         last_id = tickets[-1].id

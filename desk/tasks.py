@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from desk import sla_state, sla_sweep
+from desk import sla_batch, sla_state, sla_sweep
 
 
 def recompute_policy(policy_id: int) -> int:
     """A policy's targets changed: its unfinished tickets' deadlines again, from their
     history (in committed batches); how many."""
-    return sla_state.recompute_for_policy(policy_id)
+    return sla_state.recompute_for_policy(policy_id, prepare=sla_batch.preload)
 
 
 def sweep_sla() -> int:

@@ -13,6 +13,7 @@ from core import jobs
 from core.extensions import db
 from core.models import AuditEvent, Reseller
 from core.scope import bypass
+from desk import sla_batch
 from desk.models import SlaTarget
 from desk.sla_models import TicketSlaNotice
 from desk.sla_state import recompute_for_policy, refresh
@@ -125,7 +126,10 @@ def test_a_reply_in_time_leaves_nothing_to_notify(setup):
     assert sweep(at(56)) == 0
 
 
-def test_an_sla_change_is_recomputed_and_swept(app, setup, mailbox, run_jobs):
+@pytest.mark.parametrize("batched", [False, True], ids=["one_by_one", "preloaded"])
+def test_an_sla_change_is_recomputed_and_swept(app, setup, mailbox, run_jobs, batched):
+    # The job (desk.tasks.recompute_policy) reads a batch's inputs at once (preloaded).
+    prepare = {"prepare": sla_batch.preload} if batched else {}
     ticket = setup
     ticket = db.session.get(Ticket, ticket.id)
     target = db.session.scalars(
@@ -135,12 +139,12 @@ def test_an_sla_change_is_recomputed_and_swept(app, setup, mailbox, run_jobs):
     ).one()
     target.first_response_minutes = 240
     db.session.commit()
-    assert recompute_for_policy(target.policy_id, now=at(30)) == 1
+    assert recompute_for_policy(target.policy_id, now=at(30), **prepare) == 1
     assert db.session.get(Ticket, ticket.id).sla_next_event_at == at(192)
     assert sweep(at(100)) == 0
     target.first_response_minutes = 20  # stricter: breached already
     db.session.commit()
-    recompute_for_policy(target.policy_id, now=at(30))
+    recompute_for_policy(target.policy_id, now=at(30), **prepare)
     assert db.session.get(Ticket, ticket.id).sla_state == SlaState.BREACHED
     assert sweep(at(31)) == 2
 
