@@ -1,0 +1,7 @@
+"""Tickets by e-mail (issue 14): the inbound mail inbox, its two doors (a signed
+provider webhook and an SMTP listener), and the job that turns a stored message into a
+ticket or a reply."""
+
+
+def init_app(app) -> None:
+    from intake import models  # noqa: F401 - registers the table
