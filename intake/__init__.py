@@ -4,4 +4,6 @@ ticket or a reply."""
 
 
 def init_app(app) -> None:
-    from intake import models  # noqa: F401 - registers the table
+    from intake import models, views  # noqa: F401 - models registers the table
+
+    views.init_app(app)

@@ -29,15 +29,17 @@ class InboundMessage(db.Model):
     routing itself is the tenancy decision: a desk address of reseller B never routes a
     message to reseller A (``intake.routing``).
 
-    Idempotency: ``dedupe_key`` is the Message-ID, or ``sha256:<digest>`` of the raw
-    bytes when the message has none. The same message may be stored twice (a provider's
-    retry, a relay's double delivery); processing marks every later copy ``duplicate``.
+    Idempotency: the same message may be stored twice (a provider's retry, a relay's
+    double delivery, a replayed webhook). Processing claims ``dedupe_key`` (the
+    Message-ID, or ``sha256:<digest>`` of the raw bytes when the message has none) on
+    the first copy; the column is unique, so a second copy, even one processed at the
+    same moment by another worker, cannot claim it and ends ``duplicate`` (its key stays
+    empty, its Message-ID is kept).
     """
 
     __tablename__ = "inbound_messages"
     __table_args__ = (
         Index("ix_inbound_messages_pending", "processed_at", "received_at"),
-        Index("ix_inbound_messages_dedupe_key", "dedupe_key"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -50,7 +52,7 @@ class InboundMessage(db.Model):
     envelope_sender: Mapped[str | None] = mapped_column(String(320))
     envelope_recipients: Mapped[list] = mapped_column(JSON, default=list)
     message_id: Mapped[str | None] = mapped_column(String(998))
-    dedupe_key: Mapped[str] = mapped_column(String(998))
+    dedupe_key: Mapped[str | None] = mapped_column(String(998), unique=True)
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
     processed_at: Mapped[datetime | None]
     outcome: Mapped[str | None] = mapped_column(String(30))

@@ -22,7 +22,6 @@ def a_row(**fields) -> InboundMessage:
         sha256="0" * 64,
         received_via=ReceivedVia.WEBHOOK,
         envelope_recipients=["suporte@a.test"],
-        dedupe_key="<x@example.com>",
         **fields,
     )
     db.session.add(row)

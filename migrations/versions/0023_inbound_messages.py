@@ -32,7 +32,7 @@ def upgrade():
         sa.Column("envelope_sender", sa.String(length=320), nullable=True),
         sa.Column("envelope_recipients", sa.JSON(), nullable=False),
         sa.Column("message_id", sa.String(length=998), nullable=True),
-        sa.Column("dedupe_key", sa.String(length=998), nullable=False),
+        sa.Column("dedupe_key", sa.String(length=998), nullable=True),
         sa.Column("received_at", sa.DateTime(), nullable=False),
         sa.Column("processed_at", sa.DateTime(), nullable=True),
         sa.Column("outcome", sa.String(length=30), nullable=True),
@@ -57,10 +57,10 @@ def upgrade():
             ondelete="SET NULL",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_inbound_messages")),
+        sa.UniqueConstraint("dedupe_key", name=op.f("uq_inbound_messages_dedupe_key")),
     )
     with op.batch_alter_table("inbound_messages", schema=None) as batch_op:
         batch_op.create_index("ix_inbound_messages_pending", ["processed_at", "received_at"], unique=False)
-        batch_op.create_index("ix_inbound_messages_dedupe_key", ["dedupe_key"], unique=False)
         batch_op.create_index(batch_op.f("ix_inbound_messages_reseller_id"), ["reseller_id"], unique=False)
     if op.get_bind().dialect.name == "postgresql":
         protect("inbound_messages", by_client=False)
