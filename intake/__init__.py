@@ -4,6 +4,7 @@ ticket or a reply."""
 
 
 def init_app(app) -> None:
-    from intake import models, views  # noqa: F401 - models registers the table
+    from intake import cli, models, views  # noqa: F401 - models registers the table
 
     views.init_app(app)
+    cli.init_app(app)
