@@ -38,9 +38,7 @@ class InboundMessage(db.Model):
     """
 
     __tablename__ = "inbound_messages"
-    __table_args__ = (
-        Index("ix_inbound_messages_pending", "processed_at", "received_at"),
-    )
+    __table_args__ = (Index("ix_inbound_messages_pending", "processed_at", "received_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # The raw message in core.storage (``intake/<day>/<random>``), its size and digest.
