@@ -72,9 +72,10 @@ def big_message() -> bytes:
 
 
 def test_a_message_declared_over_30_mb_is_refused_with_a_clear_552(app, smtp_listener):
-    with smtplib.SMTP("127.0.0.1", smtp_listener, timeout=30) as smtp, pytest.raises(
-        smtplib.SMTPSenderRefused
-    ) as refused:
+    with (
+        smtplib.SMTP("127.0.0.1", smtp_listener, timeout=30) as smtp,
+        pytest.raises(smtplib.SMTPSenderRefused) as refused,
+    ):
         smtp.sendmail("ana@cliente.test", ["suporte@a.test"], big_message())
     assert refused.value.smtp_code == 552
     assert b"up to 30 MB" in refused.value.smtp_error

@@ -81,8 +81,9 @@ def test_the_processing_job_is_queued_for_the_stored_row(app, http):
         "wrong secret",
         "tampered body",
         "stale",
+        "not ascii",
     ],
-    ids=["unsigned", "no signature", "no timestamp", "wrong secret", "tampered body", "stale"],
+    ids=["unsigned", "no signature", "no timestamp", "wrong secret", "tampered body", "stale", "not ascii"],
 )
 def test_an_unsigned_or_badly_signed_message_is_refused_and_nothing_is_kept(app, http, headers):
     if headers == "wrong secret":
@@ -91,6 +92,8 @@ def test_an_unsigned_or_badly_signed_message_is_refused_and_nothing_is_kept(app,
         headers = signed_headers(RAW.replace(b"parou", b"voltou"))
     elif headers == "stale":
         headers = signed_headers(RAW, at=int(time.time()) - 6 * 60)
+    elif headers == "not ascii":
+        headers = {**signed_headers(RAW), "X-Mail-Signature": "sha256=é" + "0" * 63}
     response = http.post("http://a.test/mail/inbound", data=RAW, headers=headers)
     assert response.status_code == 401
     assert stored(app) == 0
