@@ -12,3 +12,12 @@ def tenantless(view):
     host is not resolved to a reseller for it."""
     view.is_tenantless = True
     return view
+
+
+def streams_body(view):
+    """Mark a view that reads its own request body as a stream, with its own size limit
+    (e.g. the inbound mail webhook, up to 30 MB): the NUL check
+    (``core.validation.refuse_nul_bytes``) leaves the body unread, as the view's body is
+    no text of ours (its bytes are stored as they came)."""
+    view.streams_body = True
+    return view

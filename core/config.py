@@ -55,6 +55,8 @@ class Settings:
     UPLOAD_DIR: str
     STRIPE_API_KEY: str | None
     STRIPE_WEBHOOK_SECRET: str | None
+    # The inbound mail webhook's HMAC secret (intake.signatures); blank: it refuses all.
+    MAIL_INBOUND_SECRET: str | None
     DEFAULT_RESELLER_HOST: str | None
     SESSION_COOKIE_SECURE: bool
     # On PostgreSQL, the role each transaction switches to: it owns no table, so the
@@ -95,6 +97,9 @@ class Settings:
     S3_SERVER_SIDE_ENCRYPTION: str | None = None
     # "path" (MinIO's usual set-up), "virtual" or "auto"; blank: path with an endpoint URL.
     S3_ADDRESSING_STYLE: str | None = None
+    # Where `flask mail-intake` (the SMTP listener, intake.smtp) listens.
+    MAIL_INTAKE_HOST: str = "127.0.0.1"
+    MAIL_INTAKE_PORT: int = 2525
     # The largest attachment accepted, counted while it streams in (core.uploads).
     ATTACHMENT_MAX_BYTES: int = 25 * 1024 * 1024
     # in-process job mode when REDIS_URL is absent: "thread" (demo) or "sync" (tests)
@@ -112,7 +117,7 @@ class Settings:
     BABEL_DEFAULT_TIMEZONE: str = "America/Sao_Paulo"
     LANGUAGES: tuple = ("pt_BR", "en")
     MAX_CONTENT_LENGTH: int = 8 * 1024 * 1024
-    INSTALLED_MODULES: tuple = ("auth", "tenant", "billing", "desk", "reseller")
+    INSTALLED_MODULES: tuple = ("auth", "tenant", "billing", "desk", "intake", "reseller")
 
     def as_dict(self) -> dict:
         return dict(self.__dict__)
@@ -137,6 +142,9 @@ def load_settings(overrides: dict | None = None) -> Settings:
         UPLOAD_DIR=_env("UPLOAD_DIR", str(instance / "uploads")),
         STRIPE_API_KEY=_env("STRIPE_API_KEY"),
         STRIPE_WEBHOOK_SECRET=_env("STRIPE_WEBHOOK_SECRET"),
+        MAIL_INBOUND_SECRET=_env("MAIL_INBOUND_SECRET"),
+        MAIL_INTAKE_HOST=_env("MAIL_INTAKE_HOST", "127.0.0.1"),
+        MAIL_INTAKE_PORT=_env_int("MAIL_INTAKE_PORT", 2525),
         PWNED_PASSWORDS_URL=_env("PWNED_PASSWORDS_URL"),
         PLATFORM_DOMAIN=(_env("PLATFORM_DOMAIN") or "").strip(".").lower() or None,
         PLATFORM_CNAME_TARGET=(_env("PLATFORM_CNAME_TARGET") or "").strip(".").lower() or None,

@@ -48,6 +48,8 @@ BYPASSES: dict[str, str] = {
     "billing-deadlines": "overdue invoices, suspension and period roll-over of every reseller",
     "billing-consistency": "the daily check of the clients' billing summaries, every reseller",
     "client-purge-sweep": "purges of deleted clients whose deadline passed, every reseller",
+    "mail-intake": "the inbound mail inbox: a message is stored before anyone knows whose it "
+    "is, and its processing (job and sweep) routes it by recipient to any reseller's desk",
     "sla-sweep": "tickets of every reseller whose SLA clock becomes expiring or breached: "
     "refreshed and their staff notified",
     "previous-release-job": "jobs queued by the previous release, which carried no scope",

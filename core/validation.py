@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from email_validator import EmailNotValidError, validate_email
-from flask import jsonify, request
+from flask import current_app, jsonify, request
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import BadRequest
 from werkzeug.routing import IntegerConverter
@@ -102,9 +102,15 @@ def refuse_nul_bytes():
     string of a JSON body. Uploaded files are not text and are not read. A body is
     only parsed as JSON when its raw bytes hold the escape ``\\u0000`` (a raw NUL is
     not valid JSON at all), so signed webhooks keep their raw body and their speed.
-    JSON requests get a JSON error, the others the reseller's error page.
+    JSON requests get a JSON error, the others the reseller's error page. A view marked
+    ``streams_body`` (``core.access``) reads its body itself: it is left unread here.
     """
     texts = [*request.args.items(multi=True), *(request.view_args or {}).items()]
+    view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
+    if getattr(view, "streams_body", False):
+        if any(NUL in key or (isinstance(value, str) and NUL in value) for key, value in texts):
+            raise NulRefused()
+        return None
     is_form = request.mimetype in FORM_TYPES
     if is_form:
         # Keep the raw body: a signed endpoint (the inbound channel) still verifies it

@@ -9,6 +9,8 @@ user is the author and the staff account is kept in ``acting_as_account_id``.
 
 from __future__ import annotations
 
+import contextlib
+from contextvars import ContextVar
 from datetime import datetime
 
 from flask import g, has_request_context
@@ -42,11 +44,27 @@ class TicketRefused(ValueError):
         self.errors = errors or {}
 
 
+# Outside a request, the account a job writes for (a ticket or a reply received by e-mail).
+_JOB_AUTHOR: ContextVar[int | None] = ContextVar("ticket_job_author", default=None)
+
+
+@contextlib.contextmanager
+def written_by(account_id: int):
+    """Outside a request: what the block writes on a timeline is ``account_id``'s (the
+    client user whose e-mail became a ticket or a reply), not the system's."""
+    token = _JOB_AUTHOR.set(account_id)
+    try:
+        yield
+    finally:
+        _JOB_AUTHOR.reset(token)
+
+
 def author_ids() -> tuple[int | None, int | None]:
     """(author, acting as): the session's account, and the staff account behind it while
-    impersonating (outside a request: the system, nobody)."""
+    impersonating (outside a request: the account of :func:`written_by`, else the
+    system, nobody)."""
     if not has_request_context():
-        return None, None
+        return _JOB_AUTHOR.get(), None
     subject = g.get("subject_account_id")
     return subject, (g.get("actor_account_id") if is_impersonating() else None)
 

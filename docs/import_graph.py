@@ -15,7 +15,7 @@ import grimp
 
 ROOT = Path(__file__).resolve().parent.parent
 # Highest layer first: a package may import only the packages listed after it.
-PACKAGES = ("seeds", "reseller", "desk", "billing", "tenant", "auth", "core")
+PACKAGES = ("seeds", "reseller", "intake", "desk", "billing", "tenant", "auth", "core")
 OUTPUT = ROOT / "docs" / "import-graph.md"
 
 

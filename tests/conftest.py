@@ -129,6 +129,7 @@ def mailbox(smtp_server):
 
 
 STRIPE_WEBHOOK_SECRET = "whsec_test_only_secret"
+MAIL_INBOUND_SECRET = "mail_inbound_test_only_secret"
 
 
 @pytest.fixture(scope="session")
@@ -150,6 +151,7 @@ def app(smtp_server):
         "DEFAULT_RESELLER_HOST": "a.test",
         "EXPORT_SYNC_MAX_ROWS": 50,
         "STRIPE_WEBHOOK_SECRET": STRIPE_WEBHOOK_SECRET,
+        "MAIL_INBOUND_SECRET": MAIL_INBOUND_SECRET,
     }
     if url.startswith("sqlite"):
         config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"check_same_thread": False}}

@@ -17,7 +17,7 @@ from tenant.inbox_models import Contact, Conversation, Team
 from tenant.models import Client, CustomFieldDefinition
 
 # Machine endpoints authenticated by a signature instead of a session.
-CSRF_EXEMPT = {"inbound.inbound", "stripe_webhooks.receive"}
+CSRF_EXEMPT = {"inbound.inbound", "stripe_webhooks.receive", "mail_inbound.receive"}
 # Rows a GET may touch without changing state: the session's "last seen" time.
 VOLATILE_TABLES = {"auth_sessions", "trusted_devices"}
 
@@ -116,6 +116,8 @@ def test_the_exempt_endpoints_are_signature_checked(app, factory, tenants, make_
         json={"from": "11999990000", "text": "x", "id": "1"},
     )
     assert response.status_code == 401
+    mail = make_browser().http.post("http://a.test/mail/inbound", data=b"Subject: x\r\n\r\nx")
+    assert mail.status_code == 401
 
 
 def test_get_never_changes_state(app, factory, tenants, make_browser):

@@ -11,13 +11,14 @@ import json
 import logging
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from billing.models import StripeEvent
 from billing.stripe.handlers import NotYet, apply_event
 from billing.stripe.intake import DRAIN_KEY, well_formed
 from core import jobs
 from core.extensions import db
+from core.inbox_rows import MISSING_OR_BUSY, apply_once
 from core.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -31,23 +32,16 @@ BATCH = 500
 
 # What :func:`apply` says besides a handler's outcome.
 UNPROCESSABLE = "unprocessable"
-MISSING_OR_BUSY = "missing or busy"
 ALREADY_APPLIED = "already applied"
 
 
 def apply(row_id: int, *, skip_locked: bool = False) -> str:
     """Apply one inbox row, once. Returns what happened (for logs and tests). With
     ``skip_locked``, a row another worker is applying right now is left to it."""
-    stmt = select(StripeEvent).where(StripeEvent.id == row_id)
-    if db.session.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update(skip_locked=skip_locked)
-    row = db.session.scalar(stmt)
-    if row is None:
-        db.session.rollback()
-        return MISSING_OR_BUSY
-    if row.processed_at is not None:
-        db.session.rollback()
-        return ALREADY_APPLIED
+    return apply_once(StripeEvent, row_id, _apply_row, already=ALREADY_APPLIED, skip_locked=skip_locked)
+
+
+def _apply_row(row: StripeEvent) -> str:
     try:
         event = json.loads(row.payload)
     except (ValueError, RecursionError):
@@ -55,26 +49,9 @@ def apply(row_id: int, *, skip_locked: bool = False) -> str:
     if not well_formed(event):
         # Stored before the intake checked the shape: no handler can read it and no
         # retry would change that, so it is closed at once (a person can look at it).
-        row.processed_at, row.outcome, row.attempts = utcnow(), UNPROCESSABLE, (row.attempts or 0) + 1
-        db.session.commit()
-        log.warning("Stripe event row %s is not a readable event: left unapplied", row_id)
+        log.warning("Stripe event row %s is not a readable event: left unapplied", row.id)
         return UNPROCESSABLE
-    try:
-        outcome = apply_event(event)
-    except Exception as exc:
-        db.session.rollback()
-        db.session.execute(
-            update(StripeEvent)
-            .where(StripeEvent.id == row_id)
-            .values(attempts=StripeEvent.attempts + 1, last_error=str(exc)[:500])
-        )
-        db.session.commit()
-        raise
-    row.processed_at = utcnow()
-    row.outcome = outcome
-    row.attempts = (row.attempts or 0) + 1
-    db.session.commit()
-    return outcome
+    return apply_event(event)
 
 
 def drain() -> int:

@@ -1,0 +1,121 @@
+"""Reading a stored message with the standard library's ``email`` (``policy.default``):
+its sender, recipients, Message-ID, subject, text body and attachments.
+
+The text body is the ``text/plain`` part; an HTML-only message is read as plain text
+by :func:`html_to_text`, a plain rendering for this first increment (the sanitised
+HTML body of issue 14 comes later). Headers that cannot be read (broken encodings) give
+empty values instead of failing the whole message.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
+from email.utils import getaddresses
+from html.parser import HTMLParser
+
+MAX_MESSAGE_ID = 998
+_BLOCKS = frozenset({"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre"})
+_HIDDEN = frozenset({"script", "style", "head", "title"})
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content: bytes
+
+
+@dataclass(frozen=True)
+class ParsedMessage:
+    sender: str | None
+    recipients: list[str]
+    message_id: str | None
+    subject: str
+    text: str
+    attachments: list[Attachment] = field(default_factory=list)
+
+
+class _TextOf(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._hidden = 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag in _HIDDEN:
+            self._hidden += 1
+        elif tag in _BLOCKS:
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag):
+        if tag in _HIDDEN:
+            self._hidden = max(0, self._hidden - 1)
+        elif tag in _BLOCKS:
+            self.parts.append("\n")
+
+    def handle_data(self, data):
+        if not self._hidden:
+            self.parts.append(data)
+
+
+def html_to_text(html: str) -> str:
+    """The visible text of an HTML body, one line per block, blank runs collapsed."""
+    reader = _TextOf()
+    reader.feed(html)
+    reader.close()
+    lines = [" ".join(line.split()) for line in "".join(reader.parts).splitlines()]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+
+
+def _header(message: EmailMessage, name: str) -> str:
+    try:
+        return str(message.get(name) or "")
+    except (ValueError, TypeError, LookupError):
+        return ""
+
+
+def _addresses(message: EmailMessage, *names: str) -> list[str]:
+    values = [_header(message, name) for name in names]
+    return [addr.strip().lower() for _name, addr in getaddresses(values) if "@" in addr]
+
+
+def _body_text(message: EmailMessage) -> str:
+    part = message.get_body(preferencelist=("plain", "html"))
+    if part is None:
+        return ""
+    try:
+        content = part.get_content()
+    except (LookupError, ValueError, AssertionError):
+        content = (part.get_payload(decode=True) or b"").decode("utf-8", "replace")
+    if not isinstance(content, str):
+        return ""
+    return html_to_text(content) if part.get_content_subtype() == "html" else content.strip()
+
+
+def _attachments(message: EmailMessage) -> list[Attachment]:
+    found = []
+    for part in message.iter_attachments():
+        if part.is_multipart():
+            continue
+        content = part.get_payload(decode=True)
+        if content is None:
+            continue
+        found.append(Attachment(filename=part.get_filename() or "anexo", content=content))
+    return found
+
+
+def parse(raw: bytes) -> ParsedMessage:
+    message = BytesParser(policy=policy.default).parsebytes(raw)
+    senders = _addresses(message, "From")
+    message_id = " ".join(_header(message, "Message-ID").split())[:MAX_MESSAGE_ID] or None
+    return ParsedMessage(
+        sender=senders[0] if senders else None,
+        recipients=_addresses(message, "To", "Cc"),
+        message_id=message_id,
+        subject=" ".join(_header(message, "Subject").split()),
+        text=_body_text(message),
+        attachments=_attachments(message),
+    )
