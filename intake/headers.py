@@ -18,6 +18,7 @@ from intake.markers import strip_reply_prefixes
 class AutomaticReason(enum.StrEnum):
     """Why a message counts as written by a machine."""
 
+    REPORT = "report"
     AUTO_SUBMITTED = "auto-submitted"
     AUTOREPLY_HEADER = "x-autoreply"
     PRECEDENCE = "precedence"
@@ -96,6 +97,8 @@ def is_own_message(msg: Message, own_domains: Iterable[str]) -> bool:
 
 def is_automatic(msg: Message, own_domains: Iterable[str] = ()) -> AutomaticReason | None:
     """The reason a machine wrote this message, or None when a person (probably) did."""
+    if msg.get_content_type() == "multipart/report":  # a bounce or a read receipt (RFC 6522)
+        return AutomaticReason.REPORT
     if any(first_token(v) not in ("", "no") for v in header_values(msg, "Auto-Submitted")):
         return AutomaticReason.AUTO_SUBMITTED
     if any(header_values(msg, name) for name in AUTOREPLY_HEADERS):

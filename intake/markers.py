@@ -27,6 +27,8 @@ REPLY_PREFIX = re.compile(r"^\s*((re|res|fw|fwd|enc|tr|aw|wg|sv|rv)\s*(\[\d+\])?
 def signature(ticket_id: int, secret: str | bytes) -> str:
     """The lower-case base32 HMAC of the ticket id (its first 80 bits)."""
     key = secret.encode() if isinstance(secret, str) else secret
+    if not key:
+        raise ValueError("the reply token needs a secret")
     digest = hmac.new(key, f"intake-reply:{ticket_id}".encode(), hashlib.sha256).digest()
     return base64.b32encode(digest).decode().lower()[:SIGNATURE_CHARS]
 

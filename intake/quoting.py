@@ -20,7 +20,7 @@ import re
 # Gmail and Apple Mail: "On Mon, 30 Nov 2026 at 10:12, Ana <a@x> wrote:" / "Em seg., 30 de
 # nov. de 2026 às 10:12, Ana <a@x> escreveu:" (Gmail wraps it over two lines when long).
 ATTRIBUTION = re.compile(r"^(on|em|le|el|am)\s.{4,}\s(wrote|escreveu|a écrit|escribió|schrieb)\s*:\s*$", re.I)
-ATTRIBUTION_START = re.compile(r"^(on|em)\s", re.I)
+ATTRIBUTION_START = re.compile(r"^(on|em|le|el|am)\s", re.I)
 # Outlook: "-----Original Message-----", "-----Mensagem original-----", and the line of
 # underscores it puts above its header block.
 SEPARATOR = re.compile(
@@ -48,13 +48,14 @@ HEADER_WINDOW = 4
 
 
 def is_attribution(lines: list[str], index: int) -> bool:
-    """A Gmail / Apple Mail "On ... wrote:" line, alone or wrapped over the next line."""
+    """A Gmail / Apple Mail "On <date> ... wrote:" line, alone or wrapped over the next line
+    (the date's digits keep "Em resumo, o técnico escreveu:" in the new text)."""
     line = lines[index].strip()
-    if ATTRIBUTION.match(line):
-        return True
-    if ATTRIBUTION_START.match(line) and index + 1 < len(lines):
-        return bool(ATTRIBUTION.match(f"{line} {lines[index + 1].strip()}"))
-    return False
+    if not ATTRIBUTION_START.match(line):
+        return False
+    if index + 1 < len(lines) and not ATTRIBUTION.match(line):
+        line = f"{line} {lines[index + 1].strip()}"
+    return bool(ATTRIBUTION.match(line)) and any(ch.isdigit() for ch in line)
 
 
 def is_header_block(lines: list[str], index: int) -> bool:

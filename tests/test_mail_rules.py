@@ -73,8 +73,8 @@ def test_mail_a_person_wrote_is_not_automatic(name):
 @pytest.mark.parametrize(
     ("name", "reason"),
     [
-        ("dsn_bounce.eml", AutomaticReason.AUTO_SUBMITTED),
-        ("dsn_delayed.eml", AutomaticReason.AUTO_SUBMITTED),
+        ("dsn_bounce.eml", AutomaticReason.REPORT),
+        ("dsn_delayed.eml", AutomaticReason.REPORT),
         ("out_of_office.eml", AutomaticReason.AUTO_SUBMITTED),
         ("auto_reply.eml", AutomaticReason.AUTO_SUBMITTED),
         ("list_mail.eml", AutomaticReason.LIST),
@@ -273,6 +273,11 @@ def test_a_reply_that_is_all_quote_is_kept_whole():
     assert quoting.trim_reply(text) == text.strip()
 
 
+def test_a_sentence_ending_in_wrote_is_new_text():
+    text = "Em resumo, o técnico escreveu:\nreiniciar o roteador.\n\nOn Monday they wrote:\nok"
+    assert quoting.trim_reply(text) == text
+
+
 def test_signature_and_mobile_footer_are_cut():
     assert quoting.trim_reply("Pode sim.\n-- \nAna\nFinanceiro") == "Pode sim."
     assert quoting.trim_reply("Ok!\r\n\r\nSent from my iPhone\r\n") == "Ok!"
@@ -369,6 +374,8 @@ def test_reply_address_names_its_ticket_and_a_tampered_one_names_none():
     assert markers.ticket_from_address(address.replace("pvwr", "pvwq"), SECRET) is None
     assert markers.ticket_from_address(address, "another-secret") is None
     assert markers.ticket_from_address("suporte@acme.example", SECRET) is None
+    with pytest.raises(ValueError):
+        markers.reply_address(1234, "", "mail.atende.example")
 
 
 @pytest.mark.parametrize(
