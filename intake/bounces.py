@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from email.message import Message
 
 STATUS_CODE = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
-# Actions that say a recipient was not reached (RFC 3464 2.3.3); "delivered", "relayed" and
-# "expanded" reports are successes.
-FAILED_ACTIONS = frozenset({"failed", "delayed"})
+# A recipient was not reached when its status (required by RFC 3464 2.3.4) is of class 4
+# (transient: "delayed") or 5 (permanent: "failed"); class 2 is a success whatever the
+# Action field says ("delivered", "relayed", "expanded").
+FAILURE_CLASSES = ("4", "5")
 
 
 @dataclass(frozen=True)
@@ -79,14 +80,14 @@ def status_code(status: str | None, diagnostic: str) -> str:
 def recipient_from_fields(fields: Message) -> FailedRecipient | None:
     """One per-recipient block of a delivery-status part, if it reports a failure."""
     address = typed_value(fields.get("Final-Recipient") or fields.get("Original-Recipient"))
-    action = str(fields.get("Action", "")).strip().lower()
-    if not address or action not in FAILED_ACTIONS:
-        return None
     diagnostic = typed_value(fields.get("Diagnostic-Code"))
+    status = status_code(fields.get("Status"), diagnostic)
+    if not address or not status.startswith(FAILURE_CLASSES):
+        return None
     return FailedRecipient(
         address=address.lower(),
-        action=action,
-        status=status_code(fields.get("Status"), diagnostic),
+        action=str(fields.get("Action", "")).strip().lower(),
+        status=status,
         diagnostic=diagnostic,
     )
 

@@ -217,6 +217,13 @@ def test_status_read_from_the_diagnostic_when_the_field_is_missing():
 
 def test_delivered_recipients_are_not_failures():
     raw = (MAIL / "dsn_bounce.eml").read_bytes().replace(b"Action: failed", b"Action: delivered")
+    raw = raw.replace(b"Status: 5.1.1", b"Status: 2.0.0")
+    assert bounces.parse_report(email.message_from_bytes(raw, policy=email.policy.default)).recipients == ()
+
+
+def test_a_recipient_without_any_status_code_is_not_counted():
+    raw = (MAIL / "dsn_bounce.eml").read_bytes().replace(b"Status: 5.1.1\n", b"")
+    raw = raw.replace(b"smtp; 550-5.1.1 The", b"smtp; The").replace(b"550 5.1.1 https", b"https")
     assert bounces.parse_report(email.message_from_bytes(raw, policy=email.policy.default)).recipients == ()
 
 
