@@ -16,6 +16,8 @@ from html.parser import HTMLParser
 
 import nh3
 
+from intake.markers import strip_body_markers
+
 MAX_BYTES = 512 * 1024
 TIME_BUDGET_SECONDS = 0.5
 # The fallback text of a body refused for its size reads only its beginning.
@@ -86,6 +88,7 @@ def sanitise(
     cleaned = cleaner().clean(html)
     if clock() - started > budget:
         return CleanBody(None, html_to_text(html), "too slow")
+    cleaned = strip_body_markers(cleaned)
     return CleanBody(cleaned, html_to_text(cleaned))
 
 
@@ -135,9 +138,10 @@ class TextExtractor(HTMLParser):
 
 
 def html_to_text(html: str) -> str:
-    """The readable text of an HTML body: blocks on their own lines, whitespace collapsed."""
+    """The readable text of an HTML body (its ``ref:`` markers left out): blocks on their
+    own lines, whitespace collapsed."""
     extractor = TextExtractor()
-    extractor.feed(html or "")
+    extractor.feed(strip_body_markers(html))
     extractor.close()
     lines = [line.strip() for line in "".join(extractor.parts).split("\n")]
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()

@@ -106,3 +106,9 @@ def ticket_from_body(body: str, secret: str | bytes) -> int | None:
         if ticket_id is not None:
             return ticket_id
     return None
+
+
+def strip_body_markers(body: str) -> str:
+    """The body without its ``ref:`` markers (they are for the intake, not for people: a
+    sanitised HTML body loses the style that hid them)."""
+    return BODY_MARKER.sub("", body or "")

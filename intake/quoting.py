@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import re
 
+from intake.markers import strip_body_markers
+
 # Gmail and Apple Mail: "On Mon, 30 Nov 2026 at 10:12, Ana <a@x> wrote:" / "Em seg., 30 de
 # nov. de 2026 às 10:12, Ana <a@x> escreveu:" (Gmail wraps it over two lines when long).
 ATTRIBUTION = re.compile(r"^(on|em|le|el|am)\s.{4,}\s(wrote|escreveu|a écrit|escribió|schrieb)\s*:\s*$", re.I)
@@ -109,10 +111,12 @@ def drop_trailing_noise(lines: list[str]) -> list[str]:
 
 
 def trim_reply(text: str, subject: str = "") -> str:
-    """The new text of a reply; the whole text (stripped) when trimming would leave nothing.
-    A forward (by its subject, or a forward line before any quoted history) is kept whole."""
-    whole = (text or "").strip()
-    lines = (text or "").replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    """The new text of a reply, without ``ref:`` markers; the whole text (stripped) when
+    trimming would leave nothing. A forward (by its subject, or a forward line before any
+    quoted history) is kept whole."""
+    text = strip_body_markers(text)
+    whole = text.strip()
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     start = history_start(lines)
     if is_forward(lines, start, subject):
         return whole

@@ -309,6 +309,22 @@ def test_html_only_message_is_sanitised_to_its_allow_list():
     assert clean.text == "Confirmamos a troca para o plano anual.\n\nVer contrato ou baixar."
 
 
+def test_gmail_html_reply_keeps_its_shape_and_loses_the_hidden_marker():
+    body = load("gmail_reply_pt.eml").get_body(preferencelist=("html",)).get_content()
+    assert "ref:1234-pvwrrmf6adgviwgu" in body
+    clean = html.sanitise(body)
+    assert "<blockquote>" in clean.html and "style=" not in clean.html and "class=" not in clean.html
+    assert "ref:" not in clean.html and "ref:" not in clean.text
+    assert clean.text.startswith("Bom dia,\n\nA nota chegou agora, obrigada! Só falta o boleto de dezembro.")
+    # An HTML-only reply is trimmed through its text: the same new text as the plain part's.
+    assert quoting.trim_reply(clean.text) == quoting.trim_reply(plain_text(load("gmail_reply_pt.eml")))
+
+
+def test_our_own_marker_line_is_not_new_text():
+    msg = load("own_message.eml")
+    assert quoting.trim_reply(plain_text(msg)) == "Olá Ana,\n\nReenviamos a nota fiscal para o seu e-mail."
+
+
 def test_over_size_body_falls_back_to_plain_text():
     clean = html.sanitise("<p>Olá <script>x()</script><b>mundo</b></p>", max_bytes=10)
     assert clean == html.CleanBody(None, "Olá mundo", "too large")
