@@ -384,8 +384,7 @@ def recompute_for_policy(
     prepare: Callable[[list[Ticket]], Context] = lambda _tickets: Context(),
 ) -> int:
     """Refresh every unfinished ticket under ``policy_id``, ``batch_size`` at a time, each
-    batch committed; returns how many. ``prepare``: the Context a batch is refreshed with
-    (``desk.sla_batch.preload`` reads its inputs at once)."""
+    batch committed, with the Context ``prepare`` makes (sla_batch.preload); how many."""
     done, last_id = 0, 0
     while True:
         tickets = db.session.scalars(
