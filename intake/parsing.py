@@ -2,24 +2,22 @@
 its sender, recipients, Message-ID, subject, text body and attachments.
 
 The text body is the ``text/plain`` part; an HTML-only message is read as plain text
-by :func:`html_to_text`, a plain rendering for this first increment (the sanitised
-HTML body of issue 14 comes later). Headers that cannot be read (broken encodings) give
+by :func:`intake.html.html_to_text` (the sanitised HTML body comes with a later
+increment). Headers that cannot be read (broken encodings) give
 empty values instead of failing the whole message.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
 from email.utils import getaddresses
-from html.parser import HTMLParser
+
+from intake.html import html_to_text
 
 MAX_MESSAGE_ID = 998
-_BLOCKS = frozenset({"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre"})
-_HIDDEN = frozenset({"script", "style", "head", "title"})
 
 
 @dataclass(frozen=True)
@@ -36,38 +34,6 @@ class ParsedMessage:
     subject: str
     text: str
     attachments: list[Attachment] = field(default_factory=list)
-
-
-class _TextOf(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self._hidden = 0
-
-    def handle_starttag(self, tag, attrs):
-        if tag in _HIDDEN:
-            self._hidden += 1
-        elif tag in _BLOCKS:
-            self.parts.append("\n")
-
-    def handle_endtag(self, tag):
-        if tag in _HIDDEN:
-            self._hidden = max(0, self._hidden - 1)
-        elif tag in _BLOCKS:
-            self.parts.append("\n")
-
-    def handle_data(self, data):
-        if not self._hidden:
-            self.parts.append(data)
-
-
-def html_to_text(html: str) -> str:
-    """The visible text of an HTML body, one line per block, blank runs collapsed."""
-    reader = _TextOf()
-    reader.feed(html)
-    reader.close()
-    lines = [" ".join(line.split()) for line in "".join(reader.parts).splitlines()]
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 
 
 def _header(message: EmailMessage, name: str) -> str:

@@ -11,7 +11,6 @@ user of B writing to A's address is a stranger to A.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -22,9 +21,7 @@ from core.extensions import db
 from desk.models import Desk
 from desk.ticket_models import Ticket
 from desk.tickets import desk_serves_client
-
-# "[#1234]" in a subject: the number of a ticket of the reseller.
-_TICKET_MARKER = re.compile(r"\[#(\d{1,9})\]")
+from intake.markers import ticket_from_subject
 
 
 @dataclass(frozen=True)
@@ -79,14 +76,13 @@ def sender_account(desk: Desk, email: str | None) -> Account | None:
 
 def named_ticket(account: Account, subject: str) -> Ticket | None:
     """The ticket of the account's client that the subject's ``[#number]`` names."""
-    for number in _TICKET_MARKER.findall(subject or ""):
-        ticket = db.session.scalar(
-            select(Ticket).where(
-                Ticket.reseller_id == account.reseller_id,
-                Ticket.client_id == account.client_id,
-                Ticket.number == int(number),
-            )
+    number = ticket_from_subject(subject)
+    if number is None:
+        return None
+    return db.session.scalar(
+        select(Ticket).where(
+            Ticket.reseller_id == account.reseller_id,
+            Ticket.client_id == account.client_id,
+            Ticket.number == number,
         )
-        if ticket is not None:
-            return ticket
-    return None
+    )
