@@ -95,7 +95,7 @@ def advance(pending: dict):
 def finish(pending: dict, account: Account, recovery_codes: list[str] | None = None):
     switching = bool(pending.get("switch"))
     previous = g.get("current_account")
-    sessions.start_session(account)
+    sessions.start_session(account, switch=switching)
     if switching:
         audit.record("auth.switch", account, details={"from_account_id": previous.id if previous else None})
     else:

@@ -319,10 +319,15 @@ def test_switch_moves_to_another_account_of_the_login_with_a_new_session_id(app,
     menu = browser.get("/app/").get_data(as_text=True)
     assert "Gama Comércio" in menu and f'data-switch-to="{second.id}"' in menu
 
+    with app.app_context():
+        logged_in_at = db.session.get(Login, first.login_id).last_login_at
     switched = browser.post("/account/switch", {"account_id": second.id})
     assert switched.headers["Location"] == "/app/"
     assert session_cookie(browser) != before
     with app.app_context():
+        # The account entered records it; the login, signed in already, is not written.
+        assert db.session.get(Account, second.id).last_login_at > logged_in_at
+        assert db.session.get(Login, first.login_id).last_login_at == logged_in_at
         sessions = db.session.scalars(select(AuthSession).order_by(AuthSession.id)).all()
         assert [s.account_id for s in sessions] == [first.id, second.id]
         assert sessions[0].revoked_at is not None and sessions[1].revoked_at is None
