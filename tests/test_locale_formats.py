@@ -8,8 +8,9 @@ from datetime import UTC, date, datetime
 from flask_babel import force_locale, format_date, format_datetime, format_decimal, lazy_gettext
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from jinja2 import Environment
 
-from core.formatting import _compile_date, date_br, datetime_br, label, locale_formats, number
+from core.formatting import _compile_date, _translations, date_br, datetime_br, label, locale_formats, number
 
 LOCALES = ("pt-BR", "en")
 
@@ -65,3 +66,31 @@ def test_lazy_labels_read_as_flask_babel_translates_them(app):
         with force_locale("en"):
             assert label(plain) == "Resolved"
         assert label("já traduzido") == "já traduzido"
+
+
+def test_a_templates_gettext_renders_as_jinjas_new_style_gettext(app):
+    # core.formatting calls the catalogue directly; Jinja's i18n extension, as it was
+    # installed before, is the reference.
+    reference = Environment(extensions=["jinja2.ext.i18n"], autoescape=True)
+    reference.install_gettext_callables(
+        gettext=lambda s: _translations().ugettext(s),
+        ngettext=lambda s, p, n: _translations().ungettext(s, p, n),
+        newstyle=True,
+    )
+    cases = [
+        ("{{ _('Clients') }}", {}),
+        ("{{ _('Use at least %(n)d characters.', n=12) }}", {}),
+        ("{{ gettext('%(code)s is your access code for %(name)s', code=c, name=n) }}", {"c": "<", "n": "&"}),
+        ("{{ _('100%% sure') }} {{ _('<b>%(x)s</b>', x=x) }}", {"x": "<i>"}),
+        ("{% trans n=3 %}Use at most {{ n }} characters.{% endtrans %}", {}),
+    ]
+    for language, expected_word in (("pt-BR", "Clientes"), ("en", "Clients")):
+        with app.test_request_context("/", headers={"Accept-Language": language}):
+            assert app.jinja_env.from_string("{{ _('Clients') }}").render() == expected_word
+            for source, values in cases:
+                ours = app.jinja_env.from_string(source).render(**values)
+                assert ours == reference.from_string(source).render(**values), source
+    with app.test_request_context("/", headers={"Accept-Language": "en"}):
+        page = app.jinja_env.from_string(cases[2][0]).render(c="<", n="&")
+        assert page == "&lt; is your access code for &amp;"
+        assert app.jinja_env.from_string(cases[3][0]).render(x="<i>") == "100% sure <b>&lt;i&gt;</b>"
