@@ -130,19 +130,21 @@ def _compile_brl(locale: Locale) -> Callable[[int], str] | None:
 
 
 def _per_locale(name: str, build: Callable[[], object]):
-    """``build()`` once per request and locale (see the module's docstring)."""
-    babel_context = g.get("_flask_babel")
-    locale = getattr(babel_context, "babel_locale", None)
-    cached = g.get("_per_locale")
+    """``build()`` once per request and locale (see the module's docstring).
+
+    Reads ``g``'s attributes from the object behind the proxy, once: a page asks this
+    a hundred times (every string and value), and each ``g.get`` resolves the proxy."""
+    state = g._get_current_object().__dict__
+    locale = getattr(state.get("_flask_babel"), "babel_locale", None)
+    cached = state.get("_per_locale")
     if cached is None or locale is None or cached[0] is not locale:
         value = build()  # may resolve the locale: read it again after
-        cached = (getattr(g.get("_flask_babel"), "babel_locale", None), {})
-        g._per_locale = cached
-        cached[1][name] = value
+        state["_per_locale"] = (getattr(state.get("_flask_babel"), "babel_locale", None), {name: value})
         return value
-    if name not in cached[1]:
-        cached[1][name] = build()
-    return cached[1][name]
+    values = cached[1]
+    if name not in values:
+        values[name] = build()
+    return values[name]
 
 
 def _formats() -> LocaleFormats:
