@@ -95,17 +95,19 @@ def advance(pending: dict):
 def finish(pending: dict, account: Account, recovery_codes: list[str] | None = None):
     switching = bool(pending.get("switch"))
     previous = g.get("current_account")
-    sessions.start_session(account)
+    sessions.start_session(account, switch=switching)
     if switching:
         audit.record("auth.switch", account, details={"from_account_id": previous.id if previous else None})
     else:
         audit.record("auth.login", account)
-    db.session.commit()
+    # Before the commit, which expires the account: read after it, its kind would cost
+    # one more query.
     # Checked again: a pending login started before this rule may carry any target.
     nxt = safe_local_target(pending.get("next"))
     target = home_url_for(account)
     if nxt and (nxt.startswith(area_prefix(STAFF)) == account.is_staff):
         target = nxt
+    db.session.commit()
     if recovery_codes:
         return render_template("auth/recovery_codes.html", codes=recovery_codes, continue_url=target)
     return redirect(target)

@@ -126,6 +126,14 @@ class Account(db.Model):
     def is_staff(self) -> bool:
         return self.kind == STAFF
 
+    @classmethod
+    def staff_of(cls, reseller_id: int) -> tuple:
+        """The conditions that pick a reseller's staff accounts. A staff account has no
+        client (see ``uq_accounts_login_staff``); saying so lets PostgreSQL read the few
+        staff rows from ``ix_accounts_client``'s NULL entries instead of scanning every
+        client user's account (30 ms with 535,000 accounts)."""
+        return (cls.reseller_id == reseller_id, cls.kind == STAFF, cls.client_id.is_(None))
+
     @property
     def email(self) -> str:
         return self.login.email

@@ -50,7 +50,7 @@ def roles_with_use(reseller_id: int) -> list[tuple[Role, int]]:
     """The reseller's roles, Owner first then by name, each with how many staff hold it."""
     used = (
         select(Account.role_id, func.count(Account.id).label("n"))
-        .where(Account.reseller_id == reseller_id, Account.kind == STAFF)
+        .where(*Account.staff_of(reseller_id))
         .group_by(Account.role_id)
         .subquery()
     )

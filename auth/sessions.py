@@ -62,6 +62,7 @@ def start_session(
     lifetime: timedelta | None = None,
     keep_current: bool = False,
     expires_at=None,
+    switch: bool = False,
 ) -> AuthSession:
     """Open a new server-side session for ``account`` and rotate the cookie.
 
@@ -70,6 +71,9 @@ def start_session(
 
     The current session ends, unless ``keep_current`` (an impersonation starting on
     top of the staff session, which resumes afterwards and becomes its parent).
+
+    The account's last login becomes now; the login's too, unless this is a ``switch``
+    between accounts of a login that is signed in already (one write fewer there).
     """
     parent = g.get("auth_session") if keep_current else None
     if keep_current:
@@ -101,7 +105,8 @@ def start_session(
     db.session.add(auth_session)
     if impersonator is None:
         account.last_login_at = now
-        account.login.last_login_at = now
+        if not switch:
+            account.login.last_login_at = now
     session.clear()
     session[SESSION_KEY] = token
     session.permanent = False

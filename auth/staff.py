@@ -19,7 +19,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 
 from auth import roles, sessions
-from auth.models import STAFF, Account, AuthSession, Login, Role, StaffInvitation
+from auth.models import Account, AuthSession, Login, Role, StaffInvitation
 from auth.states import StaffStanding
 from core import audit
 from core.extensions import db
@@ -61,7 +61,7 @@ def staff_list(reseller_id: int) -> list[StaffRow]:
     accounts = db.session.scalars(
         select(Account)
         .join(Login, Login.id == Account.login_id)
-        .where(Account.reseller_id == reseller_id, Account.kind == STAFF)
+        .where(*Account.staff_of(reseller_id))
         .order_by(func.lower(Account.name), Account.id)
     ).all()
     ids = [a.id for a in accounts]
@@ -107,8 +107,7 @@ def active_owners(reseller_id: int, *, lock: bool = False) -> list[int]:
         select(Account.id)
         .join(Role, Role.id == Account.role_id)
         .where(
-            Account.reseller_id == reseller_id,
-            Account.kind == STAFF,
+            *Account.staff_of(reseller_id),
             Account.active.is_(True),
             Account.awaiting_acceptance.is_(False),
             Role.is_owner.is_(True),

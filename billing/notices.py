@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from auth import permissions as perm
-from auth.models import STAFF, Account, Login
+from auth.models import Account, Login
 from billing.states import NoticeKind
 from core import branding
 from core.extensions import db
@@ -30,7 +30,7 @@ def finance_staff_emails(reseller_id: int) -> list[str]:
     rows = db.session.execute(
         select(Account, Login.email)
         .join(Login, Login.id == Account.login_id)
-        .where(Account.reseller_id == reseller_id, Account.kind == STAFF, Account.active.is_(True))
+        .where(*Account.staff_of(reseller_id), Account.active.is_(True))
     ).all()
     return sorted(
         {email for account, email in rows if account.role and account.role.grants(perm.FINANCE_EMAILS)}

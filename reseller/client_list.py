@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from urllib.parse import urlencode
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Row, Select, func, select
 
 from billing.models import Plan
@@ -90,7 +91,8 @@ class ClientFilters:
 
     @classmethod
     def from_args(cls, args, *, plan_ids: set[int] | None = None) -> ClientFilters:
-        """Parse ``request.args``; an invalid value is dropped and explained in ``errors``."""
+        """Parse ``request.args``; an invalid value is dropped and explained in ``errors``.
+        The fields' names are lazy: translated only for a message (most requests have none)."""
         f = cls()
         for name in ("trade_name", "legal_name"):
             value = (args.get(name) or "").strip()
@@ -98,10 +100,10 @@ class ClientFilters:
                 f.errors.append(_("Search text is limited to %(n)d characters.", n=MAX_TEXT_FILTER))
                 value = value[:MAX_TEXT_FILTER]
             setattr(f, name, value)
-        f.status = f._choice(args, "status", STATUS_FILTERS, _("Status"))
-        f.suspended = f._choice(args, "suspended", SUSPENSION_FILTERS, _("Suspended"))
-        f.payment_type = f._choice(args, "payment_type", PAYMENT_TYPES, _("Payment type"))
-        f.payment_status = f._choice(args, "payment_status", PAYMENT_STATUSES, _("Payment status"))
+        f.status = f._choice(args, "status", STATUS_FILTERS, _l("Status"))
+        f.suspended = f._choice(args, "suspended", SUSPENSION_FILTERS, _l("Suspended"))
+        f.payment_type = f._choice(args, "payment_type", PAYMENT_TYPES, _l("Payment type"))
+        f.payment_status = f._choice(args, "payment_status", PAYMENT_STATUSES, _l("Payment status"))
         raw_id = (args.get("id") or "").strip().lstrip("#")
         if raw_id:
             f.id = parse_int(raw_id)
@@ -116,8 +118,8 @@ class ClientFilters:
                 f.plan = str(plan_id)
             else:
                 f.errors.append(_("Unknown plan."))
-        f.created_from = f._date(args, "created_from", _("Created from"))
-        f.created_to = f._date(args, "created_to", _("Created to"))
+        f.created_from = f._date(args, "created_from", _l("Created from"))
+        f.created_to = f._date(args, "created_to", _l("Created to"))
         if f.created_from and f.created_to and f.created_from > f.created_to:
             f.errors.append(_("“Created from” is after “Created to”."))
             f.created_to = None

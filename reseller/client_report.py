@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import cache
 
-from sqlalchemy import case, func, select, true
+from sqlalchemy import bindparam, case, func, select, true
 
 from auth.models import CLIENT_USER, Account
 from billing.models import Payment, Subscription, SuspensionEvent
@@ -61,16 +62,23 @@ def _period(subscription: Subscription | None, today: date) -> tuple[date, date 
     return today - timedelta(days=CHART_DAYS - 1), None
 
 
-def _counts(client: Client, since) -> tuple[int, ...]:
-    """Users (all, active) and conversations (all, open, active since ``since``), in one
-    round trip: two one-row aggregates side by side."""
+@cache
+def _statements():
+    """The report's own three statements, built once and bound per client (``reseller_id``,
+    ``client_id``, ``since``): building them cost about 0.4 ms a page, more than running
+    them. Built on first use, when every mapper they name is configured.
+
+    - counts: users (all, active) and conversations (all, open, active since ``since``)
+      in one round trip, two one-row aggregates side by side;
+    - the latest payments and suspensions."""
+    reseller_id, client_id, since = bindparam("reseller_id"), bindparam("client_id"), bindparam("since")
     users = (
         scoped_select(
             Account,
             func.count().label("n"),
             func.coalesce(func.sum(case((Account.active.is_(True), 1), else_=0)), 0).label("active_users"),
-            reseller_id=client.reseller_id,
-            client_id=client.id,
+            reseller_id=reseller_id,
+            client_id=client_id,
         )
         .where(Account.kind == CLIENT_USER)
         .subquery()
@@ -82,15 +90,23 @@ def _counts(client: Client, since) -> tuple[int, ...]:
             "open_now"
         ),
         func.coalesce(func.sum(case((Conversation.last_message_at >= since, 1), else_=0)), 0).label("recent"),
-        reseller_id=client.reseller_id,
-        client_id=client.id,
+        reseller_id=reseller_id,
+        client_id=client_id,
     ).subquery()
-    row = db.session.execute(
-        select(users.c.n, users.c.active_users, talks.c.n, talks.c.open_now, talks.c.recent).select_from(
-            users.join(talks, true())
-        )
-    ).one()
-    return tuple(row)
+    counts = select(users.c.n, users.c.active_users, talks.c.n, talks.c.open_now, talks.c.recent).select_from(
+        users.join(talks, true())
+    )
+    payments = (
+        scoped_select(Payment, reseller_id=reseller_id, client_id=client_id)
+        .order_by(Payment.created_at.desc(), Payment.id.desc())
+        .limit(LATEST)
+    )
+    suspensions = (
+        scoped_select(SuspensionEvent, reseller_id=reseller_id, client_id=client_id)
+        .order_by(SuspensionEvent.created_at.desc(), SuspensionEvent.id.desc())
+        .limit(LATEST)
+    )
+    return counts, payments, suspensions
 
 
 def client_report(client: Client, today: date) -> ClientReport:
@@ -103,17 +119,12 @@ def client_report(client: Client, today: date) -> ClientReport:
     # When the chart covers the whole period its bars are the period's sessions (no window
     # opens after today); only a longer period needs its own count.
     used = sum(d.count for d in days) if first_chart_day == start else sessions_opened(client.id, since)
-    users, active_users, conversations, open_conversations, in_period = _counts(client, since)
-    payments = db.session.scalars(
-        scoped_select(Payment, reseller_id=client.reseller_id, client_id=client.id)
-        .order_by(Payment.created_at.desc(), Payment.id.desc())
-        .limit(LATEST)
-    ).all()
-    suspensions = db.session.scalars(
-        scoped_select(SuspensionEvent, reseller_id=client.reseller_id, client_id=client.id)
-        .order_by(SuspensionEvent.created_at.desc(), SuspensionEvent.id.desc())
-        .limit(LATEST)
-    ).all()
+    counts, latest_payments, latest_suspensions = _statements()
+    values = {"reseller_id": client.reseller_id, "client_id": client.id, "since": since}
+    counted = db.session.execute(counts, values).one()
+    users, active_users, conversations, open_conversations, in_period = counted
+    payments = db.session.scalars(latest_payments, values).all()
+    suspensions = db.session.scalars(latest_suspensions, values).all()
     return ClientReport(
         users=users,
         active_users=active_users,

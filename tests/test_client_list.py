@@ -143,7 +143,7 @@ def test_id_and_plan_filters(owner, clients):
         ("payment_type=bitcoin", "Valor inválido para Forma de pagamento"),
         ("id=abc", "ID deve ser um número inteiro"),
         ("plan=999999", "Plano desconhecido"),
-        ("created_from=2026-13-45", "não é uma data válida"),
+        ("created_from=2026-13-45", "Criado a partir de não é uma data válida"),
         ("created_from=2026-06-01&created_to=2026-01-01", "é posterior"),
         ("sort=password", "Coluna de ordenação desconhecida"),
         ("dir=sideways", "A direção da ordenação"),

@@ -350,6 +350,8 @@ def test_the_report_reads_only_the_clients_own_rows(app, factory, tenants, known
     """Another client's windows, payments and users never count."""
     other = factory.client(tenants.a.id, plan_id=tenants.a.plan.id, payment_status="paid")
     with app.app_context():
+        # The report's statements are built once: each client's values bind them anew.
+        first = client_report(db.session.get(Client, known), date(2026, 11, 20))
         report = client_report(db.session.get(Client, other.id), date(2026, 11, 20))
         windows = db.session.scalar(
             select(SessionWindow.id).where(SessionWindow.client_id == other.id).limit(1)
@@ -357,3 +359,4 @@ def test_the_report_reads_only_the_clients_own_rows(app, factory, tenants, known
     assert windows is None
     assert (report.users, report.sessions_used, report.conversations) == (1, 0, 0)
     assert len(report.payments) == 1 and report.suspensions == []
+    assert (first.users, first.sessions_used, first.conversations, len(first.suspensions)) == (3, 5, 3, 3)

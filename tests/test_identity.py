@@ -10,7 +10,7 @@ from datetime import timedelta
 import pyotp
 import pytest
 import time_machine
-from sqlalchemy import delete, select
+from sqlalchemy import delete, event, select
 
 from auth import challenges, devices, totp
 from auth import codes as one_time_codes
@@ -19,6 +19,7 @@ from core.extensions import db
 from core.models import AuditEvent, Reseller
 from core.timeutil import utcnow
 from reseller.resellers import create_reseller
+from tenant.models import Client
 from tests.conftest import PASSWORD
 
 CODE = re.compile(r"^\s+(\d{6})\s*$", re.M)
@@ -318,15 +319,59 @@ def test_switch_moves_to_another_account_of_the_login_with_a_new_session_id(app,
     menu = browser.get("/app/").get_data(as_text=True)
     assert "Gama Comércio" in menu and f'data-switch-to="{second.id}"' in menu
 
+    with app.app_context():
+        logged_in_at = db.session.get(Login, first.login_id).last_login_at
     switched = browser.post("/account/switch", {"account_id": second.id})
     assert switched.headers["Location"] == "/app/"
     assert session_cookie(browser) != before
     with app.app_context():
+        # The account entered records it; the login, signed in already, is not written.
+        assert db.session.get(Account, second.id).last_login_at > logged_in_at
+        assert db.session.get(Login, first.login_id).last_login_at == logged_in_at
         sessions = db.session.scalars(select(AuthSession).order_by(AuthSession.id)).all()
         assert [s.account_id for s in sessions] == [first.id, second.id]
         assert sessions[0].revoked_at is not None and sessions[1].revoked_at is None
         event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "auth.switch"))
         assert event.details["from_account_id"] == first.id and event.object_id == str(second.id)
+
+
+def _statements_of_request(app, browser, path: str) -> tuple[int, str]:
+    """How many SQL statements a GET of ``path`` sends, and the page."""
+    count = 0
+
+    def seen(*_args) -> None:
+        nonlocal count
+        count += 1
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        page = browser.get(path).get_data(as_text=True)
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    return count, page
+
+
+def test_the_switch_menu_reads_the_logins_accounts_and_their_clients_in_one_statement(
+    app, factory, tenants, browser
+):
+    first, _second, _staff = multi_login(app, factory, tenants)
+    browser.post("/login", {"email": "multi@a.test", "password": PASSWORD})
+    browser.post("/login/account", {"account_id": first.id})
+    browser.get("/app/")
+    before, _page = _statements_of_request(app, browser, "/app/")
+    for name in ("Delta Ltda", "Epsilon Ltda"):
+        factory.user(factory.client(tenants.a.id, trade_name=name).id, email="multi@a.test")
+    gone = factory.client(tenants.a.id, trade_name="Zeta Apagada")
+    factory.user(gone.id, email="multi@a.test")
+    with app.app_context():
+        db.session.get(Client, gone.id).deleted_at = utcnow()
+        db.session.commit()
+    after, page = _statements_of_request(app, browser, "/app/")
+    assert "Gama Comércio" in page and "Delta Ltda" in page and "Epsilon Ltda" in page
+    assert "Zeta Apagada" not in page  # a deleted client's account is not offered
+    assert after == before
 
 
 def test_switch_refuses_accounts_the_login_does_not_hold_or_that_are_inactive(app, factory, tenants, browser):

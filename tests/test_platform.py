@@ -168,3 +168,13 @@ def test_what_a_process_saw_waiting_belongs_to_its_app(app):
     assert not jobs._seen_waiting_recently(Flask("another"), "drain")
     jobs.forget_waiting(app)
     assert not jobs._seen_waiting_recently(app, "drain")
+
+
+def test_the_layouts_static_links_follow_the_script_root_they_are_served_under(tenants, browser):
+    # Kept per script root (core.views.static_url): an app mounted under a prefix links
+    # its files under it, and the root app's links stay as they were.
+    page = browser.get("/login").get_data(as_text=True)
+    assert 'href="/static/app/app.css"' in page and 'src="/static/vendor/htmx/htmx.min.js"' in page
+    mounted = browser.get("/login", environ_overrides={"SCRIPT_NAME": "/painel"}).get_data(as_text=True)
+    assert 'href="/painel/static/app/app.css"' in mounted and 'src="/painel/static/app/app.js"' in mounted
+    assert 'href="/static/app/app.css"' in browser.get("/login").get_data(as_text=True)

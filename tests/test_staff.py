@@ -176,6 +176,20 @@ def _rows(app, reseller_id):
         return staff.staff_list(reseller_id)
 
 
+def test_the_staff_conditions_pick_the_resellers_staff_and_no_client_user(app, tenants, factory):
+    # Account.staff_of adds "no client" to "kind staff" (for the index): the same rows.
+    user = factory.user(tenants.a.client.id, email="cliente@example.test")
+    with app.app_context():
+        expected = db.session.scalars(
+            select(Account.id).where(Account.reseller_id == tenants.a.id, Account.kind == STAFF)
+        ).all()
+        picked = db.session.scalars(select(Account.id).where(*Account.staff_of(tenants.a.id))).all()
+        owners = staff.active_owners(tenants.a.id)
+    assert expected and sorted(picked) == sorted(expected) and user.id not in picked
+    assert {row.account.id for row in _rows(app, tenants.a.id)} == set(expected)
+    assert owners and set(owners) <= set(expected)
+
+
 def test_an_expired_or_replaced_or_foreign_link_is_refused(
     app, tenants, owner, mailbox, run_jobs, make_browser
 ):
