@@ -94,15 +94,17 @@ def due_cell(value, expiring_at, clock: str, now, paused: bool = False) -> Marku
     """A queue row's deadline cell: the date and time, or a dash; breached (red) or
     expiring (amber) marked, and said so to screen readers. Written here rather than as a
     Jinja macro: three a row, a macro call cost more than the rest of the row."""
+    # Markup's %-formatting (it escapes each value): its .format's Formatter cost more
+    # than the cell.
     if value is None:
-        return Markup('<td class="small text-nowrap" data-due="{}">—</td>').format(clock)
+        return Markup('<td class="small text-nowrap" data-due="%s">—</td>') % clock
     state = clock_state(value, expiring_at, now, paused=paused)
     if state not in CELL_CLASSES:
-        return Markup('<td class="small text-nowrap" data-due="{}">{}</td>').format(clock, datetime_br(value))
+        return Markup('<td class="small text-nowrap" data-due="%s">%s</td>') % (clock, datetime_br(value))
     return Markup(
-        '<td class="small text-nowrap{}" data-due="{}" data-clock-state="{}">'
-        '{}<span class="visually-hidden"> ({})</span></td>'
-    ).format(CELL_CLASSES[state], clock, state, datetime_br(value), label(SLA_LABELS[state]))
+        '<td class="small text-nowrap%s" data-due="%s" data-clock-state="%s">'
+        '%s<span class="visually-hidden"> (%s)</span></td>'
+    ) % (CELL_CLASSES[state], clock, state, datetime_br(value), label(SLA_LABELS[state]))
 
 
 @tickets_bp.app_context_processor
