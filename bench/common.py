@@ -71,15 +71,19 @@ def logged_in_client(app):
 def medians_ms(fns: dict, *, runs: int = RUNS, warmup: int = WARMUP) -> dict[str, float]:
     """Median wall time of each callable, in milliseconds, after ``warmup`` calls.
 
-    The callables take turns (a, b, c, a, b, c, ...), so a view and its floor are
-    measured under the same load from whatever else runs on the machine.
+    The callables take turns (a, b, c, b, c, a, c, a, b, ...), so a view and its floor are
+    measured under the same load from whatever else runs on the machine, and each one
+    follows each other as often (a heavy floor query would otherwise always slow the
+    one measured right after it).
     """
     for _ in range(warmup):
         for fn in fns.values():
             fn()
     samples: dict[str, list[float]] = {name: [] for name in fns}
-    for _ in range(runs):
-        for name, fn in fns.items():
+    turns = list(fns.items())
+    for run in range(runs):
+        shift = run % len(turns)
+        for name, fn in turns[shift:] + turns[:shift]:
             started = time.perf_counter()
             fn()
             samples[name].append((time.perf_counter() - started) * 1000)
