@@ -141,6 +141,7 @@ def test_each_type_renders_its_input_with_the_current_value(app, tenants, desk_a
     assert "internal-mark" not in page.split('data-field="pedido"')[1].split('data-field="detalhes"')[0]
     # The timeline names each changed field by its label, with its value.
     assert "Quantidade → 3" in page and "Itens → Papel, Cabo" in page and "Urgente → Sim" in page
+    assert "Entrega → 24/12/2026" in page  # a date as the user reads dates, not ISO
 
 
 def test_each_type_is_stored_typed_and_unticking_is_sent(app, tenants, desk_a, agent):  # noqa: F811

@@ -3,13 +3,15 @@ staff with the "service desks" permission only; plus the helpers their templates
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import Blueprint, abort
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
 from auth import permissions as perm
 from auth.access import current_account, has_permission
-from core.formatting import datetime_br, label
+from core.formatting import date_br, datetime_br, label
 from desk import fields
 from desk.states import EventType, Priority, SlaState, StatusKind
 from desk.statuses import KIND_LABELS
@@ -107,6 +109,14 @@ def due_cell(value, expiring_at, clock: str, now, paused: bool = False) -> Marku
     ) % (CELL_CLASSES[state], clock, state, datetime_br(value), label(SLA_LABELS[state]))
 
 
+def field_date(value) -> str:
+    """A date field's stored ISO value as the user's short date (as typed, if not one)."""
+    try:
+        return date_br(date.fromisoformat(str(value)))
+    except ValueError:
+        return str(value)
+
+
 @tickets_bp.app_context_processor
 def _ticket_helpers():
     return {
@@ -121,5 +131,6 @@ def _ticket_helpers():
         "ticket_kinds": tuple(StatusKind),
         "field_limits": {"text": fields.MAX_TEXT, "long_text": fields.MAX_LONG_TEXT},
         "due_cell": due_cell,
+        "field_date": field_date,
         "clock_state": clock_state,
     }

@@ -20,7 +20,7 @@ from desk.merging import merge
 from desk.models import Desk, TicketStatus
 from desk.replies import note_with_files, public_reply
 from desk.staffing import works_desk
-from desk.states import StatusKind
+from desk.states import FieldType, StatusKind
 from desk.ticket_files import MAX_FILES, attachment_of, attachments, open_attachment
 from desk.ticket_models import Ticket
 from desk.tickets import TicketRefused, timeline
@@ -65,6 +65,7 @@ def _render_page(ticket: Ticket, values: dict | None = None, field_errors: dict 
         followers=changes.followers(ticket),
         fields=[d for d in definitions if d.archived_at is None],
         field_labels={d.key: d.label for d in definitions},
+        date_fields={d.key for d in definitions if d.field_type == FieldType.DATE},
         field_values=(ticket.field_values or {}) if values is None else values,
         field_errors=field_errors or {},
         move_targets=changes.move_targets(ticket, current_account),
