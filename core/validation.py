@@ -7,6 +7,7 @@ import re
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app, jsonify, request
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import BadRequest
 from werkzeug.routing import IntegerConverter
@@ -35,6 +36,16 @@ def clean_email(value: str | None) -> str | None:
         ).normalized.lower()
     except EmailNotValidError:
         return None
+
+
+def parse_choice(args, name: str, allowed, label, errors: list) -> str:
+    """A list filter's ``args[name]``, stripped, when it is one of ``allowed``; "" when it
+    is absent, and "" with a message added to ``errors`` when it is anything else."""
+    value = (args.get(name) or "").strip()
+    if value and value not in allowed:
+        errors.append(gettext("Unknown value for %(field)s.", field=label))
+        return ""
+    return value
 
 
 def parse_int(value, *, min: int = 0, max: int = MAX_DB_INT) -> int | None:

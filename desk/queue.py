@@ -271,13 +271,17 @@ def page_ids(
     desk_id: int | None,
     *,
     total: int | None = None,
+    walkable: list[int] | None = None,
 ) -> Select:
     """The ids of the page's tickets, in order. ``total``: what the filters were counted
-    to match (a text search matching few tickets reads them from the trigram index)."""
+    to match (a text search matching few tickets reads them from the trigram index);
+    ``walkable``: the desks to walk, when the caller has them already."""
     offset = (filters.page - 1) * filters.per_page
     depth = offset + filters.per_page
     few = _searches_text(filters) and total is not None and total <= FEW_MATCHES
-    desks = [] if few else _walkable_desks(reseller_id, desk_ids, desk_id, filters)
+    if walkable is None:
+        walkable = _walkable_desks(reseller_id, desk_ids, desk_id, filters)
+    desks = [] if few else walkable
     pairs = len(desks) * len(kinds(filters))
     walks = pairs * (2 if filters.sort in NULLABLE_SORTS else 1)
     if desks and depth > MERGE_FROM_DEPTH and pairs <= MAX_MERGED_PAIRS:
@@ -293,12 +297,20 @@ def count_cap(filters: TicketFilters) -> int:
 
 
 def count_tickets(
-    reseller_id: int, account_id: int, desk_ids: list[int] | None, filters: TicketFilters, desk_id: int | None
+    reseller_id: int,
+    account_id: int,
+    desk_ids: list[int] | None,
+    filters: TicketFilters,
+    desk_id: int | None,
+    *,
+    walkable: list[int] | None = None,
 ) -> int:
     """How many tickets the filters match, counted up to ``count_cap`` + 1: a million open
     tickets are "more than 10,000", read as that many index entries at most."""
     cap = count_cap(filters)
-    desks = [] if _searches_text(filters) else _walkable_desks(reseller_id, desk_ids, desk_id, filters)
+    if walkable is None:
+        walkable = _walkable_desks(reseller_id, desk_ids, desk_id, filters)
+    desks = [] if _searches_text(filters) else walkable
     if desks:
         return db.session.scalar(_walk_count(reseller_id, account_id, desks, filters, cap)) or 0
     ids = _plain_ids(reseller_id, account_id, desk_ids, desk_id, filters)
@@ -319,13 +331,15 @@ def list_tickets(
         # thousands of matches from the trigram index: each search is planned for its
         # own pattern (to the end of this transaction).
         db.session.execute(select(func.set_config("plan_cache_mode", "force_custom_plan", True)))
-    total = count_tickets(reseller_id, account_id, desk_ids, filters, desk_id)
+    walkable = _walkable_desks(reseller_id, desk_ids, desk_id, filters)  # read once, used twice
+    total = count_tickets(reseller_id, account_id, desk_ids, filters, desk_id, walkable=walkable)
     page = TicketPage(
         rows=[], total=total, page=filters.page, per_page=filters.per_page, cap=count_cap(filters)
     )
     # Past a counted total the page may go on (the next page is offered), not past a known one.
     filters.page = page.page = min(filters.page, page.pages)
-    ids = page_ids(reseller_id, account_id, desk_ids, filters, desk_id, total=total).subquery()
+    ids = page_ids(reseller_id, account_id, desk_ids, filters, desk_id, total=total, walkable=walkable)
+    ids = ids.subquery()
     page.rows = db.session.execute(
         filters.order(
             select(*ROW_COLUMNS)

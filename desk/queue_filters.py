@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 from flask_babel import gettext as _
 from sqlalchemy import Select
 
-from core.validation import parse_int
+from core.validation import parse_choice, parse_int
 from desk.states import BLOCKING_KINDS, Priority, SlaState, StatusKind
 from desk.ticket_models import PRIORITY_RANKS, Ticket
 from tenant.models import fold
@@ -59,9 +59,9 @@ class TicketFilters:
     def from_args(cls, args) -> TicketFilters:
         """Parse ``request.args``; an invalid value is dropped and explained in ``errors``."""
         f = cls()
-        f.status = f._choice(args, "status", STATUS_CHOICES, _("Status")) or OPEN_WORK
-        f.priority = f._choice(args, "priority", tuple(Priority), _("Priority"))
-        f.sla = f._choice(args, "sla", tuple(SlaState), _("SLA"))
+        f.status = parse_choice(args, "status", STATUS_CHOICES, _("Status"), f.errors) or OPEN_WORK
+        f.priority = parse_choice(args, "priority", tuple(Priority), _("Priority"), f.errors)
+        f.sla = parse_choice(args, "sla", tuple(SlaState), _("SLA"), f.errors)
         assignee = (args.get("assignee") or "").strip()
         if assignee in ("", ASSIGNEE_ME, ASSIGNEE_NONE) or parse_int(assignee, min=1) is not None:
             f.assignee = assignee
@@ -89,13 +89,6 @@ class TicketFilters:
         per_page = parse_int(args.get("per_page"), min=1)
         f.per_page = per_page if per_page in PER_PAGE_CHOICES else 25
         return f
-
-    def _choice(self, args, name, allowed, label) -> str:
-        value = (args.get(name) or "").strip()
-        if value and value not in allowed:
-            self.errors.append(_("Unknown value for %(field)s.", field=label))
-            return ""
-        return value
 
     def apply(self, stmt: Select, *, account_id: int, status: bool = True) -> Select:
         """The filters as conditions on ``stmt``; ``status=False``: all but the status (a

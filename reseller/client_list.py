@@ -19,7 +19,7 @@ from billing.models import Plan
 from core.extensions import db
 from core.paging import Page
 from core.timeutil import LOCAL_TZ
-from core.validation import parse_int
+from core.validation import parse_choice, parse_int
 from reseller.states import STATUS_FILTERS, ClientStatusFilter
 from tenant.client_counts import CountFilter, total_select
 from tenant.models import (
@@ -100,10 +100,12 @@ class ClientFilters:
                 f.errors.append(_("Search text is limited to %(n)d characters.", n=MAX_TEXT_FILTER))
                 value = value[:MAX_TEXT_FILTER]
             setattr(f, name, value)
-        f.status = f._choice(args, "status", STATUS_FILTERS, _l("Status"))
-        f.suspended = f._choice(args, "suspended", SUSPENSION_FILTERS, _l("Suspended"))
-        f.payment_type = f._choice(args, "payment_type", PAYMENT_TYPES, _l("Payment type"))
-        f.payment_status = f._choice(args, "payment_status", PAYMENT_STATUSES, _l("Payment status"))
+        f.status = parse_choice(args, "status", STATUS_FILTERS, _l("Status"), f.errors)
+        f.suspended = parse_choice(args, "suspended", SUSPENSION_FILTERS, _l("Suspended"), f.errors)
+        f.payment_type = parse_choice(args, "payment_type", PAYMENT_TYPES, _l("Payment type"), f.errors)
+        f.payment_status = parse_choice(
+            args, "payment_status", PAYMENT_STATUSES, _l("Payment status"), f.errors
+        )
         raw_id = (args.get("id") or "").strip().lstrip("#")
         if raw_id:
             f.id = parse_int(raw_id)
@@ -135,13 +137,6 @@ class ClientFilters:
         per_page = _positive_int(args.get("per_page"), 25)
         f.per_page = per_page if per_page in PER_PAGE_CHOICES else 25
         return f
-
-    def _choice(self, args, name, allowed, label) -> str:
-        value = (args.get(name) or "").strip()
-        if value and value not in allowed:
-            self.errors.append(_("Unknown value for %(field)s.", field=label))
-            return ""
-        return value
 
     def _date(self, args, name, label) -> date | None:
         value = (args.get(name) or "").strip()
