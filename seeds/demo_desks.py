@@ -6,11 +6,13 @@ from __future__ import annotations
 from datetime import datetime
 
 from core.extensions import db
+from desk import sla_state
 from desk.models import BusinessCalendar, Desk, DeskClient, DeskStaff, SlaPolicy, SlaTarget
 from desk.numbering import next_ticket_number
-from desk.states import Priority, StatusKind
+from desk.states import EntryKind, EventType, Priority, StatusKind
 from desk.statuses import default_status
 from desk.ticket_models import PRIORITY_RANKS, Ticket
+from desk.tickets import add_entry
 
 # Monday to Friday, 08:00-12:00 and 13:00-18:00 (São Paulo).
 WEEKDAY_HOURS = [["08:00", "12:00"], ["13:00", "18:00"]]
@@ -90,4 +92,10 @@ def add_ticket(desk: Desk, client, subject: str, kind: StatusKind, created_at: d
         closed_at=created_at if kind == StatusKind.CLOSED else None,
     )
     db.session.add(ticket)
+    db.session.flush()
+    # Its opening on the timeline, then its SLA from that history (deadlines, state), as a
+    # ticket opened in the panel gets them.
+    created = {"type": str(EventType.CREATED), "before": None, "after": {"subject": subject}}
+    add_entry(ticket, EntryKind.EVENT, event=created, at=created_at)
+    sla_state.refresh(ticket)
     return ticket

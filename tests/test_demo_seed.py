@@ -16,7 +16,7 @@ from core.models import AuditEvent, Reseller
 from core.timeutil import LOCAL_TZ
 from desk.models import Desk, DeskClient
 from desk.states import StatusKind
-from desk.ticket_models import Ticket
+from desk.ticket_models import Ticket, TicketEntry
 from seeds.demo import DEMO_HOST, seed_demo
 from tenant.inbox_models import SessionWindow
 from tenant.models import Client
@@ -124,3 +124,9 @@ def test_the_demo_has_two_desks_with_every_client_and_tickets_across_statuses(ap
             assert db.session.scalar(linked) == clients
         kinds = set(db.session.scalars(select(Ticket.status_kind).where(Ticket.reseller_id == reseller.id)))
         assert {StatusKind.OPEN, StatusKind.PENDING_REVIEW, StatusKind.CLOSED} <= kinds
+        # Each ticket was opened on its timeline and carries its SLA from that history:
+        # the open ones have a resolution deadline, as a ticket opened in the panel has.
+        tickets = db.session.scalars(select(Ticket).where(Ticket.reseller_id == reseller.id)).all()
+        opened = select(func.count()).select_from(TicketEntry).where(TicketEntry.reseller_id == reseller.id)
+        assert db.session.scalar(opened) == len(tickets)
+        assert all(t.resolution_due_at for t in tickets if t.status_kind == StatusKind.OPEN)
