@@ -18,7 +18,7 @@ from core.models import ResellerHost
 from core.timeutil import today_local
 from desk.states import StatusKind
 from reseller.resellers import create_reseller
-from seeds.demo_desks import add_ticket, link_clients, seed_desks
+from seeds.demo_desks import link_clients, open_demo_ticket, seed_desks
 from seeds.demo_inbox import seed_inbox, seed_session_history
 from seeds.documents import make_cnpj, make_cpf
 from tenant.models import Client, CustomFieldDefinition, CustomFieldValue
@@ -281,10 +281,10 @@ def seed_demo() -> str:
             suspend(client, suspension, overdue=suspension == "overdue")
         for t in range(tickets):
             kind = StatusKind.OPEN if t == 0 else StatusKind.PENDING_REVIEW
-            add_ticket(
+            open_demo_ticket(
                 desks[0], client, f"Dúvida sobre o atendimento #{t + 1}", kind, _at(today - timedelta(days=t))
             )
-        add_ticket(desks[0], client, "Configuração inicial", StatusKind.CLOSED, _at(created_day))
+        open_demo_ticket(desks[0], client, "Configuração inicial", StatusKind.CLOSED, _at(created_day))
         if inactivated:
             client.inactivated_at = _at(today - timedelta(days=20))
 

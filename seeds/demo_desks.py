@@ -92,9 +92,14 @@ def add_ticket(desk: Desk, client, subject: str, kind: StatusKind, created_at: d
         closed_at=created_at if kind == StatusKind.CLOSED else None,
     )
     db.session.add(ticket)
+    return ticket
+
+
+def open_demo_ticket(desk: Desk, client, subject: str, kind: StatusKind, created_at: datetime) -> Ticket:
+    """A demo ticket as one opened in the panel is: its opening on the timeline, and its
+    SLA (deadlines, state) from that history."""
+    ticket = add_ticket(desk, client, subject, kind, created_at)
     db.session.flush()
-    # Its opening on the timeline, then its SLA from that history (deadlines, state), as a
-    # ticket opened in the panel gets them.
     created = {"type": str(EventType.CREATED), "before": None, "after": {"subject": subject}}
     add_entry(ticket, EntryKind.EVENT, event=created, at=created_at)
     sla_state.refresh(ticket)
