@@ -61,9 +61,10 @@ def create_app(config: dict | None = None) -> Flask:
     babel.init_app(app, locale_selector=_select_locale, timezone_selector=lambda: "America/Sao_Paulo")
     limiter.init_app(app)
 
-    from core import cli, formatting, jobs, storage, views
+    from core import cli, formatting, jobs, mail, storage, views
 
     jobs.init_app(app)
+    mail.init_app(app)
     storage.init_app(app)
     # Right after the reseller is known (the 400 page is branded), before any view or
     # domain hook reads the request's text.

@@ -227,4 +227,5 @@ def mail_identity(reseller) -> dict:
         "sender_name": reseller.mail_sender_name or reseller.name,
         "reply_to": reseller.support_email,
         "brand": brand_of(reseller),
+        "reseller_id": reseller.id,
     }

@@ -116,6 +116,11 @@ def enqueue_committed(
     dispatch(current_app._get_current_object(), spec)
 
 
+def pending(session: Session, func: str) -> list[JobSpec]:
+    """The jobs of ``func`` this session will queue when it commits."""
+    return [spec for spec in session.info.get(_PENDING_KEY, ()) if spec.func == func]
+
+
 def _after_commit(session: Session) -> None:
     specs = session.info.pop(_PENDING_KEY, None)
     if not specs or not has_app_context():

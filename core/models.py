@@ -1,10 +1,10 @@
-"""Platform-level rows: resellers, their hosts, and the audit log."""
+"""Platform-level rows: resellers, their hosts, the audit log, and the mail ledger."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text, false, true
+from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint, false, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.extensions import db
@@ -93,3 +93,45 @@ class AuditEvent(db.Model):
     ip: Mapped[str | None] = mapped_column(String(45))
     user_agent: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ThreadMessage(db.Model):
+    """The Message-ID of each e-mail sent for a reseller (and of each received one that
+    joined a thread), and the thread it belongs to.
+
+    Readers: threading (a reply whose In-Reply-To or References names one of these is a
+    reply to that ``thread``, e.g. ``ticket:42``), the References of the next mail of the
+    thread, and bounces (a delivery report is believed only when it quotes a Message-ID
+    we sent, so a forged bounce cannot silence an address). It holds no address and no
+    text: nothing personal outlives a purge.
+    """
+
+    __tablename__ = "thread_messages"
+    __table_args__ = (
+        Index("ix_thread_messages_message_id", "message_id"),
+        Index("ix_thread_messages_thread", "reseller_id", "thread", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reseller_id: Mapped[int] = mapped_column(ForeignKey("resellers.id", ondelete="CASCADE"))
+    message_id: Mapped[str] = mapped_column(String(255))
+    thread: Mapped[str | None] = mapped_column(String(80))
+    # Received (a client's message on the thread) rather than sent by us.
+    inbound: Mapped[bool] = mapped_column(server_default=false(), default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class UndeliverableAddress(db.Model):
+    """An address a permanent bounce (5.x.x) declared dead, for one reseller: no mail of
+    that reseller goes to it until staff clear it. The bounce's status and the remote
+    server's words are kept so staff see why."""
+
+    __tablename__ = "undeliverable_addresses"
+    __table_args__ = (UniqueConstraint("reseller_id", "address"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reseller_id: Mapped[int] = mapped_column(ForeignKey("resellers.id", ondelete="CASCADE"))
+    address: Mapped[str] = mapped_column(String(320))
+    status: Mapped[str] = mapped_column(String(12))
+    diagnostic: Mapped[str | None] = mapped_column(String(500))
+    bounced_at: Mapped[datetime] = mapped_column(default=utcnow)

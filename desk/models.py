@@ -124,6 +124,14 @@ class Desk(db.Model):
             postgresql_where=text("intake_email IS NOT NULL"),
             sqlite_where=text("intake_email IS NOT NULL"),
         ),
+        # At most one desk of a reseller takes the mail sent to an unknown address.
+        Index(
+            "uq_desks_mail_default",
+            "reseller_id",
+            unique=True,
+            postgresql_where=text("mail_default"),
+            sqlite_where=text("mail_default"),
+        ),
     )
 
     APPROVAL_RULES = tuple(ApprovalRule)
@@ -139,6 +147,8 @@ class Desk(db.Model):
     calendar_id: Mapped[int | None] = mapped_column(ForeignKey("business_calendars.id"))
     # "Every client created later" is linked to this desk at its creation.
     link_new_clients: Mapped[bool] = mapped_column(server_default=false(), default=False)
+    # Mail to an address of the reseller's domain that no desk has lands here.
+    mail_default: Mapped[bool] = mapped_column(server_default=false(), default=False)
     # A finished ticket may be reopened within this many days.
     reopen_window_days: Mapped[int] = mapped_column(
         server_default=str(DEFAULT_REOPEN_WINDOW_DAYS), default=DEFAULT_REOPEN_WINDOW_DAYS

@@ -281,4 +281,4 @@ def _mail(ticket: Ticket, clock: SlaClock, event: ClockState, context: Context) 
     action = _("Open the ticket")
     text = f"{lead}\n\n{action}: {ticket_link(reseller, ticket)}\n"
     for email in emails:
-        send_mail(email, subject, text, **identity)
+        send_mail(email, subject, text, **identity, automatic=True)

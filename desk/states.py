@@ -111,6 +111,10 @@ class EventType(StrEnum):
     MERGED = "merged"
     REOPENED = "reopened"
     FOLLOWER = "follower"
+    # E-mail (issue 14): an automatic reply (out of office) received on the ticket, kept
+    # without reopening it; a bounce of one of the ticket's mails (the address is dead).
+    MAIL_AUTO_REPLY = "mail_auto_reply"
+    MAIL_BOUNCE = "mail_bounce"
 
 
 class ClockState(StrEnum):

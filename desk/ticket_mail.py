@@ -1,8 +1,16 @@
 """The e-mail of a public reply: to the requester and the followers (never the author),
-in the reseller's brand, with a link on the reseller's canonical URL."""
+in the reseller's brand, with a link on the reseller's canonical URL.
+
+A client's copy is threaded for the intake (issue 14): its Reply-To is the ticket's
+signed reply address (on ``MAIL_REPLY_DOMAIN``, else the desk's own address domain),
+its body ends with the signed ``ref:`` marker, its subject carries ``[#number]`` and its
+In-Reply-To / References name the thread's earlier messages, so the answer lands on the
+ticket whatever the client's mail program keeps. Staff copies carry none of it: staff
+answer in the panel."""
 
 from __future__ import annotations
 
+from flask import current_app
 from flask_babel import gettext as _
 
 from auth import permissions as perm
@@ -10,8 +18,9 @@ from auth.models import STAFF, Account
 from core.branding import mail_identity
 from core.extensions import db
 from core.links import reseller_url
-from core.mail import send_mail
+from core.mail import send_mail, thread_references
 from core.models import Reseller
+from desk.mail_markers import body_marker_html, body_marker_text, reply_address
 from desk.staffing import works_desk
 from desk.ticket_changes import followers
 from desk.ticket_models import Ticket, TicketEntry
@@ -43,11 +52,52 @@ def _may_read(account: Account, ticket: Ticket) -> bool:
     )
 
 
+def thread_of(ticket: Ticket) -> str:
+    """The ticket's thread in the mail ledger (``core.models.ThreadMessage``)."""
+    return f"ticket:{ticket.id}"
+
+
+def ticket_of_thread(thread: str | None) -> int | None:
+    """The ticket id of a ``ticket:<id>`` thread (None: another thread, or none)."""
+    prefix = "ticket:"
+    if not thread or not thread.startswith(prefix):
+        return None
+    number = thread.removeprefix(prefix)
+    return int(number) if number.isdigit() else None
+
+
+def reply_domain(ticket: Ticket) -> str | None:
+    """Where the ticket's reply address lives: the platform's reply domain, else the
+    domain of the desk's own intake address (None: the desk receives no mail)."""
+    configured = current_app.config.get("MAIL_REPLY_DOMAIN")
+    if configured:
+        return configured
+    address = ticket.desk.intake_email
+    return address.rsplit("@", 1)[1] if address and "@" in address else None
+
+
+def client_threading(ticket: Ticket) -> dict:
+    """The ``send_mail`` arguments that thread a client's copy of a ticket mail."""
+    secret = current_app.config["SECRET_KEY"]
+    references = thread_references(ticket.reseller_id, thread_of(ticket))
+    out = {
+        "thread": thread_of(ticket),
+        "references": references,
+        "in_reply_to": references[-1] if references else None,
+        "marker": (body_marker_text(ticket.id, secret), body_marker_html(ticket.id, secret)),
+    }
+    domain = reply_domain(ticket)
+    if domain:
+        out["reply_to"] = reply_address(ticket.id, secret, domain)
+    return out
+
+
 def send_reply(ticket: Ticket, entry: TicketEntry) -> int:
     """Queue the reply's e-mail to each recipient (sent after commit); how many."""
     reseller = db.session.get(Reseller, ticket.reseller_id)
     subject = _("[#%(number)d] %(subject)s", number=ticket.number, subject=ticket.subject)
     people = recipients(ticket, entry.author_account_id)
+    threading = None
     for account in people:
         if account.kind == STAFF:
             link = reseller_url(reseller, STAFF_TICKET_ENDPOINT, ticket_id=ticket.id)
@@ -64,5 +114,9 @@ def send_reply(ticket: Ticket, entry: TicketEntry) -> int:
                 _("See the ticket: %(link)s", link=link),
             ]
         )
-        send_mail(account.email, subject, text, **mail_identity(reseller))
+        identity = mail_identity(reseller)
+        if account.kind != STAFF:
+            threading = threading or client_threading(ticket)  # once: before this reply's own copies
+            identity |= threading
+        send_mail(account.email, subject, text, **identity)
     return len(people)

@@ -185,6 +185,13 @@ def open_ticket(
     return ticket
 
 
+def first_entry_id(ticket: Ticket) -> int | None:
+    """The ticket's first timeline entry (its creation)."""
+    return db.session.scalar(
+        select(TicketEntry.id).where(TicketEntry.ticket_id == ticket.id).order_by(TicketEntry.id).limit(1)
+    )
+
+
 def internal_note(ticket: Ticket, body: str, by) -> TicketEntry:
     """A note between staff: never e-mailed, never shown to the client."""
     if not by.is_staff:

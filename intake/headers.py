@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from email.message import Message
 from email.utils import getaddresses
 
-from intake.markers import strip_reply_prefixes
+from desk.mail_markers import strip_reply_prefixes
 
 
 class AutomaticReason(enum.StrEnum):

@@ -16,7 +16,7 @@ from html.parser import HTMLParser
 
 import nh3
 
-from intake.markers import strip_body_markers
+from desk.mail_markers import strip_body_markers
 
 MAX_BYTES = 512 * 1024
 TIME_BUDGET_SECONDS = 0.5

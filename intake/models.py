@@ -38,7 +38,12 @@ class InboundMessage(db.Model):
     """
 
     __tablename__ = "inbound_messages"
-    __table_args__ = (Index("ix_inbound_messages_pending", "processed_at", "received_at"),)
+    __table_args__ = (
+        Index("ix_inbound_messages_pending", "processed_at", "received_at"),
+        # The rate limit per sender, and threading by a received Message-ID.
+        Index("ix_inbound_messages_sender", "sender", "received_at"),
+        Index("ix_inbound_messages_message_id", "message_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # The raw message in core.storage (``intake/<day>/<random>``), its size and digest.
@@ -50,6 +55,8 @@ class InboundMessage(db.Model):
     envelope_sender: Mapped[str | None] = mapped_column(String(320))
     envelope_recipients: Mapped[list] = mapped_column(JSON, default=list)
     message_id: Mapped[str | None] = mapped_column(String(998))
+    # The From address, lower-cased (the rate limit counts by it).
+    sender: Mapped[str | None] = mapped_column(String(320))
     dedupe_key: Mapped[str | None] = mapped_column(String(998), unique=True)
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
     processed_at: Mapped[datetime | None]
@@ -62,3 +69,6 @@ class InboundMessage(db.Model):
     )
     desk_id: Mapped[int | None] = mapped_column(ForeignKey("desks.id", ondelete="SET NULL"))
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="SET NULL"))
+    # The timeline entry it became (a reply, or the ticket's creation): the staff download
+    # the original message from there.
+    entry_id: Mapped[int | None] = mapped_column(ForeignKey("ticket_entries.id", ondelete="SET NULL"))

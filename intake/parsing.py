@@ -1,14 +1,18 @@
 """Reading a stored message with the standard library's ``email`` (``policy.default``):
-its sender, recipients, Message-ID, subject, text body and attachments.
+its sender, recipients, Message-ID, the Message-IDs it answers, subject, bodies and
+attachments.
 
 The text body is the ``text/plain`` part; an HTML-only message is read as plain text
-by :func:`intake.html.html_to_text` (the sanitised HTML body comes with a later
-increment). Headers that cannot be read (broken encodings) give
-empty values instead of failing the whole message.
+by :func:`intake.html.html_to_text`. The raw HTML part is kept for the body marker (a
+client that drops the text part keeps the hidden span). Headers that cannot be read
+(broken encodings) give empty values instead of failing the whole message, and a part
+in a charset Python does not know is read as Latin-1 (every byte is a character there),
+so nothing is lost and nothing fails.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from email import policy
 from email.message import EmailMessage
@@ -16,6 +20,8 @@ from email.parser import BytesParser
 from email.utils import getaddresses
 
 from intake.html import html_to_text
+
+MESSAGE_ID = re.compile(r"<[^<>\s]{1,250}>")
 
 MAX_MESSAGE_ID = 998
 
@@ -34,6 +40,10 @@ class ParsedMessage:
     subject: str
     text: str
     attachments: list[Attachment] = field(default_factory=list)
+    # The Message-IDs it answers (In-Reply-To first, then References, newest first).
+    answers: list[str] = field(default_factory=list)
+    html: str = ""
+    email: EmailMessage | None = None
 
 
 def _header(message: EmailMessage, name: str) -> str:
@@ -48,17 +58,30 @@ def _addresses(message: EmailMessage, *names: str) -> list[str]:
     return [addr.strip().lower() for _name, addr in getaddresses(values) if "@" in addr]
 
 
-def _body_text(message: EmailMessage) -> str:
-    part = message.get_body(preferencelist=("plain", "html"))
+def _content(part: EmailMessage | None) -> str:
+    """A text part's content; an unknown or lying charset is read as Latin-1."""
     if part is None:
         return ""
     try:
         content = part.get_content()
-    except (LookupError, ValueError, AssertionError):
-        content = (part.get_payload(decode=True) or b"").decode("utf-8", "replace")
-    if not isinstance(content, str):
-        return ""
-    return html_to_text(content) if part.get_content_subtype() == "html" else content.strip()
+    except (LookupError, ValueError, AssertionError, UnicodeError):
+        content = (part.get_payload(decode=True) or b"").decode("latin-1")
+    return content if isinstance(content, str) else ""
+
+
+def _body_text(message: EmailMessage) -> str:
+    part = message.get_body(preferencelist=("plain", "html"))
+    content = _content(part)
+    if part is not None and part.get_content_subtype() == "html":
+        return html_to_text(content)
+    return content.strip()
+
+
+def _answers(message: EmailMessage) -> list[str]:
+    """In-Reply-To, then References from the newest: every Message-ID it answers."""
+    in_reply_to = MESSAGE_ID.findall(_header(message, "In-Reply-To"))
+    references = MESSAGE_ID.findall(_header(message, "References"))
+    return list(dict.fromkeys([*in_reply_to, *reversed(references)]))
 
 
 def _attachments(message: EmailMessage) -> list[Attachment]:
@@ -84,4 +107,7 @@ def parse(raw: bytes) -> ParsedMessage:
         subject=" ".join(_header(message, "Subject").split()),
         text=_body_text(message),
         attachments=_attachments(message),
+        answers=_answers(message),
+        html=_content(message.get_body(preferencelist=("html",))),
+        email=message,
     )

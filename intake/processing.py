@@ -1,42 +1,84 @@
-"""Processing one stored message, once: parse it, route it to a desk, and open a
-ticket or add the client's reply to one.
+"""Processing one stored message, once: parse it, recognise a machine's mail, find the
+ticket it answers or the desk it is for, and write it there as its sender.
 
 - Idempotent: the row is locked and marked processed; its ``dedupe_key`` (Message-ID,
   or the digest of the bytes) is claimed on the unique column, so a second copy of the
   same message ends ``duplicate`` whichever worker reads it.
-- No desk among the recipients: ``unroutable`` (the reseller's default desk comes in a
-  later increment of issue 14).
-- A sender who is no active user of a client the desk serves: ``unknown_sender`` (the
-  client or user created from the sender comes in a later increment).
-- Otherwise, a subject naming a ticket of the sender's client (``[#1234]``) adds a public
-  reply by that user; any other message opens a ticket. Either is written under the
-  reseller's own scope, as that user (``desk.tickets.written_by``). A refusal of the
-  ticket rules (a forbidden attachment type, more files than allowed) is ``refused``,
-  its reason kept in ``last_error``; the raw message stays in storage.
+- At most ``SENDER_PER_MINUTE`` messages a minute from one sender are processed; the
+  rest end ``rate_limited`` (kept, never answered).
+- A machine's mail (``intake.headers.is_automatic``): a delivery report about a mail we
+  sent marks its dead addresses (``intake.bounces_applied``); a report, a null or robot
+  sender, or our own mail coming back opens nothing (``ignored_automatic``). An
+  out-of-office note on a ticket is recorded on its timeline without reopening it. Any
+  other automatic message (a list, ``Auto-Submitted``...) is taken in like a person's,
+  but nothing automatic is ever sent back to it.
+- The ticket it answers (``intake.threads``: reply address, Message-IDs, body marker;
+  then the subject's ``[#1234]`` within the sender's client), when the sender is a user
+  of that ticket's client: a public reply, its quoted history trimmed. A reply to a
+  merged ticket goes to the ticket it was merged into; one to a ticket finished longer
+  ago than its desk's reopen window opens a new ticket.
+- Otherwise the desk its recipients name (or the reseller's default desk for an unknown
+  address of its domain): a new ticket, acknowledged to the sender by a threaded mail.
+- No desk: ``unroutable``; a sender who is no user of a client the desk serves:
+  ``unknown_sender``. A refusal of the ticket rules is ``refused``, its reason kept.
+
+The raw message stays in storage: staff download it from the timeline entry it became.
 """
 
 from __future__ import annotations
 
 import io
+from datetime import timedelta
 
+from flask import current_app
 from flask_babel import gettext as _
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import FileStorage
 
 from core.extensions import db
 from core.inbox_rows import apply_once
+from core.mail import mail_domain, record_received
 from core.scope import bypass, scoped
 from core.storage import ObjectMissing, get_storage
+from desk.mail_markers import strip_body_markers
 from desk.replies import public_reply
+from desk.states import EventType, StatusKind
+from desk.ticket_changes import may_reopen
 from desk.ticket_files import attach
-from desk.tickets import MAX_BODY, MAX_SUBJECT, TicketRefused, open_ticket, written_by
-from intake import routing
+from desk.ticket_mail import thread_of
+from desk.ticket_models import Ticket
+from desk.tickets import (
+    MAX_BODY,
+    MAX_SUBJECT,
+    TicketRefused,
+    add_event,
+    first_entry_id,
+    is_finished,
+    open_ticket,
+    written_by,
+)
+from intake import routing, threads
+from intake.acknowledgement import acknowledge
+from intake.bounces_applied import apply_report
+from intake.headers import AutomaticReason, is_automatic, is_out_of_office
 from intake.inbox import BYPASS
 from intake.models import InboundMessage
 from intake.parsing import ParsedMessage, parse
+from intake.quoting import trim_reply
 from intake.states import IntakeOutcome
 
 ALREADY_PROCESSED = "already processed"
+SENDER_PER_MINUTE = 50
+# A machine's mail that never opens nor answers a ticket.
+MACHINE_MAIL = frozenset(
+    {
+        AutomaticReason.REPORT,
+        AutomaticReason.NULL_SENDER,
+        AutomaticReason.ROBOT_SENDER,
+        AutomaticReason.OWN_MESSAGE,
+    }
+)
 
 
 def process(row_id: int, *, skip_locked: bool = False) -> str:
@@ -55,35 +97,57 @@ def _read(row: InboundMessage) -> bytes | None:
         return None
 
 
+def own_domains() -> tuple[str, ...]:
+    """The domains our own Message-IDs and reply addresses are minted on."""
+    return tuple(d for d in (mail_domain(), current_app.config.get("MAIL_REPLY_DOMAIN")) if d)
+
+
 def _process(row: InboundMessage) -> str:
     raw = _read(row)
     if raw is None:
         row.last_error = "the stored message is missing"
         return IntakeOutcome.UNREADABLE
     message = parse(raw)
-    row.message_id = message.message_id
+    row.message_id, row.sender = message.message_id, (message.sender or "")[:320] or None
     if not _claim(row, message.message_id or f"sha256:{row.sha256}"):
         return IntakeOutcome.DUPLICATE
-    found = routing.route([*message.recipients, *(row.envelope_recipients or [])])
-    if found.desk is None:
+    if _over_limit(row):
+        row.last_error = f"more than {SENDER_PER_MINUTE} messages a minute from this sender"
+        return IntakeOutcome.RATE_LIMITED
+    automatic = is_automatic(message.email, own_domains())
+    if automatic in MACHINE_MAIL:
+        return apply_report(row, message.email, automatic)
+    recipients = [*message.recipients, *(row.envelope_recipients or [])]
+    found = routing.route(recipients)
+    ticket, account = _answered_ticket(message, recipients, found.desk)
+    desk = ticket.desk if ticket is not None else found.desk
+    if desk is None:
         row.last_error = found.reason
         return IntakeOutcome.UNROUTABLE
-    desk = found.desk
     row.reseller_id, row.desk_id = desk.reseller_id, desk.id
     db.session.flush()  # the row is the reseller's now: seen in its scope below
     with scoped(desk.reseller_id):
-        account = routing.sender_account(desk, message.sender)
         if account is None:
-            row.last_error = f"no user of a client of this desk is {message.sender or 'the sender'}"[:500]
-            return IntakeOutcome.UNKNOWN_SENDER
+            account = routing.sender_account(desk, message.sender)
+            if account is None and automatic is not None:
+                row.last_error = f"written by a machine ({automatic}), from no user of this desk's clients"
+                return IntakeOutcome.IGNORED_AUTOMATIC
+            if account is None:
+                row.last_error = f"no user of a client of this desk is {message.sender or 'the sender'}"[:500]
+                return IntakeOutcome.UNKNOWN_SENDER
+            ticket = routing.named_ticket(account, message.subject)
         try:
             with db.session.begin_nested(), written_by(account.id):
-                outcome, ticket_id = _write(desk, account, message)
+                outcome, ticket, entry_id = _write(desk, account, message, ticket, automatic)
         except TicketRefused as refused:
             row.last_error = refused.message[:500]
             return IntakeOutcome.REFUSED
+        if ticket is not None and message.message_id:
+            record_received(ticket.reseller_id, message.message_id, thread_of(ticket))
+        if outcome == IntakeOutcome.TICKET_OPENED and automatic is None:
+            acknowledge(ticket, account, message.message_id)
         db.session.flush()  # the ticket's rows are written under the reseller's scope
-    row.ticket_id = ticket_id
+    row.ticket_id, row.entry_id = (ticket.id if ticket else None), entry_id
     return outcome
 
 
@@ -99,17 +163,66 @@ def _claim(row: InboundMessage, key: str) -> bool:
     return True
 
 
+def _over_limit(row: InboundMessage) -> bool:
+    """Whether ``SENDER_PER_MINUTE`` earlier messages of this sender arrived in the
+    minute before this one."""
+    if not row.sender:
+        return False
+    earlier = db.session.scalar(
+        select(func.count())
+        .select_from(InboundMessage)
+        .where(
+            InboundMessage.sender == row.sender,
+            InboundMessage.received_at > row.received_at - timedelta(minutes=1),
+            InboundMessage.received_at <= row.received_at,
+            InboundMessage.id < row.id,
+        )
+    )
+    return earlier >= SENDER_PER_MINUTE
+
+
+def _answered_ticket(message: ParsedMessage, recipients: list[str], desk):
+    """The ticket the message answers and the sender's account in its client, or Nones."""
+    reseller_id = desk.reseller_id if desk is not None else None
+    for candidate in threads.candidates(message, recipients, reseller_id):
+        with scoped(candidate.ticket.reseller_id):
+            account = routing.ticket_account(candidate.ticket, message.sender)
+        if account is not None:
+            return candidate.ticket, account
+    return None, None
+
+
 def _files(message: ParsedMessage) -> list[FileStorage]:
     return [FileStorage(stream=io.BytesIO(a.content), filename=a.filename) for a in message.attachments]
 
 
-def _write(desk, account, message: ParsedMessage) -> tuple[str, int]:
-    body = message.text[:MAX_BODY]
-    ticket = routing.named_ticket(account, message.subject)
-    if ticket is not None:
-        public_reply(ticket, body or _("(attachments only)"), account, files=_files(message))
-        return IntakeOutcome.REPLY_ADDED, ticket.id
+def _live(ticket: Ticket) -> Ticket | None:
+    """The ticket a reply should land on: a merged one's survivor; None when it is
+    finished beyond its reopen window (the reply opens a new ticket)."""
+    seen = set()
+    while ticket.status_kind == StatusKind.MERGED and ticket.merged_into_id and ticket.id not in seen:
+        seen.add(ticket.id)
+        ticket = db.session.get(Ticket, ticket.merged_into_id)
+    if ticket.status_kind == StatusKind.MERGED or (is_finished(ticket) and not may_reopen(ticket)):
+        return None
+    return ticket
+
+
+def _write(desk, account, message: ParsedMessage, ticket: Ticket | None, automatic):
+    """(outcome, ticket, timeline entry id) of the message written as ``account``."""
+    body = trim_reply(strip_body_markers(message.text), message.subject)[:MAX_BODY]
+    if ticket is not None and is_out_of_office(message.email):
+        entry = add_event(ticket, EventType.MAIL_AUTO_REPLY, after={"subject": message.subject[:200]})
+        db.session.flush()
+        return IntakeOutcome.AUTO_REPLY, ticket, entry.id
+    if ticket is None and automatic is not None and is_out_of_office(message.email):
+        return IntakeOutcome.IGNORED_AUTOMATIC, None, None
+    live = _live(ticket) if ticket is not None else None
+    if live is not None:
+        entry = public_reply(live, body or _("(attachments only)"), account, files=_files(message))
+        return IntakeOutcome.REPLY_ADDED, live, entry.id
     subject = message.subject[:MAX_SUBJECT] or _("(no subject)")
-    ticket = open_ticket(desk, account.client, account, subject, body, by_client=True)
-    attach(ticket, None, _files(message), by_account_id=account.id)
-    return IntakeOutcome.TICKET_OPENED, ticket.id
+    opened = open_ticket(desk, account.client, account, subject, body, by_client=True)
+    attach(opened, None, _files(message), by_account_id=account.id)
+    db.session.flush()
+    return IntakeOutcome.TICKET_OPENED, opened, first_entry_id(opened)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 
-from intake.markers import strip_body_markers
+from desk.mail_markers import strip_body_markers
 
 # Gmail and Apple Mail: "On Mon, 30 Nov 2026 at 10:12, Ana <a@x> wrote:" / "Em seg., 30 de
 # nov. de 2026 às 10:12, Ana <a@x> escreveu:" (Gmail wraps it over two lines when long).

@@ -32,3 +32,12 @@ class IntakeOutcome(StrEnum):
     REFUSED = "refused"
     # The stored bytes are gone or are no message at all.
     UNREADABLE = "unreadable"
+    # An out-of-office note on a ticket: recorded on its timeline, the ticket unchanged.
+    AUTO_REPLY = "auto_reply"
+    # A delivery-status report about a mail we sent (permanent: the address is dead).
+    BOUNCE = "bounce"
+    # Written by a machine and belonging to no ticket (a bounce we did not send, a
+    # mailer-daemon, a no-reply sender, our own mail coming back): kept, never answered.
+    IGNORED_AUTOMATIC = "ignored_automatic"
+    # More than the limit of messages a minute from one sender: kept, not processed.
+    RATE_LIMITED = "rate_limited"

@@ -105,6 +105,7 @@ def smtp_server():
                         "html": html.get_content() if (html := msg.get_body(("html",))) else None,
                         "from_header": str(msg["from"]),
                         "reply_to": str(msg["reply-to"] or ""),
+                        "raw": envelope.content,
                     }
                 )
             return "250 OK"

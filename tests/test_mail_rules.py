@@ -15,7 +15,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from intake import bounces, headers, html, markers, quoting
+from desk import mail_markers as markers
+from intake import bounces, headers, html, quoting
 from intake.headers import AutomaticReason
 
 MAIL = Path(__file__).parent / "mail"
