@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 
 from auth.models import STAFF, Account
 from core import audit
@@ -40,6 +40,8 @@ class DeskData:
     approval_rule: str = ApprovalRule.NONE
     approvals_needed: str = ""
     staff_ids: list = field(default_factory=list)
+    # "1": the desk takes the mail sent to an unknown address of the reseller's domains.
+    mail_default: str = ""
 
 
 def snapshot(desk: Desk) -> dict:
@@ -55,6 +57,7 @@ def snapshot(desk: Desk) -> dict:
         "approval_rule": desk.approval_rule,
         "approvals_needed": desk.approvals_needed,
         "link_new_clients": desk.link_new_clients,
+        "mail_default": desk.mail_default,
         "archived": desk.archived_at is not None,
         "staff": staff_ids(desk),
     }
@@ -123,6 +126,7 @@ def _clean(reseller_id: int, data: DeskData, desk: Desk | None) -> dict:
             if db.session.scalar(clash):
                 errors["intake_email"] = _("Another desk already receives %(email)s.", email=email)
         out["intake_email"] = email
+    out["mail_default"] = data.mail_default == "1"
     if data.default_priority not in tuple(Priority):
         errors["default_priority"] = _("Choose a priority.")
     out["default_priority"] = data.default_priority
@@ -175,6 +179,13 @@ def _set_staff(desk: Desk, wanted: set[int]) -> None:
 
 
 def _apply(desk: Desk, cleaned: dict) -> None:
+    if cleaned["mail_default"] and not desk.mail_default:
+        # One default desk per reseller: the one chosen now takes over.
+        db.session.execute(
+            update(Desk)
+            .where(Desk.reseller_id == desk.reseller_id, Desk.mail_default.is_(True))
+            .values(mail_default=False)
+        )
     for key, value in cleaned.items():
         if key != "staff_ids":
             setattr(desk, key, value)

@@ -60,6 +60,7 @@ def a_objects(app, factory, tenants) -> dict:
             "desk_id": desk.id,
             "ticket_id": ticket.id,
             "attachment_id": 0,
+            "message_id": 0,
             "client_id": a.client.id,
             "account_id": user.id,
             "conversation_id": conversation.id,

@@ -18,7 +18,9 @@ from auth.models import STAFF, Account, AuthSession, Login, TrustedDevice
 from billing.models import Payment
 from core.extensions import db
 from core.models import Reseller, ResellerHost
-from desk.ticket_models import TicketAttachment
+from desk.ticket_models import TicketAttachment, TicketEntry
+from intake.models import InboundMessage
+from intake.states import ReceivedVia
 from reseller.models import ExportJob
 from tenant.directory import ensure_channel
 from tenant.inbox_models import Contact, Conversation, Team
@@ -79,6 +81,7 @@ def b_objects(app, factory, tenants, make_browser):
         ticket_b = factory.ticket(b.client.id, desk_id=desk_b.id)
         attachment_b = ticket_attachment(ticket_b)
         return {
+            "message_id": received_mail(ticket_b),
             "desk_id": desk_b.id,
             "ticket_id": ticket_b.id,
             "attachment_id": attachment_b,
@@ -116,6 +119,22 @@ def ticket_attachment(ticket) -> int:
         size=1,
         content_type="text/plain",
         sha256="0" * 64,
+    )
+    db.session.add(row)
+    db.session.commit()
+    return row.id
+
+
+def received_mail(ticket) -> int:
+    """A received e-mail that became ``ticket``'s first entry (its bytes are not needed)."""
+    row = InboundMessage(
+        storage_key="intake/sweep/raw",
+        size=1,
+        sha256="1" * 64,
+        received_via=ReceivedVia.SMTP,
+        reseller_id=ticket.reseller_id,
+        ticket_id=ticket.id,
+        entry_id=db.session.scalar(select(TicketEntry.id).where(TicketEntry.ticket_id == ticket.id)),
     )
     db.session.add(row)
     db.session.commit()
@@ -271,6 +290,7 @@ def test_client_users_never_reach_another_client_of_the_same_reseller(app, facto
     objects.update(
         {
             "export_id": 0,
+            "message_id": 0,
             "field_id": 0,
             "session_id": 0,
             "device_id": 0,

@@ -33,12 +33,15 @@ def _data_of(desk: Desk | None) -> desk_rules.DeskData:
     return desk_rules.DeskData(
         **{name: "" if getattr(desk, name) is None else str(getattr(desk, name)) for name in FORM_FIELDS},
         staff_ids=[str(i) for i in desk_rules.staff_ids(desk)],
+        mail_default="1" if desk.mail_default else "",
     )
 
 
 def _posted() -> desk_rules.DeskData:
     return desk_rules.DeskData(
-        **{name: request.form.get(name, "") for name in FORM_FIELDS}, staff_ids=form_list("staff_ids")
+        **{name: request.form.get(name, "") for name in FORM_FIELDS},
+        staff_ids=form_list("staff_ids"),
+        mail_default=request.form.get("mail_default", ""),
     )
 
 

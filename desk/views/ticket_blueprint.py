@@ -56,6 +56,8 @@ EVENT_LABELS = {
     EventType.MERGED: _l("merged tickets"),
     EventType.REOPENED: _l("reopened the ticket"),
     EventType.FOLLOWER: _l("changed the followers"),
+    EventType.MAIL_AUTO_REPLY: _l("sent an automatic reply (out of office), kept without reopening"),
+    EventType.MAIL_BOUNCE: _l("reports an e-mail not delivered:"),
 }
 
 

@@ -9,13 +9,16 @@ from flask_babel import gettext as _
 
 from auth.access import current_account
 from auth.models import Account
+from core import audit
 from core.extensions import db
+from core.mail import clear_undeliverable, undeliverable
 from core.tenancy import get_or_404, require_reseller, scoped_select
 from core.timeutil import utcnow
 from core.uploads import accepts_uploads, attachment_response
 from core.validation import parse_int
 from desk import ticket_changes as changes
 from desk.fields import desk_fields, submitted_values
+from desk.hooks import entry_sources
 from desk.merging import merge
 from desk.models import Desk, TicketStatus
 from desk.replies import note_with_files, public_reply
@@ -52,6 +55,7 @@ def _render_page(ticket: Ticket, values: dict | None = None, field_errors: dict 
     files = attachments(ticket)
     statuses = db.session.scalars(scoped_select(TicketStatus).order_by(TicketStatus.position)).all()
     definitions = desk_fields(ticket.desk, archived=True)
+    requester = people.get(ticket.requester_account_id)
     return render_template(
         "desk/ticket_page.html",
         ticket=ticket,
@@ -72,6 +76,11 @@ def _render_page(ticket: Ticket, values: dict | None = None, field_errors: dict 
         max_files=MAX_FILES,
         may_reopen=changes.may_reopen(ticket),
         merged_into=db.session.get(Ticket, ticket.merged_into_id) if ticket.merged_into_id else None,
+        requester=requester,
+        requester_bounce=undeliverable(ticket.reseller_id, [requester.email]).get(requester.email.lower())
+        if requester
+        else None,
+        sources=entry_sources(ticket),
     ), status
 
 
@@ -190,6 +199,21 @@ def ticket_merge(ticket_id: int):
         merge(ticket, target)
 
     return _apply(ticket_id, into, _("Ticket merged."))
+
+
+@tickets_bp.post("/tickets/<int:ticket_id>/requester-mail")
+def ticket_requester_mail(ticket_id: int):
+    """Try the requester's address again after a bounce marked it dead (the mailbox was
+    fixed): mail of this reseller goes to it again."""
+
+    def retry(ticket: Ticket) -> None:
+        requester_id = ticket.requester_account_id
+        requester = db.session.get(Account, requester_id) if requester_id else None
+        if requester is None or not clear_undeliverable(ticket.reseller_id, requester.email):
+            raise TicketRefused(_("This address is not marked undeliverable."))
+        audit.record("mail.address_retried", ticket, details={"address": requester.email})
+
+    return _apply(ticket_id, retry, _("E-mail to this address will be tried again."))
 
 
 @tickets_bp.get("/tickets/<int:ticket_id>/attachments/<int:attachment_id>")
