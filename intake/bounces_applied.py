@@ -46,7 +46,7 @@ def apply_report(row: InboundMessage, email: EmailMessage, reason: str) -> str:
         if ticket is not None and ticket.reseller_id == ledger.reseller_id:
             for failed in bounce.recipients:
                 add_event(ticket, EventType.MAIL_BOUNCE, after=_described(failed))
-            row.ticket_id, row.desk_id = ticket.id, ticket.desk_id
+            row.ticket_id, row.desk_id, row.client_id = ticket.id, ticket.desk_id, ticket.client_id
         db.session.flush()
     row.last_error = _summary(bounce)[:500]
     return IntakeOutcome.BOUNCE

@@ -68,6 +68,9 @@ class InboundMessage(db.Model):
         ForeignKey("resellers.id", ondelete="CASCADE"), index=True
     )
     desk_id: Mapped[int | None] = mapped_column(ForeignKey("desks.id", ondelete="SET NULL"))
+    # The client whose ticket it reached: its purge removes the row and the raw message
+    # (reseller.purge_batches), which is kept outside the client's storage prefix.
+    client_id: Mapped[int | None] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="SET NULL"))
     # The timeline entry it became (a reply, or the ticket's creation): the staff download
     # the original message from there.

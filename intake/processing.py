@@ -147,7 +147,9 @@ def _process(row: InboundMessage) -> str:
         if outcome == IntakeOutcome.TICKET_OPENED and automatic is None:
             acknowledge(ticket, account, message.message_id)
         db.session.flush()  # the ticket's rows are written under the reseller's scope
-    row.ticket_id, row.entry_id = (ticket.id if ticket else None), entry_id
+    if ticket is not None:
+        row.ticket_id, row.client_id = ticket.id, ticket.client_id
+    row.entry_id = entry_id
     return outcome
 
 

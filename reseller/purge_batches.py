@@ -143,6 +143,8 @@ class BatchPurge:
     def run(self) -> None:
         cid, rid = self.client_id, self.reseller_id
         accounts = _table("accounts")
+        # 0. The e-mails its users sent: stored outside its prefix, removed before their rows.
+        self.delete_received_mail()
         # 1. The client's data, children first (messages, windows, conversations, ...).
         for table in _client_tables():
             self.delete_in_batches(table, table.c.client_id == cid, table.c.reseller_id == rid)
@@ -164,6 +166,14 @@ class BatchPurge:
             for table, column in _login_tables():
                 rows += db.session.execute(delete(table).where(column.in_(login_ids))).rowcount or 0
             logins = _table("logins")
+            dead = _table("undeliverable_addresses")  # a bounce's record of their address
+            emails = select(logins.c.email).where(logins.c.id.in_(login_ids))
+            rows += (
+                db.session.execute(
+                    delete(dead).where(dead.c.reseller_id == rid, dead.c.address.in_(emails))
+                ).rowcount
+                or 0
+            )
             rows += db.session.execute(delete(logins).where(logins.c.id.in_(login_ids))).rowcount or 0
             self.commit_batch("logins", rows)
         # 4. Its remaining accounts (their logins keep accounts elsewhere).
@@ -226,6 +236,34 @@ class BatchPurge:
                 .values(actor_label=None)
             )
             self.commit_batch("audit_events_scrubbed", len(ids))
+
+    def delete_received_mail(self) -> None:
+        """The raw e-mails of the client's tickets (kept under ``intake/<day>/``, not under
+        the client's prefix): each stored object removed; the rows go with the client's
+        tables. A run that dies half-way removes the rest next time (a missing object is
+        no error)."""
+        inbox = _table("inbound_messages")
+        storage = get_storage()
+        last_id = removed = 0
+        while True:
+            rows = db.session.execute(
+                select(inbox.c.id, inbox.c.storage_key)
+                .where(
+                    inbox.c.client_id == self.client_id,
+                    inbox.c.reseller_id == self.reseller_id,
+                    inbox.c.id > last_id,
+                )
+                .order_by(inbox.c.id)
+                .limit(self.batch_size)
+            ).all()
+            db.session.rollback()
+            if not rows:
+                break
+            for _row_id, key in rows:
+                storage.delete(key)
+            last_id, removed = rows[-1][0], removed + len(rows)
+        if removed:
+            self.commit_batch("received_mail_files", removed)
 
     def delete_stripe_events(self, cid: int) -> None:
         """Stripe's copies of the client's events (customer e-mail, name, address) go too;

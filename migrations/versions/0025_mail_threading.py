@@ -1,7 +1,7 @@
 """Threading and loop protection for e-mail (issue 14): the Message-ID of every e-mail
 sent for a reseller (``thread_messages``, with the thread it belongs to, no address),
-the addresses a permanent bounce declared dead (``undeliverable_addresses``), the sender
-and the timeline entry of each received message (rate limit per sender, the original
+the addresses a permanent bounce declared dead (``undeliverable_addresses``), the sender,
+the client and the timeline entry of each received message (rate limit per sender, the original
 message downloadable from its reply), a lookup by received Message-ID, and the desk that
 receives mail sent to an unknown address of a reseller's domain (``desks.mail_default``).
 
@@ -65,6 +65,15 @@ def upgrade():
     with op.batch_alter_table("inbound_messages", schema=None) as batch_op:
         batch_op.add_column(sa.Column("sender", sa.String(length=320), nullable=True))
         batch_op.add_column(sa.Column("entry_id", sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column("client_id", sa.Integer(), nullable=True))
+        batch_op.create_foreign_key(
+            batch_op.f("fk_inbound_messages_client_id_clients"),
+            "clients",
+            ["client_id"],
+            ["id"],
+            ondelete="CASCADE",
+        )
+        batch_op.create_index(batch_op.f("ix_inbound_messages_client_id"), ["client_id"], unique=False)
         batch_op.create_foreign_key(
             batch_op.f("fk_inbound_messages_entry_id_ticket_entries"),
             "ticket_entries",
@@ -75,7 +84,9 @@ def upgrade():
         batch_op.create_index("ix_inbound_messages_sender", ["sender", "received_at"], unique=False)
         batch_op.create_index("ix_inbound_messages_message_id", ["message_id"], unique=False)
     with op.batch_alter_table("desks", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("mail_default", sa.Boolean(), server_default=sa.false(), nullable=False))
+        batch_op.add_column(
+            sa.Column("mail_default", sa.Boolean(), server_default=sa.false(), nullable=False)
+        )
         batch_op.create_index(
             "uq_desks_mail_default",
             ["reseller_id"],
@@ -95,7 +106,12 @@ def downgrade():
     with op.batch_alter_table("inbound_messages", schema=None) as batch_op:
         batch_op.drop_index("ix_inbound_messages_message_id")
         batch_op.drop_index("ix_inbound_messages_sender")
-        batch_op.drop_constraint(batch_op.f("fk_inbound_messages_entry_id_ticket_entries"), type_="foreignkey")
+        batch_op.drop_index(batch_op.f("ix_inbound_messages_client_id"))
+        batch_op.drop_constraint(batch_op.f("fk_inbound_messages_client_id_clients"), type_="foreignkey")
+        batch_op.drop_column("client_id")
+        batch_op.drop_constraint(
+            batch_op.f("fk_inbound_messages_entry_id_ticket_entries"), type_="foreignkey"
+        )
         batch_op.drop_column("entry_id")
         batch_op.drop_column("sender")
     op.drop_table("undeliverable_addresses")
