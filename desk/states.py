@@ -115,6 +115,9 @@ class EventType(StrEnum):
     # without reopening it; a bounce of one of the ticket's mails (the address is dead).
     MAIL_AUTO_REPLY = "mail_auto_reply"
     MAIL_BOUNCE = "mail_bounce"
+    # Files of an e-mail the ticket rules refused (type, size, too many): the message was
+    # taken in without them, and the timeline says which and why.
+    MAIL_FILES_REFUSED = "mail_files_refused"
 
 
 class ClockState(StrEnum):

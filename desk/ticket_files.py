@@ -45,6 +45,7 @@ def attach(
                 content_type=checked.content_type,
                 sha256=checked.sha256,
                 uploaded_by_account_id=by_account_id,
+                content_id=_content_id(upload),
             )
             db.session.add(row)
             stored.append(row)
@@ -57,6 +58,13 @@ def attach(
     for row in stored:
         audit.record("ticket.attachment", ticket, details={"number": ticket.number, "attachment_id": row.id})
     return stored
+
+
+def _content_id(upload) -> str | None:
+    """The Content-ID an e-mail's inline image came with (``<logo@x>`` -> ``logo@x``)."""
+    headers = getattr(upload, "headers", None)
+    value = (headers.get("Content-ID") if headers is not None else None) or ""
+    return value.strip().strip("<>")[:255] or None
 
 
 def attachments(ticket: Ticket) -> list[TicketAttachment]:

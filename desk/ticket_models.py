@@ -130,6 +130,8 @@ class Ticket(db.Model):
     # The subject lower-case and accent-free (tenant.models.fold): what ``q`` searches.
     subject_search: Mapped[str] = mapped_column(String(SUBJECT_SEARCH_LENGTH), server_default="", default="")
     description: Mapped[str] = mapped_column(Text, server_default="", default="")
+    # Opened by e-mail: the message's HTML, sanitised (intake.html), inline images as cid:.
+    description_html: Mapped[str | None] = mapped_column(Text)
     priority: Mapped[str] = mapped_column(
         String(10), server_default=Priority.NORMAL.value, default=Priority.NORMAL
     )
@@ -194,6 +196,8 @@ class TicketEntry(db.Model):
     # The staff account logged in as the author ("log in as"), when it was.
     acting_as_account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"))
     body: Mapped[str | None] = mapped_column(Text)
+    # A reply by e-mail: its new part's HTML, sanitised (intake.html), inline images as cid:.
+    body_html: Mapped[str | None] = mapped_column(Text)
     event: Mapped[dict | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -242,6 +246,8 @@ class TicketAttachment(db.Model):
     filename: Mapped[str] = mapped_column(String(255))
     size: Mapped[int]
     content_type: Mapped[str] = mapped_column(String(100))
+    # An e-mail's inline image: the Content-ID its HTML names it by (``cid:...``).
+    content_id: Mapped[str | None] = mapped_column(String(255))
     sha256: Mapped[str] = mapped_column(String(64))
     uploaded_by_account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -30,6 +30,8 @@ MAX_MESSAGE_ID = 998
 class Attachment:
     filename: str
     content: bytes
+    # An inline image's Content-ID (``<logo@x>``), as its HTML names it (``cid:logo@x``).
+    content_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -85,15 +87,52 @@ def _answers(message: EmailMessage) -> list[str]:
 
 
 def _attachments(message: EmailMessage) -> list[Attachment]:
+    """Every file of the message, however deep (an HTML body's inline images sit in a
+    multipart/related inside the multipart/alternative): the chosen text and HTML bodies
+    and other unnamed text parts left out; an attached e-mail kept whole as ``.eml``."""
+    bodies = {id(part) for part in (message.get_body(("plain",)), message.get_body(("html",))) if part}
     found = []
-    for part in message.iter_attachments():
-        if part.is_multipart():
-            continue
-        content = part.get_payload(decode=True)
+    for part in _file_parts(message, bodies):
+        if part.get_content_type() == "message/rfc822":
+            inner = part.get_payload()
+            content = inner[0].as_bytes() if isinstance(inner, list) and inner else None
+        else:
+            content = part.get_payload(decode=True)
         if content is None:
             continue
-        found.append(Attachment(filename=part.get_filename() or "anexo", content=content))
+        content_id = _header(part, "Content-ID") or None
+        found.append(Attachment(filename=_filename(part), content=content, content_id=content_id))
     return found
+
+
+def _file_parts(part: EmailMessage, bodies: set[int]):
+    if id(part) in bodies:
+        return
+    if part.get_content_type() == "message/rfc822":
+        yield part
+        return
+    if part.is_multipart():
+        for sub in part.iter_parts():
+            yield from _file_parts(sub, bodies)
+        return
+    named = part.get_filename() is not None or part.get_content_disposition() == "attachment"
+    if part.get_content_maintype() == "text" and not named:
+        return  # another rendering of the body (a nested alternative), not a file
+    yield part
+
+
+def _filename(part: EmailMessage) -> str:
+    """The part's file name; an unnamed inline image gets one from its type."""
+    try:
+        name = part.get_filename()
+    except (ValueError, TypeError, LookupError):
+        name = None
+    if name:
+        return name
+    if part.get_content_type() == "message/rfc822":
+        return "mensagem.eml"
+    subtype = part.get_content_subtype() if part.get_content_maintype() == "image" else ""
+    return f"imagem.{subtype}" if subtype else "anexo"
 
 
 def parse(raw: bytes) -> ParsedMessage:

@@ -34,7 +34,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from werkzeug.datastructures import FileStorage
+from werkzeug.datastructures import FileStorage, Headers
 
 from core.extensions import db
 from core.inbox_rows import apply_once
@@ -62,6 +62,8 @@ from intake import routing, threads
 from intake.acknowledgement import acknowledge
 from intake.bounces_applied import apply_report
 from intake.headers import AutomaticReason, is_automatic, is_out_of_office
+from intake.html import sanitise
+from intake.html_quotes import new_part
 from intake.inbox import BYPASS
 from intake.models import InboundMessage
 from intake.parsing import ParsedMessage, parse
@@ -70,6 +72,8 @@ from intake.states import IntakeOutcome
 
 ALREADY_PROCESSED = "already processed"
 SENDER_PER_MINUTE = 50
+# The files of one e-mail a ticket keeps (an Outlook signature alone brings several).
+MAIL_MAX_FILES = 20
 # A machine's mail that never opens nor answers a ticket.
 MACHINE_MAIL = frozenset(
     {
@@ -194,8 +198,37 @@ def _answered_ticket(message: ParsedMessage, recipients: list[str], desk):
     return None, None
 
 
-def _files(message: ParsedMessage) -> list[FileStorage]:
-    return [FileStorage(stream=io.BytesIO(a.content), filename=a.filename) for a in message.attachments]
+def _attach_each(ticket: Ticket, entry, message: ParsedMessage, account) -> None:
+    """Store the message's files one by one: a file the ticket rules refuse (its type, its
+    size) is left out, and so is every file past ``MAIL_MAX_FILES``; the timeline says
+    which and why. The message itself is never lost for a file."""
+    refused = []
+    for number, part in enumerate(message.attachments):
+        if number >= MAIL_MAX_FILES:
+            too_many = _("more than %(n)d files", n=MAIL_MAX_FILES)
+            refused.append({"name": part.filename[:120], "reason": too_many})
+            continue
+        headers = Headers([("Content-ID", part.content_id)] if part.content_id else [])
+        upload = FileStorage(stream=io.BytesIO(part.content), filename=part.filename, headers=headers)
+        try:
+            with db.session.begin_nested():
+                attach(ticket, entry, [upload], by_account_id=account.id)
+        except TicketRefused as refusal:
+            refused.append({"name": part.filename[:120], "reason": refusal.message[:200]})
+    if refused:
+        add_event(ticket, EventType.MAIL_FILES_REFUSED, after={"files": refused})
+
+
+def _bodies(message: ParsedMessage) -> tuple[str, str | None]:
+    """The text to store (quoted history and signature trimmed) and the sanitised HTML of
+    the same new part (None: no HTML, or its history could not be cut from it)."""
+    whole = strip_body_markers(message.text).strip()
+    text = trim_reply(whole, message.subject)
+    if not message.html:
+        return text[:MAX_BODY], None
+    html = message.html if text == whole else new_part(message.html)
+    clean = sanitise(html) if html else None
+    return text[:MAX_BODY], (clean.html.strip() or None) if clean is not None and clean.html else None
 
 
 def _live(ticket: Ticket) -> Ticket | None:
@@ -212,19 +245,22 @@ def _live(ticket: Ticket) -> Ticket | None:
 
 def _write(desk, account, message: ParsedMessage, ticket: Ticket | None, automatic):
     """(outcome, ticket, timeline entry id) of the message written as ``account``."""
-    body = trim_reply(strip_body_markers(message.text), message.subject)[:MAX_BODY]
     if ticket is not None and is_out_of_office(message.email):
         entry = add_event(ticket, EventType.MAIL_AUTO_REPLY, after={"subject": message.subject[:200]})
         db.session.flush()
         return IntakeOutcome.AUTO_REPLY, ticket, entry.id
     if ticket is None and automatic is not None and is_out_of_office(message.email):
         return IntakeOutcome.IGNORED_AUTOMATIC, None, None
+    body, html = _bodies(message)
     live = _live(ticket) if ticket is not None else None
     if live is not None:
-        entry = public_reply(live, body or _("(attachments only)"), account, files=_files(message))
+        entry = public_reply(live, body or _("(attachments only)"), account)
+        entry.body_html = html
+        _attach_each(live, entry, message, account)
         return IntakeOutcome.REPLY_ADDED, live, entry.id
     subject = message.subject[:MAX_SUBJECT] or _("(no subject)")
     opened = open_ticket(desk, account.client, account, subject, body, by_client=True)
-    attach(opened, None, _files(message), by_account_id=account.id)
+    opened.description_html = html
+    _attach_each(opened, None, message, account)
     db.session.flush()
     return IntakeOutcome.TICKET_OPENED, opened, first_entry_id(opened)

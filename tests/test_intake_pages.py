@@ -13,9 +13,10 @@ from core.extensions import db
 from core.mail import mark_undeliverable, undeliverable
 from desk.models import Desk
 from desk.states import EventType
-from desk.ticket_models import Ticket
+from desk.ticket_models import Ticket, TicketAttachment
 from desk.tickets import add_event
 from tests import test_intake_processing as processing_tests
+from tests.test_intake_bodies import PNG, gmail_html_reply
 from tests.test_intake_processing import SENDER, deliver, mail
 
 desk_a = processing_tests.desk_a
@@ -106,3 +107,18 @@ def test_one_desk_at_a_time_takes_mail_to_an_unknown_address(app, factory, tenan
             select(Desk.id).where(Desk.reseller_id == tenants.a.id, Desk.mail_default.is_(True))
         ).all()
     assert defaults == [second.id]
+
+
+def test_an_html_reply_shows_as_html_with_its_inline_image_served_by_us(
+    app, run_jobs, factory, tenants, desk_a, ana, owner
+):
+    ticket, row = gmail_html_reply(app, run_jobs, factory, tenants.a.client.id, desk_a.id)
+    with app.app_context():
+        image = db.session.scalar(select(TicketAttachment).where(TicketAttachment.entry_id == row.entry_id))
+    page = owner.get(f"/reseller/tickets/{ticket.id}").get_data(as_text=True)
+    assert "<b>obrigada</b>" in page
+    assert f'src="/reseller/tickets/{ticket.id}/attachments/{image.id}"' in page
+    assert "alert(1)" not in page and "cid:" not in page
+    served = owner.get(f"/reseller/tickets/{ticket.id}/attachments/{image.id}")
+    assert served.status_code == 200 and served.data == PNG
+    served.close()

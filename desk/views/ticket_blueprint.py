@@ -3,11 +3,13 @@ staff with the "service desks" permission only; plus the helpers their templates
 
 from __future__ import annotations
 
+import re
 from datetime import date
+from urllib.parse import unquote
 
-from flask import Blueprint, abort
+from flask import Blueprint, abort, url_for
 from flask_babel import lazy_gettext as _l
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from auth import permissions as perm
 from auth.access import current_account, has_permission
@@ -58,6 +60,7 @@ EVENT_LABELS = {
     EventType.FOLLOWER: _l("changed the followers"),
     EventType.MAIL_AUTO_REPLY: _l("sent an automatic reply (out of office), kept without reopening"),
     EventType.MAIL_BOUNCE: _l("reports an e-mail not delivered:"),
+    EventType.MAIL_FILES_REFUSED: _l("sent files that were not accepted:"),
 }
 
 
@@ -119,6 +122,26 @@ def field_date(value) -> str:
         return str(value)
 
 
+INLINE_IMAGE = re.compile(r'src="cid:([^"]{1,255})"')
+
+
+def mail_html(html: str, files) -> Markup:
+    """An e-mail's HTML, stored sanitised by the intake (nh3: no script, style, event
+    handler or foreign URL scheme; the page's CSP loads images from us only), with each
+    inline image (``cid:...``) pointed at the ticket's own attachment of that Content-ID
+    (one not among ``files`` loses its source)."""
+    by_cid = {f.content_id: f for f in files if f.content_id}
+
+    def source(match: re.Match) -> str:
+        found = by_cid.get(unquote(match.group(1)))
+        if found is None:
+            return 'src=""'
+        url = url_for("desk_tickets.ticket_attachment", ticket_id=found.ticket_id, attachment_id=found.id)
+        return f'src="{escape(url)}"'
+
+    return Markup(INLINE_IMAGE.sub(source, html))  # noqa: S704 - sanitised by intake.html
+
+
 @tickets_bp.app_context_processor
 def _ticket_helpers():
     return {
@@ -135,4 +158,5 @@ def _ticket_helpers():
         "due_cell": due_cell,
         "field_date": field_date,
         "clock_state": clock_state,
+        "mail_html": mail_html,
     }

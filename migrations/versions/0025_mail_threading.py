@@ -3,7 +3,9 @@ sent for a reseller (``thread_messages``, with the thread it belongs to, no addr
 the addresses a permanent bounce declared dead (``undeliverable_addresses``), the sender,
 the client and the timeline entry of each received message (rate limit per sender, the original
 message downloadable from its reply), a lookup by received Message-ID, and the desk that
-receives mail sent to an unknown address of a reseller's domain (``desks.mail_default``).
+receives mail sent to an unknown address of a reseller's domain (``desks.mail_default``),
+and the sanitised HTML of tickets and replies made from e-mail with their inline images'
+Content-IDs.
 
 Revision ID: 0025_mail_threading
 Revises: 0023_inbound_messages
@@ -94,12 +96,26 @@ def upgrade():
             postgresql_where=sa.text(ONE_DEFAULT_DESK),
             sqlite_where=sa.text(ONE_DEFAULT_DESK),
         )
+    # The sanitised HTML of what came by e-mail, and the Content-ID an inline image is
+    # named by in it.
+    with op.batch_alter_table("tickets", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("description_html", sa.Text(), nullable=True))
+    with op.batch_alter_table("ticket_entries", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("body_html", sa.Text(), nullable=True))
+    with op.batch_alter_table("ticket_attachments", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("content_id", sa.String(length=255), nullable=True))
     if op.get_bind().dialect.name == "postgresql":
         protect("thread_messages", by_client=False)
         protect("undeliverable_addresses", by_client=False)
 
 
 def downgrade():
+    with op.batch_alter_table("ticket_attachments", schema=None) as batch_op:
+        batch_op.drop_column("content_id")
+    with op.batch_alter_table("ticket_entries", schema=None) as batch_op:
+        batch_op.drop_column("body_html")
+    with op.batch_alter_table("tickets", schema=None) as batch_op:
+        batch_op.drop_column("description_html")
     with op.batch_alter_table("desks", schema=None) as batch_op:
         batch_op.drop_index("uq_desks_mail_default")
         batch_op.drop_column("mail_default")
