@@ -125,6 +125,9 @@ def _process(row: InboundMessage) -> str:
     found = routing.route(recipients)
     ticket, account = _answered_ticket(message, recipients, found.desk)
     desk = ticket.desk if ticket is not None else found.desk
+    if desk is None and automatic is not None:
+        row.last_error = f"written by a machine ({automatic}); {found.reason}"
+        return IntakeOutcome.IGNORED_AUTOMATIC
     if desk is None:
         row.last_error = found.reason
         return IntakeOutcome.UNROUTABLE
