@@ -15,12 +15,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask import current_app
 from sqlalchemy import func, or_, select
 
 from auth.identity import find_login
 from auth.models import CLIENT_USER, Account
 from core.extensions import db
-from desk.mail_markers import ticket_from_subject
+from desk.mail_markers import ticket_from_address, ticket_from_subject
 from desk.models import Desk
 from desk.ticket_models import Ticket
 from desk.tickets import desk_serves_client
@@ -77,6 +78,15 @@ def _default_desk(wanted: list[str]) -> Route:
         )
     )
     return Route(desk) if desk is not None else Route(None, "no desk receives these recipients")
+
+
+def receives(address: str) -> bool:
+    """Whether mail to ``address`` has somewhere to go: a desk's address, a ticket's signed
+    reply address, or an address of a reseller's domain that has a default desk (the SMTP
+    listener refuses any other recipient at RCPT, so strangers' spam is never stored)."""
+    if ticket_from_address(address, current_app.config["SECRET_KEY"]) is not None:
+        return True
+    return route([address]).desk is not None
 
 
 def _client_accounts(reseller_id: int, email: str | None) -> list[Account]:

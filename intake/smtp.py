@@ -1,7 +1,9 @@
 """The SMTP listener for self-hosting (``flask --app wsgi mail-intake``, aiosmtpd): each
 message received is stored through :func:`intake.inbox.store`, the webhook's function,
-before the client hears ``250``. A message over 30 MB is refused with ``552`` and a
-sentence its sender's bounce will show them.
+before the client hears ``250``. A recipient the intake cannot route (no desk's address,
+no valid reply address, no reseller's domain with a default desk) is refused at RCPT with
+``550``, so the listener is no open sink for strangers' mail. A message over 30 MB is
+refused with ``552`` and a sentence its sender's bounce will show them.
 
 aiosmtpd runs one event loop in a thread; storing (storage and database) blocks, so it
 runs in a worker thread of that loop, inside an application context of its own.
@@ -16,7 +18,9 @@ import logging
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP
 
-from intake import inbox
+from core.scope import bypass
+from intake import inbox, routing
+from intake.inbox import BYPASS
 from intake.states import ReceivedVia
 
 log = logging.getLogger(__name__)
@@ -29,6 +33,7 @@ TOO_BIG = (
 # in MAIL FROM, or data that goes past the limit).
 _AIOSMTPD_TOO_BIG = ("552 Error: message size exceeds", "552 Error: Too much mail data")
 TEMPORARY_FAILURE = "451 4.3.0 The message could not be stored now; please try again later."
+NO_SUCH_RECIPIENT = "550 5.1.1 No such recipient here: check the support address you wrote to."
 
 
 class IntakeSMTP(SMTP):
@@ -51,6 +56,23 @@ class IntakeHandler:
             return inbox.store(
                 io.BytesIO(raw), via=ReceivedVia.SMTP, envelope_sender=sender, envelope_recipients=recipients
             )
+
+    def _receives(self, address: str) -> bool:
+        with self.app.app_context(), bypass(BYPASS):
+            return routing.receives(address)
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802 - aiosmtpd's name
+        """Only a recipient the intake can route is accepted (550 for any other)."""
+        loop = asyncio.get_running_loop()
+        try:
+            known = await loop.run_in_executor(None, self._receives, address)
+        except Exception:
+            log.exception("a recipient could not be checked")
+            return TEMPORARY_FAILURE
+        if not known:
+            return NO_SUCH_RECIPIENT
+        envelope.rcpt_tos.append(address)
+        return "250 2.1.5 OK"
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's name
         raw = envelope.original_content or b""

@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from core.extensions import db
 from core.storage import get_storage
+from desk.mail_markers import reply_address
 from intake import inbox
 from intake.models import InboundMessage
 from intake.smtp import listener
@@ -32,7 +33,10 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def smtp_listener(app):
+def smtp_listener(app, factory, tenants):
+    """The listener, with reseller A's two desks receiving suporte@ and financeiro@a.test."""
+    for name, address in (("Suporte", "suporte@a.test"), ("Financeiro", "financeiro@a.test")):
+        factory.desk(tenants.a.id, name=name, client_ids=[tenants.a.client.id], intake_email=address)
     port = free_port()
     controller = listener(app, "127.0.0.1", port)
     controller.start()
@@ -63,6 +67,35 @@ def test_a_message_sent_by_smtp_is_stored_with_its_envelope(app, smtp_listener):
     with app.app_context(), get_storage().open(row.storage_key) as kept:
         assert kept.read() == RAW
     assert row.size == len(RAW)
+
+
+def test_a_recipient_nobody_receives_is_refused_at_rcpt_and_nothing_is_kept(
+    app, factory, tenants, smtp_listener
+):
+    with smtplib.SMTP("127.0.0.1", smtp_listener, timeout=10) as smtp:
+        smtp.ehlo()
+        smtp.mail("spam@fora.test")
+        code, message = smtp.rcpt("ninguem@outro-dominio.test")
+        assert code == 550 and b"No such recipient" in message
+        assert smtp.rcpt("SUPORTE@a.test")[0] == 250  # addresses are not case-sensitive
+        smtp.rset()
+        with pytest.raises(smtplib.SMTPRecipientsRefused):
+            smtp.sendmail("spam@fora.test", ["ninguem@outro-dominio.test"], RAW)
+    assert rows(app) == [] and kept_files(app) == []
+
+
+def test_a_tickets_reply_address_and_a_default_desk_domain_are_received(app, factory, tenants, smtp_listener):
+    ticket = factory.ticket(tenants.a.client.id)
+    factory.desk(tenants.a.id, name="Geral", intake_email="geral@a.test", mail_default=True)
+    with app.app_context():
+        address = reply_address(ticket.id, app.config["SECRET_KEY"], "respostas.plataforma.test")
+        forged = reply_address(ticket.id, "not our secret", "respostas.plataforma.test")
+    with smtplib.SMTP("127.0.0.1", smtp_listener, timeout=10) as smtp:
+        smtp.ehlo()
+        smtp.mail("ana@cliente.test")
+        assert smtp.rcpt(address)[0] == 250
+        assert smtp.rcpt("contato@a.test")[0] == 250  # reseller A's domain: its default desk
+        assert smtp.rcpt(forged)[0] == 550
 
 
 def big_message() -> bytes:
