@@ -21,6 +21,7 @@ BENCHES = (
     "sla",
     "sla_sweep",
     "ticket_queue",
+    "mail",
 )
 
 

@@ -83,7 +83,7 @@ def send_mail(
         # Written to the ledger when the transaction commits (_write_ledger).
         "ledger": {"reseller_id": reseller_id, "thread": thread} if reseller_id is not None else None,
     }
-    jobs.enqueue(DELIVER, message, queue="mail", retries=5)
+    jobs.enqueue("core.mail.deliver", message, queue="mail", retries=5)  # DELIVER
     return message_id
 
 

@@ -102,6 +102,12 @@ def status_blocks(part: Message) -> list[Message]:
     return [email.message_from_string(block + "\n") for block in re.split(r"\r?\n\s*\r?\n", text.strip())]
 
 
+def msg_policy(part: Message):
+    """The policy the report was parsed with (the intake's memoised one), else the default."""
+    found = getattr(part, "policy", None)
+    return found if isinstance(found, email.policy.EmailPolicy) else email.policy.default
+
+
 def original_headers(part: Message) -> Message | None:
     """The returned message (message/rfc822) or its headers (text/rfc822-headers)."""
     if part.get_content_type() == "message/rfc822":
@@ -109,7 +115,7 @@ def original_headers(part: Message) -> Message | None:
         return payload[0] if isinstance(payload, list) and payload else None
     if part.get_content_type() == "text/rfc822-headers":
         text = part.get_payload(decode=True) or b""
-        return email.message_from_bytes(bytes(text), policy=email.policy.default)
+        return email.message_from_bytes(bytes(text), policy=msg_policy(part))
     return None
 
 

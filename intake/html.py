@@ -79,8 +79,10 @@ def sanitise(
     max_bytes: int = MAX_BYTES,
     budget: float = TIME_BUDGET_SECONDS,
     clock: Callable[[], float] = time.monotonic,
+    with_text: bool = True,
 ) -> CleanBody:
-    """The safe HTML of a body and its text; plain text only when over size or over time."""
+    """The safe HTML of a body and its text; plain text only when over size or over time.
+    ``with_text=False``: the caller has the text already (the HTML's is left empty)."""
     html = html or ""
     if len(html.encode("utf-8", "surrogatepass")) > max_bytes:
         return CleanBody(None, html_to_text(html[:FALLBACK_READ_CHARS]), "too large")
@@ -89,7 +91,7 @@ def sanitise(
     if clock() - started > budget:
         return CleanBody(None, html_to_text(html), "too slow")
     cleaned = strip_body_markers(cleaned)
-    return CleanBody(cleaned, html_to_text(cleaned))
+    return CleanBody(cleaned, html_to_text(cleaned) if with_text else "")
 
 
 class TextExtractor(HTMLParser):

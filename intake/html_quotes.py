@@ -12,6 +12,7 @@ instead, so quoted history never reaches the timeline as HTML.
 
 from __future__ import annotations
 
+import re
 from html.parser import HTMLParser
 
 QUOTE_CLASSES = frozenset({"gmail_quote", "gmail_quote_container", "yahoo_quoted", "moz-cite-prefix"})
@@ -47,11 +48,27 @@ def _offset(html: str, line: int, column: int) -> int:
     return sum(len(text) for text in lines[: line - 1]) + column
 
 
+# Text that every marker's tag contains, to find where to look without parsing it all.
+HINTS = re.compile("|".join([*QUOTE_CLASSES, *QUOTE_IDS, "cite"]), re.IGNORECASE)
+
+
 def new_part(html: str) -> str | None:
-    """The HTML before the first quoted-history marker; None when there is none."""
+    """The HTML before the first quoted-history marker; None when there is none. Only the
+    HTML up to the first hint of a marker is parsed (the quoted history is usually most
+    of the body), further hints only when that one was no marker."""
+    html = html or ""
     finder = _QuoteFinder()
+    fed = 0
     try:
-        finder.feed(html or "")
+        for hint in HINTS.finditer(html):
+            if hint.start() < fed:
+                continue
+            end = html.find(">", hint.end())
+            end = len(html) if end < 0 else end + 1
+            finder.feed(html[fed:end])
+            fed = end
+            if finder.found is not None:
+                break
         finder.close()
     except (AssertionError, ValueError):  # a document the parser gives up on
         return None

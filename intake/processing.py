@@ -230,7 +230,7 @@ def _bodies(message: ParsedMessage) -> tuple[str, str | None]:
     if not message.html:
         return text[:MAX_BODY], None
     html = message.html if text == whole else new_part(message.html)
-    clean = sanitise(html) if html else None
+    clean = sanitise(html, with_text=False) if html else None
     return text[:MAX_BODY], (clean.html.strip() or None) if clean is not None and clean.html else None
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from rq import SimpleWorker
 from rq.job import Job
@@ -123,3 +125,20 @@ def test_a_periodic_job_outlives_its_run_and_lost_schedules_come_back(app, ctx):
     assert jobs.ensure_periodic(app) == len(jobs.PERIODIC)
     assert sorted(registry.get_job_ids()) == sorted(jobs.periodic_job_id(p) for p in jobs.PERIODIC)
     assert jobs.ensure_periodic(app) == 0
+
+
+@pytest.mark.parametrize("no_fork", [True, False])
+def test_the_worker_runs_jobs_in_its_own_process_only_when_told(app, runner_app, tmp_path, no_fork):
+    """``worker --no-fork`` (the mail queue's many short jobs keep the app's connections
+    and compiled queries warm); the default forks a work horse per job."""
+    if not app.config.get("REDIS_URL"):
+        pytest.skip("RQ is only used when REDIS_URL is set (PostgreSQL + Redis suite)")
+    ran = tmp_path / "pids"
+    with app.app_context():
+        jobs.enqueue_committed("tests.job_targets.append_pid", str(ran), queue="maintenance")
+    args = ["worker", "--burst", *(["--no-fork"] if no_fork else []), "maintenance"]
+    result = runner_app.invoke(args=args)
+    assert result.exit_code == 0, result.output
+    pids = ran.read_text().split()
+    assert len(pids) == 1
+    assert (pids[0] == str(os.getpid())) is no_fork
