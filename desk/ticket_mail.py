@@ -76,10 +76,12 @@ def reply_domain(ticket: Ticket) -> str | None:
     return address.rsplit("@", 1)[1] if address and "@" in address else None
 
 
-def client_threading(ticket: Ticket) -> dict:
-    """The ``send_mail`` arguments that thread a client's copy of a ticket mail."""
+def client_threading(ticket: Ticket, references: list[str] | None = None) -> dict:
+    """The ``send_mail`` arguments that thread a client's copy of a ticket mail
+    (``references``: the thread's Message-IDs when the caller knows them, else read)."""
     secret = current_app.config["SECRET_KEY"]
-    references = thread_references(ticket.reseller_id, thread_of(ticket))
+    if references is None:
+        references = thread_references(ticket.reseller_id, thread_of(ticket))
     out = {
         "thread": thread_of(ticket),
         "references": references,

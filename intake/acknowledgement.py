@@ -36,7 +36,6 @@ def acknowledge(ticket: Ticket, account, message_id: str | None) -> str | None:
             _("Follow your tickets at %(link)s", link=reseller_url(reseller, CLIENT_HOME_ENDPOINT)),
         ]
     )
-    threading = client_threading(ticket)
-    if message_id:
-        threading["in_reply_to"] = message_id
+    # A new ticket's thread is the client's message alone: nothing to read.
+    threading = client_threading(ticket, references=[message_id] if message_id else [])
     return send_mail(account.email, subject, text, **(mail_identity(reseller) | threading), automatic=True)

@@ -112,8 +112,8 @@ def _process(row: InboundMessage) -> str:
         row.last_error = "the stored message is missing"
         return IntakeOutcome.UNREADABLE
     message = parse(raw)
-    row.message_id, row.sender = message.message_id, (message.sender or "")[:320] or None
-    if not _claim(row, message.message_id or f"sha256:{row.sha256}"):
+    sender = (message.sender or "")[:320] or None
+    if not _claim(row, message.message_id or f"sha256:{row.sha256}", message.message_id, sender):
         return IntakeOutcome.DUPLICATE
     if _over_limit(row):
         row.last_error = f"more than {SENDER_PER_MINUTE} messages a minute from this sender"
@@ -160,14 +160,15 @@ def _process(row: InboundMessage) -> str:
     return outcome
 
 
-def _claim(row: InboundMessage, key: str) -> bool:
-    """Whether this row is the first copy of its message (the unique key is taken)."""
+def _claim(row: InboundMessage, key: str, message_id: str | None, sender: str | None) -> bool:
+    """Whether this row is the first copy of its message (the unique key is taken); the
+    row keeps its Message-ID and sender either way."""
     try:
         with db.session.begin_nested():
-            row.dedupe_key = key
+            row.message_id, row.sender, row.dedupe_key = message_id, sender, key
             db.session.flush()
     except IntegrityError:
-        row.dedupe_key = None
+        row.message_id, row.sender, row.dedupe_key = message_id, sender, None
         return False
     return True
 
