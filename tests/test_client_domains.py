@@ -448,3 +448,27 @@ def test_the_purge_of_a_deleted_client_removes_its_domains(app, factory, tenants
     assert purge.purge_client(deletion.id).finished
     assert db.session.scalars(select(ClientDomain.domain)).all() == [kept.domain]
     assert db.session.get(ClientDeletion, deletion.id).purged_rows["client_domains"] == 1
+
+
+# --- row-level security (PostgreSQL's second wall) -------------------------------------------------
+
+
+def test_row_level_security_shows_a_scope_only_its_own_domains_and_overrides(factory, tenants):
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("row-level security is PostgreSQL's; SQLite scopes in the application only")
+    a, b = tenants.a, tenants.b
+    neighbour = factory.client(a.id, trade_name="Vizinha")
+    domains.add_domain(client_of(a.client), "alpha.com.br", actor=None)
+    domains.add_domain(client_of(neighbour), "vizinha.com.br", actor=None)
+    domains.add_domain(client_of(b.client), "beta.com.br", actor=None)
+    webmail.set_override(b.id, "correio-b.com.br", True, actor=None)
+    db.session.commit()
+    everything = select(ClientDomain.domain).order_by(ClientDomain.domain)  # no predicate, on purpose
+    with scope.scoped(a.id):
+        assert db.session.scalars(everything).all() == ["alpha.com.br", "vizinha.com.br"]
+        assert db.session.scalars(select(WebmailOverride.domain)).all() == []
+    with scope.scoped(a.id, a.client.id):  # a client user's scope: its own client's domains
+        assert db.session.scalars(everything).all() == ["alpha.com.br"]
+    with scope.scoped(b.id):
+        assert db.session.scalars(everything).all() == ["beta.com.br"]
+        assert db.session.scalars(select(WebmailOverride.domain)).all() == ["correio-b.com.br"]

@@ -86,7 +86,9 @@ def _added(row: ClientDomain, back: str):
         _("Domain %(domain)s added to %(client)s.", domain=row.domain, client=row.client.trade_name),
         "success",
     )
-    return redirect(_back(row.client) if back == "client" else url_for("reseller.domains_page"))
+    if back == "client":
+        return redirect(url_for("reseller.client_domains", client_id=row.client_id))
+    return redirect(url_for("reseller.domains_page"))
 
 
 @bp.route("/domains", methods=["GET", "POST"])
