@@ -108,11 +108,16 @@ def test_each_active_demo_client_consumed_exactly_the_windows_it_opened_this_per
             assert opened == consumed, name
 
 
+def seeded_demo() -> Reseller:
+    """The demo, freshly seeded (inside an application context)."""
+    seed_demo()
+    db.session.commit()
+    return db.session.scalar(select(Reseller).where(Reseller.name == "Demo Revenda"))
+
+
 def test_the_demo_has_two_desks_with_every_client_and_tickets_across_statuses(app):
     with app.app_context():
-        seed_demo()
-        db.session.commit()
-        reseller = db.session.scalar(select(Reseller).where(Reseller.name == "Demo Revenda"))
+        reseller = seeded_demo()
         desks = db.session.scalars(
             select(Desk).where(Desk.reseller_id == reseller.id).order_by(Desk.name)
         ).all()
@@ -136,9 +141,7 @@ def test_the_demo_has_two_desks_with_every_client_and_tickets_across_statuses(ap
 
 def test_the_demo_has_client_domains_and_a_client_created_by_email(app):
     with app.app_context():
-        seed_demo()
-        db.session.commit()
-        reseller = db.session.scalar(select(Reseller).where(Reseller.name == "Demo Revenda"))
+        reseller = seeded_demo()
         owned = db.session.execute(
             select(ClientDomain.domain, Client.trade_name, Client.email)
             .join(Client, Client.id == ClientDomain.client_id)
