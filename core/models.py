@@ -57,6 +57,8 @@ class Reseller(db.Model):
     # Hours a deleted client stays recoverable before its purge; empty: the platform's
     # CLIENT_PURGE_DELAY_HOURS. Never above core.config.MAX_PURGE_DELAY_HOURS.
     purge_delay_hours: Mapped[int | None]
+    # An e-mail from an unknown sender creates its client (seed 003); off: it waits for staff.
+    mail_creates_clients: Mapped[bool] = mapped_column(server_default=true(), default=True)
 
     hosts: Mapped[list[ResellerHost]] = relationship(back_populates="reseller", cascade="all, delete-orphan")
 

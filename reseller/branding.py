@@ -66,8 +66,10 @@ def save_brand(
     support_phone: str | None,
     support_whatsapp: str | None,
     mail_sender_name: str | None,
+    mail_creates_clients: bool | None = None,
 ) -> dict:
-    """Check and save the brand and contacts; returns what changed."""
+    """Check and save the brand and contacts (and, when given, whether an e-mail from an
+    unknown sender creates its client); returns what changed."""
     errors: dict[str, str] = {}
     values: dict = {}
     name = (name or "").strip()
@@ -91,6 +93,8 @@ def save_brand(
     if len(sender) > 120 or not sender.isprintable() or any(c in sender for c in '"<>\\'):
         errors["mail_sender_name"] = _l("At most 120 characters, without quotes or angle brackets.")
     values["mail_sender_name"] = sender or None
+    if mail_creates_clients is not None:
+        values["mail_creates_clients"] = bool(mail_creates_clients)
     return _apply(reseller, values, errors, "reseller.brand_changed")
 
 

@@ -66,6 +66,7 @@ LIST_COLUMNS = (
     Client.inactivated_at,
     Client.photo_path,
     Client.email,
+    Client.email_review_pending,
 )
 
 

@@ -39,6 +39,7 @@ from reseller.models import ClientDeletion, ClientDeletionCode
 from reseller.purge import enqueue_purge
 from reseller.purge_batches import sole_logins
 from reseller.states import PurgeStatus
+from tenant.domain_models import ClientDomain
 from tenant.inbox_models import Contact, Conversation, Message, SessionWindow, Team
 from tenant.models import Client, CustomFieldValue
 
@@ -66,6 +67,7 @@ COUNT_LABELS = {
     "subscriptions": _l("Subscriptions (plans)"),
     "extra_packs": _l("Extra-conversation packs"),
     "custom_field_values": _l("Custom field values"),
+    "domains": _l("Domains"),
     "files": _l("Files (photo)"),
 }
 
@@ -95,6 +97,7 @@ def deletion_counts(client: Client) -> dict[str, int]:
         "subscriptions": count(Subscription),
         "extra_packs": count(ExtraPack),
         "custom_field_values": count(CustomFieldValue),
+        "domains": count(ClientDomain),
         "files": 1 if client.photo_path else 0,
     }
 

@@ -177,6 +177,8 @@ class BrandForm(FlaskForm):
     support_phone = StringField(_l("Support phone"), validators=[Optional(), Length(max=30)])
     support_whatsapp = StringField(_l("WhatsApp"), validators=[Optional(), Length(max=30)])
     mail_sender_name = StringField(_l("E-mail sender name"), validators=[Optional(), Length(max=120)])
+    # Seed 003: an e-mail from an unknown sender creates its client (on by default).
+    mail_creates_clients = BooleanField(_l("Create clients from unknown senders"))
 
 
 CODE_CHOICES = [
@@ -208,3 +210,39 @@ class CanonicalUrlForm(FlaskForm):
 
 class HostRemoveForm(FlaskForm):
     confirm = BooleanField(_l("Yes, remove the host I am using"))
+
+
+# --- client domains (/reseller/domains and a client's Domínios tab) -----------------------
+# The client a domain goes to is named by id and loaded through the reseller's scope
+# (another reseller's id is a 404); tenant.domains decides what is allowed.
+
+
+class DomainForm(FlaskForm):
+    domain = StringField(_l("Domain"), validators=[DataRequired(), Length(max=300)])
+    target_client = StringField(
+        _l("Client (ID or name from the list)"), validators=[Optional(), Length(max=20)]
+    )
+
+
+class DomainMoveForm(FlaskForm):
+    target_client = StringField(_l("Move to client (ID)"), validators=[DataRequired(), Length(max=20)])
+
+
+class WebmailOverrideForm(FlaskForm):
+    domain = StringField(_l("Domain"), validators=[DataRequired(), Length(max=300)])
+    is_webmail = RadioField(
+        _l("This domain is"),
+        choices=[
+            SelectChoice("yes", _l("Public webmail: never a client's domain")),
+            SelectChoice("no", _l("Not webmail: may be a client's domain")),
+        ],
+        default="yes",
+    )
+
+
+class ConfirmForm(FlaskForm):
+    """A button that only needs its CSRF token (remove, mark reviewed)."""
+
+
+class LinkLoginsForm(FlaskForm):
+    login_ids = SelectMultipleField(coerce=int, choices=[], validate_choice=False)

@@ -19,6 +19,7 @@ from core.timeutil import today_local
 from desk.states import StatusKind
 from reseller.resellers import create_reseller
 from seeds.demo_desks import link_clients, open_demo_ticket, seed_desks
+from seeds.demo_domains import seed_domains
 from seeds.demo_inbox import seed_inbox, seed_session_history
 from seeds.documents import make_cnpj, make_cpf
 from tenant.models import Client, CustomFieldDefinition, CustomFieldValue
@@ -314,6 +315,7 @@ def seed_demo() -> str:
     agent.chat_level = 3
     db.session.flush()
     seed_inbox(reseller, clients[0], agent)
+    seed_domains(clients)
     return (
         f"Demo reseller '{reseller.name}' at http://127.0.0.1:5000 with {len(clients)} clients. "
         f"Log in as owner@demo.test / {DEMO_PASSWORD}."

@@ -4,8 +4,8 @@
 def init_app(app) -> None:
     from auth.access import CLIENT_USER, register_home
 
-    # inbox_models registers the tables; importing the views registers their routes.
-    from tenant import inbox_models, views  # noqa: F401
+    # inbox_models and domain_models register the tables; importing the views registers their routes.
+    from tenant import domain_models, inbox_models, views  # noqa: F401
 
     app.register_blueprint(views.bp)
     register_home(CLIENT_USER, "tenant.home")

@@ -293,6 +293,22 @@ def reactivate_client(client: Client) -> None:
     audit.record("client.reactivated", client)
 
 
+def mark_created_by_email(client: Client) -> None:
+    """Mark a client created from an unknown sender's e-mail (seed 003): the panel shows it
+    "criado por e-mail" until staff complete its registration and mark it reviewed."""
+    client.created_by_email = True
+    client.email_review_pending = True
+
+
+def mark_reviewed(client: Client) -> bool:
+    """Staff reviewed a client created by e-mail; returns whether anything changed."""
+    if not client.email_review_pending:
+        return False
+    client.email_review_pending = False
+    audit.record("client.email_review_done", client, details={"before": True, "after": False})
+    return True
+
+
 def client_users(client: Client) -> list[Account]:
     """The users who can be the client's responsible user (see :func:`tenant.users.assignable_users`)."""
     return assignable_users(client)

@@ -228,6 +228,10 @@ class Client(db.Model):
     # The inbound channel: messages arrive at /inbound/<channel_key>, signed with the secret.
     channel_key: Mapped[str | None] = mapped_column(String(32))
     channel_secret: Mapped[str | None] = mapped_column(String(64))
+    # Created from an e-mail of an unknown sender (seed 003): marked for staff to complete
+    # its registration until someone marks it reviewed (tenant.clients.mark_reviewed).
+    created_by_email: Mapped[bool] = mapped_column(server_default=false(), default=False)
+    email_review_pending: Mapped[bool] = mapped_column(server_default=false(), default=False)
 
     responsible = relationship("Account", foreign_keys=[responsible_account_id], post_update=True)
     custom_values: Mapped[list[CustomFieldValue]] = relationship(

@@ -24,6 +24,7 @@ from reseller.models import ClientDeletion
 from reseller.resellers import create_reseller
 from seeds.demo_desks import add_ticket
 from seeds.documents import make_cnpj, make_cpf
+from tenant.domain_models import ClientDomain, WebmailOverride
 from tenant.models import Client
 
 _seq = itertools.count(1)
@@ -254,6 +255,19 @@ class Factory:
                 "calendar_id": calendar.id,
                 "date_id": day.id,
             }
+
+    def domain_objects(self, reseller_id: int, client_id: int) -> dict:
+        """A domain of the client and a webmail override of the reseller, by the route
+        argument that names each (for the route sweep and the CSRF test)."""
+        with self.app.app_context():
+            seq = next(_seq)
+            domain = ClientDomain(reseller_id=reseller_id, client_id=client_id, domain=f"dominio{seq}.com.br")
+            override = WebmailOverride(
+                reseller_id=reseller_id, domain=f"correio{seq}.com.br", is_webmail=True
+            )
+            db.session.add_all([domain, override])
+            db.session.commit()
+            return {"domain_id": domain.id, "override_id": override.id}
 
     def user(self, client_id: int, email: str | None = None, name: str | None = None):
         with self.app.app_context():

@@ -30,6 +30,7 @@ from reseller import purge, tasks
 from reseller.models import ClientDeletion, ClientDeletionCode
 from reseller.resellers import create_reseller
 from seeds.documents import make_cnpj
+from tenant.domain_models import ClientDomain
 from tenant.inbox_models import Message
 from tenant.models import Client
 from tests.conftest import PASSWORD
@@ -92,6 +93,7 @@ def rich(app, factory, tenants, make_browser):
         sub = db.session.scalar(select(Subscription).where(Subscription.client_id == client_id))
         sub.stripe_subscription_id = "sub_alpha"
         sub.payment_method = "stripe"
+        db.session.add(ClientDomain(reseller_id=client.reseller_id, client_id=client_id, domain="rica.test"))
         db.session.commit()
     return client_id, other.id
 
@@ -118,6 +120,7 @@ def test_the_warning_counts_exactly_what_will_be_removed(app, rich, browser):
     assert (counts["contacts"], counts["conversations"], counts["messages"]) == ("2", "2", "3")
     assert counts["session_windows"] == "2" and counts["subscriptions"] == "1"
     assert counts["files"] == "1" and int(counts["payments"]) >= 1
+    assert counts["domains"] == "1"
     assert "não pode ser desfeita" in page.lower() or "não pode ser desfeito" in page.lower()
     assert "48 horas" in page
 

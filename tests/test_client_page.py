@@ -23,7 +23,9 @@ from tenant.models import Client
 from tenant.states import ConversationStatus, WindowSource
 from tenant.windows import sessions_per_day
 
-TABS = ("summary", "data", "users", "billing", "history", "tickets")
+TABS = ("summary", "data", "users", "billing", "tickets", "domains", "history")
+# The tabs of staff with the clients permission alone.
+BASIC_TABS = ["summary", "data", "billing", "domains", "history"]
 
 
 def page_url(client_id: int, tail: str = "") -> str:
@@ -94,16 +96,16 @@ def test_the_user_form_links_back_to_the_users_tab(owner, factory, tenants):
 @pytest.mark.parametrize(
     ("permissions", "expected_actions", "expected_tabs"),
     [
-        ([perm.CLIENTS], {"edit"}, ["summary", "data", "billing", "history"]),
+        ([perm.CLIENTS], {"edit"}, BASIC_TABS),
         (
             [perm.CLIENTS, perm.CLIENT_USERS],
             {"edit", "users"},
-            ["summary", "data", "users", "billing", "history"],
+            ["summary", "data", "users", "billing", "domains", "history"],
         ),
-        ([perm.CLIENTS, perm.DESKS], {"edit"}, ["summary", "data", "billing", "history", "tickets"]),
-        ([perm.CLIENTS, perm.CLIENT_INVOICES], {"edit", "plan"}, ["summary", "data", "billing", "history"]),
-        ([perm.CLIENTS, perm.LOG_IN_AS], {"edit", "login-as"}, ["summary", "data", "billing", "history"]),
-        ([perm.CLIENTS, perm.DELETE_CLIENTS], {"edit", "delete"}, ["summary", "data", "billing", "history"]),
+        ([perm.CLIENTS, perm.DESKS], {"edit"}, [*BASIC_TABS[:3], "tickets", *BASIC_TABS[3:]]),
+        ([perm.CLIENTS, perm.CLIENT_INVOICES], {"edit", "plan"}, BASIC_TABS),
+        ([perm.CLIENTS, perm.LOG_IN_AS], {"edit", "login-as"}, BASIC_TABS),
+        ([perm.CLIENTS, perm.DELETE_CLIENTS], {"edit", "delete"}, BASIC_TABS),
     ],
 )
 def test_each_action_and_tab_shows_only_with_its_permission(

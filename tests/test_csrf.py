@@ -81,6 +81,7 @@ def a_objects(app, factory, tenants) -> dict:
             "kind": "logo",
             "version": "x",
             **factory.desk_objects(a.id, a.client.id),
+            **factory.domain_objects(a.id, a.client.id),
         }
 
 

@@ -18,6 +18,8 @@ from desk.models import Desk, DeskClient
 from desk.states import StatusKind
 from desk.ticket_models import Ticket, TicketEntry
 from seeds.demo import DEMO_HOST, seed_demo
+from tenant.domain_models import ClientDomain
+from tenant.domains import domain_of_email
 from tenant.inbox_models import SessionWindow
 from tenant.models import Client
 
@@ -106,11 +108,16 @@ def test_each_active_demo_client_consumed_exactly_the_windows_it_opened_this_per
             assert opened == consumed, name
 
 
+def seeded_demo() -> Reseller:
+    """The demo, freshly seeded (inside an application context)."""
+    seed_demo()
+    db.session.commit()
+    return db.session.scalar(select(Reseller).where(Reseller.name == "Demo Revenda"))
+
+
 def test_the_demo_has_two_desks_with_every_client_and_tickets_across_statuses(app):
     with app.app_context():
-        seed_demo()
-        db.session.commit()
-        reseller = db.session.scalar(select(Reseller).where(Reseller.name == "Demo Revenda"))
+        reseller = seeded_demo()
         desks = db.session.scalars(
             select(Desk).where(Desk.reseller_id == reseller.id).order_by(Desk.name)
         ).all()
@@ -130,3 +137,21 @@ def test_the_demo_has_two_desks_with_every_client_and_tickets_across_statuses(ap
         opened = select(func.count()).select_from(TicketEntry).where(TicketEntry.reseller_id == reseller.id)
         assert db.session.scalar(opened) == len(tickets)
         assert all(t.resolution_due_at for t in tickets if t.status_kind == StatusKind.OPEN)
+
+
+def test_the_demo_has_client_domains_and_a_client_created_by_email(app):
+    with app.app_context():
+        reseller = seeded_demo()
+        owned = db.session.execute(
+            select(ClientDomain.domain, Client.trade_name, Client.email)
+            .join(Client, Client.id == ClientDomain.client_id)
+            .where(ClientDomain.reseller_id == reseller.id)
+        ).all()
+        assert len(owned) == 4
+        # Each is the domain of its client's main e-mail, accents in punycode.
+        assert all(domain_of_email(email) == domain for domain, _name, email in owned)
+        assert "xn--padariapoquente-rkb.com.br" in {domain for domain, _n, _e in owned}
+        flagged = db.session.scalars(
+            select(Client.trade_name).where(Client.reseller_id == reseller.id, Client.email_review_pending)
+        ).all()
+        assert len(flagged) == 1 and flagged[0] in {name for _d, name, _e in owned}

@@ -105,6 +105,7 @@ def b_objects(app, factory, tenants, make_browser):
             "kind": "logo",
             "version": "b" * 16,
             **factory.desk_objects(b.id, b.client.id),
+            **factory.domain_objects(b.id, b.client.id),
         }
 
 
@@ -310,6 +311,8 @@ def test_client_users_never_reach_another_client_of_the_same_reseller(app, facto
         objects.update({"staff_id": owner_a.id, "role_id": owner_a.role_id})
     # The reseller's desks (and the neighbour linked to one): staff pages, 403 as well.
     objects.update(factory.desk_objects(a.id, neighbour.id))
+    # The neighbour's domain and the reseller's webmail list: staff pages, 403 as well.
+    objects.update(factory.domain_objects(a.id, neighbour.id))
     before = client_digest(app, neighbour.id)
     unknown_arguments, failures, swept = sweep(app, who, objects)
     assert not unknown_arguments

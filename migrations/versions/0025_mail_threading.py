@@ -8,7 +8,7 @@ and the sanitised HTML of tickets and replies made from e-mail with their inline
 Content-IDs.
 
 Revision ID: 0025_mail_threading
-Revises: 0023_inbound_messages
+Revises: 0024_client_domains
 Create Date: 2026-12-01 16:00:00
 
 """
@@ -19,7 +19,7 @@ from alembic import op
 from migrations.tenancy import protect
 
 revision = "0025_mail_threading"
-down_revision = "0023_inbound_messages"
+down_revision = "0024_client_domains"
 branch_labels = None
 depends_on = None
 

@@ -7,6 +7,7 @@ from reseller.views import (  # noqa: F401 - each module registers its routes on
     client_page,
     clients,
     deletion,
+    domains,
     exports,
     history,
     login_as,

@@ -31,6 +31,11 @@ HISTORY_ACTIONS = {
     "client.deletion_requested": _l("Deletion asked for (code sent)"),
     "client.deletion_confirmed": _l("Deleted"),
     "client.deletion_cancelled": _l("Deletion cancelled: client restored"),
+    "client.email_review_done": _l("Created by e-mail: marked as reviewed"),
+    "client_domain.added": _l("Domain added"),
+    "client_domain.moved": _l("Domain moved to this client"),
+    "client_domain.removed": _l("Domain removed"),
+    "client_domain.logins_linked": _l("Users of its domain linked"),
 }
 HISTORY_LIMIT = 200
 

@@ -100,6 +100,8 @@ def _save_brand(reseller, form) -> dict:
         support_phone=form.support_phone.data,
         support_whatsapp=form.support_whatsapp.data,
         mail_sender_name=form.mail_sender_name.data,
+        # Only a form that showed the checkbox says anything about it (unchecked sends nothing).
+        mail_creates_clients=form.mail_creates_clients.data if "mail_section" in request.form else None,
     )
     for kind in ("logo", "favicon"):
         upload = getattr(form, kind).data
