@@ -55,8 +55,10 @@ class InboundMessage(db.Model):
     envelope_sender: Mapped[str | None] = mapped_column(String(320))
     envelope_recipients: Mapped[list] = mapped_column(JSON, default=list)
     message_id: Mapped[str | None] = mapped_column(String(998))
-    # The From address, lower-cased (the rate limit counts by it).
+    # The From address, lower-cased (the rate limit counts by it), and the subject as the
+    # unknown senders queue shows it.
     sender: Mapped[str | None] = mapped_column(String(320))
+    subject: Mapped[str | None] = mapped_column(String(200))
     dedupe_key: Mapped[str | None] = mapped_column(String(998), unique=True)
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
     processed_at: Mapped[datetime | None]

@@ -63,6 +63,9 @@ class ParsedMessage:
     answers: list[str] = field(default_factory=list)
     html: str = ""
     email: EmailMessage | None = None
+    # The sender's display name ("Ana Souza"), and the Cc addresses alone.
+    sender_name: str = ""
+    cc: list[str] = field(default_factory=list)
 
 
 def _header(message: EmailMessage, name: str) -> str:
@@ -70,6 +73,11 @@ def _header(message: EmailMessage, name: str) -> str:
         return str(message.get(name) or "")
     except (ValueError, TypeError, LookupError):
         return ""
+
+
+def _sender_name(message: EmailMessage) -> str:
+    pairs = getaddresses([_header(message, "From")])
+    return " ".join(pairs[0][0].split())[:120] if pairs else ""
 
 
 def _addresses(message: EmailMessage, *names: str) -> list[str]:
@@ -164,6 +172,8 @@ def parse(raw: bytes) -> ParsedMessage:
         text=_body_text(message),
         attachments=_attachments(message),
         answers=_answers(message),
+        sender_name=_sender_name(message),
+        cc=_addresses(message, "Cc"),
         html=_content(message.get_body(preferencelist=("html",))),
         email=message,
     )

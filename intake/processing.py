@@ -58,7 +58,7 @@ from desk.tickets import (
     open_ticket,
     written_by,
 )
-from intake import routing, threads
+from intake import routing, strangers, threads
 from intake.acknowledgement import acknowledge
 from intake.bounces_applied import apply_report
 from intake.headers import AutomaticReason, is_automatic, is_out_of_office
@@ -132,28 +132,49 @@ def _process(row: InboundMessage) -> str:
         row.last_error = found.reason
         return IntakeOutcome.UNROUTABLE
     row.reseller_id, row.desk_id = desk.reseller_id, desk.id
+    row.subject = message.subject[:200] or None
     db.session.flush()  # the row is the reseller's now: seen in its scope below
     with scoped(desk.reseller_id):
-        if account is None:
-            account = routing.sender_account(desk, message.sender)
-            if account is None and automatic is not None:
-                row.last_error = f"written by a machine ({automatic}), from no user of this desk's clients"
-                return IntakeOutcome.IGNORED_AUTOMATIC
+        return _take_in(row, desk, message, ticket, account, automatic)
+
+
+class _Waits(Exception):
+    """The sender is nobody the intake may write as: the message waits for staff."""
+
+
+def _take_in(row: InboundMessage, desk, message: ParsedMessage, ticket, account, automatic) -> str:
+    """Write the routed message on the desk, as its sender (made now if unknown and the
+    reseller allows it), under the reseller's scope."""
+    if account is None:
+        account = routing.sender_account(desk, message.sender)
+        if account is None and automatic is not None:
+            row.last_error = f"written by a machine ({automatic}), from no user of this desk's clients"
+            return IntakeOutcome.IGNORED_AUTOMATIC
+        ticket = routing.named_ticket(account, message.subject) if account is not None else None
+    created = None
+    try:
+        with db.session.begin_nested():
             if account is None:
-                row.last_error = f"no user of a client of this desk is {message.sender or 'the sender'}"[:500]
-                return IntakeOutcome.UNKNOWN_SENDER
-            ticket = routing.named_ticket(account, message.subject)
-        try:
-            with db.session.begin_nested(), written_by(account.id):
+                account, created = strangers.account_for(desk, message.sender, message.sender_name)
+                if account is None:
+                    raise _Waits
+            with written_by(account.id):
                 outcome, ticket, entry_id = _write(desk, account, message, ticket, automatic)
-        except TicketRefused as refused:
-            row.last_error = refused.message[:500]
-            return IntakeOutcome.REFUSED
-        if ticket is not None and message.message_id:
-            record_received(ticket.reseller_id, message.message_id, thread_of(ticket))
-        if outcome == IntakeOutcome.TICKET_OPENED and automatic is None:
-            acknowledge(ticket, account, message.message_id)
-        db.session.flush()  # the ticket's rows are written under the reseller's scope
+                if ticket is not None and outcome != IntakeOutcome.AUTO_REPLY:
+                    strangers.copied_people(ticket, message.cc, {account.email.lower()})
+    except _Waits:
+        row.last_error = f"no user of a client of this desk is {message.sender or 'the sender'}"[:500]
+        return IntakeOutcome.UNKNOWN_SENDER
+    except TicketRefused as refused:
+        row.last_error = refused.message[:500]
+        return IntakeOutcome.REFUSED
+    if ticket is not None and message.message_id:
+        record_received(ticket.reseller_id, message.message_id, thread_of(ticket))
+    if outcome == IntakeOutcome.TICKET_OPENED and automatic is None:
+        acknowledge(ticket, account, message.message_id)
+    if created is not None and ticket is not None:
+        strangers.notify_new_client(desk, created, ticket)
+    db.session.flush()  # the ticket's rows are written under the reseller's scope
     if ticket is not None:
         row.ticket_id, row.client_id = ticket.id, ticket.client_id
     row.entry_id = entry_id

@@ -41,3 +41,5 @@ class IntakeOutcome(StrEnum):
     IGNORED_AUTOMATIC = "ignored_automatic"
     # More than the limit of messages a minute from one sender: kept, not processed.
     RATE_LIMITED = "rate_limited"
+    # A waiting message (unknown sender) staff chose not to take in.
+    DISCARDED = "discarded"

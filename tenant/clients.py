@@ -293,6 +293,34 @@ def reactivate_client(client: Client) -> None:
     audit.record("client.reactivated", client)
 
 
+def create_client_from_email(
+    reseller_id: int, *, trade_name: str, email: str, person_name: str, document_type: str
+) -> Client:
+    """A client made from an unknown sender's e-mail (seed 003): named from the sender's
+    domain (or the person, for a webmail address), its responsible user the sender, its
+    documents and address left for staff to complete, marked "criado por e-mail" until
+    they review it. Linked to the desks that take every new client, like any client."""
+    name = " ".join(trade_name.split())[:120] or email
+    client = Client(
+        reseller_id=reseller_id,
+        trade_name=name,
+        legal_name=name[:160],
+        email=email[:254],
+        document_type=document_type,
+        document="",
+    )
+    db.session.add(client)
+    db.session.flush()
+    account = identity.add_client_user(
+        reseller_id=reseller_id, client_id=client.id, email=email, name=person_name[:120] or name
+    )
+    client.responsible_account_id = account.id
+    mark_created_by_email(client)
+    audit.record("client.created", client, details={"trade_name": client.trade_name, "by_email": True})
+    hooks.client_created(client)
+    return client
+
+
 def mark_created_by_email(client: Client) -> None:
     """Mark a client created from an unknown sender's e-mail (seed 003): the panel shows it
     "criado por e-mail" until staff complete its registration and mark it reviewed."""

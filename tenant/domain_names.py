@@ -115,3 +115,12 @@ def display_domain(domain: str) -> str:
         return idna.decode(domain)
     except (idna.IDNAError, UnicodeError):
         return domain
+
+
+def name_of_domain(domain: str) -> str:
+    """A company name guessed from its domain, for a client created from an e-mail:
+    ``construtora-lima.com.br`` -> ``Construtora Lima`` (staff complete it later)."""
+    registrable = _public_suffixes().privatesuffix(domain) or domain
+    label = display_domain(registrable).split(".", 1)[0]
+    words = label.replace("-", " ").replace("_", " ").split()
+    return " ".join(word[:1].upper() + word[1:] for word in words) or domain

@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from auth.models import Account
 from core.extensions import db
+from core.models import Reseller
 from core.storage import get_storage
 from core.timeutil import utcnow
 from desk.replies import public_reply
@@ -24,6 +25,7 @@ from desk.tickets import written_by
 from intake import inbox, processing, tasks
 from intake.models import InboundMessage
 from intake.states import IntakeOutcome, ReceivedVia
+from tenant.models import Client
 
 DESK_ADDRESS = "suporte@a.test"
 SENDER = "ana@cliente.test"
@@ -182,7 +184,11 @@ def test_the_envelope_recipient_routes_a_message_whose_headers_do_not(app, run_j
 
 
 @pytest.mark.usefixtures("ctx")
-def test_an_unknown_sender_is_recorded_and_opens_nothing(app, run_jobs, tenants, ana):
+def test_an_unknown_sender_is_recorded_and_opens_nothing_when_mail_creates_no_clients(
+    app, run_jobs, tenants, ana
+):
+    db.session.get(Reseller, tenants.a.id).mail_creates_clients = False
+    db.session.commit()
     row = deliver(app, run_jobs, mail(sender="estranho@outro.test"))
     assert row.outcome == IntakeOutcome.UNKNOWN_SENDER and row.reseller_id == tenants.a.id
     assert tickets_of(tenants.a.client.id) == []
@@ -201,12 +207,16 @@ def test_another_resellers_desk_address_never_routes_to_this_reseller(app, run_j
         tenants.b.id, name="Suporte B", client_ids=[tenants.b.client.id], intake_email="suporte@b.test"
     )
     row = deliver(app, run_jobs, mail(to="suporte@b.test"))
-    # A's user writing to B's address is a stranger to B; nothing reaches A.
+    # A's user writing to B's address is a stranger to B (a client of B is made for
+    # them); nothing reaches A.
     assert (row.outcome, row.reseller_id, row.desk_id) == (
-        IntakeOutcome.UNKNOWN_SENDER,
+        IntakeOutcome.TICKET_OPENED,
         tenants.b.id,
         desk_b.id,
     )
+    ticket = db.session.get(Ticket, row.ticket_id)
+    made = db.session.get(Client, ticket.client_id)
+    assert made.reseller_id == tenants.b.id and made.created_by_email
     assert tickets_of(tenants.a.client.id) == []
 
 

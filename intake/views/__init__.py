@@ -1,12 +1,13 @@
 """Intake's pages: the inbound mail webhook (endpoint ``mail_inbound.receive``) and the
-original of a received e-mail on its ticket (``mail_messages.original_message``)."""
+original of a received e-mail on its ticket (``mail_messages.original_message``), and the
+unknown senders queue (``mail_unknown.queue``)."""
 
 from __future__ import annotations
 
 from desk import hooks
-from intake.views import messages, webhook
+from intake.views import messages, unknown, webhook
 
-BLUEPRINTS = (webhook.bp, messages.bp)
+BLUEPRINTS = (webhook.bp, messages.bp, unknown.bp)
 
 
 def init_app(app) -> None:

@@ -66,6 +66,7 @@ def upgrade():
     )
     with op.batch_alter_table("inbound_messages", schema=None) as batch_op:
         batch_op.add_column(sa.Column("sender", sa.String(length=320), nullable=True))
+        batch_op.add_column(sa.Column("subject", sa.String(length=200), nullable=True))
         batch_op.add_column(sa.Column("entry_id", sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column("client_id", sa.Integer(), nullable=True))
         batch_op.create_foreign_key(
@@ -129,6 +130,7 @@ def downgrade():
             batch_op.f("fk_inbound_messages_entry_id_ticket_entries"), type_="foreignkey"
         )
         batch_op.drop_column("entry_id")
+        batch_op.drop_column("subject")
         batch_op.drop_column("sender")
     op.drop_table("undeliverable_addresses")
     op.drop_table("thread_messages")

@@ -1,0 +1,89 @@
+"""The unknown senders queue (seed 003, issue 14): messages whose sender is nobody the
+intake may write as (the reseller turned off creating clients from e-mail, a deactivated
+user, a user of a client the desk does not serve) wait here for staff to decide.
+
+- *assign*: the sender becomes a user of the client staff choose (the panel's own rule,
+  ``tenant.users.add_user_to_client``: permissions checked, invitation sent) and the
+  message is processed again, opening its ticket as that user. Refused when the desk the
+  message came to does not serve that client.
+- *discard*: the message is kept (its raw bytes stay downloadable) but leaves the queue.
+
+Both only on the reseller's own waiting messages, audited.
+"""
+
+from __future__ import annotations
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from core import audit, jobs
+from core.extensions import db
+from core.paging import Page
+from desk.models import Desk
+from desk.tickets import TicketRefused, desk_serves_client
+from intake.models import InboundMessage
+from intake.states import IntakeOutcome
+from tenant.models import Client
+from tenant.users import add_user_to_client
+
+PER_PAGE = 25
+
+
+def waiting(reseller_id: int, page: int = 1) -> Page:
+    """One page of the reseller's waiting messages, newest first, with their desks."""
+    stmt = (
+        select(InboundMessage, Desk)
+        .outerjoin(Desk, Desk.id == InboundMessage.desk_id)
+        .where(
+            InboundMessage.reseller_id == reseller_id,
+            InboundMessage.outcome == IntakeOutcome.UNKNOWN_SENDER,
+        )
+    )
+    total = db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    pages = max(1, -(-total // PER_PAGE))
+    page = min(max(1, page), pages)
+    rows = db.session.execute(
+        stmt.order_by(InboundMessage.received_at.desc(), InboundMessage.id.desc())
+        .limit(PER_PAGE)
+        .offset((page - 1) * PER_PAGE)
+    ).all()
+    return Page(rows=list(rows), total=total, page=page, per_page=PER_PAGE)
+
+
+def waiting_message(reseller_id: int, message_id: int) -> InboundMessage | None:
+    """The reseller's waiting message of that id (another's, or one already decided: None)."""
+    return db.session.scalar(
+        select(InboundMessage).where(
+            InboundMessage.id == message_id,
+            InboundMessage.reseller_id == reseller_id,
+            InboundMessage.outcome == IntakeOutcome.UNKNOWN_SENDER,
+        )
+    )
+
+
+def assign(row: InboundMessage, client: Client, *, actor) -> None:
+    """Make the sender a user of ``client`` and process the message again (after commit)."""
+    desk = db.session.get(Desk, row.desk_id) if row.desk_id else None
+    if desk is None or not desk_serves_client(desk, client):
+        raise TicketRefused(_("The desk this e-mail came to does not serve this client: link them first."))
+    if not row.sender:
+        raise TicketRefused(_("This e-mail has no sender address."))
+    name = row.sender.split("@", 1)[0]
+    add_user_to_client(client, actor=actor, name=name, email=row.sender)
+    audit.record(
+        "mail.unknown_sender_assigned",
+        client,
+        details={"message_id": row.id, "sender": row.sender, "client_id": client.id},
+    )
+    row.processed_at, row.outcome, row.last_error = None, None, None
+    jobs.enqueue("intake.tasks.process_message", row.id, queue="mail")
+
+
+def discard(row: InboundMessage) -> None:
+    row.outcome = IntakeOutcome.DISCARDED
+    audit.record(
+        "mail.unknown_sender_discarded",
+        None,
+        details={"message_id": row.id, "sender": row.sender},
+        reseller_id=row.reseller_id,
+    )
