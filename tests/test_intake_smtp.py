@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import smtplib
 import socket
+from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
@@ -112,6 +113,26 @@ def test_a_message_declared_over_30_mb_is_refused_with_a_clear_552(app, smtp_lis
         smtp.sendmail("ana@cliente.test", ["suporte@a.test"], big_message())
     assert refused.value.smtp_code == 552
     assert b"up to 30 MB" in refused.value.smtp_error
+    assert rows(app) == [] and kept_files(app) == []
+
+
+def test_a_25_mb_attachment_is_over_the_30_mb_message_limit_once_encoded(app, smtp_listener):
+    """The corpus's 25 MB attachment: base64 makes it about 34 MB, over the limit, so the
+    sender's own server bounces it with our sentence (files that large go as a link)."""
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = "ana@cliente.test", "suporte@a.test", "Planilha"
+    message.set_content("Segue a planilha.")
+    message.add_attachment(
+        b"\x00" * (25 * 1024 * 1024), maintype="application", subtype="zip", filename="dados.zip"
+    )
+    raw = message.as_bytes()
+    assert len(raw) > inbox.MAX_MESSAGE_BYTES
+    with (
+        smtplib.SMTP("127.0.0.1", smtp_listener, timeout=60) as smtp,
+        pytest.raises(smtplib.SMTPSenderRefused) as refused,
+    ):
+        smtp.sendmail("ana@cliente.test", ["suporte@a.test"], raw)
+    assert refused.value.smtp_code == 552 and b"download link" in refused.value.smtp_error
     assert rows(app) == [] and kept_files(app) == []
 
 
