@@ -1,8 +1,9 @@
 """Background jobs: RQ on Redis when ``REDIS_URL`` is set, in-process otherwise.
 
 Jobs are queued with :func:`enqueue` and dispatched only after the surrounding
-transaction commits (a rollback drops them), so a worker never looks for a row that
-is not there yet. Jobs take ids, never ORM objects, and must be idempotent.
+transaction commits (a rollback drops them; :func:`pending` lists them until then), so
+a worker never looks for a row that is not there yet. Jobs take ids, never ORM objects,
+and must be idempotent.
 
 A job runs in the tenancy scope it was queued in (``core.scope``: the request's
 reseller and client, or the named bypass of the sweep that queued it); periodic sweeps
@@ -116,8 +117,7 @@ def enqueue_committed(
     dispatch(current_app._get_current_object(), spec)
 
 
-def pending(session: Session, func: str) -> list[JobSpec]:
-    """The jobs of ``func`` this session will queue when it commits."""
+def pending(session: Session, func: str) -> list[JobSpec]:  # queued at the commit
     return [spec for spec in session.info.get(_PENDING_KEY, ()) if spec.func == func]
 
 
@@ -347,13 +347,8 @@ def _schedule_next(queue, func_path: str, every: int) -> None:
     # Every run reuses the fixed id, so the job's hash must outlive the period: with
     # RQ's default result TTL (500 s) a finished run's hash expires before a next run
     # due later than that, and RQ's scheduler then drops that run without a word.
-    queue.enqueue_in(
-        timedelta(seconds=every),
-        "core.jobs.run_periodic",
-        func_path,
-        job_id=periodic_job_id(func_path),
-        result_ttl=-1,
-    )
+    when, job_id = timedelta(seconds=every), periodic_job_id(func_path)
+    queue.enqueue_in(when, "core.jobs.run_periodic", func_path, job_id=job_id, result_ttl=-1)
 
 
 def ensure_periodic(app: Flask) -> int:
@@ -383,9 +378,8 @@ def run_periodic(func_path: str) -> None:
 
 def start_inprocess_periodic(app: Flask) -> None:
     """Demo without Redis: run the periodic jobs from a daemon thread."""
-    if app.config.get("REDIS_URL") or app.config.get("INPROCESS_JOBS") != "thread" or not PERIODIC:
-        return
-    if app.extensions.get("periodic_thread"):
+    thread_mode = app.config.get("INPROCESS_JOBS") == "thread" and not app.config.get("REDIS_URL")
+    if not thread_mode or not PERIODIC or app.extensions.get("periodic_thread"):
         return
 
     def loop() -> None:
