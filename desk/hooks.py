@@ -3,6 +3,8 @@
 
 - *entry sources*: where a timeline entry came from, as a link for the staff (the intake
   package: the original e-mail a reply or a ticket was made from, downloadable).
+- *queue links*: pages next to the ticket queue, linked from its header (the intake
+  package: the unknown senders queue).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 _entry_sources: list[Callable[[Any], dict[int, str]]] = []
+_queue_links: list[tuple[Any, str]] = []
 
 
 def register_entry_sources(sources: Callable[[Any], dict[int, str]]) -> None:
@@ -24,3 +27,13 @@ def entry_sources(ticket) -> dict[int, str]:
     for sources in _entry_sources:
         found.update(sources(ticket))
     return found
+
+
+def register_queue_link(label, endpoint: str) -> None:
+    """A link (``label``, a lazy string; ``endpoint``, a page) in the queue's header."""
+    if (label, endpoint) not in _queue_links:
+        _queue_links.append((label, endpoint))
+
+
+def queue_links() -> list[tuple[Any, str]]:
+    return list(_queue_links)

@@ -16,6 +16,7 @@ from core.timeutil import utcnow
 from core.validation import parse_int
 from desk import queue
 from desk.fields import desk_fields, submitted_values
+from desk.hooks import queue_links
 from desk.links import client_desks
 from desk.merging import BULK_ACTIONS, BulkAction, bulk
 from desk.models import Desk, TicketStatus
@@ -55,6 +56,7 @@ def _render_queue(template: str, *, desk=None, client=None, endpoint: str, **val
         query = filters.url_query()
         response.headers["HX-Push-Url"] = context["queue_url"] + (f"?{query}" if query else "")
         return response
+    context["queue_links"] = queue_links() if desk is None and client is None else []
     return render_template(template, **context), (400 if filters.errors else 200)
 
 

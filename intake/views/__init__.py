@@ -4,6 +4,8 @@ unknown senders queue (``mail_unknown.queue``)."""
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
+
 from desk import hooks
 from intake.views import messages, unknown, webhook
 
@@ -14,3 +16,4 @@ def init_app(app) -> None:
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
     hooks.register_entry_sources(messages.entry_sources)
+    hooks.register_queue_link(_l("Unknown senders"), "mail_unknown.queue")

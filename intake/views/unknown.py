@@ -39,10 +39,21 @@ def _message_or_404(message_id: int):
     return row
 
 
+# The clients the "give a client" field suggests by name (beyond, staff type the ID).
+CLIENT_CHOICES = 1000
+
+
 @bp.get("")
 def queue():
     page = waiting.waiting(require_reseller().id, parse_int(request.args.get("page"), min=1) or 1)
-    return render_template("intake/unknown_senders.html", page=page)
+    choices = db.session.execute(
+        scoped_select(Client, Client.id, Client.trade_name)
+        .order_by(Client.trade_name_sort)
+        .limit(CLIENT_CHOICES)
+    ).all()
+    return render_template(
+        "intake/unknown_senders.html", page=page, client_choices=choices if page.rows else []
+    )
 
 
 @bp.get("/<int:message_id>/original")
