@@ -122,3 +122,14 @@ def test_an_html_reply_shows_as_html_with_its_inline_image_served_by_us(
     served = owner.get(f"/reseller/tickets/{ticket.id}/attachments/{image.id}")
     assert served.status_code == 200 and served.data == PNG
     served.close()
+
+
+def test_the_clients_users_tab_marks_a_dead_address(app, tenants, ana, owner):
+    with app.app_context():
+        mark_undeliverable(tenants.a.id, SENDER, "5.2.2", "mailbox full")
+        db.session.commit()
+    page = owner.get(f"/reseller/clients/{tenants.a.client.id}/users").get_data(as_text=True)
+    row = page[page.index(f'data-user-id="{ana.id}"') :]
+    row = row[: row.index("</tr>")]
+    assert "data-undeliverable" in row and "5.2.2" in row and "mailbox full" in row
+    assert page.count("data-undeliverable") == 1

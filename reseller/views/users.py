@@ -16,6 +16,7 @@ from auth import permissions as perm
 from auth.access import current_account, require_permission
 from auth.models import Account
 from core.extensions import db
+from core.mail import undeliverable
 from core.tenancy import get_or_404
 from core.validation import clean_email
 from reseller.forms import ClientUserForm, NewClientUserForm
@@ -80,11 +81,14 @@ def _to_list(client: Client):
 @require_permission(perm.CLIENT_USERS)
 def client_users(client_id: int):
     client = get_or_404(Client, client_id)
+    users = services.client_users_of(client)
     return render_template(
         "reseller/users.html",
         client=client,
-        users=services.client_users_of(client),
+        users=users,
         chat_levels=perm.CHAT_LEVELS,
+        # Addresses a bounce declared dead: no mail goes to them (core.mail), staff see why.
+        dead=undeliverable(client.reseller_id, [u.email for u in users]),
     )
 
 
