@@ -29,15 +29,22 @@ from tenant.users import add_user_to_client
 PER_PAGE = 25
 
 
-def waiting(reseller_id: int, page: int = 1) -> Page:
-    """One page of the reseller's waiting messages, newest first, with their desks."""
-    stmt = (
+def _on_desks(stmt, desk_ids: list[int] | None):
+    """Only messages to the desks the staff member works (``None``: every desk)."""
+    return stmt if desk_ids is None else stmt.where(InboundMessage.desk_id.in_(desk_ids))
+
+
+def waiting(reseller_id: int, desk_ids: list[int] | None, page: int = 1) -> Page:
+    """One page of the reseller's waiting messages to ``desk_ids``, newest first, with
+    their desks."""
+    stmt = _on_desks(
         select(InboundMessage, Desk)
         .outerjoin(Desk, Desk.id == InboundMessage.desk_id)
         .where(
             InboundMessage.reseller_id == reseller_id,
             InboundMessage.outcome == IntakeOutcome.UNKNOWN_SENDER,
-        )
+        ),
+        desk_ids,
     )
     total = db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     pages = max(1, -(-total // PER_PAGE))
@@ -50,13 +57,17 @@ def waiting(reseller_id: int, page: int = 1) -> Page:
     return Page(rows=list(rows), total=total, page=page, per_page=PER_PAGE)
 
 
-def waiting_message(reseller_id: int, message_id: int) -> InboundMessage | None:
-    """The reseller's waiting message of that id (another's, or one already decided: None)."""
+def waiting_message(reseller_id: int, desk_ids: list[int] | None, message_id: int) -> InboundMessage | None:
+    """The reseller's waiting message of that id to one of ``desk_ids`` (another's, one
+    to a desk the staff member does not work, or one already decided: None)."""
     return db.session.scalar(
-        select(InboundMessage).where(
-            InboundMessage.id == message_id,
-            InboundMessage.reseller_id == reseller_id,
-            InboundMessage.outcome == IntakeOutcome.UNKNOWN_SENDER,
+        _on_desks(
+            select(InboundMessage).where(
+                InboundMessage.id == message_id,
+                InboundMessage.reseller_id == reseller_id,
+                InboundMessage.outcome == IntakeOutcome.UNKNOWN_SENDER,
+            ),
+            desk_ids,
         )
     )
 

@@ -12,6 +12,7 @@ from auth import permissions as perm
 from auth.models import Account, Login
 from core.extensions import db
 from core.models import Reseller
+from desk.models import DeskStaff
 from intake.models import InboundMessage
 from intake.states import IntakeOutcome
 from tests import test_intake_processing as processing_tests
@@ -107,3 +108,30 @@ def test_giving_a_client_needs_the_client_users_permission(app, factory, tenants
     )
     assert refused.status_code == 403
     assert outcome_of(app, waiting_row.id).outcome == IntakeOutcome.UNKNOWN_SENDER
+
+
+def test_staff_see_only_the_waiting_mail_of_the_desks_they_work(
+    app, factory, tenants, waiting_row, make_browser
+):
+    other_desk = factory.desk(tenants.a.id, name="Vendas")
+    agent = factory.staff(tenants.a.id, permissions=[perm.DESKS, perm.CLIENT_USERS], email="vendas@a.test")
+    with app.app_context():
+        db.session.add(DeskStaff(desk_id=other_desk.id, account_id=agent.id, reseller_id=tenants.a.id))
+        db.session.commit()
+    seller = make_browser()
+    seller.login("vendas@a.test")
+    page = seller.get("/reseller/mail/unknown").get_data(as_text=True)
+    assert f'data-message-id="{waiting_row.id}"' not in page and "Alpha A" not in page  # no row, no names
+    assert seller.get(f"/reseller/mail/unknown/{waiting_row.id}/original").status_code == 404
+    answer = seller.post(
+        f"/reseller/mail/unknown/{waiting_row.id}/assign", {"client": str(tenants.a.client.id)}
+    )
+    assert answer.status_code == 404
+    assert seller.post(f"/reseller/mail/unknown/{waiting_row.id}/discard").status_code == 404
+    assert outcome_of(app, waiting_row.id).outcome == IntakeOutcome.UNKNOWN_SENDER
+
+
+def test_the_client_suggestions_are_in_the_page_not_its_title(tenants, waiting_row, owner):
+    page = owner.get("/reseller/mail/unknown").get_data(as_text=True)
+    title = page[page.index("<title>") : page.index("</title>")]
+    assert "Alpha A" not in title and "Alpha A" in page

@@ -15,6 +15,7 @@ from core.storage import ObjectMissing, get_storage
 from core.tenancy import require_reseller, scoped_select
 from core.uploads import attachment_response
 from core.validation import parse_int
+from desk.staffing import staff_desk_ids
 from desk.tickets import TicketRefused
 from intake import waiting
 from intake.views.messages import RAW_MESSAGE_TYPE
@@ -33,7 +34,7 @@ def _staff_with_desks_only():
 
 
 def _message_or_404(message_id: int):
-    row = waiting.waiting_message(require_reseller().id, message_id)
+    row = waiting.waiting_message(require_reseller().id, staff_desk_ids(current_account), message_id)
     if row is None:
         abort(404)
     return row
@@ -45,15 +46,16 @@ CLIENT_CHOICES = 1000
 
 @bp.get("")
 def queue():
-    page = waiting.waiting(require_reseller().id, parse_int(request.args.get("page"), min=1) or 1)
-    choices = db.session.execute(
-        scoped_select(Client, Client.id, Client.trade_name)
-        .order_by(Client.trade_name_sort)
-        .limit(CLIENT_CHOICES)
-    ).all()
-    return render_template(
-        "intake/unknown_senders.html", page=page, client_choices=choices if page.rows else []
-    )
+    number = parse_int(request.args.get("page"), min=1) or 1
+    page = waiting.waiting(require_reseller().id, staff_desk_ids(current_account), number)
+    choices = []
+    if page.rows and has_permission(perm.CLIENT_USERS):  # they may give a client: name them
+        choices = db.session.execute(
+            scoped_select(Client, Client.id, Client.trade_name)
+            .order_by(Client.trade_name_sort)
+            .limit(CLIENT_CHOICES)
+        ).all()
+    return render_template("intake/unknown_senders.html", page=page, client_choices=choices)
 
 
 @bp.get("/<int:message_id>/original")
