@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import logging
 import re
@@ -47,15 +49,15 @@ def send_mail(
     automatic: bool = False,
 ) -> str | None:
     """Queue an e-mail, delivered once the current transaction commits; its Message-ID,
-    or None when no recipient is left.
+    or None when no recipient is left (ticket mail and automatic notices skip the
+    addresses a bounce declared dead; other mail, such as login codes, never does).
 
     ``brand`` (``core.branding.brand_of``: name, colours, absolute logo URL) adds an
     HTML part drawn in the reseller's brand around the same text; pass
     ``**core.branding.mail_identity(reseller)`` to set it with the sender, reply-to and
     reseller.
 
-    With a ``reseller_id``, the addresses a permanent bounce declared dead for that
-    reseller are left out, and the Message-ID (minted here, so it is known before the
+    With a ``reseller_id``, the Message-ID (minted here, so it is known before the
     mail leaves) is kept in ``thread_messages`` with its ``thread`` (e.g. ``ticket:42``)
     for threading replies and believing bounces. ``in_reply_to`` / ``references`` thread
     the mail in the reader's client; ``marker`` is a reference line (text, hidden HTML)
@@ -63,7 +65,9 @@ def send_mail(
     (``Auto-Submitted: auto-generated``, RFC 3834), so well-behaved robots never answer it.
     """
     recipients = [to] if isinstance(to, str) else list(to)
-    if reseller_id is not None:
+    if reseller_id is not None and (thread is not None or automatic):
+        # Ticket mail and automatic notices skip dead addresses; a login code, a password
+        # link or an invitation is always sent (a bounce must never lock anybody out).
         recipients = deliverable(reseller_id, recipients)
         if not recipients:
             return None
@@ -112,11 +116,20 @@ def _write_ledger(session: Session) -> None:
                     "message_id": message["message_id"],
                     "thread": ledger["thread"],
                     "inbound": False,
+                    "recipient_keys": [recipient_key(address) for address in message["to"]],
                     "created_at": utcnow(),
                 }
             )
     if rows:
         session.execute(insert(ThreadMessage), rows)
+
+
+def recipient_key(address: str) -> str:
+    """A keyed fingerprint of an address (HMAC with the app's secret): what the ledger
+    keeps of a mail's recipients, so a bounce can be checked without storing addresses."""
+    secret = current_app.config["SECRET_KEY"].encode()
+    digest = hmac.new(secret, b"mail-recipient:" + address.strip().lower().encode(), hashlib.sha256)
+    return digest.hexdigest()[:24]
 
 
 def mail_domain() -> str:

@@ -120,6 +120,9 @@ class ThreadMessage(db.Model):
     thread: Mapped[str | None] = mapped_column(String(80))
     # Received (a client's message on the thread) rather than sent by us.
     inbound: Mapped[bool] = mapped_column(server_default=false(), default=False)
+    # Keyed fingerprints of the addresses it was sent to (core.mail.recipient_key), not the
+    # addresses: a bounce may declare dead only an address the mail really went to.
+    recipient_keys: Mapped[list] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

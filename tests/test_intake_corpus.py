@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import select
 
 from core.extensions import db
-from core.mail import undeliverable
+from core.mail import recipient_key, undeliverable
 from core.models import ThreadMessage
 from desk.mail_markers import ticket_token
 from desk.states import EntryKind, EventType
@@ -40,6 +40,8 @@ SENDERS = (
     "fernanda@padariaboasorte.com.br",
     "rafael.costa@transportescosta.com.br",
 )
+# The addresses the corpus's delivery reports say "our" mails did not reach.
+BOUNCED = ("joao.inexistente@gmail.com", "financeiro@empresa-lenta.example.com.br")
 # The Message-IDs of "our" mails the corpus answers or bounces, by corpus ticket.
 SENT = {
     1234: (
@@ -94,7 +96,12 @@ def corpus_world(app, factory, tenants, monkeypatch):
     with app.app_context():
         for number, message_ids in SENT.items():
             db.session.add_all(
-                ThreadMessage(reseller_id=tenants.a.id, message_id=m, thread=f"ticket:{tickets[number].id}")
+                ThreadMessage(
+                    reseller_id=tenants.a.id,
+                    message_id=m,
+                    thread=f"ticket:{tickets[number].id}",
+                    recipient_keys=[recipient_key(a) for a in BOUNCED],
+                )
                 for m in message_ids
             )
         db.session.commit()

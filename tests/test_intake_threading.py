@@ -15,7 +15,6 @@ from sqlalchemy import select
 
 from auth.models import STAFF, Account
 from core.extensions import db
-from core.mail import clear_undeliverable, undeliverable
 from core.models import ThreadMessage
 from core.timeutil import utcnow
 from desk.mail_markers import body_marker_text, reply_address
@@ -241,90 +240,6 @@ def test_an_automatic_message_from_a_stranger_is_ignored_not_left_for_review(app
     message = headers(mail(sender="news@loja.test"))
     message["Precedence"] = "list"
     assert deliver(app, run_jobs, message.as_bytes()).outcome == IntakeOutcome.IGNORED_AUTOMATIC
-
-
-def bounce_of(sent_raw: bytes, address: str, status: str = "5.1.1") -> bytes:
-    """A delivery-status report (RFC 3464) about the mail ``sent_raw``, as Postfix writes it."""
-    original_id = headers(sent_raw)["Message-ID"]
-    action = "failed" if status.startswith("5") else "delayed"
-    return f"""From: Mail Delivery System <MAILER-DAEMON@mx.cliente.test>
-To: no-reply@localhost
-Subject: Undelivered Mail Returned to Sender
-Message-ID: <bounce-{status}-{original_id.strip("<>")}@mx.cliente.test>
-MIME-Version: 1.0
-Content-Type: multipart/report; report-type=delivery-status; boundary="B"
-
---B
-Content-Type: text/plain; charset=us-ascii
-
-This is the mail system. Your message could not be delivered.
-
---B
-Content-Type: message/delivery-status
-
-Reporting-MTA: dns; mx.cliente.test
-
-Final-Recipient: rfc822; {address}
-Action: {action}
-Status: {status}
-Diagnostic-Code: smtp; 550 {status} <{address}>: Recipient address rejected
-
---B
-Content-Type: text/rfc822-headers
-
-Message-ID: {original_id}
-To: {address}
-
---B--
-""".replace("\n", "\r\n").encode()
-
-
-def bounced_reply(app, run_jobs, mailbox, factory, tenants, desk, ana, status="5.1.1"):
-    """A staff reply to Ana's ticket, and the processed bounce of its mail to her."""
-    ticket = anas_ticket(factory, tenants.a.client.id, desk.id, ana)
-    staff_reply(run_jobs, ticket.id)
-    [ours] = mailbox.to(SENDER)
-    return ticket, deliver(app, run_jobs, bounce_of(ours["raw"], SENDER, status=status))
-
-
-@pytest.mark.usefixtures("ctx")
-def test_a_bounce_of_our_mail_marks_the_address_dead_and_stops_mail_to_it(
-    app, run_jobs, mailbox, factory, tenants, desk_a, ana
-):
-    ticket, row = bounced_reply(app, run_jobs, mailbox, factory, tenants, desk_a, ana)
-    assert row.outcome == IntakeOutcome.BOUNCE and row.reseller_id == tenants.a.id
-    assert row.ticket_id == ticket.id
-    dead = undeliverable(tenants.a.id, [SENDER])[SENDER]
-    assert dead.status == "5.1.1" and "Recipient address rejected" in dead.diagnostic
-    [event] = events(ticket.id, EventType.MAIL_BOUNCE)
-    assert event.event["after"]["address"] == SENDER and event.event["after"]["permanent"]
-    mailbox.clear()
-    staff_reply(run_jobs, ticket.id, body="Conseguiu?")
-    assert mailbox.to(SENDER) == []  # no more mail to a dead address
-    assert undeliverable(tenants.b.id, [SENDER]) == {}  # another reseller still writes to it
-    assert clear_undeliverable(tenants.a.id, SENDER)
-    db.session.commit()
-    staff_reply(run_jobs, ticket.id, body="Tentando de novo.")
-    assert len(mailbox.to(SENDER)) == 1
-
-
-@pytest.mark.usefixtures("ctx")
-def test_a_transient_failure_is_recorded_but_the_address_stays_alive(
-    app, run_jobs, mailbox, factory, tenants, desk_a, ana
-):
-    ticket, row = bounced_reply(app, run_jobs, mailbox, factory, tenants, desk_a, ana, status="4.2.2")
-    assert row.outcome == IntakeOutcome.BOUNCE
-    assert undeliverable(tenants.a.id, [SENDER]) == {}
-    assert len(events(ticket.id, EventType.MAIL_BOUNCE)) == 1
-
-
-@pytest.mark.usefixtures("ctx")
-def test_a_forged_bounce_about_no_mail_we_sent_silences_nobody(app, run_jobs, tenants, ana):
-    fake = EmailMessage()
-    fake["Message-ID"] = "<never-sent@localhost.invalid>"
-    row = deliver(app, run_jobs, bounce_of(fake.as_bytes(), SENDER))
-    assert row.outcome == IntakeOutcome.IGNORED_AUTOMATIC and row.reseller_id is None
-    assert undeliverable(tenants.a.id, [SENDER]) == {}
 
 
 @pytest.mark.usefixtures("ctx")

@@ -34,6 +34,7 @@ def upgrade():
         sa.Column("message_id", sa.String(length=255), nullable=False),
         sa.Column("thread", sa.String(length=80), nullable=True),
         sa.Column("inbound", sa.Boolean(), server_default=sa.false(), nullable=False),
+        sa.Column("recipient_keys", sa.JSON(), nullable=False),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["reseller_id"],
