@@ -50,6 +50,8 @@ BYPASSES: dict[str, str] = {
     "client-purge-sweep": "purges of deleted clients whose deadline passed, every reseller",
     "mail-intake": "the inbound mail inbox: a message is stored before anyone knows whose it "
     "is, and its processing (job and sweep) routes it by recipient to any reseller's desk",
+    "desk-addresses": "a desk's intake address or its domain already answered by another "
+    "reseller's desk (only whether one exists is read)",
     "sla-sweep": "tickets of every reseller whose SLA clock becomes expiring or breached: "
     "refreshed and their staff notified",
     "previous-release-job": "jobs queued by the previous release, which carried no scope",

@@ -8,18 +8,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, or_, select, update
 
 from auth.models import STAFF, Account
 from core import audit
 from core.extensions import db
+from core.scope import bypass
 from core.timeutil import utcnow
 from core.validation import clean_email, parse_int
 from desk.errors import DeskRejected
 from desk.models import BusinessCalendar, Desk, DeskClient, DeskStaff, SlaPolicy
 from desk.names import name_taken
 from desk.states import ApprovalRule, Priority
+from tenant.webmail import is_webmail
 
 MAX_REOPEN_DAYS = 365
 MAX_REVIEW_DAYS = 90
@@ -104,6 +107,40 @@ def _owned(model, reseller_id: int, raw) -> tuple[int | None, bool]:
     return (object_id, True) if found else (None, False)
 
 
+def _address_refusal(reseller_id: int, email: str) -> str | None:
+    """Why a reseller's desk may not receive at ``email``: a domain of the platform's own
+    mail (replies and our Message-IDs live there), public webmail, or a domain another
+    reseller's desks already receive at (the first to use a domain keeps it: mail to an
+    unknown address there goes to that reseller's default desk)."""
+    domain = email.rsplit("@", 1)[1]
+    own = {
+        current_app.config["MAIL_FROM"].rsplit("@", 1)[-1].lower(),
+        current_app.config.get("MAIL_REPLY_DOMAIN"),
+    }
+    if domain in own:
+        return _(
+            "%(domain)s is the platform's own mail domain: use an address of your domain.", domain=domain
+        )
+    if is_webmail(reseller_id, domain):
+        return _(
+            "A desk cannot receive at a public webmail domain (%(domain)s): use your own domain.",
+            domain=domain,
+        )
+    with bypass("desk-addresses"):
+        taken = db.session.scalar(
+            select(Desk.id)
+            .where(
+                Desk.reseller_id != reseller_id,
+                Desk.intake_email.is_not(None),
+                or_(Desk.intake_email == email, Desk.intake_email.endswith(f"@{domain}", autoescape=True)),
+            )
+            .limit(1)
+        )
+    if taken:
+        return _("Another account already receives e-mail at %(domain)s.", domain=domain)
+    return None
+
+
 def _clean(reseller_id: int, data: DeskData, desk: Desk | None) -> dict:
     errors: dict[str, str] = {}
     out: dict = {}
@@ -125,6 +162,8 @@ def _clean(reseller_id: int, data: DeskData, desk: Desk | None) -> dict:
                 clash = clash.where(Desk.id != desk.id)
             if db.session.scalar(clash):
                 errors["intake_email"] = _("Another desk already receives %(email)s.", email=email)
+            elif refusal := _address_refusal(reseller_id, email):
+                errors["intake_email"] = refusal
         out["intake_email"] = email
     out["mail_default"] = data.mail_default == "1"
     if data.default_priority not in tuple(Priority):

@@ -117,8 +117,7 @@ class Desk(db.Model):
         UniqueConstraint("reseller_id", "name"),
         # The intake address routes an e-mail to its desk (issue 14): one desk per address.
         Index(
-            "uq_desks_intake_email",
-            "reseller_id",
+            "uq_desks_intake_email",  # across resellers (migration 0026)
             "intake_email",
             unique=True,
             postgresql_where=text("intake_email IS NOT NULL"),

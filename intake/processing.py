@@ -121,8 +121,11 @@ def _process(row: InboundMessage) -> str:
     automatic = is_automatic(message.email, own_domains())
     if automatic in MACHINE_MAIL:
         return apply_report(row, message.email, automatic)
-    recipients = [*message.recipients, *(row.envelope_recipients or [])]
-    found = routing.route(recipients)
+    # The envelope when there is one (the SMTP listener's, which accepted each recipient),
+    # else the headers; a ticket's signed reply address decides the reseller first.
+    recipients = list(row.envelope_recipients or message.recipients)
+    replied = threads.reply_address_ticket(recipients)
+    found = routing.Route(replied.desk) if replied is not None else routing.route(recipients)
     ticket, account = _answered_ticket(message, recipients, found.desk)
     desk = ticket.desk if ticket is not None else found.desk
     if desk is None and automatic is not None:

@@ -54,6 +54,19 @@ def _candidate_ids(message: ParsedMessage, recipients: list[str]) -> list[tuple[
     return found
 
 
+def reply_address_ticket(recipients: list[str]) -> Ticket | None:
+    """The ticket of the first valid signed reply address among the recipients: it
+    decides the reseller before any desk address does (a desk of another reseller among
+    the recipients never takes a reply that names this ticket)."""
+    secret = current_app.config["SECRET_KEY"]
+    for address in recipients:
+        ticket_id = ticket_from_address(address, secret)
+        ticket = db.session.get(Ticket, ticket_id) if ticket_id is not None else None
+        if ticket is not None:
+            return ticket
+    return None
+
+
 def candidates(message: ParsedMessage, recipients: list[str], reseller_id: int | None) -> list[Candidate]:
     """The tickets the message says it answers, most trusted first, each once; only the
     routed reseller's when the recipients name one."""

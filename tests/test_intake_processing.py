@@ -12,12 +12,15 @@ from email.message import EmailMessage
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from auth.models import Account
 from core.extensions import db
 from core.models import Reseller
 from core.storage import get_storage
 from core.timeutil import utcnow
+from desk.desks import DeskData, create_desk
+from desk.errors import DeskRejected
 from desk.replies import public_reply
 from desk.states import EntryKind
 from desk.ticket_models import Ticket, TicketAttachment, TicketEntry
@@ -221,11 +224,29 @@ def test_another_resellers_desk_address_never_routes_to_this_reseller(app, run_j
 
 
 @pytest.mark.usefixtures("ctx")
-def test_an_address_that_two_resellers_use_routes_to_neither(app, run_jobs, factory, tenants, ana):
-    factory.desk(tenants.b.id, name="Suporte B", client_ids=[tenants.b.client.id], intake_email=DESK_ADDRESS)
-    row = deliver(app, run_jobs, mail())
-    assert row.outcome == IntakeOutcome.UNROUTABLE and row.reseller_id is None
-    assert tickets_of(tenants.a.client.id) == []
+@pytest.mark.parametrize(
+    "address",
+    [
+        DESK_ADDRESS,  # A's address
+        "vendas@a.test",  # A's domain
+        "suporte@gmail.com",  # public webmail
+        "suporte@mail.plataforma.test",  # MAIL_FROM's domain
+        "suporte@respostas.plataforma.test",  # MAIL_REPLY_DOMAIN
+    ],
+)
+def test_a_desk_never_receives_at_another_resellers_domain_webmail_or_ours(
+    app, factory, tenants, desk_a, monkeypatch, address
+):
+    """Two resellers answering one address (or domain) would each steal or block the
+    other's mail: the first to use a domain keeps it, and the unique index backs it."""
+    monkeypatch.setitem(app.config, "MAIL_FROM", "no-reply@mail.plataforma.test")
+    monkeypatch.setitem(app.config, "MAIL_REPLY_DOMAIN", "respostas.plataforma.test")
+    with pytest.raises(DeskRejected) as refused:
+        create_desk(tenants.b.id, DeskData(name="Suporte B", intake_email=address))
+    assert address.split("@")[1] in refused.value.errors["intake_email"]
+    db.session.rollback()
+    with pytest.raises(IntegrityError):  # the database refuses the same address too
+        factory.desk(tenants.b.id, name="Suporte B", intake_email=DESK_ADDRESS)
 
 
 @pytest.mark.usefixtures("ctx")

@@ -317,3 +317,20 @@ def test_a_body_in_an_unknown_charset_is_read_as_latin1(app, run_jobs, tenants, 
     row = deliver(app, run_jobs, raw)
     assert row.outcome == IntakeOutcome.TICKET_OPENED
     assert db.session.get(Ticket, row.ticket_id).description == "sem acentuação"
+
+
+@pytest.mark.usefixtures("ctx")
+def test_a_tickets_reply_address_decides_the_reseller_before_any_desk_address(
+    app, run_jobs, factory, tenants, desk_a, ana
+):
+    factory.desk(
+        tenants.b.id, name="Suporte B", client_ids=[tenants.b.client.id], intake_email="suporte@b.test"
+    )
+    ticket = anas_ticket(factory, tenants.a.client.id, desk_a.id, ana)
+    address = reply_address(ticket.id, SECRET, "a.test")
+    row = deliver(app, run_jobs, mail(to=f"suporte@b.test, {address}", body="Segue a resposta."))
+    assert (row.outcome, row.reseller_id, row.ticket_id) == (
+        IntakeOutcome.REPLY_ADDED,
+        tenants.a.id,
+        ticket.id,
+    )
