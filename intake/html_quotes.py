@@ -43,9 +43,11 @@ class _QuoteFinder(HTMLParser):
 
 
 def _offset(html: str, line: int, column: int) -> int:
-    """The character offset of an HTMLParser position (1-based line, 0-based column)."""
-    lines = html.splitlines(keepends=True)
-    return sum(len(text) for text in lines[: line - 1]) + column
+    """The character offset of an HTMLParser position (1-based line, 0-based column).
+    HTMLParser counts lines by ``\n`` alone (not ``\r``, form feeds or U+2028, which
+    ``splitlines`` would also split on)."""
+    lines = html.split("\n")
+    return sum(len(text) + 1 for text in lines[: line - 1]) + column
 
 
 # Text that every marker's tag contains, to find where to look without parsing it all.

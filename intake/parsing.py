@@ -17,14 +17,19 @@ import functools
 import re
 from dataclasses import dataclass, field
 from email import policy
+from email.errors import InvalidHeaderDefect
 from email.headerregistry import HeaderRegistry
 from email.message import EmailMessage
 from email.parser import BytesParser
-from email.utils import getaddresses
 
 from intake.html import html_to_text
 
 MESSAGE_ID = re.compile(r"<[^<>\s]{1,250}>")
+# The recipients read from one header (a message copying a thousand people is read for
+# the first hundred: routing and the Cc's people never need more).
+MAX_ADDRESSES = 100
+# Parts nested deeper than this (real mail nests four or five): the message is refused.
+MAX_DEPTH = 30
 # Header objects parsed once per (name, value): ``policy.default`` parses a header again
 # at every read (a part's Content-Type is read a dozen times while its body is found), and
 # the same values come back in every message. A header object is read-only, so sharing it
@@ -34,7 +39,12 @@ _registry = HeaderRegistry()
 _parsed_header = functools.lru_cache(maxsize=HEADER_CACHE_SIZE)(_registry.__call__)
 
 
+HEADER_CACHE_MAX_VALUE = 1000
+
+
 def _header_factory(name: str, value: str):
+    if len(value) > HEADER_CACHE_MAX_VALUE:  # rare and big: not worth the memory
+        return _registry(name, value)
     return _parsed_header(name, value)
 
 
@@ -75,14 +85,40 @@ def _header(message: EmailMessage, name: str) -> str:
         return ""
 
 
-def _sender_name(message: EmailMessage) -> str:
-    pairs = getaddresses([_header(message, "From")])
-    return " ".join(pairs[0][0].split())[:120] if pairs else ""
+def _header_addresses(message: EmailMessage, name: str) -> tuple:
+    """The parsed addresses of an address header (none when unreadable)."""
+    try:
+        header = message.get(name)
+        return tuple(header.addresses) if header is not None else ()
+    except (ValueError, TypeError, LookupError, AttributeError):
+        return ()
+
+
+def _sender(message: EmailMessage) -> tuple[str | None, str]:
+    """The From address and display name; none when From is not exactly one well-formed
+    address (``alice@victim.org <attacker@evil.com>`` reads as alice's, with a defect:
+    such a message is nobody's rather than the address it pretends)."""
+    try:
+        header = message.get("From")
+        defects = header.defects if header is not None else ()
+    except (ValueError, TypeError, LookupError):
+        return None, ""
+    addresses = _header_addresses(message, "From")
+    if len(addresses) != 1 or any(isinstance(d, InvalidHeaderDefect) for d in defects):
+        return None, ""
+    address = addresses[0]
+    if "@" not in address.addr_spec:
+        return None, ""
+    return address.addr_spec.strip().lower(), " ".join(address.display_name.split())[:120]
 
 
 def _addresses(message: EmailMessage, *names: str) -> list[str]:
-    values = [_header(message, name) for name in names]
-    return [addr.strip().lower() for _name, addr in getaddresses(values) if "@" in addr]
+    """The addresses of these headers, lower-cased, at most ``MAX_ADDRESSES`` each."""
+    found = []
+    for name in names:
+        parsed = _header_addresses(message, name)[:MAX_ADDRESSES]
+        found.extend(a.addr_spec.strip().lower() for a in parsed if "@" in a.addr_spec)
+    return found
 
 
 def _content(part: EmailMessage | None) -> str:
@@ -160,19 +196,40 @@ def _filename(part: EmailMessage) -> str:
     return f"imagem.{subtype}" if subtype else "anexo"
 
 
+class Unparseable(ValueError):
+    """A message nested deeper than any mail program writes (``MAX_DEPTH``): refused
+    whole, without a retry (it would fail the same way)."""
+
+
+def _depth(message: EmailMessage) -> int:
+    """How deep its parts nest, counted without recursion."""
+    deepest, stack = 0, [(message, 1)]
+    while stack:
+        part, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if depth <= MAX_DEPTH and part.is_multipart():
+            stack.extend((sub, depth + 1) for sub in part.get_payload() if isinstance(sub, EmailMessage))
+    return deepest
+
+
 def parse(raw: bytes) -> ParsedMessage:
-    message = BytesParser(policy=POLICY).parsebytes(raw)
-    senders = _addresses(message, "From")
+    try:
+        message = BytesParser(policy=POLICY).parsebytes(raw)
+    except RecursionError:
+        raise Unparseable("the message nests its parts too deeply") from None
+    if _depth(message) > MAX_DEPTH:
+        raise Unparseable("the message nests its parts too deeply")
+    sender, sender_name = _sender(message)
     message_id = " ".join(_header(message, "Message-ID").split())[:MAX_MESSAGE_ID] or None
     return ParsedMessage(
-        sender=senders[0] if senders else None,
+        sender=sender,
         recipients=_addresses(message, "To", "Cc"),
         message_id=message_id,
         subject=" ".join(_header(message, "Subject").split()),
         text=_body_text(message),
         attachments=_attachments(message),
         answers=_answers(message),
-        sender_name=_sender_name(message),
+        sender_name=sender_name,
         cc=_addresses(message, "Cc"),
         html=_content(message.get_body(preferencelist=("html",))),
         email=message,

@@ -66,7 +66,7 @@ from intake.html import sanitise
 from intake.html_quotes import new_part
 from intake.inbox import BYPASS
 from intake.models import InboundMessage
-from intake.parsing import ParsedMessage, parse
+from intake.parsing import ParsedMessage, Unparseable, parse
 from intake.quoting import trim_reply
 from intake.states import IntakeOutcome
 
@@ -111,7 +111,11 @@ def _process(row: InboundMessage) -> str:
     if raw is None:
         row.last_error = "the stored message is missing"
         return IntakeOutcome.UNREADABLE
-    message = parse(raw)
+    try:
+        message = parse(raw)
+    except Unparseable as unparseable:
+        row.last_error = str(unparseable)
+        return IntakeOutcome.UNREADABLE
     sender = (message.sender or "")[:320] or None
     if not _claim(row, message.message_id or f"sha256:{row.sha256}", message.message_id, sender):
         return IntakeOutcome.DUPLICATE

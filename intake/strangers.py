@@ -13,8 +13,10 @@ An unknown sender becomes, in this order:
 3. otherwise nobody: the message waits in the unknown senders queue, where staff give it
    a client (``intake.views.unknown``).
 
-A user of a known client's domain whose client the desk does not serve is made a user
-all the same, but the message waits: the desk is not the client's.
+A sender at a known client's domain whose client the desk does not serve, or who was
+invited and has not accepted, is not written as: the message waits (and the user made
+for it goes with the wait). At most ``MAX_CLIENTS_PER_HOUR`` clients a reseller's mail
+creates in an hour; past that, new senders wait too.
 
 People in Cc at the domain of the ticket's client become its users too and follow the
 ticket, at most ``MAX_CC_PEOPLE`` made from one message (a Cc of a whole company is no
@@ -25,9 +27,10 @@ alone.
 from __future__ import annotations
 
 import contextlib
+from datetime import timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from auth import permissions as perm
 from auth.identity import find_login
@@ -37,6 +40,7 @@ from core.extensions import db
 from core.links import reseller_url
 from core.mail import send_mail
 from core.models import Reseller
+from core.timeutil import utcnow
 from desk.links import link_clients
 from desk.models import Desk, DeskStaff
 from desk.ticket_changes import follow
@@ -50,6 +54,20 @@ from tenant.domain_names import name_of_domain
 from tenant.models import Client
 
 MAX_CC_PEOPLE = 40
+# Clients one reseller's mail creates in an hour; more new senders than that wait for
+# staff (forged senders must not fill the client list).
+MAX_CLIENTS_PER_HOUR = 30
+
+
+def _created_lately(reseller_id: int) -> int:
+    since = utcnow() - timedelta(hours=1)
+    return db.session.scalar(
+        select(func.count())
+        .select_from(Client)
+        .where(
+            Client.reseller_id == reseller_id, Client.created_by_email.is_(True), Client.created_at >= since
+        )
+    )
 
 
 def account_for(desk: Desk, email: str | None, name: str) -> tuple[Account | None, Client | None]:
@@ -59,12 +77,15 @@ def account_for(desk: Desk, email: str | None, name: str) -> tuple[Account | Non
         return None, None
     account = domains.link_by_domain(desk.reseller_id, email, name)
     if account is not None:
-        return (account if desk_serves_client(desk, account.client) else None), None
+        usable = account.is_usable() and desk_serves_client(desk, account.client)
+        return (account if usable else None), None
     reseller = db.session.get(Reseller, desk.reseller_id)
     if not reseller.mail_creates_clients or find_login(desk.reseller_id, email) is not None:
         # Off, or somebody the reseller knows (a deactivated user, a client this desk does
         # not serve): no second client for them; the message waits for staff.
         return None, None
+    if _created_lately(desk.reseller_id) >= MAX_CLIENTS_PER_HOUR:
+        return None, None  # a flood of new senders: the rest wait for staff
     domain = domains.domain_of_email(email)
     webmail = domain is None or domains.is_webmail(desk.reseller_id, domain)
     person = name or email.split("@", 1)[0]

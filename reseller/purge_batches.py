@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import Table, delete, exists, or_, select, update
+from sqlalchemy import Table, and_, delete, exists, or_, select, update
 
 from auth.models import Account, Login
 from core.extensions import db
@@ -238,32 +238,36 @@ class BatchPurge:
             self.commit_batch("audit_events_scrubbed", len(ids))
 
     def delete_received_mail(self) -> None:
-        """The raw e-mails of the client's tickets (kept under ``intake/<day>/``, not under
-        the client's prefix): each stored object removed; the rows go with the client's
-        tables. A run that dies half-way removes the rest next time (a missing object is
-        no error)."""
+        """The e-mails of the client: those that reached its tickets, and those its users
+        sent that never did (waiting, discarded, refused...), known by a sender only this
+        client's logins have. Their raw bytes live under ``intake/<day>/``, outside the
+        client's prefix: each object removed, then its row, a batch at a time (a run that
+        dies half-way removes the rest next time; a missing object is no error)."""
         inbox = _table("inbound_messages")
+        senders = select(Login.email).where(Login.id.in_(sole_logins(self.client_id)))
+        theirs = (
+            inbox.c.reseller_id == self.reseller_id,
+            or_(
+                inbox.c.client_id == self.client_id,
+                and_(inbox.c.client_id.is_(None), inbox.c.sender.in_(senders)),
+            ),
+        )
         storage = get_storage()
-        last_id = removed = 0
         while True:
             rows = db.session.execute(
                 select(inbox.c.id, inbox.c.storage_key)
-                .where(
-                    inbox.c.client_id == self.client_id,
-                    inbox.c.reseller_id == self.reseller_id,
-                    inbox.c.id > last_id,
-                )
+                .where(*theirs)
                 .order_by(inbox.c.id)
                 .limit(self.batch_size)
             ).all()
-            db.session.rollback()
             if not rows:
-                break
+                db.session.rollback()
+                return
             for _row_id, key in rows:
                 storage.delete(key)
-            last_id, removed = rows[-1][0], removed + len(rows)
-        if removed:
-            self.commit_batch("received_mail_files", removed)
+            ids = [row_id for row_id, _key in rows]
+            removed = db.session.execute(delete(inbox).where(inbox.c.id.in_(ids))).rowcount or 0
+            self.commit_batch("inbound_messages", removed)
 
     def delete_stripe_events(self, cid: int) -> None:
         """Stripe's copies of the client's events (customer e-mail, name, address) go too;

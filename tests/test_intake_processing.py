@@ -250,6 +250,18 @@ def test_a_desk_never_receives_at_another_resellers_domain_webmail_or_ours(
 
 
 @pytest.mark.usefixtures("ctx")
+def test_a_message_nested_deeper_than_any_mail_program_writes_is_refused_once(app, run_jobs, tenants, ana):
+    head = mail().split(b"\n\n", 1)[0].replace(b"text/plain", b"multipart/mixed")
+    parts = b"".join(
+        b'--b%d\nContent-Type: multipart/mixed; boundary="b%d"\n\n' % (n, n + 1) for n in range(2000)
+    )
+    raw = head.split(b"Content-Type")[0] + b'Content-Type: multipart/mixed; boundary="b0"\n\n' + parts
+    row = deliver(app, run_jobs, raw)
+    assert row.outcome == IntakeOutcome.UNREADABLE and row.attempts == 1
+    assert "too deeply" in row.last_error
+
+
+@pytest.mark.usefixtures("ctx")
 def test_the_sweep_processes_a_message_whose_job_was_lost(app, tenants, ana):
     raw = mail(message_id="<lost@x>")
     key = "intake/lost/raw"

@@ -146,3 +146,34 @@ def test_colleagues_in_cc_become_users_and_follow_at_most_forty(app, run_jobs, t
     )
     assert made == 1 + 1 + strangers.MAX_CC_PEOPLE  # the contact, Ana, the forty
     assert SENDER not in following
+
+
+@pytest.mark.usefixtures("ctx")
+def test_a_from_that_pretends_two_addresses_is_nobodys(app, run_jobs, tenants, desk_a, ana):
+    raw = mail().replace(f"From: Ana <{SENDER}>".encode(), f"From: {SENDER} <atacante@mal.test>".encode())
+    before = clients_count(tenants.a.id)
+    row = deliver(app, run_jobs, raw)
+    assert row.outcome == IntakeOutcome.UNKNOWN_SENDER and row.sender is None
+    assert clients_count(tenants.a.id) == before
+
+
+@pytest.mark.usefixtures("ctx")
+def test_past_the_hourly_limit_new_senders_wait(app, run_jobs, factory, tenants, desk_a, monkeypatch):
+    monkeypatch.setattr(strangers, "MAX_CLIENTS_PER_HOUR", 2)
+    outcomes = [
+        deliver(app, run_jobs, mail(sender=f"pessoa@empresa{n}.test", message_id=f"<n{n}@x>")).outcome
+        for n in range(3)
+    ]
+    assert outcomes == [
+        IntakeOutcome.TICKET_OPENED,
+        IntakeOutcome.TICKET_OPENED,
+        IntakeOutcome.UNKNOWN_SENDER,
+    ]
+
+
+@pytest.mark.usefixtures("ctx", "known_domain")
+def test_an_invited_user_who_has_not_accepted_is_not_written_as(app, run_jobs, tenants, desk_a, ana):
+    account = db.session.get(Account, ana.id)
+    account.awaiting_acceptance = True
+    db.session.commit()
+    assert deliver(app, run_jobs, mail()).outcome == IntakeOutcome.UNKNOWN_SENDER

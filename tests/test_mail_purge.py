@@ -4,6 +4,8 @@ and the bounce records of addresses only its users had; another client's stay.""
 
 from __future__ import annotations
 
+import io
+
 from sqlalchemy import select
 
 from core.extensions import db
@@ -16,6 +18,7 @@ from desk.statuses import default_status
 from desk.ticket_changes import change_status
 from desk.ticket_models import Ticket
 from intake.models import InboundMessage
+from intake.states import IntakeOutcome, ReceivedVia
 from reseller import purge
 from tests import test_intake_processing as processing_tests
 from tests.test_client_deletion import deleted
@@ -35,6 +38,22 @@ def test_the_purge_removes_the_clients_received_mail_and_its_users_bounce_record
         db.session.commit()
     ours = deliver(app, run_jobs, mail())
     theirs = deliver(app, run_jobs, mail(sender="bia@outra.test", message_id="<bia@outra.test>"))
+    # A message of Ana's that reached no ticket (discarded from the unknown senders queue).
+    with app.app_context():
+        key = "intake/2026/12/01/discarded"
+        get_storage().put(key, io.BytesIO(b"raw"), "message/rfc822")
+        waiting = InboundMessage(
+            storage_key=key,
+            size=3,
+            sha256="3" * 64,
+            received_via=ReceivedVia.SMTP,
+            sender=SENDER,
+            reseller_id=tenants.a.id,
+            outcome=IntakeOutcome.DISCARDED,
+        )
+        db.session.add(waiting)
+        db.session.commit()
+        waiting_id = waiting.id
     assert ours.client_id == tenants.a.client.id and theirs.client_id == other.id
     with app.app_context():
         ticket = db.session.get(Ticket, ours.ticket_id)
@@ -46,7 +65,8 @@ def test_the_purge_removes_the_clients_received_mail_and_its_users_bounce_record
     with app.app_context():
         assert purge.purge_client(deletion_id, batch_size=2).finished
         storage = get_storage()
-        assert not storage.exists(ours.storage_key)
+        assert not storage.exists(ours.storage_key) and not storage.exists(key)
+        assert db.session.get(InboundMessage, waiting_id) is None
         assert storage.exists(theirs.storage_key)
         kept = db.session.scalars(select(InboundMessage.id)).all()
         assert kept == [theirs.id]

@@ -122,7 +122,9 @@ def field_date(value) -> str:
         return str(value)
 
 
-INLINE_IMAGE = re.compile(r'src="cid:([^"]{1,255})"')
+# nh3 writes every tag itself and escapes < and > in text and attribute values, so an
+# image tag in its output is a real one: only an <img>'s own src is rewritten.
+INLINE_IMAGE = re.compile(r'(<img\b[^<>]*?\ssrc=")cid:([^"<>]{1,255})"')
 
 
 def mail_html(html: str, files) -> Markup:
@@ -133,11 +135,11 @@ def mail_html(html: str, files) -> Markup:
     by_cid = {f.content_id: f for f in files if f.content_id}
 
     def source(match: re.Match) -> str:
-        found = by_cid.get(unquote(match.group(1)))
+        found = by_cid.get(unquote(match.group(2)))
         if found is None:
-            return 'src=""'
+            return f'{match.group(1)}"'
         url = url_for("desk_tickets.ticket_attachment", ticket_id=found.ticket_id, attachment_id=found.id)
-        return f'src="{escape(url)}"'
+        return f'{match.group(1)}{escape(url)}"'
 
     return Markup(INLINE_IMAGE.sub(source, html))  # noqa: S704 - sanitised by intake.html
 
