@@ -11,3 +11,5 @@ def init_app(app) -> None:
     cli.init_app(app)
     # Stored messages a lost job left behind (Redis was down, a worker died).
     jobs.periodic("intake.tasks.sweep_inbox", 60, bypass="mail-intake")
+    # Messages that reached no reseller, past their retention (with their raw bytes).
+    jobs.periodic("intake.tasks.expire_unrouted", 24 * 3600, bypass="mail-intake")

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from datetime import timedelta
 from typing import BinaryIO
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from core import jobs
 from core.extensions import db
@@ -120,3 +120,35 @@ def pending(*, older_than: timedelta = SWEEP_AFTER, limit: int = 500) -> list[in
         ).all()
         db.session.rollback()
     return list(ids)
+
+
+# Messages that reached no reseller (unroutable, duplicates, rate-limited, a machine's)
+# are kept this long for the operator to look into, then removed with their raw bytes:
+# nobody else ever reads them, and a 30 MB message a day is no reason to fill the disk.
+UNROUTED_RETENTION = timedelta(days=30)
+
+
+def expire_unrouted(*, older_than: timedelta = UNROUTED_RETENTION, batch: int = 500) -> int:
+    """Remove processed messages of no reseller received before ``older_than`` ago; how many."""
+    removed = 0
+    storage = get_storage()
+    with bypass(BYPASS):
+        while True:
+            rows = db.session.execute(
+                select(InboundMessage.id, InboundMessage.storage_key)
+                .where(
+                    InboundMessage.reseller_id.is_(None),
+                    InboundMessage.processed_at.is_not(None),
+                    InboundMessage.received_at <= utcnow() - older_than,
+                )
+                .order_by(InboundMessage.id)
+                .limit(batch)
+            ).all()
+            if not rows:
+                db.session.rollback()
+                return removed
+            for _row_id, key in rows:
+                storage.delete(key)
+            db.session.execute(delete(InboundMessage).where(InboundMessage.id.in_([r[0] for r in rows])))
+            db.session.commit()
+            removed += len(rows)

@@ -29,3 +29,9 @@ def sweep_inbox() -> int:
         except Exception:  # noqa: BLE001 - one bad message must not stop the others
             log.exception("inbound message %s failed in the sweep", row_id)
     return done
+
+
+@jobs.runs_under(inbox.BYPASS)
+def expire_unrouted() -> int:
+    """Periodic (daily): remove the messages of no reseller after their retention."""
+    return inbox.expire_unrouted()
