@@ -2,7 +2,7 @@
 (issue 14, security review): two resellers answering the same address would each make
 the other's mail unroutable.
 
-Revision ID: 0026_intake_addresses_platform_wide
+Revision ID: 0026_global_intake_addresses
 Revises: 0025_mail_threading
 Create Date: 2026-12-01 16:40:00
 
@@ -11,7 +11,7 @@ Create Date: 2026-12-01 16:40:00
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0026_intake_addresses_platform_wide"
+revision = "0026_global_intake_addresses"
 down_revision = "0025_mail_threading"
 branch_labels = None
 depends_on = None
