@@ -253,7 +253,10 @@ def main() -> int:
             for worker in running:
                 worker.terminate()
             for worker in running:
-                worker.wait(timeout=30)
+                try:
+                    worker.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    worker.kill()
         print("end to end:", e2e, flush=True)
     result = {"machine": machine(), "parsing": parsing, "end_to_end": e2e}
     print("saved", save("mail", result))

@@ -74,7 +74,11 @@ def worker_command(with_scheduler: bool, burst: bool, no_fork: bool, queues: tup
 
 
 def _stop_requested(worker) -> bool:
-    return worker is not None and worker._stop_requested
+    """SIGTERM/SIGINT reached RQ: busy, it sets ``_stop_requested``; idle, it only notes
+    when (``_shutdown_requested_date``) and leaves its loop, which is a stop too."""
+    if worker is None:
+        return False
+    return bool(worker._stop_requested or getattr(worker, "_shutdown_requested_date", None))
 
 
 def init_app(app) -> None:

@@ -597,6 +597,7 @@ def start_worker(
     queues: tuple[str, ...] = (),
     wait: bool = True,
     timeout: float = 30,
+    no_fork: bool = False,
 ) -> ManagedProcess:
     """``flask --app wsgi worker`` (the Procfile's worker). With ``wait``, return once it
     has registered itself in Redis (it is listening)."""
@@ -605,6 +606,8 @@ def start_worker(
         argv.append("--with-scheduler")
     if burst:
         argv.append("--burst")
+    if no_fork:
+        argv.append("--no-fork")
     argv.extend(queues)
     process = lab.spawn("worker", argv, env=env)
     if wait and not burst:

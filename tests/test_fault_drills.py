@@ -470,6 +470,25 @@ class Burst:
             )
 
 
+@pytest.mark.parametrize("no_fork", [False, True])
+def test_an_idle_worker_stops_on_sigterm(lab, smtp_url, no_fork):
+    """A deploy stops workers with SIGTERM: idle, RQ leaves its loop without marking a
+    stop request, and ``flask worker`` must not take that for a lost Redis and start
+    again (it did: only the platform's SIGKILL ended it)."""
+    redis = start_redis(lab)
+    env = production_env(
+        database_url=create_database(lab),
+        redis_url=redis.url(0),
+        instance_dir=lab.root / "instance",
+        smtp_url=smtp_url,
+        stripe_webhook_secret=SECRET,
+        DEFAULT_RESELLER_HOST="drill.test",
+    )
+    worker = start_worker(lab, env, with_scheduler=False, queues=("maintenance",), no_fork=no_fork)
+    worker.signal_group(signal.SIGTERM)
+    assert worker.popen.wait(15) == 0, lab.report()
+
+
 def test_redis_lost_mid_job_the_worker_carries_on(lab, smtp_url):
     """RQ's work loop quits when Redis disappears while a job runs (an idle worker only
     waits for it): ``flask worker`` starts its loop again once Redis answers, so the
