@@ -103,6 +103,9 @@ class Settings:
     # The domain of tickets' reply addresses (reply+<token>@...); its MX points at the
     # intake. Empty: each desk's own address domain (which must then forward reply+*).
     MAIL_REPLY_DOMAIN: str | None = None
+    # The authserv-id of the receiving server whose Authentication-Results header the
+    # intake trusts (RFC 8601): a message it says failed DMARC has no sender. Empty: none.
+    MAIL_AUTHSERV_ID: str | None = None
     # The largest attachment accepted, counted while it streams in (core.uploads).
     ATTACHMENT_MAX_BYTES: int = 25 * 1024 * 1024
     # in-process job mode when REDIS_URL is absent: "thread" (demo) or "sync" (tests)
@@ -149,6 +152,7 @@ def load_settings(overrides: dict | None = None) -> Settings:
         MAIL_INTAKE_HOST=_env("MAIL_INTAKE_HOST", "127.0.0.1"),
         MAIL_INTAKE_PORT=_env_int("MAIL_INTAKE_PORT", 2525),
         MAIL_REPLY_DOMAIN=(_env("MAIL_REPLY_DOMAIN") or "").strip().lower() or None,
+        MAIL_AUTHSERV_ID=(_env("MAIL_AUTHSERV_ID") or "").strip() or None,
         PWNED_PASSWORDS_URL=_env("PWNED_PASSWORDS_URL"),
         PLATFORM_DOMAIN=(_env("PLATFORM_DOMAIN") or "").strip(".").lower() or None,
         PLATFORM_CNAME_TARGET=(_env("PLATFORM_CNAME_TARGET") or "").strip(".").lower() or None,

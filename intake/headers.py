@@ -136,3 +136,18 @@ def is_out_of_office(msg: Message) -> bool:
     subject = " ".join(header_values(msg, "Subject"))
     subject = strip_reply_prefixes(fold_accents(subject))
     return bool(OUT_OF_OFFICE_SUBJECT.match(subject))
+
+
+def dmarc_failed(msg: Message, authserv_id: str | None) -> bool:
+    """Whether the receiving server we trust (its ``authserv-id``, RFC 8601) says the
+    From's domain failed DMARC: the sender is then nobody's, whatever From claims. Only
+    that server's Authentication-Results header is read (anybody can write one); without
+    a configured id, nothing is read."""
+    if not authserv_id:
+        return False
+    for value in header_values(msg, "Authentication-Results"):
+        server, _sep, results = value.partition(";")
+        if server.strip().split()[:1] != [authserv_id.strip()]:
+            continue
+        return any(item.strip().lower().startswith("dmarc=fail") for item in results.split(";"))
+    return False

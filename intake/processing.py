@@ -27,6 +27,7 @@ The raw message stays in storage: staff download it from the timeline entry it b
 
 from __future__ import annotations
 
+import dataclasses
 import io
 from datetime import timedelta
 
@@ -61,7 +62,7 @@ from desk.tickets import (
 from intake import routing, strangers, threads
 from intake.acknowledgement import acknowledge
 from intake.bounces_applied import apply_report
-from intake.headers import AutomaticReason, is_automatic, is_out_of_office
+from intake.headers import AutomaticReason, dmarc_failed, is_automatic, is_out_of_office
 from intake.html import sanitise
 from intake.html_quotes import new_part
 from intake.inbox import BYPASS
@@ -117,6 +118,8 @@ def _process(row: InboundMessage) -> str:
         row.last_error = str(unparseable)
         return IntakeOutcome.UNREADABLE
     sender = (message.sender or "")[:320] or None
+    if dmarc_failed(message.email, current_app.config.get("MAIL_AUTHSERV_ID")):
+        message = dataclasses.replace(message, sender=None, sender_name="")  # a forged From
     if not _claim(row, message.message_id or f"sha256:{row.sha256}", message.message_id, sender):
         return IntakeOutcome.DUPLICATE
     if _over_limit(row):

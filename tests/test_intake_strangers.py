@@ -177,3 +177,22 @@ def test_an_invited_user_who_has_not_accepted_is_not_written_as(app, run_jobs, t
     account.awaiting_acceptance = True
     db.session.commit()
     assert deliver(app, run_jobs, mail()).outcome == IntakeOutcome.UNKNOWN_SENDER
+
+
+@pytest.mark.usefixtures("ctx")
+@pytest.mark.parametrize(
+    ("results", "outcome"),
+    [
+        ("mx.plataforma.test; spf=fail smtp.mailfrom=mal.test; dmarc=fail header.from=cliente.test", "waits"),
+        ("mx.plataforma.test; dkim=pass; dmarc=pass header.from=cliente.test", "opens"),
+        ("mx.outro.test; dmarc=fail header.from=cliente.test", "opens"),  # not the server we trust
+    ],
+)
+def test_a_from_our_receiving_server_says_failed_dmarc_is_nobodys(
+    app, run_jobs, tenants, ana, monkeypatch, results, outcome
+):
+    monkeypatch.setitem(app.config, "MAIL_AUTHSERV_ID", "mx.plataforma.test")
+    raw = mail().replace(b"Subject:", f"Authentication-Results: {results}\nSubject:".encode(), 1)
+    row = deliver(app, run_jobs, raw)
+    expected = IntakeOutcome.UNKNOWN_SENDER if outcome == "waits" else IntakeOutcome.TICKET_OPENED
+    assert row.outcome == expected
