@@ -15,6 +15,9 @@ ROOT = Path(__file__).resolve().parent.parent
 PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 PG_TEST_URL = os.environ.get("TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/revenda_test")
 REDIS_TEST_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+# The browser tests' and fault drills' own database and Redis db (they run at the same time).
+PG_WAITING_URL = os.environ.get("TEST_PG_WAITING_URL", "postgresql://postgres@127.0.0.1:5432/revenda_test_waiting")
+REDIS_WAITING_URL = os.environ.get("TEST_REDIS_WAITING_URL", "redis://127.0.0.1:6379/13")
 
 
 def postgres_reachable() -> bool:
@@ -55,11 +58,21 @@ def finish(label: str, process: subprocess.Popen, output: Path) -> int:
 def main() -> int:
     suites = []
     if postgres_reachable() and redis_reachable():
+        # Two processes, each with its own database and Redis db: the browser tests and the
+        # fault drills mostly wait (on Chromium, on servers restarting), so they run beside
+        # the rest instead of after it.
         suites.append(
             start(
                 "Suite on PostgreSQL + Redis (RQ jobs)",
                 {"TEST_DATABASE_URL": PG_TEST_URL, "TEST_REDIS_URL": REDIS_TEST_URL},
-                [],
+                ["-m", "not browser and not drill"],
+            )
+        )
+        suites.append(
+            start(
+                "Browser tests and fault drills on PostgreSQL + Redis",
+                {"TEST_DATABASE_URL": PG_WAITING_URL, "TEST_REDIS_URL": REDIS_WAITING_URL},
+                ["-m", "browser or drill"],
             )
         )
     else:

@@ -73,6 +73,7 @@ pytestmark = [
     ),
     # Everything happens in other processes and databases: no per-test transaction here.
     pytest.mark.real_commits,
+    pytest.mark.drill,
 ]
 
 SECRET = "whsec_drill_secret"
