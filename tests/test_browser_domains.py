@@ -7,7 +7,7 @@ import pytest
 
 from auth import identity
 from core.extensions import db
-from tests.test_browser import ARTIFACTS, live_server, page  # noqa: F401 - shared fixtures
+from tests.test_browser import ARTIFACTS, live_server, log_in, page  # noqa: F401 - shared fixtures
 
 pytestmark = pytest.mark.browser
 
@@ -26,11 +26,7 @@ def test_staff_add_a_domain_link_its_users_and_find_it_in_the_module(
             identity.ensure_login(reseller.id, email)
         db.session.commit()
 
-    page.goto(f"{live_server}/login")
-    page.fill("#email", "owner@a.test")
-    page.fill("#password", factory.password)
-    page.click("button[type=submit]")
-    page.wait_for_url("**/reseller/clients")
+    log_in(page, live_server, "owner@a.test", factory.password)
     page.goto(f"{live_server}/reseller/clients/{client.id}")
     page.click("#client-tabs [data-tab='domains']")
     page.wait_for_selector("#add-domain")

@@ -471,11 +471,8 @@ class Burst:
             )
 
 
-@pytest.mark.parametrize("no_fork", [False, True])
-def test_an_idle_worker_stops_on_sigterm(lab, smtp_url, no_fork):
-    """A deploy stops workers with SIGTERM: idle, RQ leaves its loop without marking a
-    stop request, and ``flask worker`` must not take that for a lost Redis and start
-    again (it did: only the platform's SIGKILL ended it)."""
+def worker_lab(lab: Lab, smtp_url: str) -> tuple[RedisServer, dict[str, str]]:
+    """A Redis server of the drill's own and the environment of a worker on a fresh database."""
     redis = start_redis(lab)
     env = production_env(
         database_url=create_database(lab),
@@ -485,6 +482,15 @@ def test_an_idle_worker_stops_on_sigterm(lab, smtp_url, no_fork):
         stripe_webhook_secret=SECRET,
         DEFAULT_RESELLER_HOST="drill.test",
     )
+    return redis, env
+
+
+@pytest.mark.parametrize("no_fork", [False, True])
+def test_an_idle_worker_stops_on_sigterm(lab, smtp_url, no_fork):
+    """A deploy stops workers with SIGTERM: idle, RQ leaves its loop without marking a
+    stop request, and ``flask worker`` must not take that for a lost Redis and start
+    again (it did: only the platform's SIGKILL ended it)."""
+    redis, env = worker_lab(lab, smtp_url)
     worker = start_worker(lab, env, with_scheduler=False, queues=("maintenance",), no_fork=no_fork)
     worker.signal_group(signal.SIGTERM)
     assert worker.popen.wait(15) == 0, lab.report()
@@ -494,15 +500,7 @@ def test_redis_lost_mid_job_the_worker_carries_on(lab, smtp_url):
     """RQ's work loop quits when Redis disappears while a job runs (an idle worker only
     waits for it): ``flask worker`` starts its loop again once Redis answers, so the
     jobs queued afterwards still run, with no one restarting the worker."""
-    redis = start_redis(lab)
-    env = production_env(
-        database_url=create_database(lab),
-        redis_url=redis.url(0),
-        instance_dir=lab.root / "instance",
-        smtp_url=smtp_url,
-        stripe_webhook_secret=SECRET,
-        DEFAULT_RESELLER_HOST="drill.test",
-    )
+    redis, env = worker_lab(lab, smtp_url)
     worker = start_worker(lab, env, with_scheduler=False, queues=("maintenance",))
     with Redis.from_url(redis.url(0)) as conn:
         Queue("maintenance", connection=conn).enqueue("time.sleep", 3)

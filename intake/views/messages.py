@@ -56,6 +56,12 @@ def original_message(ticket_id: int, message_id: int):
     )
     if row is None:
         abort(404)
+    return raw_message(row)
+
+
+def raw_message(row: InboundMessage):
+    """The stored bytes of a received message as an ``.eml`` download (404 when gone);
+    the caller has checked that the staff member may see it."""
     try:
         stream = get_storage().open(row.storage_key)
     except ObjectMissing:

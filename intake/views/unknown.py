@@ -11,14 +11,12 @@ from flask_babel import gettext as _
 from auth import permissions as perm
 from auth.access import current_account, has_permission, require_permission
 from core.extensions import db
-from core.storage import ObjectMissing, get_storage
 from core.tenancy import require_reseller, scoped_select
-from core.uploads import attachment_response
 from core.validation import parse_int
 from desk.staffing import staff_desk_ids
 from desk.tickets import TicketRefused
 from intake import waiting
-from intake.views.messages import RAW_MESSAGE_TYPE
+from intake.views.messages import raw_message
 from tenant.models import Client
 from tenant.users import ClientUserForbidden, ClientUserRejected
 
@@ -60,12 +58,7 @@ def queue():
 
 @bp.get("/<int:message_id>/original")
 def original(message_id: int):
-    row = _message_or_404(message_id)
-    try:
-        stream = get_storage().open(row.storage_key)
-    except ObjectMissing:
-        abort(404)
-    return attachment_response(stream, RAW_MESSAGE_TYPE, f"mensagem-{row.id}.eml", row.size)
+    return raw_message(_message_or_404(message_id))
 
 
 @bp.post("/<int:message_id>/assign")
