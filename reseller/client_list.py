@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Row, Select, func, select
+from sqlalchemy import Row, Select, bindparam, func, select
 
 from billing.models import Plan
 from core.extensions import db
@@ -309,8 +309,12 @@ def count_select(reseller_id: int, filters: ClientFilters) -> Select:
 
 
 def list_clients(reseller_id: int, filters: ClientFilters) -> ClientPage:
-    """One page of the filtered, sorted list, and the total it pages over."""
-    total = db.session.scalar(count_select(reseller_id, filters)) or 0
+    """One page of the filtered, sorted list, and the total it pages over.
+
+    Its reads are column rows, not objects: they go through the session's connection
+    (Core), which skips the ORM's execution layer (about 0.1 ms a statement)."""
+    connection = db.session.connection()
+    total = connection.execute(count_select(reseller_id, filters)).scalar() or 0
     pages = max(1, math.ceil(total / filters.per_page))
     page = min(filters.page, pages)
     filters.page = page
@@ -326,7 +330,7 @@ def list_clients(reseller_id: int, filters: ClientFilters) -> ClientPage:
         ids = ids.offset(max(0, after)).subquery()
     else:
         ids = filters.order(filters.apply(ids)).limit(filters.per_page).offset(offset).subquery()
-    rows = db.session.execute(filters.order(select(*LIST_COLUMNS).join(ids, Client.id == ids.c.id))).all()
+    rows = connection.execute(filters.order(select(*LIST_COLUMNS).join(ids, Client.id == ids.c.id))).all()
     return ClientPage(rows=rows, total=total, page=page, per_page=filters.per_page)
 
 
@@ -340,16 +344,18 @@ def count_clients(reseller_id: int, filters: ClientFilters) -> int:
     return db.session.scalar(count_select(reseller_id, filters)) or 0
 
 
+_PLAN_CHOICES = (
+    select(Plan.id, Plan.name, Plan.retired_at)
+    .where(Plan.reseller_id == bindparam("reseller_id"))
+    .order_by(Plan.retired_at.is_not(None), Plan.name)
+)
+
+
 def plan_choices(reseller_id: int) -> list[Row]:
     """The reseller's plans for the plan filter (id, name, retired_at): live ones first,
-    then retired, by name. Rows, not plans: the menu needs three columns of each."""
-    return list(
-        db.session.execute(
-            select(Plan.id, Plan.name, Plan.retired_at)
-            .where(Plan.reseller_id == reseller_id)
-            .order_by(Plan.retired_at.is_not(None), Plan.name)
-        )
-    )
+    then retired, by name. Rows, not plans: the menu needs three columns of each (one
+    statement built once, read through the session's connection like the list)."""
+    return list(db.session.connection().execute(_PLAN_CHOICES, {"reseller_id": reseller_id}))
 
 
 def read_filters(reseller_id: int, args, *, plan_menu: bool = True) -> tuple[list[Row], ClientFilters]:

@@ -113,3 +113,33 @@ def test_a_new_reseller_is_asked_for_its_first_client(factory, live_server, page
     page.screenshot(path=str(ARTIFACTS / "client-list-first-client.png"))
     prompt.locator("a:has-text('Adicionar cliente')").click()
     page.wait_for_url("**/reseller/clients/new")
+
+
+def test_a_rows_status_button_submits_the_pages_one_status_form(factory, live_server, page):  # noqa: F811
+    """Each row's Inactivate/Reactivate button posts the page's one hidden form (its
+    CSRF token and the list to come back to) to that row's address, after the
+    confirmation, and the list comes back with its filters."""
+    reseller = factory.reseller(host="a.test", owner_email="owner@a.test")
+    keep = factory.client(reseller.id, trade_name="Mercado Fica")
+    leave = factory.client(reseller.id, trade_name='Bar "Sai" <b>')
+    owner_on_a_laptop(page, live_server, factory.password)
+    page.goto(f"{live_server}/reseller/clients?sort=trade_name&dir=asc")
+    button = page.locator(f"tr[data-client-id='{leave.id}'] button[formaction$='/inactivate']")
+    assert button.get_attribute("form") == "client-status"
+    asked = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    button.click()
+    assert asked == ['Inativar Bar "Sai" <b>?']  # dismissed: nothing was posted
+    assert page.locator(f"tr[data-client-id='{leave.id}']").count() == 1
+    page.once("dialog", lambda dialog: dialog.accept())
+    button.click()
+    page.wait_for_url("**/reseller/clients?sort=trade_name&dir=asc")
+    assert page.locator(f"tr[data-client-id='{leave.id}']").count() == 0
+    assert page.locator(f"tr[data-client-id='{keep.id}']").count() == 1
+
+    page.goto(f"{live_server}/reseller/clients?status=inactivated")
+    page.locator(f"tr[data-client-id='{leave.id}'] button[formaction$='/reactivate']").click()
+    page.wait_for_url("**/reseller/clients?status=inactivated")
+    assert page.locator(f"tr[data-client-id='{leave.id}']").count() == 0
+    page.goto(f"{live_server}/reseller/clients")
+    assert page.locator(f"tr[data-client-id='{leave.id}']").count() == 1

@@ -337,8 +337,9 @@ def test_filters_that_match_nothing_say_so_and_offer_to_clear_them(owner, client
 
 
 def test_each_row_writes_its_own_id_and_an_escaped_name_into_the_shared_parts(owner, factory, tenants):
-    """The row menu and the status form are rendered once and each row puts its id and
-    name in: a name with markup stays text, every row links to its own client."""
+    """The row menu and the status button are prepared once and each row puts its id and
+    name in: a name with markup stays text, every row links to its own client; the status
+    buttons submit the page's one form, which carries the CSRF token and the way back."""
     hostile = factory.client(tenants.a.id, trade_name='Bar "Zé" <b>&</b>\'s', legal_name="Hostil Ltda")
     retired = factory.client(tenants.a.id, trade_name="Inativa Ltda", inactivated=True)
     page = owner.get("/reseller/clients?status=all&per_page=100").get_data(as_text=True)
@@ -346,11 +347,14 @@ def test_each_row_writes_its_own_id_and_an_escaped_name_into_the_shared_parts(ow
     escaped = "Bar &#34;Zé&#34; &lt;b&gt;&amp;&lt;/b&gt;&#39;s"
     assert f'data-confirm="Inativar {escaped}?"' in page
     assert f'aria-label="Ações de {escaped}"' in page
+    form = page[page.index('<form id="client-status" method="post" hidden>') :]
+    form = form[: form.index("</form>")]
+    assert 'name="csrf_token" value="' in form and 'name="next" value="/reseller/clients?status=all' in form
     for client in (hostile, retired, tenants.a.client):
         row = page[page.index(f'data-client-id="{client.id}"') :]
         row = row[: row.index("</tr>")]
         for action in ("edit", "billing", "delete", "users"):
             assert f"/reseller/clients/{client.id}/{action}" in row
         status_action = "reactivate" if client is retired else "inactivate"
-        assert f'action="/reseller/clients/{client.id}/{status_action}"' in row
+        assert f'form="client-status" formaction="/reseller/clients/{client.id}/{status_action}"' in row
         assert "__ID__" not in row and "\x00" not in row

@@ -9,6 +9,7 @@ from auth.access import require_permission
 from core.tenancy import require_reseller
 from reseller import client_list
 from reseller.views.blueprint import bp
+from reseller.views.client_rows import ClientRows
 from tenant.models import PAYMENT_STATUSES, PAYMENT_TYPES
 
 
@@ -26,6 +27,7 @@ def clients():
     page = client_list.list_clients(reseller.id, filters)
     context = dict(
         page=page,
+        client_rows=ClientRows(url_for("reseller.clients")),
         filters=filters,
         plans=plans,
         payment_types=PAYMENT_TYPES,
