@@ -185,6 +185,34 @@ def date_br(value) -> str:
     return formats.short_date(value)
 
 
+def date_writer() -> Callable[[object], str]:
+    """``date_br`` for many values (a list's rows): the locale's pattern and the zone are
+    found once, not once per value."""
+    formats = _formats()
+    short_date = formats.short_date
+    if short_date is None:
+        return date_br
+    zone = _per_locale("zone", get_timezone)
+
+    def write(value) -> str:
+        if value is None:
+            return "—"
+        if isinstance(value, datetime):
+            return short_date(local_date(value, zone))
+        return short_date(value) if isinstance(value, date) else str(value)
+
+    return write
+
+
+def number_writer() -> Callable[[object], str]:
+    """``number`` for many values, the locale's grouping found once."""
+    formats = _formats()
+    if not formats.plain_integers:
+        return number
+    group = formats.group_symbol
+    return lambda value: f"{value:,}".replace(",", group) if type(value) is int else number(value)
+
+
 def datetime_br(value) -> str:
     if value is None:
         return "—"

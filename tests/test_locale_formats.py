@@ -21,11 +21,13 @@ from core.formatting import (
     _compile_date,
     _translations,
     date_br,
+    date_writer,
     datetime_br,
     label,
     locale_formats,
     money,
     number,
+    number_writer,
 )
 from reseller.views import blueprint as panel
 
@@ -48,6 +50,10 @@ def test_dates_and_whole_numbers_read_as_babel_writes_them(app, day, moment, who
             # Its date and time in Brazil (pt-BR: compiled; en's 12-hour clock: Babel).
             assert datetime_br(moment) == format_datetime(moment, "short")
             assert number(whole) == format_decimal(whole)
+            # The writers a list's rows use (locale and zone found once) say the same.
+            write_date, write_number = date_writer(), number_writer()
+            assert (write_date(day), write_date(moment)) == (date_br(day), date_br(moment))
+            assert write_number(whole) == number(whole)
             # Reais in cents (compiled for both languages).
             assert money(cents) == format_currency(cents / 100, "BRL")
 
@@ -75,6 +81,9 @@ def test_what_the_fast_path_does_not_know_goes_to_babel(app):
     with app.test_request_context("/", headers={"Accept-Language": "pt-BR"}):
         assert number(12.5) == "12,5" and number(None) == "" and date_br(None) == "—"
         assert date_br("not a date") == "not a date"
+        write_date, write_number = date_writer(), number_writer()
+        assert (write_date(None), write_date("not a date")) == ("—", "not a date")
+        assert (write_number(12.5), write_number(None)) == ("12,5", "")
 
 
 def test_lazy_labels_read_as_flask_babel_translates_them(app):

@@ -6,6 +6,8 @@ audited with before and after; another reseller's role is a 404."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import select
 
@@ -207,6 +209,39 @@ def test_a_role_change_applies_to_its_staff_from_the_next_request(app, tenants, 
     assert browser.get("/reseller/plans").status_code == 200
     owner.post(f"/reseller/roles/{member.role_id}/edit", {"name": "Vendas", "permissions": [perm.CLIENTS]})
     assert browser.get("/reseller/plans").status_code == 403
+
+
+def test_the_panel_links_follow_each_members_rights_section_and_locale(tenants, owner, factory, make_browser):
+    """The navigation is rendered once per language, section and set of rights and then
+    reused (reseller.views.blueprint.panel_nav): each member still sees their own."""
+    member = factory.staff(tenants.a.id, [perm.CLIENTS], email="vendas@a.test")
+    browser = make_browser()
+    browser.login("vendas@a.test")
+
+    def links(who, path="/reseller/clients"):
+        page = who.get(path).get_data(as_text=True)
+        nav = page[page.index('<ul class="navbar-nav me-auto">') :]
+        nav = nav[: nav.index("</ul>")]
+        return re.findall(r'class="nav-link ?(active)?" href="([^"]+)"', nav)
+
+    everything = [href for _active, href in links(owner)]
+    assert {"/reseller/plans", "/reseller/staff", "/reseller/roles", "/reseller/desks"} <= set(everything)
+    assert [href for _active, href in links(browser)] == [
+        "/reseller/clients",
+        "/reseller/domains",
+        "/reseller/settings/custom-fields",
+    ]
+    owner.post(
+        f"/reseller/roles/{member.role_id}/edit",
+        {"name": "Vendas", "permissions": [perm.CLIENTS, perm.PLANS]},
+    )
+    assert ("active", "/reseller/plans") in links(browser, "/reseller/plans")
+    assert ("active", "/reseller/clients") in links(browser)
+    assert [href for _active, href in links(owner)] == everything
+    owner.post("/lang", {"lang": "en", "next": "/reseller/clients"})
+    assert "Service desks" in owner.get("/reseller/clients").get_data(as_text=True)
+    assert "Mesas de serviço" not in owner.get("/reseller/clients").get_data(as_text=True)
+    assert "Service desks" not in browser.get("/reseller/clients").get_data(as_text=True)
 
 
 def test_another_resellers_role_is_a_404_and_a_role_without_the_permission_is_403(

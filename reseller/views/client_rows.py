@@ -19,7 +19,7 @@ from markupsafe import Markup, escape
 
 from auth import permissions as perm
 from auth.access import has_permission
-from core.formatting import date_br, label, number
+from core.formatting import date_writer, label, number_writer
 from tenant.phones import format_phone
 from tenant.states import ClientStatus
 
@@ -71,6 +71,7 @@ class ClientRows:
         # request's catalogue once), escaped: they go into attributes too.
         t = {key: str(escape(label(text))) for key, text in LABELS.items()}
         url = self.url = str(escape(clients_url))
+        self.date, self.number = date_writer(), number_writer()
         self.pending = f' <span class="badge text-bg-warning">{t["pending"]}</span>'
         self.by_email = f'<span class="badge text-bg-info" data-created-by-email>{t["by_email"]}</span>'
         self.inactivated = f'<span class="badge text-bg-secondary">{t["inactivated"]}</span>'
@@ -105,7 +106,7 @@ class ClientRows:
 
     def row(self, c) -> str:
         id_ = str(c.id)
-        url = self.url
+        url, day = self.url, self.date
         name = str(escape(c.trade_name))
         photo = f'<img class="client-avatar" src="{url}/{id_}/photo" alt="">' if c.photo_path else ""
         plan = escape(c.plan_name) if c.plan_name else "—"
@@ -137,10 +138,10 @@ class ClientRows:
             f"{self.by_email if c.email_review_pending else ''}</div></td>"
             f'<td class="small"><span class="cell-cut" title="{legal}" data-legal-name>{legal}</span></td>'
             f"<td>{plan}</td><td>{status}</td>"
-            f'<td class="num">{number(c.sessions_remaining)}</td><td>{suspended}</td>'
-            f'<td class="text-nowrap">{date_br(c.due_date)}</td>'
-            f'<td class="text-nowrap">{date_br(c.last_payment_date)}</td>'
-            f'<td class="text-nowrap">{date_br(c.created_at)}</td>'
+            f'<td class="num">{self.number(c.sessions_remaining)}</td><td>{suspended}</td>'
+            f'<td class="text-nowrap">{day(c.due_date)}</td>'
+            f'<td class="text-nowrap">{day(c.last_payment_date)}</td>'
+            f'<td class="text-nowrap">{day(c.created_at)}</td>'
             '<td class="text-end"><div class="dropdown">'
             # Fixed positioning: the menu of the last rows is not cut by the scrolling wrapper.
             '<button class="btn btn-sm btn-outline-secondary row-menu-toggle" type="button" '
