@@ -16,7 +16,7 @@ from werkzeug.datastructures import MultiDict
 from billing.summary import check_summaries
 from core.extensions import db
 from core.models import AuditEvent, Reseller
-from reseller.client_list import ClientFilters, base_select, count_select
+from reseller.client_list import ClientFilters, base_select, count_select, list_clients
 from reseller.resellers import create_reseller
 from seeds.documents import make_cnpj
 from tenant import client_counts
@@ -98,6 +98,11 @@ def test_the_kept_totals_agree_with_the_clients_whoever_writes(factory, tenants,
     for args in FILTERS:
         filters = ClientFilters.from_args(MultiDict(args))
         assert db.session.scalar(count_select(a.id, filters)) == _counted(a.id, args), args
+        # What the list shows: page 1 reads its total in the page's own statement.
+        for page in ("1", "2"):
+            listed = list_clients(a.id, ClientFilters.from_args(MultiDict({**args, "page": page})))
+            assert listed.total == _counted(a.id, args), (args, page)
+            assert len(listed.rows) == min(25, listed.total - (listed.page - 1) * 25), (args, page)
 
 
 def test_the_list_reads_its_total_from_the_kept_totals_when_the_filters_allow(tenants):
