@@ -204,6 +204,24 @@ def date_writer() -> Callable[[object], str]:
     return write
 
 
+def datetime_writer() -> Callable[[datetime | None], str]:
+    """``datetime_br`` for many values (a queue's deadlines): pattern and zone found once."""
+    short_datetime = _formats().short_datetime
+    if short_datetime is None:
+        return datetime_br
+    zone = _per_locale("zone", get_timezone)
+
+    def write(value) -> str:
+        if value is None:
+            return "—"
+        if not isinstance(value, datetime):
+            return format_datetime(value, "short")
+        aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+        return short_datetime(aware.astimezone(zone))
+
+    return write
+
+
 def number_writer() -> Callable[[object], str]:
     """``number`` for many values, the locale's grouping found once."""
     formats = _formats()

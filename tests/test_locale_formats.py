@@ -23,6 +23,7 @@ from core.formatting import (
     date_br,
     date_writer,
     datetime_br,
+    datetime_writer,
     label,
     locale_formats,
     money,
@@ -54,6 +55,7 @@ def test_dates_and_whole_numbers_read_as_babel_writes_them(app, day, moment, who
             write_date, write_number = date_writer(), number_writer()
             assert (write_date(day), write_date(moment)) == (date_br(day), date_br(moment))
             assert write_number(whole) == number(whole)
+            assert datetime_writer()(moment) == datetime_br(moment)
             # Reais in cents (compiled for both languages).
             assert money(cents) == format_currency(cents / 100, "BRL")
 
@@ -84,6 +86,7 @@ def test_what_the_fast_path_does_not_know_goes_to_babel(app):
         write_date, write_number = date_writer(), number_writer()
         assert (write_date(None), write_date("not a date")) == ("—", "not a date")
         assert (write_number(12.5), write_number(None)) == ("12,5", "")
+        assert datetime_writer()(None) == "—"
 
 
 def test_lazy_labels_read_as_flask_babel_translates_them(app):

@@ -97,6 +97,39 @@ def test_the_queue_shows_all_three_deadlines_and_marks_a_passed_one(app, tenants
     assert cells[late][0][2].strip() == "—"  # no first-response deadline: a dash, not a date
 
 
+def test_the_queues_rows_keep_names_and_subjects_as_text_and_label_each_state(
+    app, tenants, desk_a, make_browser
+):
+    """The rows are written in Python (desk.views.ticket_rows): every value escaped, each
+    badge in the page's language, each ticket linked to its own page."""
+    owner = make_browser()
+    owner.login("owner@a.test")
+    hostile = '<img src=x onerror="alert(1)"> & "aspas"'
+    ticket_id = open_one(owner, tenants.a.client.id, desk_a.id, hostile)
+    with app.app_context():
+        db.session.execute(update(Client).where(Client.id == tenants.a.client.id).values(trade_name=hostile))
+        status = db.session.scalar(
+            select(TicketStatus).where(TicketStatus.reseller_id == tenants.a.id, TicketStatus.kind == "open")
+        )
+        status.name = "<b>Aberto</b>"
+        db.session.execute(
+            update(Ticket).where(Ticket.id == ticket_id).values(status_id=status.id, status_kind="open")
+        )
+        db.session.commit()
+    body = owner.get("/reseller/tickets").get_data(as_text=True)
+    row = re.search(rf'<tr data-ticket-id="{ticket_id}">(.*?)</tr>', body, re.S).group(1)
+    assert "<img" not in row and "<b>" not in row
+    escaped = "&lt;img src=x onerror=&#34;alert(1)&#34;&gt; &amp; &#34;aspas&#34;"
+    assert row.count(escaped) == 2  # the subject and the client
+    assert f'href="/reseller/tickets/{ticket_id}" data-ticket-link' in row
+    assert 'data-status="open">&lt;b&gt;Aberto&lt;/b&gt;</span>' in row
+    assert '<span class="badge text-bg-secondary">Normal</span>' in row
+    assert 'data-sla="ok">No prazo</span>' in row
+    owner.post("/lang", {"lang": "en", "next": "/reseller/tickets"})
+    english = owner.get("/reseller/tickets").get_data(as_text=True)
+    assert 'data-sla="ok">On time</span>' in english
+
+
 def test_the_ticket_page_changes_and_bulk_actions(app, tenants, desk_a, make_browser):
     agent = make_browser()
     agent.login("agente@a.test")

@@ -23,6 +23,7 @@ from desk.models import Desk, TicketStatus
 from desk.staffing import staff_desk_ids
 from desk.tickets import TicketRefused, open_ticket
 from desk.views.ticket_blueprint import tickets_bp
+from desk.views.ticket_rows import TicketRows
 from tenant.models import Client
 
 
@@ -31,12 +32,14 @@ def _queue_context(filters, page, **extra) -> dict:
     statuses = db.session.scalars(
         scoped_select(TicketStatus, reseller_id=reseller_id).order_by(TicketStatus.position)
     )
+    now = utcnow()  # a deadline at or before it is breached
     return dict(
         filters=filters,
         page=page,
         statuses=list(statuses),
         bulk_actions=BULK_ACTIONS,
-        now=utcnow(),  # a deadline at or before it is breached
+        now=now,
+        ticket_rows=TicketRows(now),
         **extra,
     )
 
