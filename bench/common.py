@@ -4,6 +4,7 @@ once), a logged-in test client, medians, results. Run from the project root
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import re
@@ -71,19 +72,19 @@ def logged_in_client(app):
 def medians_ms(fns: dict, *, runs: int = RUNS, warmup: int = WARMUP) -> dict[str, float]:
     """Median wall time of each callable, in milliseconds, after ``warmup`` calls.
 
-    The callables take turns (a, b, c, b, c, a, c, a, b, ...), so a view and its floor are
-    measured under the same load from whatever else runs on the machine, and each one
-    follows each other as often (a heavy floor query would otherwise always slow the
-    one measured right after it).
+    The callables take turns, so a view and its floor are measured under the same load
+    from whatever else runs on the machine; each round goes through the next of all their
+    orders, so each one comes right after each other as often (a heavy floor query slows
+    the request measured right after it: rotating a, b, c / b, c, a / c, a, b put a after
+    c two rounds in three, and an htmx partial read 2-3 ms slower than its full page).
     """
     for _ in range(warmup):
         for fn in fns.values():
             fn()
     samples: dict[str, list[float]] = {name: [] for name in fns}
-    turns = list(fns.items())
+    orders = list(itertools.permutations(fns.items()))
     for run in range(runs):
-        shift = run % len(turns)
-        for name, fn in turns[shift:] + turns[:shift]:
+        for name, fn in orders[run % len(orders)]:
             started = time.perf_counter()
             fn()
             samples[name].append((time.perf_counter() - started) * 1000)
