@@ -19,6 +19,7 @@ from markupsafe import Markup, escape
 
 from auth import permissions as perm
 from auth.access import has_permission
+from billing.states import OVERDUE_REASON
 from core.formatting import date_writer, label, number_writer
 from tenant.phones import format_phone
 from tenant.states import ClientStatus
@@ -27,17 +28,17 @@ STATUS_FORM_ID = "client-status"
 _NAME = "\x00"  # where a row's escaped name goes in a shared translation
 
 LABELS = {
-    "pending": _l("pending"),
+    "plan_pending": _l("pending"),
     "by_email": _l("created by e-mail"),
-    "inactivated": _l("Inactivated"),
-    "active": _l("Active"),
-    "without_plan": _l("Without plan"),
+    "is_inactivated": _l("Inactivated"),
+    "is_active": _l("Active"),
+    "has_no_plan": _l("Without plan"),
     "reactivate": _l("Reactivate"),
     "inactivate": _l("Inactivate"),
     "confirm": _l("Inactivate %(name)s?"),
     "yes": _l("Yes"),
     "no": _l("No"),
-    "overdue": _l("Overdue"),
+    "overdue_reason": _l("Overdue"),
     "menu": _l("Actions for %(name)s"),
     "call": _l("Call"),
     "edit": _l("Edit"),
@@ -72,11 +73,11 @@ class ClientRows:
         t = {key: str(escape(label(text))) for key, text in LABELS.items()}
         url = self.url = str(escape(clients_url))
         self.date, self.number = date_writer(), number_writer()
-        self.pending = f' <span class="badge text-bg-warning">{t["pending"]}</span>'
+        self.pending = f' <span class="badge text-bg-warning">{t["plan_pending"]}</span>'
         self.by_email = f'<span class="badge text-bg-info" data-created-by-email>{t["by_email"]}</span>'
-        self.inactivated = f'<span class="badge text-bg-secondary">{t["inactivated"]}</span>'
-        self.active = f'<span class="badge text-bg-success">{t["active"]}</span>'
-        self.without_plan = f'<span class="badge text-bg-light border">{t["without_plan"]}</span>'
+        self.inactivated = f'<span class="badge text-bg-secondary">{t["is_inactivated"]}</span>'
+        self.active = f'<span class="badge text-bg-success">{t["is_active"]}</span>'
+        self.without_plan = f'<span class="badge text-bg-light border">{t["has_no_plan"]}</span>'
         self.reactivate = f"{_status_button(url, 'reactivate', t['reactivate'])}>{t['reactivate']}</button>"
         confirm = t["confirm"] % {"name": _NAME}
         self.inactivate = (
@@ -84,7 +85,7 @@ class ClientRows:
             f'data-confirm="{confirm}">{t["inactivate"]}</button>'
         )
         self.yes, self.no = t["yes"], f'<span class="text-body-secondary">{t["no"]}</span>'
-        self.overdue = t["overdue"]
+        self.overdue = t["overdue_reason"]
         self.menu_label = t["menu"] % {"name": _NAME}
         self.call = t["call"]
         links = [_menu_item(f"{url}/{{id}}/edit", "pencil", t["edit"])]
@@ -119,7 +120,7 @@ class ClientRows:
             status = f"{badge} {self.inactivate.replace('{id}', id_).replace(_NAME, name)}"
         suspended = self.no
         if c.suspended:
-            reason = self.overdue if c.suspension_reason == "overdue" else escape(c.suspension_reason)
+            reason = self.overdue if c.suspension_reason == OVERDUE_REASON else escape(c.suspension_reason)
             suspended = (
                 f'<span class="badge text-bg-danger" title="{escape(c.suspension_reason)}">{self.yes}</span>'
                 f'<div class="small text-body-secondary cell-cut cell-cut-sm" title="{reason}">{reason}</div>'
