@@ -3,7 +3,7 @@
 A page has up to 100 rows of eleven cells, a status button and a menu of actions each.
 Through Jinja a row cost about 44 µs (some sixty escaped outputs and a dozen calls through
 the template context); written here, with everything a row shares (labels, URLs, the
-menu's links) prepared once per page, it costs a few microseconds. Every value a row
+menu's links) prepared once per page, about 12 µs. Every value a row
 puts in is escaped with ``markupsafe.escape``; translations are escaped too, so a
 translator's quote cannot end an attribute.
 
