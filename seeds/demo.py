@@ -21,6 +21,7 @@ from reseller.resellers import create_reseller
 from seeds.demo_desks import link_clients, open_demo_ticket, seed_desks
 from seeds.demo_domains import seed_domains
 from seeds.demo_inbox import seed_inbox, seed_session_history
+from seeds.demo_terms import seed_terms
 from seeds.documents import make_cnpj, make_cpf
 from tenant.models import Client, CustomFieldDefinition, CustomFieldValue
 
@@ -83,7 +84,7 @@ def _at(day: date) -> datetime:
 def seed_demo() -> str:
     rnd = random.Random(2026)  # noqa: S311 - demo data, not security
     today = today_local()
-    reseller, _owner = create_reseller(
+    reseller, owner_login = create_reseller(
         name="Demo Revenda",
         host=DEMO_HOST,
         owner_email="owner@demo.test",
@@ -316,6 +317,7 @@ def seed_demo() -> str:
     db.session.flush()
     seed_inbox(reseller, clients[0], agent)
     seed_domains(clients)
+    seed_terms(reseller, owner_login)
     return (
         f"Demo reseller '{reseller.name}' at http://127.0.0.1:5000 with {len(clients)} clients. "
         f"Log in as owner@demo.test / {DEMO_PASSWORD}."
@@ -388,12 +390,4 @@ def _seed_plan(reseller, client, plan, i, sub_status, pay_type, pay_status, toda
         )
 
 
-__all__ = [
-    "DEMO_HOST",
-    "DEMO_PASSWORD",
-    "DEMO_URL",
-    "EXTRA_HOSTS",
-    "make_cnpj",
-    "make_cpf",
-    "seed_demo",
-]
+__all__ = ["DEMO_HOST", "DEMO_PASSWORD", "DEMO_URL", "EXTRA_HOSTS", "make_cnpj", "make_cpf", "seed_demo"]

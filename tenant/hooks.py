@@ -5,6 +5,10 @@
   pending-review tickets). A client with open work cannot be inactivated (seed 000).
 - *client created*: called in the transaction that creates a client, after its row
   exists (the desk package links it to the desks that take every new client).
+- *workspace gates*: asked by the workspace guard on every workspace request of a client
+  user, before anything else there; a gate may send the request to its own pages first
+  (the portal package: terms of use not yet accepted). A gate's pages stay open while
+  it waits.
 """
 
 from __future__ import annotations
@@ -14,6 +18,8 @@ from typing import Any
 
 _open_work: list[Callable[[Any], int]] = []
 _client_created: list[Callable[[Any], None]] = []
+_workspace_gates: list[Callable[[], Any]] = []
+_gate_pages: set[str] = set()
 
 
 def register_open_work(count: Callable[[Any], int]) -> None:
@@ -35,3 +41,25 @@ def open_work(client) -> int:
 def client_created(client) -> None:
     for callback in _client_created:
         callback(client)
+
+
+def register_workspace_gate(gate: Callable[[], Any], pages: tuple[str, ...] = ()) -> None:
+    """``gate() -> response | None``: run by the workspace guard once the request's client
+    is known; a response (a redirect to the gate's page) is answered instead of the page
+    asked for. ``pages``: the endpoints of the gate's own pages, which it never closes."""
+    if gate not in _workspace_gates:
+        _workspace_gates.append(gate)
+    _gate_pages.update(pages)
+
+
+def is_gate_page(endpoint: str | None) -> bool:
+    return endpoint in _gate_pages
+
+
+def workspace_gate() -> Any:
+    """The first gate's answer that closes this request, or ``None``."""
+    for gate in _workspace_gates:
+        answer = gate()
+        if answer is not None:
+            return answer
+    return None

@@ -1,6 +1,8 @@
-"""The workspace guard: before every workspace request (the tenant blueprint and
-billing's subscription pages), client users only, their live client as
-``current_client``, and a client without an active plan kept on its subscription page."""
+"""The workspace guard: before every workspace request (the tenant blueprint, billing's
+subscription pages and the portal's), client users only, their live client as
+``current_client``, the gates registered by the packages above (``tenant.hooks``: terms
+of use to accept first), and a client without an active plan kept on its subscription
+page."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from flask import abort, g, redirect, request, url_for
 from auth import permissions as perm
 from auth.access import current_account
 from core.tenancy import get_or_404, set_current_client
+from tenant import hooks
 from tenant.models import Client
 from tenant.states import ClientStatus
 
@@ -46,6 +49,11 @@ def workspace_guard():
     client = workspace_client()
     set_current_client(client)
     g.subscription_only = subscription_only(client)
+    if hooks.is_gate_page(request.endpoint):
+        return None  # a gate's own page (the terms to accept) is open while it waits
+    answer = hooks.workspace_gate()
+    if answer is not None:
+        return answer
     if g.subscription_only and request.blueprint != "subscription":
         if request.method != "GET":
             abort(403)

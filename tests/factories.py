@@ -20,6 +20,7 @@ from core.timeutil import utcnow
 from desk.models import BusinessCalendar, CalendarDate, Desk, DeskClient, DeskField, SlaPolicy
 from desk.states import StatusKind
 from desk.statuses import default_status
+from portal.models import TermsAcceptance, TermsVersion
 from reseller.models import ClientDeletion
 from reseller.resellers import create_reseller
 from seeds.demo_desks import add_ticket
@@ -268,6 +269,29 @@ class Factory:
             db.session.add_all([domain, override])
             db.session.commit()
             return {"domain_id": domain.id, "override_id": override.id}
+
+    def terms(self, reseller_id: int, body: str = "# Termos\n\n- Regra", accepted_by=()) -> int:
+        """A published version of the reseller's terms (the next number), accepted by the
+        accounts ``accepted_by``; returns its id. Without it a reseller has no terms."""
+        with self.app.app_context():
+            number = db.session.query(TermsVersion).filter_by(reseller_id=reseller_id).count() + 1
+            version = TermsVersion(reseller_id=reseller_id, number=number, body=body)
+            db.session.add(version)
+            db.session.flush()
+            for account_id in accepted_by:
+                account = db.session.get(Account, account_id)
+                db.session.add(
+                    TermsAcceptance(
+                        reseller_id=reseller_id,
+                        client_id=account.client_id,
+                        account_id=account.id,
+                        login_id=account.login_id,
+                        version_id=version.id,
+                        ip="127.0.0.1",
+                    )
+                )
+            db.session.commit()
+            return version.id
 
     def user(self, client_id: int, email: str | None = None, name: str | None = None):
         with self.app.app_context():

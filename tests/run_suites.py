@@ -16,7 +16,9 @@ PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.
 PG_TEST_URL = os.environ.get("TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/revenda_test")
 REDIS_TEST_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 # The browser tests' and fault drills' own database and Redis db (they run at the same time).
-PG_WAITING_URL = os.environ.get("TEST_PG_WAITING_URL", "postgresql://postgres@127.0.0.1:5432/revenda_test_waiting")
+PG_WAITING_URL = os.environ.get(
+    "TEST_PG_WAITING_URL", "postgresql://postgres@127.0.0.1:5432/revenda_test_waiting"
+)
 REDIS_WAITING_URL = os.environ.get("TEST_REDIS_WAITING_URL", "redis://127.0.0.1:6379/13")
 
 

@@ -82,6 +82,9 @@ def a_objects(app, factory, tenants) -> dict:
             "version": "x",
             **factory.desk_objects(a.id, a.client.id),
             **factory.domain_objects(a.id, a.client.id),
+            # The reseller's terms, accepted by the user (else every workspace page would
+            # send them to the terms first).
+            "version_id": factory.terms(a.id, accepted_by=[user.id]),
         }
 
 

@@ -9,6 +9,7 @@ import pytest
 import time_machine
 from sqlalchemy import func, select
 
+from auth.models import Account, Login
 from billing.models import Payment, Subscription
 from core import jobs
 from core.extensions import db
@@ -17,6 +18,7 @@ from core.timeutil import LOCAL_TZ
 from desk.models import Desk, DeskClient
 from desk.states import StatusKind
 from desk.ticket_models import Ticket, TicketEntry
+from portal.terms import current_version, must_accept
 from seeds.demo import DEMO_HOST, seed_demo
 from tenant.domain_models import ClientDomain
 from tenant.domains import domain_of_email
@@ -155,3 +157,13 @@ def test_the_demo_has_client_domains_and_a_client_created_by_email(app):
             select(Client.trade_name).where(Client.reseller_id == reseller.id, Client.email_review_pending)
         ).all()
         assert len(flagged) == 1 and flagged[0] in {name for _d, name, _e in owned}
+
+
+def test_the_demo_publishes_its_terms_which_its_client_users_are_asked_to_accept(app):
+    with app.app_context():
+        reseller = seeded_demo()
+        version = current_version(reseller.id)
+        assert version.number == 1 and version.published_by_account_id is not None
+        assert version.body.startswith("# Termos de uso") and "\n- " in version.body
+        agent = db.session.scalar(select(Account).join(Login).where(Login.email == "agent@demo.test"))
+        assert must_accept(agent)

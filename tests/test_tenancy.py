@@ -106,6 +106,7 @@ def b_objects(app, factory, tenants, make_browser):
             "version": "b" * 16,
             **factory.desk_objects(b.id, b.client.id),
             **factory.domain_objects(b.id, b.client.id),
+            "version_id": factory.terms(b.id),
         }
 
 
@@ -313,12 +314,34 @@ def test_client_users_never_reach_another_client_of_the_same_reseller(app, facto
     objects.update(factory.desk_objects(a.id, neighbour.id))
     # The neighbour's domain and the reseller's webmail list: staff pages, 403 as well.
     objects.update(factory.domain_objects(a.id, neighbour.id))
+    # A version of the reseller's terms: staff pages, 403 as well. (Its number only: a
+    # published version would send the users to the terms before any other page.)
+    objects["version_id"] = 0
     before = client_digest(app, neighbour.id)
     unknown_arguments, failures, swept = sweep(app, who, objects)
     assert not unknown_arguments
     assert not failures, failures
     assert swept > 40
     assert client_digest(app, neighbour.id) == before
+
+
+def test_the_terms_pages_without_an_id_show_and_accept_only_the_own_resellers_terms(
+    app, factory, tenants, make_browser
+):
+    """The portal's routes without an id (``/app/terms``, ``/reseller/terms``), as A's staff,
+    A's user and A's impersonator, while only B has terms: B's text never shows, B's
+    version is never accepted, and nothing of B changes."""
+    b_version = factory.terms(tenants.b.id, "# Termos secretos de B")
+    before = reseller_b_digest(app, tenants.b.id)
+    who = principals(app, factory, tenants, make_browser)
+    for name, browser in who.items():
+        for path in ("/app/terms", "/reseller/terms"):
+            assert "secretos" not in browser.get(path).get_data(as_text=True), (name, path)
+        accepted = browser.post("/app/terms", {"version_id": b_version})
+        assert accepted.status_code in (302, 403), (name, accepted.status_code)
+        published = browser.post("/reseller/terms", {"body": "# Outros termos", "action": "preview"})
+        assert "secretos" not in published.get_data(as_text=True)
+    assert reseller_b_digest(app, tenants.b.id) == before
 
 
 def test_staff_of_a_never_see_bs_clients_in_list_search_or_export(tenants, browser):

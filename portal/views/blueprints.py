@@ -1,0 +1,33 @@
+"""The portal's blueprints, defined here only.
+
+``portal`` holds the client user's pages inside the workspace (``/app/...``), behind the
+workspace guard like every workspace page. ``portal_terms`` holds the staff pages of the
+terms of use (``/reseller/terms``): staff with *staff and settings* only, drawn in the
+staff panel's layout, whose template name the package above registers as
+``staff_layout`` at start-up (portal never names it).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Blueprint, abort
+
+from auth import permissions as perm
+from auth.access import current_account, has_permission
+from tenant.workspace import workspace_guard
+
+TEMPLATES = str(Path(__file__).resolve().parent.parent / "templates")
+
+bp = Blueprint("portal", __name__, url_prefix="/app", template_folder=TEMPLATES)
+staff_bp = Blueprint("portal_terms", __name__, url_prefix="/reseller/terms", template_folder=TEMPLATES)
+
+bp.before_request(workspace_guard)
+
+
+@staff_bp.before_request
+def _staff_with_settings_only():
+    if current_account and not current_account.is_staff:
+        abort(403)
+    if current_account and not has_permission(perm.STAFF_SETTINGS):
+        abort(403)
