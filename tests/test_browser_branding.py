@@ -102,7 +102,8 @@ def test_branding_a_second_reseller_changes_its_login_page_and_its_emails(
     page.wait_for_url("**/reseller/clients")
 
     # Brand: name, colour, logo; then the address e-mailed links use.
-    page.click("a.nav-link[href='/reseller/settings']")
+    page.click("[data-nav=administration]")  # the set-up pages' menu
+    page.click("a.dropdown-item[href='/reseller/settings']")
     page.fill("#name", "Verde Soluções")
     page.fill("#primary_color", GREEN)
     page.set_input_files("#logo", str(logo_file(tmp_path)))

@@ -43,6 +43,7 @@ def test_an_invited_member_accepts_logs_in_with_their_role_and_a_role_change_app
     page.wait_for_url("**/reseller/clients")
 
     # The owner's nav has Staff and Roles; the invitation form.
+    page.click("[data-nav=administration]")  # the set-up pages' menu
     page.click("nav a[href='/reseller/staff']")
     page.wait_for_url("**/reseller/staff")
     page.click("#invite-staff")
@@ -91,6 +92,7 @@ def test_an_invited_member_accepts_logs_in_with_their_role_and_a_role_change_app
     carla_row = page.locator("#staff-list tr", has_text="carla@exemplo.test")
     assert carla_row.get_attribute("data-status") == "active"
     assert "Proprietário" in page.locator("#staff-list tr", has_text="owner@a.test").inner_text()
+    page.click("[data-nav=administration]")
     page.click("nav a[href='/reseller/roles']")
     page.wait_for_url("**/reseller/roles")
     page.screenshot(path=str(ARTIFACTS / "roles-list.png"), full_page=True)

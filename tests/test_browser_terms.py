@@ -31,6 +31,7 @@ def test_staff_publish_terms_and_a_client_user_accepts_them_first(app, factory, 
     factory.user(client.id, email="ana@padaria.test", name="Ana Padeira")
 
     log_in(page, live_server, "owner@a.test", factory.password)
+    page.click("[data-nav=administration]")  # the set-up pages' menu
     page.click("nav a[data-nav='terms']")
     page.wait_for_url("**/reseller/terms")
     assert page.locator("#no-terms").is_visible()

@@ -222,7 +222,7 @@ def test_the_panel_links_follow_each_members_rights_section_and_locale(tenants, 
         page = who.get(path).get_data(as_text=True)
         nav = page[page.index('<ul class="navbar-nav me-auto">') :]
         nav = nav[: nav.index("</ul>")]
-        return re.findall(r'class="nav-link ?(active)?" href="([^"]+)"', nav)
+        return re.findall(r'class="(?:nav-link|dropdown-item) ?(active)?" href="([^"]+)"', nav)
 
     everything = [href for _active, href in links(owner)]
     assert {"/reseller/plans", "/reseller/staff", "/reseller/roles", "/reseller/desks"} <= set(everything)
@@ -237,6 +237,11 @@ def test_the_panel_links_follow_each_members_rights_section_and_locale(tenants, 
     )
     assert ("active", "/reseller/plans") in links(browser, "/reseller/plans")
     assert ("active", "/reseller/clients") in links(browser)
+    # The reseller's set-up pages are in the Administration menu, shown open where one is.
+    roles_page = owner.get("/reseller/roles").get_data(as_text=True)
+    assert 'class="nav-link dropdown-toggle active"' in roles_page
+    assert 'class="dropdown-item active" href="/reseller/roles" aria-current="page"' in roles_page
+    assert 'class="nav-link dropdown-toggle "' in owner.get("/reseller/plans").get_data(as_text=True)
     assert [href for _active, href in links(owner)] == everything
     owner.post("/lang", {"lang": "en", "next": "/reseller/clients"})
     assert "Service desks" in owner.get("/reseller/clients").get_data(as_text=True)
