@@ -129,6 +129,7 @@ def test_a_client_without_a_plan_sees_the_offered_plans_and_the_contact(app, fac
     html = user.get("/app/subscription").get_data(as_text=True)
     assert 'id="without-plan"' in html and 'id="offered-plans"' in html
     offered = re.findall(r'data-plan-id="([0-9]+)">\s*<div class="fw-semibold">([^<]+)<', html)
+    assert 'id="pending-plan"' not in html
     assert [name for _, name in offered] == ["Plano A", "Essencial"]  # cheapest first, not retired
     assert "Antigo" not in html and "Plano B" not in html  # nor another reseller's
     assert "R$\xa0149,90" in html and "50 sessões por período" in html and "Mensal" in html
@@ -148,6 +149,10 @@ def test_a_pending_plan_also_shows_the_offered_plans(app, factory, tenants, make
     html = user.get("/app/subscription").get_data(as_text=True)
     assert "O plano Plano A começa assim que a fatura for paga" in html
     assert 'id="offered-plans"' in html and 'id="period-use"' not in html
+    pending = (
+        rf'data-plan-id="{tenants.a.plan.id}">\s*<div class="fw-semibold">Plano A <span[^>]*id="pending-plan"'
+    )
+    assert re.search(pending, html)  # the plan waiting for its invoice is marked
 
 
 def test_without_a_contact_the_page_still_says_whom_to_talk_to(app, factory, tenants, make_browser):
