@@ -13,6 +13,7 @@ from sqlalchemy import select
 from billing.models import PERIODS, Plan
 from core import audit
 from core.extensions import db
+from core.tenancy import scoped_select
 from core.timeutil import utcnow
 from core.validation import parse_int
 
@@ -125,3 +126,15 @@ def restore_plan(plan: Plan) -> None:
     if plan.retired_at is not None:
         plan.retired_at = None
         audit.record("plan.restored", plan)
+
+
+def offered_plans(reseller_id: int) -> list[Plan]:
+    """The plans the reseller offers (not retired), cheapest first: what a client without
+    a plan is shown to choose from."""
+    return list(
+        db.session.scalars(
+            scoped_select(Plan, reseller_id=reseller_id)
+            .where(Plan.retired_at.is_(None))
+            .order_by(Plan.price_cents, Plan.name)
+        )
+    )

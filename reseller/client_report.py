@@ -10,7 +10,7 @@ rating join the report when service desks exist (a later issue).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from functools import cache
 
 from sqlalchemy import bindparam, case, func, select, true
@@ -18,23 +18,18 @@ from sqlalchemy import bindparam, case, func, select, true
 from auth.models import CLIENT_USER, Account
 from billing.models import Payment, Subscription, SuspensionEvent
 from billing.summary import current_subscription
+from billing.usage import CHART_DAYS, DayBar, period_use
 from core.extensions import db
 from core.tenancy import scoped_select
 from tenant.inbox_models import Conversation
 from tenant.models import Client
 from tenant.states import ConversationStatus
-from tenant.windows import local_midnight_utc, sessions_opened, sessions_per_day
+from tenant.windows import local_midnight_utc
 
-# The chart shows at most this many days: the period so far, or the last days of a
-# longer (quarterly, yearly) period, or of the last month when there is no plan.
-CHART_DAYS = 31
+# The period, its sessions and the chart's days: billing.usage, shared with the client's
+# own subscription page.
+__all__ = ["CHART_DAYS", "ClientReport", "DayBar", "client_report"]
 LATEST = 5
-
-
-@dataclass(frozen=True)
-class DayBar:
-    day: date
-    count: int
 
 
 @dataclass(frozen=True)
@@ -52,14 +47,6 @@ class ClientReport:
     subscription: Subscription | None
     payments: list[Payment]
     suspensions: list[SuspensionEvent]
-
-
-def _period(subscription: Subscription | None, today: date) -> tuple[date, date | None]:
-    """The current paid period (start, due date); without one, the chart's last 31 days."""
-    if subscription is not None and subscription.current_period_start is not None:
-        start = min(subscription.current_period_start, today)
-        return start, subscription.current_period_end
-    return today - timedelta(days=CHART_DAYS - 1), None
 
 
 @cache
@@ -112,13 +99,8 @@ def _statements():
 def client_report(client: Client, today: date) -> ClientReport:
     """The figures of the client's *Resumo* tab on local day ``today``."""
     subscription = current_subscription(client)
-    start, end = _period(subscription, today)
-    since = local_midnight_utc(start)
-    first_chart_day = max(start, today - timedelta(days=CHART_DAYS - 1))
-    days = [DayBar(day, count) for day, count in sessions_per_day(client.id, first_chart_day, today)]
-    # When the chart covers the whole period its bars are the period's sessions (no window
-    # opens after today); only a longer period needs its own count.
-    used = sum(d.count for d in days) if first_chart_day == start else sessions_opened(client.id, since)
+    use = period_use(client.id, subscription, today)
+    since = local_midnight_utc(use.period_start)
     counts, latest_payments, latest_suspensions = _statements()
     values = {"reseller_id": client.reseller_id, "client_id": client.id, "since": since}
     counted = db.session.execute(counts, values).one()
@@ -128,11 +110,11 @@ def client_report(client: Client, today: date) -> ClientReport:
     return ClientReport(
         users=users,
         active_users=active_users,
-        period_start=start,
-        period_end=end,
-        sessions_used=used,
-        days=days,
-        busiest_day=max((d.count for d in days), default=0),
+        period_start=use.period_start,
+        period_end=use.period_end,
+        sessions_used=use.sessions_used,
+        days=use.days,
+        busiest_day=use.busiest_day,
         conversations=conversations,
         open_conversations=open_conversations,
         conversations_in_period=in_period,

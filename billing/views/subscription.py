@@ -1,6 +1,8 @@
-"""The workspace's subscription page (``/app/subscription``): the client's plan,
-sessions and invoices, paying an invoice through Stripe Checkout (card, boleto or
-PIX) and buying extra conversations.
+"""The workspace's subscription page (``/app/subscription``): the client's plan, its
+period and the sessions used in it (per day), invoices, paying an invoice through
+Stripe Checkout (card, boleto or PIX) and buying extra conversations. A client without
+a plan sees the reseller's offered plans and contacts; without Stripe configured, or
+without the right to pay, the page says how to pay and who may.
 
 Paying is always confirmed by Stripe's webhook, never by the return address: coming
 back from Checkout only shows a message. Who may pay: the client's responsible user
@@ -20,15 +22,18 @@ from auth import permissions as perm
 from auth.access import current_account, has_permission
 from billing import states
 from billing.models import Payment
+from billing.plans import offered_plans
 from billing.states import OPEN_PAYMENT_STATUSES, CheckoutReturn, ClientStatus, PaymentKind, PaymentStatus
 from billing.stripe import gateway as stripe_gateway
 from billing.summary import current_subscription
+from billing.usage import period_use
 from core import audit
 from core.extensions import db, limiter
 from core.formatting import money
 from core.links import reseller_url
 from core.models import Reseller
 from core.tenancy import get_or_404, require_reseller, scoped_select
+from core.timeutil import today_local
 from core.validation import parse_int
 from tenant.workspace import workspace_guard
 
@@ -65,6 +70,8 @@ def may_pay() -> bool:
 def page():
     client = g.client
     reseller = db.session.get(Reseller, client.reseller_id)
+    subscription = current_subscription(client)
+    active = client.status == ClientStatus.ACTIVE
     invoices = db.session.scalars(
         scoped_select(Payment, client_id=client.id)
         .where(Payment.status != PaymentStatus.CANCELLED)
@@ -78,9 +85,12 @@ def page():
     return render_template(
         "billing/subscription.html",
         client=client,
-        subscription=current_subscription(client),
+        subscription=subscription,
+        use=period_use(client.id, subscription, today_local()) if active else None,
+        offered=[] if active else offered_plans(client.reseller_id),
         invoices=invoices,
         may_pay=may_pay(),
+        responsible=client.responsible,
         online=stripe_gateway.is_configured(),
         reseller=reseller,
         pack_price=reseller.extra_pack_price_cents,
