@@ -38,7 +38,7 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import FileStorage, Headers
 
 from core.extensions import db
-from core.inbox_rows import apply_once
+from core.inbox_rows import apply_next, apply_once
 from core.mail import mail_domain, record_received
 from core.scope import bypass, scoped
 from core.storage import ObjectMissing, get_storage
@@ -92,6 +92,15 @@ def process(row_id: int, *, skip_locked: bool = False) -> str:
         return apply_once(
             InboundMessage, row_id, _process, already=ALREADY_PROCESSED, skip_locked=skip_locked
         )
+
+
+def process_next() -> tuple[int, str] | None:
+    """Process the oldest stored message never tried yet that no other worker holds:
+    (its id, its outcome), or None when there is none (PostgreSQL only, see
+    ``intake.draining``). A failure is recorded on the row and raised as
+    ``core.inbox_rows.RowFailed``."""
+    with bypass(BYPASS):
+        return apply_next(InboundMessage, (InboundMessage.attempts == 0,), _process)
 
 
 def _read(row: InboundMessage) -> bytes | None:
