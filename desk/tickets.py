@@ -180,8 +180,17 @@ def open_ticket(
     )
     db.session.add(ticket)
     db.session.flush()
-    add_event(ticket, EventType.CREATED, after={"subject": subject, "priority": str(chosen)})
-    sla_state.refresh(ticket)
+    created = add_event(ticket, EventType.CREATED, after={"subject": subject, "priority": str(chosen)})
+    # Its history is that creation alone and its desk is at hand: nothing to read back.
+    known = sla_state.Context(
+        desks={desk.id: (desk.sla_policy_id, desk.calendar_id)},
+        timelines={ticket.id: [sla_state.Line(created.created_at, created.kind, event=created.event)]},
+        notices={ticket.id: set()},
+    )
+    # What it still reads (targets, plan, calendar) is nothing this transaction wrote: the
+    # new entry is written later, in one flush with the SLA columns it sets.
+    with db.session.no_autoflush:
+        sla_state.refresh(ticket, context=known)
     return ticket
 
 
