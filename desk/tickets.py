@@ -26,6 +26,7 @@ from desk import fields, sla_state
 from desk.errors import DeskRejected
 from desk.models import Desk, DeskClient
 from desk.numbering import next_ticket_number
+from desk.sla_calendars import recent_calendar
 from desk.states import FINISHED_KINDS, EntryKind, EventType, Priority, StatusKind
 from desk.statuses import default_status
 from desk.ticket_models import PRIORITY_RANKS, Ticket, TicketEntry
@@ -184,6 +185,7 @@ def open_ticket(
     # Its history is that creation alone and its desk is at hand: nothing to read back.
     known = sla_state.Context(
         desks={desk.id: (desk.sla_policy_id, desk.calendar_id)},
+        calendars={desk.calendar_id: recent_calendar(desk.reseller_id, desk.calendar_id)},
         timelines={ticket.id: [sla_state.Line(created.created_at, created.kind, event=created.event)]},
         notices={ticket.id: set()},
     )
