@@ -303,8 +303,7 @@ def _write(desk, account, message: ParsedMessage, ticket: Ticket | None, automat
         _attach_each(live, entry, message, account)
         return IntakeOutcome.REPLY_ADDED, live, entry.id
     subject = message.subject[:MAX_SUBJECT] or _("(no subject)")
-    opened = open_ticket(desk, account.client, account, subject, body, by_client=True)
-    opened.description_html = html
+    opened = open_ticket(desk, account.client, account, subject, body, by_client=True, description_html=html)
     _attach_each(opened, None, message, account)
     db.session.flush()
     return IntakeOutcome.TICKET_OPENED, opened, first_entry_id(opened)
