@@ -213,12 +213,15 @@ def run(app, redis: Redis, outbox: Path, statements: Statements, profiler=None) 
 
 
 def main() -> int:
-    logging.getLogger("core.mail").setLevel(logging.WARNING)  # the outbox logs each mail
     ensure_database()
     redis = Redis.from_url(REDIS_URL)
     redis.flushdb()
     with tempfile.TemporaryDirectory(prefix="profile-mail-") as storage:
         app = prepared_app(storage)
+        # The log as a worker writes it (the outbox logs each mail), to nowhere.
+        for handler in logging.getLogger().handlers:
+            if isinstance(handler, logging.StreamHandler):
+                handler.setStream(open(os.devnull, "w"))  # noqa: SIM115 - for the whole run
         outbox = Path(storage) / "outbox"
         app.config["OUTBOX_DIR"] = str(outbox)
         statements = Statements()
