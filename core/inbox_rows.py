@@ -37,6 +37,43 @@ def apply_once(
     if row.processed_at is not None:
         db.session.rollback()
         return already
+    return _apply(model, row, work)
+
+
+class RowFailed(Exception):
+    """:func:`apply_next`'s work failed on row ``row_id`` (rolled back, the attempt
+    counted with its error); the cause is chained."""
+
+    def __init__(self, row_id: int) -> None:
+        super().__init__(f"row {row_id} failed")
+        self.row_id = row_id
+
+
+def apply_next(model, criteria, work: Callable[[object], str]) -> tuple[int, str] | None:
+    """Apply the oldest row (by id) not applied yet that matches ``criteria`` and that no
+    other worker holds: (its id, ``work(row)``'s outcome), or None when there is none.
+    PostgreSQL only (``FOR UPDATE SKIP LOCKED``: concurrent workers each take their own
+    row). A failure is recorded as :func:`apply_once` records it and raised as
+    :class:`RowFailed`."""
+    row = db.session.scalar(
+        select(model)
+        .where(model.processed_at.is_(None), *criteria)
+        .order_by(model.id)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+    )
+    if row is None:
+        db.session.commit()  # it only read: a COMMIT keeps the connection's prepared statements
+        return None
+    row_id = row.id
+    try:
+        return row_id, _apply(model, row, work)
+    except Exception as exc:
+        raise RowFailed(row_id) from exc
+
+
+def _apply(model, row, work: Callable[[object], str]) -> str:
+    row_id = row.id
     try:
         outcome = work(row)
     except Exception as exc:

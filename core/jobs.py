@@ -18,6 +18,7 @@ import logging
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -77,19 +78,7 @@ def enqueue(
     the job must call :func:`release_unique` before it reads its work, so anything
     committed after that point queues a new one.
     """
-    if queue not in QUEUES:
-        raise ValueError(f"unknown queue {queue!r}")
-    spec = JobSpec(
-        func,
-        tuple(args),
-        queue,
-        job_id,
-        timeout,
-        retries,
-        unique_key=unique_key,
-        delay=delay,
-        scope=current_scope().encode(),
-    )
+    spec = _spec(func, args, queue, job_id, timeout, retries, unique_key=unique_key, delay=delay)
     session = db.session()
     if not session.in_transaction():
         # Open the transaction now, so its rollback (not only its commit) is seen.
@@ -102,32 +91,35 @@ def enqueue_committed(
 ) -> None:
     """Queue ``func`` now, for work that is already durable (written outside a
     transaction): there is no commit to wait for."""
+    spec = _spec(func, args, queue, None, timeout, retries, unique_key=unique_key)
+    dispatch(current_app._get_current_object(), spec)
+
+
+def _spec(func: str, args: tuple, queue: str, *options, **named) -> JobSpec:
     if queue not in QUEUES:
         raise ValueError(f"unknown queue {queue!r}")
-    spec = JobSpec(
-        func,
-        tuple(args),
-        queue,
-        None,
-        timeout,
-        retries,
-        unique_key=unique_key,
-        scope=current_scope().encode(),
-    )
-    dispatch(current_app._get_current_object(), spec)
+    return JobSpec(func, tuple(args), queue, *options, **named, scope=current_scope().encode())
 
 
 def pending(session: Session, func: str) -> list[JobSpec]:  # queued at the commit
     return [spec for spec in session.info.get(_PENDING_KEY, ()) if spec.func == func]
 
 
+# Jobs this process runs itself after the commit that queued them instead of sending them
+# to Redis (core.held_jobs.run_here): (their function paths, the jobs held so far).
+HELD: ContextVar[tuple[tuple[str, ...], list[JobSpec]]] = ContextVar("held_jobs", default=((), []))
+
+
 def _after_commit(session: Session) -> None:
     specs = session.info.pop(_PENDING_KEY, None)
     if not specs or not has_app_context():
         return
-    app = current_app._get_current_object()
+    app, (here, held) = current_app._get_current_object(), HELD.get()
     for spec in specs:
-        dispatch(app, spec)
+        if spec.func in here:
+            held.append(spec)
+        else:
+            dispatch(app, spec)
 
 
 def _after_rollback(session: Session, previous_transaction) -> None:

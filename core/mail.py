@@ -121,7 +121,8 @@ def _write_ledger(session: Session) -> None:
                 }
             )
     if rows:
-        session.execute(insert(ThreadMessage), rows)
+        # The table, not the entity: a plain INSERT, without the ORM's bulk machinery.
+        session.execute(insert(ThreadMessage.__table__), rows)
 
 
 def recipient_key(address: str) -> str:

@@ -26,6 +26,7 @@ from desk import fields, sla_state
 from desk.errors import DeskRejected
 from desk.models import Desk, DeskClient
 from desk.numbering import next_ticket_number
+from desk.sla_calendars import recent_calendar
 from desk.states import FINISHED_KINDS, EntryKind, EventType, Priority, StatusKind
 from desk.statuses import default_status
 from desk.ticket_models import PRIORITY_RANKS, Ticket, TicketEntry
@@ -96,11 +97,13 @@ def add_entry(
     return entry
 
 
-def add_event(ticket: Ticket, event_type: EventType, before=None, after=None) -> TicketEntry:
+def add_event(
+    ticket: Ticket, event_type: EventType, before=None, after=None, *, at: datetime | None = None
+) -> TicketEntry:
     """An event entry with its before/after, audited as ``ticket.<type>``."""
     payload = {"type": str(event_type), "before": before, "after": after}
     audit.record(f"ticket.{event_type}", ticket, details={"number": ticket.number, **payload})
-    return add_entry(ticket, EntryKind.EVENT, event=payload)
+    return add_entry(ticket, EntryKind.EVENT, event=payload, at=at)
 
 
 def clean_text(value: str | None, *, limit: int, label: str, required: bool = True) -> str:
@@ -148,9 +151,11 @@ def open_ticket(
     priority: str | None = None,
     field_values: dict | None = None,
     by_client: bool = False,
+    description_html: str | None = None,
 ) -> Ticket:
     """Open a ticket of ``client`` on ``desk`` asked by ``requester`` (a user of the client):
-    by the user in the portal, or by staff on the user's behalf."""
+    by the user in the portal, or by staff on the user's behalf (``description_html``:
+    the sanitised HTML of a ticket opened by e-mail)."""
     if not desk_serves_client(desk, client):
         raise TicketRefused(_("This desk does not serve this client."))
     if requester is None or requester.kind != CLIENT_USER or requester.client_id != client.id:
@@ -159,30 +164,60 @@ def open_ticket(
     description = clean_text(description, limit=MAX_BODY, label=_("Description"), required=False)
     chosen = check_priority(priority or desk.default_priority)
     status = default_status(desk.reseller_id, StatusKind.NEW)
+    values = validate_values(desk, field_values or {}, by_client=by_client)
+    created = {"subject": subject, "priority": str(chosen)}
+    # What its SLA reads, read before the number is taken: the number's row lock is held
+    # until the commit, and another ticket of the reseller waits for it.
+    known = _new_ticket_context(desk, client, chosen, created)
+    number = next_ticket_number(desk.reseller_id)
     now = utcnow()
     ticket = Ticket(
         reseller_id=desk.reseller_id,
-        number=next_ticket_number(desk.reseller_id),
+        number=number,
         desk_id=desk.id,
         client_id=client.id,
         requester_account_id=requester.id,
         subject=subject,
         description=description,
+        description_html=description_html,
         priority=chosen,
         priority_rank=PRIORITY_RANKS[chosen],
         status_id=status.id,
         status_kind=StatusKind.NEW,
-        field_values=validate_values(desk, field_values or {}, by_client=by_client),
+        field_values=values,
         created_at=now,
         updated_at=now,
         last_activity_at=now,
         awaiting_reply_since=now,
     )
+    # Computed before the ticket is written (it is not in the session yet, so it has no
+    # id: the context holds its history under None), so that one INSERT carries its SLA:
+    # an UPDATE right after it would write the ticket's 25 indexes again.
+    sla_state.refresh(ticket, context=known)
     db.session.add(ticket)
     db.session.flush()
-    add_event(ticket, EventType.CREATED, after={"subject": subject, "priority": str(chosen)})
-    sla_state.refresh(ticket)
+    add_event(ticket, EventType.CREATED, after=created, at=now)  # at: no change to the ticket
     return ticket
+
+
+def _new_ticket_context(desk: Desk, client, priority: Priority, created: dict) -> sla_state.Context:
+    """What refreshing a ticket being created reads, filled: its history is its creation
+    alone, its desk is at hand, its calendar is the recent one (``desk.sla_calendars``),
+    and its targets and its client's plan policy are read now."""
+    # Its creation event: the clocks read only its "after" (its time is the ticket's).
+    creation = sla_state.Line(
+        utcnow(), EntryKind.EVENT, event={"type": str(EventType.CREATED), "after": created}
+    )
+    context = sla_state.Context(
+        desks={desk.id: (desk.sla_policy_id, desk.calendar_id)},
+        calendars={desk.calendar_id: recent_calendar(desk.reseller_id, desk.calendar_id)},
+        timelines={None: [creation]},
+        notices={None: set()},
+    )
+    plan_policy = context.plan_policy(client.id)
+    for policy_id in {desk.sla_policy_id, plan_policy} - {None}:
+        context.policy_targets(desk.reseller_id, policy_id, priority)
+    return context
 
 
 def first_entry_id(ticket: Ticket) -> int | None:

@@ -28,6 +28,9 @@ from intake.models import InboundMessage
 MAX_MESSAGE_BYTES = 30 * 1024 * 1024
 BYPASS = "mail-intake"
 PROCESS_JOB = "intake.tasks.process_message"
+# The processing job is coalesced: while one waits, a message stored meanwhile queues
+# none (the job drains every message no job has tried yet: intake.draining).
+DRAIN_KEY = "mail-intake"
 SWEEP_AFTER = timedelta(minutes=2)
 # After this many failed tries the sweep leaves a message for a person to look at.
 MAX_ATTEMPTS = 10
@@ -96,7 +99,7 @@ def store(
             db.session.add(row)
             db.session.flush()
             row_id = row.id
-            jobs.enqueue(PROCESS_JOB, row_id, queue="mail")
+            jobs.enqueue(PROCESS_JOB, row_id, queue="mail", unique_key=DRAIN_KEY)
             db.session.commit()
     except BaseException:
         db.session.rollback()

@@ -38,7 +38,7 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import FileStorage, Headers
 
 from core.extensions import db
-from core.inbox_rows import apply_once
+from core.inbox_rows import apply_next, apply_once
 from core.mail import mail_domain, record_received
 from core.scope import bypass, scoped
 from core.storage import ObjectMissing, get_storage
@@ -92,6 +92,15 @@ def process(row_id: int, *, skip_locked: bool = False) -> str:
         return apply_once(
             InboundMessage, row_id, _process, already=ALREADY_PROCESSED, skip_locked=skip_locked
         )
+
+
+def process_next() -> tuple[int, str] | None:
+    """Process the oldest stored message never tried yet that no other worker holds:
+    (its id, its outcome), or None when there is none (PostgreSQL only, see
+    ``intake.draining``). A failure is recorded on the row and raised as
+    ``core.inbox_rows.RowFailed``."""
+    with bypass(BYPASS):
+        return apply_next(InboundMessage, (InboundMessage.attempts == 0,), _process)
 
 
 def _read(row: InboundMessage) -> bytes | None:
@@ -294,8 +303,7 @@ def _write(desk, account, message: ParsedMessage, ticket: Ticket | None, automat
         _attach_each(live, entry, message, account)
         return IntakeOutcome.REPLY_ADDED, live, entry.id
     subject = message.subject[:MAX_SUBJECT] or _("(no subject)")
-    opened = open_ticket(desk, account.client, account, subject, body, by_client=True)
-    opened.description_html = html
+    opened = open_ticket(desk, account.client, account, subject, body, by_client=True, description_html=html)
     _attach_each(opened, None, message, account)
     db.session.flush()
     return IntakeOutcome.TICKET_OPENED, opened, first_entry_id(opened)

@@ -36,6 +36,7 @@ from core import create_app  # noqa: E402
 from core.extensions import db, limiter  # noqa: E402
 from core.jobs import QUEUES, forget_waiting, get_redis
 from core.scope import bypass
+from desk import sla_calendars
 from tests.factories import Factory
 from tests.stripe_fake import FakeStripe
 
@@ -220,6 +221,14 @@ def _clean_storage(app):
     or a later test reusing the same ids (SQLite reuses them) would find them."""
     yield
     shutil.rmtree(app.config["STORAGE_DIR"], ignore_errors=True)
+
+
+@pytest.fixture(autouse=True)
+def _forget_kept_calendars():
+    """Calendars kept by the process (desk.sla_calendars) die with the test's rollback:
+    a later test may reuse their ids."""
+    yield
+    sla_calendars.forget()
 
 
 @pytest.fixture(autouse=True)
