@@ -241,3 +241,15 @@ def test_staff_pages_refuse_client_users_and_another_resellers_articles(reader, 
     assert reader.get("/reseller/kb").status_code in (302, 403, 404)
     assert staff.get(f"/reseller/kb/{articles['other']}").status_code == 404
     assert staff.post(f"/reseller/kb/{articles['other']}/delete", {}).status_code == 404
+
+
+def test_desks_change_with_the_article_and_another_resellers_desk_is_refused(app, factory, tenants, staff):
+    first, second = factory.desk(tenants.a.id, name="Suporte"), factory.desk(tenants.a.id, name="Vendas")
+    theirs = factory.desk(tenants.b.id, name="Mesa de B")
+    article_id = factory.article(tenants.a.id, "Com mesas", "Texto.", desk_ids=(first.id,))
+    form = {"title": "Com mesas", "body": "Texto.", "visibility": "clients", "action": "save"}
+    assert staff.post(f"/reseller/kb/{article_id}", {**form, "desk_ids": [str(second.id)]}).status_code == 302
+    refused = staff.post(f"/reseller/kb/{article_id}", {**form, "desk_ids": [str(theirs.id)]})
+    assert refused.status_code == 422 and "mesas da sua revenda" in refused.get_data(as_text=True)
+    with app.app_context():
+        assert [link.desk_id for link in db.session.get(KbArticle, article_id).desks] == [second.id]
