@@ -1,7 +1,7 @@
 """Forms of the portal. Tenant fields are never bound from input."""
 
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, TextAreaField
+from wtforms import HiddenField, SelectField, SelectMultipleField, StringField, TextAreaField
 
 
 class TermsForm(FlaskForm):
@@ -10,4 +10,18 @@ class TermsForm(FlaskForm):
 
     body = TextAreaField()
     # "preview" shows the text rendered without publishing it.
+    action = HiddenField()
+
+
+class ArticleForm(FlaskForm):
+    """An article of the knowledge base; ``portal.knowledge.clean`` decides what is
+    allowed (the form only reads the text, with the rule's limits and messages)."""
+
+    title = StringField()
+    body = TextAreaField()
+    category = StringField()
+    tags = StringField()
+    visibility = SelectField(validate_choice=False)
+    desk_ids = SelectMultipleField(coerce=int, validate_choice=False)
+    # "preview" shows the text rendered without saving it.
     action = HiddenField()

@@ -21,6 +21,7 @@ from reseller.resellers import create_reseller
 from seeds.demo_desks import link_clients, open_demo_ticket, seed_desks
 from seeds.demo_domains import seed_domains
 from seeds.demo_inbox import seed_inbox, seed_session_history
+from seeds.demo_kb import seed_knowledge_base
 from seeds.demo_terms import seed_terms
 from seeds.documents import make_cnpj, make_cpf
 from tenant.models import Client, CustomFieldDefinition, CustomFieldValue
@@ -318,6 +319,7 @@ def seed_demo() -> str:
     seed_inbox(reseller, clients[0], agent)
     seed_domains(clients)
     seed_terms(reseller, owner_login)
+    seed_knowledge_base(reseller, owner_login)
     return (
         f"Demo reseller '{reseller.name}' at http://127.0.0.1:5000 with {len(clients)} clients. "
         f"Log in as owner@demo.test / {DEMO_PASSWORD}."

@@ -20,7 +20,9 @@ from core.timeutil import utcnow
 from desk.models import BusinessCalendar, CalendarDate, Desk, DeskClient, DeskField, SlaPolicy
 from desk.states import StatusKind
 from desk.statuses import default_status
+from portal import knowledge
 from portal.models import TermsAcceptance, TermsVersion
+from portal.states import ArticleStatus, Visibility
 from reseller.models import ClientDeletion
 from reseller.resellers import create_reseller
 from seeds.demo_desks import add_ticket
@@ -292,6 +294,24 @@ class Factory:
                 )
             db.session.commit()
             return version.id
+
+    def article(
+        self,
+        reseller_id: int,
+        title: str = "Artigo",
+        body: str = "Texto do artigo.",
+        visibility: str = Visibility.CLIENTS,
+        status: str = ArticleStatus.PUBLISHED,
+        **fields,
+    ) -> int:
+        """A knowledge base article (published unless told); returns its id."""
+        with self.app.app_context():
+            data = knowledge.ArticleInput(title=title, body=body, visibility=visibility, **fields)
+            article = knowledge.create(reseller_id, data, None)
+            if status == ArticleStatus.PUBLISHED:
+                knowledge.publish(article)
+            db.session.commit()
+            return article.id
 
     def user(self, client_id: int, email: str | None = None, name: str | None = None):
         with self.app.app_context():

@@ -85,6 +85,7 @@ def a_objects(app, factory, tenants) -> dict:
             # The reseller's terms, accepted by the user (else every workspace page would
             # send them to the terms first).
             "version_id": factory.terms(a.id, accepted_by=[user.id]),
+            "article_id": factory.article(a.id),
         }
 
 

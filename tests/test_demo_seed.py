@@ -18,6 +18,7 @@ from core.timeutil import LOCAL_TZ
 from desk.models import Desk, DeskClient
 from desk.states import StatusKind
 from desk.ticket_models import Ticket, TicketEntry
+from portal import knowledge
 from portal.terms import current_version, must_accept
 from seeds.demo import DEMO_HOST, seed_demo
 from tenant.domain_models import ClientDomain
@@ -167,3 +168,15 @@ def test_the_demo_publishes_its_terms_which_its_client_users_are_asked_to_accept
         assert version.body.startswith("# Termos de uso") and "\n- " in version.body
         agent = db.session.scalar(select(Account).join(Login).where(Login.email == "agent@demo.test"))
         assert must_accept(agent)
+
+
+def test_the_demo_publishes_knowledge_base_articles_for_each_audience(app):
+    with app.app_context():
+        reseller = seeded_demo()
+        public = knowledge.search(reseller.id, knowledge.PUBLIC)
+        for_clients = knowledge.search(reseller.id, knowledge.CLIENT)
+        every = knowledge.search(reseller.id, knowledge.STAFF)
+        assert len(public) == 1 and len(for_clients) == 3 and len(every) == 4
+        assert {a.id for a in knowledge.search(reseller.id, knowledge.CLIENT, "fatura")} == {public[0].id}
+        agent = db.session.scalar(select(Account).join(Login).where(Login.email == "agent@demo.test"))
+        assert "portal" in agent.permissions

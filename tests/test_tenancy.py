@@ -107,6 +107,8 @@ def b_objects(app, factory, tenants, make_browser):
             **factory.desk_objects(b.id, b.client.id),
             **factory.domain_objects(b.id, b.client.id),
             "version_id": factory.terms(b.id),
+            # B's public article: on A's host, in A's panel and workspace, a 404.
+            "article_id": factory.article(b.id, visibility="public"),
         }
 
 
@@ -317,6 +319,8 @@ def test_client_users_never_reach_another_client_of_the_same_reseller(app, facto
     # A version of the reseller's terms: staff pages, 403 as well. (Its number only: a
     # published version would send the users to the terms before any other page.)
     objects["version_id"] = 0
+    # An internal draft of the reseller: staff pages 403, the workspace's a 404.
+    objects["article_id"] = factory.article(a.id, visibility="internal", status="draft")
     before = client_digest(app, neighbour.id)
     unknown_arguments, failures, swept = sweep(app, who, objects)
     assert not unknown_arguments

@@ -4,7 +4,9 @@
 workspace guard like every workspace page. ``portal_terms`` holds the staff pages of the
 terms of use (``/reseller/terms``): staff with *staff and settings* only, drawn in the
 staff panel's layout, whose template name the package above registers as
-``staff_layout`` at start-up (portal never names it).
+``staff_layout`` at start-up (portal never names it). ``portal_kb`` holds the staff
+pages of the knowledge base (``/reseller/kb``), and ``portal_public`` the reseller's
+public knowledge base (``/kb``), for anyone on the reseller's host, without a login.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ TEMPLATES = str(Path(__file__).resolve().parent.parent / "templates")
 
 bp = Blueprint("portal", __name__, url_prefix="/app", template_folder=TEMPLATES)
 staff_bp = Blueprint("portal_terms", __name__, url_prefix="/reseller/terms", template_folder=TEMPLATES)
+kb_staff_bp = Blueprint("portal_kb", __name__, url_prefix="/reseller/kb", template_folder=TEMPLATES)
+public_bp = Blueprint("portal_public", __name__, url_prefix="/kb", template_folder=TEMPLATES)
 
 bp.before_request(workspace_guard)
 
@@ -30,4 +34,15 @@ def _staff_with_settings_only():
     if current_account and not current_account.is_staff:
         abort(403)
     if current_account and not has_permission(perm.STAFF_SETTINGS):
+        abort(403)
+
+
+@kb_staff_bp.before_request
+def _staff_with_desks_only():
+    # The knowledge base is the service desks' material (what agents point clients to,
+    # what a ticket's subject suggests), written by whoever runs the desks: *desks*, not
+    # *staff and settings*, which is the reseller's own set-up (staff, roles, terms).
+    if current_account and not current_account.is_staff:
+        abort(403)
+    if current_account and not has_permission(perm.DESKS):
         abort(403)

@@ -83,6 +83,7 @@ NAV_SECTIONS = (
     ("domains", ("reseller.domain", "reseller.webmail")),
     ("plans", ("reseller.plan",)),
     ("desks", ("desk.",)),
+    ("kb", ("portal_kb.",)),
     ("custom_fields", ("reseller.custom_field",)),
     ("staff", ("reseller.staff",)),
     ("roles", ("reseller.role",)),
