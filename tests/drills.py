@@ -629,6 +629,14 @@ def registered_worker(redis_url: str, pid: int, *, exited: bool = False) -> bool
         return any(w.pid == pid for w in Worker.all(connection=conn))
 
 
+def listening_worker(redis_url: str, pid: int) -> bool:
+    """Whether the RQ worker with main process ``pid`` waits for jobs: RQ sets "idle" in
+    its loop, after it has installed its signal handlers (a SIGTERM sent between its
+    registration and that moment kills it with the default action: exit -15)."""
+    with Redis.from_url(redis_url, socket_connect_timeout=1) as conn:
+        return any(w.pid == pid and w.get_state() == "idle" for w in Worker.all(connection=conn))
+
+
 # --- Stripe events -----------------------------------------------------------------------------
 
 

@@ -48,6 +48,7 @@ from tests.drills import (
     deliver_all,
     flask_command,
     lapse_dead_worker_leases,
+    listening_worker,
     production_env,
     queues_idle,
     run_python,
@@ -492,6 +493,13 @@ def test_an_idle_worker_stops_on_sigterm(lab, smtp_url, no_fork):
     again (it did: only the platform's SIGKILL ended it)."""
     redis, env = worker_lab(lab, smtp_url)
     worker = start_worker(lab, env, with_scheduler=False, queues=("maintenance",), no_fork=no_fork)
+    # Registered is not yet listening: RQ installs its signal handlers after registering.
+    wait_until(
+        lambda: listening_worker(env["REDIS_URL"], worker.pid),
+        timeout=30,
+        what="the worker to listen",
+        diagnostics=lab.report,
+    )
     worker.signal_group(signal.SIGTERM)
     assert worker.popen.wait(15) == 0, lab.report()
 
