@@ -89,7 +89,10 @@ def test_the_list_pages_25_at_a_time(app, owner, tenants):
     assert second == [f"d{n:02d}.com.br" for n in range(25, 30)]
     assert listed(owner.get("/reseller/domains?page=x").get_data(as_text=True)) == first
     links = owner.get("/reseller/domains?page=2").get_data(as_text=True)
-    assert '<li class="page-item active"><a class="page-link" href="/reseller/domains?page=2">2</a></li>' in links
+    assert (
+        '<li class="page-item active"><a class="page-link" href="/reseller/domains?page=2">2</a></li>'
+        in links
+    )
     assert '<a class="page-link" href="/reseller/domains?page=1">1</a>' in links
 
 
