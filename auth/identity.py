@@ -8,7 +8,7 @@ from sqlalchemy.orm import joinedload
 
 from auth import devices
 from auth.models import CLIENT_USER, Account, Login
-from auth.permissions import DEFAULT_CHAT_LEVEL
+from auth.permissions import DEFAULT_CHAT_LEVEL, DEFAULT_CLIENT_USER_PERMISSIONS
 from core.extensions import db
 
 
@@ -51,7 +51,8 @@ def ensure_login(reseller_id: int, email: str) -> tuple[Login, bool]:
 def add_client_user(*, reseller_id: int, client_id: int, email: str, name: str) -> Account:
     """Give ``email`` an account in a client, joining its login when one exists.
 
-    New users start with chat level 6 and may view phone numbers (SPEC defaults).
+    New users start with chat level 6, may view phone numbers (SPEC defaults) and hold
+    the default workspace permissions (the portal, issue 15).
     """
     login, _created = ensure_login(reseller_id, email)
     existing = db.session.scalar(
@@ -67,7 +68,7 @@ def add_client_user(*, reseller_id: int, client_id: int, email: str, name: str) 
         name=name,
         chat_level=DEFAULT_CHAT_LEVEL,
         view_phones=True,
-        permissions=[],
+        permissions=list(DEFAULT_CLIENT_USER_PERMISSIONS),
     )
     db.session.add(account)
     db.session.flush()

@@ -40,13 +40,21 @@ MANAGE_USERS = "manage_users"
 PORTAL = "portal"
 REPORTS = "reports"
 BILLING = "billing"
+# The portal's tickets: every ticket of the client, not only the user's own (seed 004:
+# supervisors and the responsible user).
+ALL_TICKETS = "all_tickets"
 
 CLIENT_USER_PERMISSIONS = {
     MANAGE_USERS: _l("Manage users"),
     PORTAL: _l("Client portal"),
     REPORTS: _l("Reports"),
+    ALL_TICKETS: _l("See all the client's tickets"),
     BILLING: _l("Pay invoices and buy extra conversations"),
 }
+# What a new client user holds unless told otherwise (issue 15: the portal on, reports off).
+DEFAULT_CLIENT_USER_PERMISSIONS = (PORTAL,)
+# What the client's responsible user is given besides (the portal, its reports, every ticket).
+RESPONSIBLE_PERMISSIONS = (PORTAL, REPORTS, ALL_TICKETS)
 
 CHAT_LEVELS = {
     1: _l("1 - own conversations"),

@@ -4,7 +4,7 @@ calendars, custom fields, and the tickets with their timeline."""
 
 def init_app(app) -> None:
     from core import jobs
-    from desk import models, sla_models, ticket_models, views  # noqa: F401 - models registers the tables
+    from desk import models, review_models, sla_models, ticket_models, views  # noqa: F401 - models registers the tables
     from desk.links import link_new_client
     from desk.sla_sweep import SWEEP_EVERY_SECONDS
     from desk.work import open_ticket_count

@@ -118,6 +118,13 @@ class EventType(StrEnum):
     # Files of an e-mail the ticket rules refused (type, size, too many): the message was
     # taken in without them, and the timeline says which and why.
     MAIL_FILES_REFUSED = "mail_files_refused"
+    # The client portal (issue 15): a resolution sent to the client's review, its
+    # acceptance (by a user, or automatic after the desk's timeout), a reopening with
+    # the client's reason, an approval asked and decided, a rating given.
+    REVIEW = "review"
+    ACCEPTED = "accepted"
+    APPROVAL = "approval"
+    RATED = "rated"
 
 
 class ClockState(StrEnum):
@@ -136,3 +143,26 @@ class SlaClock(StrEnum):
     FIRST_RESPONSE = "first_response"
     NEXT_RESPONSE = "next_response"
     RESOLUTION = "resolution"
+
+
+class ApprovalState(StrEnum):
+    """``ticket_approvals.state``: an approval asked of named client users."""
+
+    PENDING = "pending"
+    APPROVED = "approved"
+    REFUSED = "refused"
+    CANCELLED = "cancelled"
+
+
+class VoteDecision(StrEnum):
+    """``ticket_approval_votes.decision`` (empty while the approver has not decided)."""
+
+    APPROVED = "approved"
+    REFUSED = "refused"
+
+
+class RatingSource(StrEnum):
+    """``ticket_ratings.source``: where the requester rated the ticket."""
+
+    PORTAL = "portal"
+    EMAIL = "email"

@@ -108,6 +108,13 @@ class Ticket(db.Model):
             postgresql_where=text("merged_into_id IS NOT NULL"),
             sqlite_where=text("merged_into_id IS NOT NULL"),
         ),
+        # The review sweep: resolved tickets waiting for the client's acceptance.
+        Index(
+            "ix_tickets_review_due",
+            "review_due_at",
+            postgresql_where=text("review_due_at IS NOT NULL"),
+            sqlite_where=text("review_due_at IS NOT NULL"),
+        ),
         Index(
             "ix_tickets_requester",
             "requester_account_id",
@@ -153,6 +160,9 @@ class Ticket(db.Model):
     resolved_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
     reopened_count: Mapped[int] = mapped_column(server_default="0", default=0)
+    # Waiting for the client's review (issue 15): accepted by itself at this time if
+    # nobody accepts or reopens it first (empty: no review pending).
+    review_due_at: Mapped[datetime | None]
     # SLA (computed by desk.sla from the ticket's history; naive UTC).
     first_response_due_at: Mapped[datetime | None]
     next_response_due_at: Mapped[datetime | None]

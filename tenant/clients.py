@@ -11,6 +11,7 @@ from flask import current_app
 from flask_babel import gettext as _
 
 from auth import identity
+from auth import permissions as perm
 from auth.models import Account
 from core import audit
 from core.extensions import db
@@ -200,6 +201,14 @@ def _apply(client: Client, cleaned: dict) -> None:
             client.custom_values.remove(row)
 
 
+
+def _make_responsible(client: Client, account) -> None:
+    """``account`` answers for the client: it also gets the portal, its reports and
+    every ticket of the client (issue 15), whatever else it holds."""
+    client.responsible_account_id = account.id
+    account.permissions = sorted(set(account.permissions or []) | set(perm.RESPONSIBLE_PERMISSIONS))
+
+
 def create_client(reseller_id: int, data: ClientData, photo=None) -> Client:
     """Create a client and its responsible user (from the main e-mail when none given)."""
     cleaned = _validate(data, reseller_id)
@@ -216,7 +225,7 @@ def create_client(reseller_id: int, data: ClientData, photo=None) -> Client:
         email=responsible_email,
         name=responsible_name,
     )
-    client.responsible_account_id = account.id
+    _make_responsible(client, account)
     audit.record("client.created", client, details={"trade_name": client.trade_name})
     hooks.client_created(client)
     return client
@@ -229,7 +238,7 @@ def update_client(client: Client, data: ClientData, photo=None) -> Client:
         account = next((a for a in assignable_users(client) if a.id == data.responsible_account_id), None)
         if account is None:
             raise ClientRejected({"responsible_account_id": _("Choose one of this client's users.")})
-        client.responsible_account_id = account.id
+        _make_responsible(client, account)
     elif cleaned.get("responsible_email"):
         account = identity.add_client_user(
             reseller_id=client.reseller_id,
@@ -237,7 +246,7 @@ def update_client(client: Client, data: ClientData, photo=None) -> Client:
             email=cleaned["responsible_email"],
             name=data.responsible_name or cleaned["trade_name"],
         )
-        client.responsible_account_id = account.id
+        _make_responsible(client, account)
     changed = [n for n in CLIENT_FIELDS if getattr(client, n) != cleaned[n]]
     _apply(client, cleaned)
     if photo:
@@ -314,7 +323,7 @@ def create_client_from_email(
     account = identity.add_client_user(
         reseller_id=reseller_id, client_id=client.id, email=email, name=person_name[:120] or name
     )
-    client.responsible_account_id = account.id
+    _make_responsible(client, account)
     mark_created_by_email(client)
     audit.record("client.created", client, details={"trade_name": client.trade_name, "by_email": True})
     hooks.client_created(client)

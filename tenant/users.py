@@ -235,7 +235,10 @@ def add_user_to_client(
     if grant is NOTHING:
         raise ClientUserForbidden(_("You may not manage this client's users."))
     name = (name or "").strip()
-    permissions = sorted(set(permissions or []))
+    if permissions is None:
+        # Not said: the defaults (the portal), as far as the actor may grant them.
+        permissions = [p for p in perm.DEFAULT_CLIENT_USER_PERMISSIONS if p in grant.permissions]
+    permissions = sorted(set(permissions))
     errors = _check_profile(name, chat_level, permissions)
     errors = {**grant.refusals(chat_level, view_phones, permissions), **errors}
     address = clean_email(email)

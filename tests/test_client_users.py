@@ -318,7 +318,8 @@ def test_edit_changes_name_chat_level_and_phones_and_shows_the_email_read_only(a
     form = owner.get(url).get_data(as_text=True)
     assert 'value="Antes"' in form and re.search(r'<input[^>]*value="edita@alpha.test"[^>]*disabled', form)
     assert 'name="email"' not in form and 'name="password"' not in form
-    response = owner.post(url, {"name": "Depois", "chat_level": "2"})  # "view phones" unchecked
+    # "view phones" unchecked; the portal, every new user's, kept.
+    response = owner.post(url, {"name": "Depois", "chat_level": "2", "workspace_permissions": "portal"})
     assert response.status_code == 302
     with app.app_context():
         account = db.session.get(Account, user.id)

@@ -15,7 +15,8 @@ from tests.conftest import Browser
 def manager(app, factory, tenants, *, allowed: bool = True):
     created = factory.user(tenants.a.client.id, email="gerente@alpha.test", name="Gerente")
     with app.app_context():
-        db.session.get(Account, created.id).permissions = [perm.MANAGE_USERS] if allowed else []
+        # A manager holds the portal, as every new user does (issue 15).
+        db.session.get(Account, created.id).permissions = [perm.MANAGE_USERS, perm.PORTAL] if allowed else []
         db.session.commit()
     browser = Browser(app)
     browser.login("gerente@alpha.test")

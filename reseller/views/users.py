@@ -107,6 +107,8 @@ def client_user_email_check(client_id: int):
 def client_user_new(client_id: int):
     client = get_or_404(Client, client_id)
     form = NewClientUserForm()
+    if request.method == "GET":
+        form.workspace_permissions.data = list(perm.DEFAULT_CLIENT_USER_PERMISSIONS)
     if form.validate_on_submit():
         try:
             account, outcome = services.add_user_to_client(
@@ -116,6 +118,7 @@ def client_user_new(client_id: int):
                 email=form.email.data,
                 chat_level=int(form.chat_level.data),
                 view_phones=bool(form.view_phones.data),
+                permissions=list(form.workspace_permissions.data or []),
                 initial_password=(form.password.data or "") if form.access.data == "password" else None,
             )
             db.session.commit()

@@ -74,6 +74,10 @@ def users():
         users=user_rules.client_users_of(current_client),
         errors=errors,
         form=form.submitted(),
+        # The new user's boxes: as posted, else the defaults (the portal).
+        new_permissions=form.granted_permissions
+        if request.method == "POST"
+        else list(perm.DEFAULT_CLIENT_USER_PERMISSIONS),
         levels={n: label for n, label in perm.CHAT_LEVELS.items() if n <= grant.max_chat_level},
         grant=grant,
         grantable_permissions={

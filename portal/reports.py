@@ -1,0 +1,1 @@
+"""The client's reports in the portal (issue 15, *reports* permission)."""
