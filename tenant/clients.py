@@ -201,7 +201,6 @@ def _apply(client: Client, cleaned: dict) -> None:
             client.custom_values.remove(row)
 
 
-
 def _make_responsible(client: Client, account) -> None:
     """``account`` answers for the client: it also gets the portal, its reports and
     every ticket of the client (issue 15), whatever else it holds."""
