@@ -54,6 +54,8 @@ BYPASSES: dict[str, str] = {
     "reseller's desk (only whether one exists is read)",
     "sla-sweep": "tickets of every reseller whose SLA clock becomes expiring or breached: "
     "refreshed and their staff notified",
+    "review-sweep": "tickets of every reseller whose client review time passed: accepted by "
+    "themselves and their requesters e-mailed the rating links",
     "previous-release-job": "jobs queued by the previous release, which carried no scope",
     "cli": "flask commands run by an operator (seeds, the platform commands)",
     "script": "code outside any request, job or command: a release or operator script, the "

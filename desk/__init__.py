@@ -6,6 +6,7 @@ def init_app(app) -> None:
     from core import jobs
     from desk import models, review_models, sla_models, ticket_models, views  # noqa: F401 - models registers the tables
     from desk.links import link_new_client
+    from desk.review import REVIEW_SWEEP_SECONDS
     from desk.sla_sweep import SWEEP_EVERY_SECONDS
     from desk.work import open_ticket_count
     from tenant import hooks
@@ -22,3 +23,5 @@ def init_app(app) -> None:
     # Tickets whose SLA clock becomes expiring or breached: refreshed and notified.
     # (The previous release registered desk.sla_sweep.sweep_job, an alias of it for one release.)
     jobs.periodic("desk.tasks.sweep_sla", SWEEP_EVERY_SECONDS, bypass="sla-sweep")
+    # Resolutions the client did not review in time: accepted by themselves (issue 15).
+    jobs.periodic("desk.tasks.accept_due_reviews", REVIEW_SWEEP_SECONDS, bypass="review-sweep")

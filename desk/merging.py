@@ -61,9 +61,13 @@ class BulkAction:
 BULK_ACTIONS = (BulkAction.ASSIGN, BulkAction.STATUS, BulkAction.CLOSE)
 
 
-def bulk(tickets: list[Ticket], action: str, value=None) -> tuple[int, list[tuple[int, str]]]:
+def bulk(
+    tickets: list[Ticket], action: str, value=None, *, set_status=change_status
+) -> tuple[int, list[tuple[int, str]]]:
     """Apply ``action`` to each ticket (already scoped to what the staff member may see);
-    a ticket refused is skipped and reported as (number, reason); the others are done."""
+    a ticket refused is skipped and reported as (number, reason); the others are done.
+    ``set_status(ticket, status)`` makes a status change (``desk.review.set_status`` for
+    staff: a resolution on a desk with review goes to the client's review)."""
     if action not in BULK_ACTIONS:
         raise TicketRefused(_("Unknown action."))
     if not tickets:
@@ -79,7 +83,7 @@ def bulk(tickets: list[Ticket], action: str, value=None) -> tuple[int, list[tupl
                 if action == BulkAction.ASSIGN:
                     assign(ticket, value)
                 else:
-                    change_status(ticket, status)
+                    set_status(ticket, status)
             done += 1
         except TicketRefused as reason:
             refused.append((ticket.number, reason.message))

@@ -1,8 +1,8 @@
 """Public replies: written by staff (e-mailed to the requester and the followers) or by
 a user of the client (through the portal, which calls :func:`public_reply` too). A reply
 moves the ticket along: staff answering a new ticket opens it; a client answering a
-ticket that waits on it, or reopening a finished one within the desk's window, puts it
-back in service. The SLA is recomputed after each."""
+ticket that waits on it or on its review, or reopening a finished one within the desk's
+window, puts it back in service. The SLA is recomputed after each."""
 
 from __future__ import annotations
 
@@ -20,6 +20,11 @@ from desk.ticket_mail import send_reply
 from desk.ticket_models import Ticket, TicketEntry
 from desk.tickets import MAX_BODY, TicketRefused, add_entry, clean_text, internal_note
 
+# A client's reply to a ticket in one of these puts it back in service: it was waiting
+# for the client's answer, or for the client's review of its resolution (which a reply
+# turns down, as reopening with a reason does).
+CLIENT_TURN_KINDS = (StatusKind.WAITING_ON_CLIENT, StatusKind.PENDING_REVIEW)
+
 
 def public_reply(ticket: Ticket, body: str, by, files=()) -> TicketEntry:
     """A reply the client sees, by staff or by a user of the ticket's client."""
@@ -35,7 +40,7 @@ def public_reply(ticket: Ticket, body: str, by, files=()) -> TicketEntry:
         ticket.first_responded_at = ticket.first_responded_at or now
         ticket.awaiting_reply_since = None
     else:
-        if ticket.status_kind in FINISHED_KINDS or ticket.status_kind == StatusKind.WAITING_ON_CLIENT:
+        if ticket.status_kind in FINISHED_KINDS or ticket.status_kind in CLIENT_TURN_KINDS:
             change_status(ticket, default_status(ticket.reseller_id, StatusKind.OPEN))
         ticket.awaiting_reply_since = ticket.awaiting_reply_since or now
     entry = add_entry(ticket, EntryKind.PUBLIC_REPLY, body=body, at=now)

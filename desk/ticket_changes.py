@@ -61,7 +61,12 @@ def change_status(ticket: Ticket, status: TicketStatus) -> None:
         return
     before = {"status_id": ticket.status_id, "kind": ticket.status_kind}
     now = utcnow()
-    reopening = ticket.status_kind in FINISHED_KINDS and status.kind not in FINISHED_KINDS
+    # Back in service from a finished ticket, or from one whose resolution awaited the
+    # client's review (turned down by the client's reply, or taken back by staff).
+    reopening = ticket.status_kind in (*FINISHED_KINDS, StatusKind.PENDING_REVIEW) and status.kind not in (
+        *FINISHED_KINDS,
+        StatusKind.PENDING_REVIEW,
+    )
     if reopening:
         if not may_reopen(ticket):
             raise TicketRefused(
@@ -78,6 +83,8 @@ def change_status(ticket: Ticket, status: TicketStatus) -> None:
     elif status.kind == StatusKind.CLOSED:
         ticket.resolved_at = ticket.resolved_at or now
         ticket.closed_at = now
+    if ticket.status_kind == StatusKind.PENDING_REVIEW and status.kind != StatusKind.PENDING_REVIEW:
+        ticket.review_due_at = None  # out of the client's review: nothing left to accept by itself
     ticket.status_id, ticket.status_kind = status.id, status.kind
     ticket.status = status
     add_event(

@@ -3,8 +3,8 @@ and per day, conversations, plan and billing state, latest payments, suspensions
 
 Every query reads only the one client's rows through an index that starts with
 ``client_id`` (a range on its own recent rows where time matters), so the page costs
-the same with 100,000 clients and millions of session windows. Tickets and the average
-rating join the report when service desks exist (a later issue).
+the same with 100,000 clients and millions of session windows. The client's average
+rating of its tickets comes from ``desk.ratings`` (its ratings by their client index).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from billing.summary import current_subscription
 from billing.usage import CHART_DAYS, DayBar, period_use
 from core.extensions import db
 from core.tenancy import scoped_select
+from desk.ratings import ClientRating, client_rating
 from tenant.inbox_models import Conversation
 from tenant.models import Client
 from tenant.states import ConversationStatus
@@ -47,6 +48,7 @@ class ClientReport:
     subscription: Subscription | None
     payments: list[Payment]
     suspensions: list[SuspensionEvent]
+    rating: ClientRating
 
 
 @cache
@@ -121,4 +123,5 @@ def client_report(client: Client, today: date) -> ClientReport:
         subscription=subscription,
         payments=list(payments),
         suspensions=list(suspensions),
+        rating=client_rating(client.reseller_id, client.id),
     )

@@ -16,6 +16,7 @@ from core.tenancy import get_or_404, require_reseller, scoped_select
 from core.timeutil import utcnow
 from core.uploads import accepts_uploads, attachment_response
 from core.validation import parse_int
+from desk import review
 from desk import ticket_changes as changes
 from desk.fields import desk_fields, submitted_values
 from desk.hooks import entry_sources
@@ -37,6 +38,12 @@ def load_ticket(ticket_id: int, *, for_update: bool = False) -> Ticket:
     if not works_desk(current_account, ticket.desk_id):
         abort(404)
     return ticket
+
+
+@tickets_bp.app_template_global()
+def review_panel(ticket: Ticket) -> review.ReviewState:
+    """The client's review and rating of the ticket, for the side panel."""
+    return review.review_state(ticket)
 
 
 @tickets_bp.get("/tickets/<int:ticket_id>")
@@ -119,7 +126,7 @@ def ticket_status(ticket_id: int):
     reseller_id = require_reseller().id
     return _apply(
         ticket_id,
-        lambda t: changes.change_status(t, changes.status_of(reseller_id, request.form.get("status_id"))),
+        lambda t: review.set_status(t, changes.status_of(reseller_id, request.form.get("status_id"))),
         _("Status changed."),
     )
 

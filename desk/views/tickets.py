@@ -18,8 +18,9 @@ from desk import queue
 from desk.fields import desk_fields, submitted_values
 from desk.hooks import queue_links
 from desk.links import client_desks
-from desk.merging import BULK_ACTIONS, BulkAction, bulk
+from desk.merging import BULK_ACTIONS, BulkAction
 from desk.models import Desk, TicketStatus
+from desk.review import bulk
 from desk.staffing import staff_desk_ids
 from desk.tickets import TicketRefused, open_ticket
 from desk.views.ticket_blueprint import tickets_bp

@@ -3,11 +3,23 @@
 The blueprints are defined in :mod:`portal.views.blueprints`: ``portal`` (the client
 user's pages in the workspace, ``/app/...``), ``portal_terms`` (the staff pages of the
 terms, ``/reseller/terms``), ``portal_kb`` (the staff pages of the knowledge base,
-``/reseller/kb``) and ``portal_public`` (the public knowledge base, ``/kb``); importing
-a module below registers its routes on them.
+``/reseller/kb``), ``portal_public`` (the public knowledge base, ``/kb``) and
+``portal_rating`` (the page of an e-mailed rating link, ``/rate/<token>``); importing a
+module below registers its routes on them.
 """
 
-from portal.views import kb, kb_admin, terms, terms_admin
-from portal.views.blueprints import bp, kb_staff_bp, public_bp, staff_bp
+from portal.views import kb, kb_admin, review, terms, terms_admin
+from portal.views.blueprints import bp, kb_staff_bp, public_bp, rating_bp, staff_bp
 
-__all__ = ["bp", "kb", "kb_admin", "kb_staff_bp", "public_bp", "staff_bp", "terms", "terms_admin"]
+__all__ = [
+    "bp",
+    "kb",
+    "kb_admin",
+    "kb_staff_bp",
+    "public_bp",
+    "rating_bp",
+    "review",
+    "staff_bp",
+    "terms",
+    "terms_admin",
+]

@@ -7,6 +7,8 @@ staff panel's layout, whose template name the package above registers as
 ``staff_layout`` at start-up (portal never names it). ``portal_kb`` holds the staff
 pages of the knowledge base (``/reseller/kb``), and ``portal_public`` the reseller's
 public knowledge base (``/kb``), for anyone on the reseller's host, without a login.
+``portal_rating`` holds the page an e-mailed rating link opens (``/rate/<token>``),
+without a login: the signed token names the ticket and its requester.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ bp = Blueprint("portal", __name__, url_prefix="/app", template_folder=TEMPLATES)
 staff_bp = Blueprint("portal_terms", __name__, url_prefix="/reseller/terms", template_folder=TEMPLATES)
 kb_staff_bp = Blueprint("portal_kb", __name__, url_prefix="/reseller/kb", template_folder=TEMPLATES)
 public_bp = Blueprint("portal_public", __name__, url_prefix="/kb", template_folder=TEMPLATES)
+rating_bp = Blueprint("portal_rating", __name__, url_prefix="/rate", template_folder=TEMPLATES)
 
 bp.before_request(workspace_guard)
 
