@@ -30,6 +30,7 @@ from auth import permissions as perm
 from auth.models import CLIENT_USER, STAFF, Account
 from core.branding import mail_identity
 from core.extensions import db
+from core.formatting import datetime_br
 from core.mail import send_mail
 from core.models import Reseller
 from core.timeutil import utcnow
@@ -228,9 +229,9 @@ def _mail_review(ticket: Ticket) -> int:
                 subject=ticket.subject,
             ),
             _(
-                "Accept the resolution, or reopen the ticket saying why, by %(date)s UTC; "
+                "Accept the resolution, or reopen the ticket saying why, by %(date)s; "
                 "after that it is accepted automatically.",
-                date=ticket.review_due_at.strftime("%d/%m/%Y %H:%M"),
+                date=datetime_br(ticket.review_due_at),
             ),
             _("See the ticket: %(link)s", link=link),
         ]
