@@ -10,7 +10,6 @@ import time
 from urllib.parse import urlsplit
 
 import pytest
-from flask import render_template_string
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from sqlalchemy import select
 
@@ -207,14 +206,13 @@ def test_the_client_page_shows_the_average_rating(app, factory, setup, resolved,
     assert 'id="report-rating" data-count="2"' in page and "4,5" in page
 
 
-def test_the_portal_partial_offers_what_the_user_may_do(app, setup, resolved):
-    """The ticket page's partial (the page itself is the portal's ticket page)."""
-    with app.test_request_context("/app/", base_url="http://a.test"):
-        ticket = db.session.get(Ticket, setup.ticket_id)
-        pedro = db.session.get(Account, setup.requester.id)
-        chief = db.session.get(Account, setup.chief.id)
-        partial = '{% include "portal/_ticket_review.html" %}'
-        mine = render_template_string(partial, ticket=ticket, current_account=pedro)
-        theirs = render_template_string(partial, ticket=ticket, current_account=chief)
+def test_the_ticket_page_offers_the_rating_to_the_requester_only(app, setup, resolved, make_browser):
+    pedro = signed_in(make_browser, "pedro@alpha.test")
+    mine = pedro.get(f"/app/tickets/{setup.ticket_id}").get_data(as_text=True)
     assert 'id="ticket-rate"' in mine and 'id="ticket-reopen"' in mine
-    assert 'id="ticket-rate"' not in theirs and 'id="ticket-reopen"' in theirs  # all tickets: may reopen
+    chief = signed_in(make_browser, "chefe@alpha.test")
+    theirs = chief.get(f"/app/tickets/{setup.ticket_id}").get_data(as_text=True)
+    assert 'id="ticket-rate"' not in theirs and 'id="ticket-reopen"' in theirs  # sees all: may reopen
+    pedro.post(f"/app/tickets/{setup.ticket_id}/rate", {"score": "2", "comment": "Demorou"})
+    rated = pedro.get(f"/app/tickets/{setup.ticket_id}").get_data(as_text=True)
+    assert 'id="ticket-rating" data-score="2"' in rated and 'id="ticket-rate"' not in rated

@@ -17,7 +17,6 @@ from core.extensions import db
 from core.scope import bypass
 from core.timeutil import utcnow
 from desk import review
-from desk.replies import public_reply
 from desk.states import EntryKind, EventType, StatusKind
 from desk.ticket_changes import follow
 from desk.ticket_models import Ticket, TicketEntry
@@ -62,8 +61,7 @@ def test_resolving_on_a_review_desk_waits_for_the_review_and_mails_the_client(
     assert len(events(app, setup.ticket_id, EventType.REVIEW)) == 1
     # The requester and the client's follower, not the staff; the link on the canonical URL.
     assert sorted(a for m in mailbox.messages for a in m["to"]) == ["colega@alpha.test", "pedro@alpha.test"]
-    page = "portal.ticket_page" in app.view_functions
-    expected = f"{CANONICAL}/app/tickets/{setup.ticket_id}" if page else f"{CANONICAL}/app/"
+    expected = f"{CANONICAL}/app/tickets/{setup.ticket_id}"
     for message in mailbox.messages:
         assert "awaits your review" in message["text"] or "aguarda" in message["text"]
         assert expected in links(message)
@@ -95,6 +93,9 @@ def test_a_desk_without_review_resolves_as_before(app, factory, tenants, make_br
 def test_the_requester_accepts(app, setup, agent, make_browser):
     resolve(app, agent, setup)
     pedro = signed_in(make_browser, "pedro@alpha.test")
+    page = pedro.get(f"/app/tickets/{setup.ticket_id}").get_data(as_text=True)
+    assert 'id="ticket-review"' in page and 'id="review-accept"' in page and 'id="reopen-reason"' in page
+    assert 'id="ticket-rate"' not in page  # rated once accepted
     response = pedro.post(f"/app/tickets/{setup.ticket_id}/accept")
     assert response.status_code == 302
     now = ticket(app, setup.ticket_id)
@@ -170,12 +171,10 @@ def test_reopening_needs_a_reason_and_respects_the_window(app, setup, agent, mak
     assert ticket(app, setup.ticket_id).status_kind == StatusKind.OPEN
 
 
-def test_a_client_reply_reopens_a_ticket_awaiting_review(app, setup, agent):
+def test_a_client_reply_reopens_a_ticket_awaiting_review(app, setup, agent, make_browser):
     resolve(app, agent, setup)
-    with app.app_context():
-        row = db.session.get(Ticket, setup.ticket_id)
-        public_reply(row, "Continua com defeito.", db.session.get(Account, setup.requester.id))
-        db.session.commit()
+    pedro = signed_in(make_browser, "pedro@alpha.test")
+    pedro.post(f"/app/tickets/{setup.ticket_id}/reply", {"body": "Continua com defeito."})
     now = ticket(app, setup.ticket_id)
     assert now.status_kind == StatusKind.OPEN and now.review_due_at is None
     assert len(events(app, setup.ticket_id, EventType.REOPENED)) == 1

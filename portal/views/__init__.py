@@ -8,7 +8,7 @@ terms, ``/reseller/terms``), ``portal_kb`` (the staff pages of the knowledge bas
 module below registers its routes on them.
 """
 
-from portal.views import kb, kb_admin, review, terms, terms_admin
+from portal.views import kb, kb_admin, review, terms, terms_admin, tickets
 from portal.views.blueprints import bp, kb_staff_bp, public_bp, rating_bp, staff_bp
 
 __all__ = [
@@ -22,4 +22,5 @@ __all__ = [
     "staff_bp",
     "terms",
     "terms_admin",
+    "tickets",
 ]

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from werkzeug.routing import BuildError
 
 from auth import permissions as perm
 from auth.access import current_account, has_permission, is_impersonating
@@ -38,13 +37,6 @@ def ticket_review(ticket, account=None):
     return review.review_state(ticket, account)
 
 
-def _ticket_page(ticket_id: int) -> str:
-    try:
-        return url_for(TICKET_PAGE, ticket_id=ticket_id)
-    except BuildError:  # the ticket page not in this build: the workspace's home
-        return url_for("tenant.home")
-
-
 def _answer(ticket_id: int, change, success: str):
     """Run ``change(ticket)`` on a ticket the user sees (else 404, before anything); commit
     and say ``success``, or roll back and say why."""
@@ -61,7 +53,7 @@ def _answer(ticket_id: int, change, success: str):
     else:
         db.session.commit()
         flash(success, "success")
-    return redirect(_ticket_page(ticket_id))
+    return redirect(url_for(TICKET_PAGE, ticket_id=ticket_id))
 
 
 @bp.post("/tickets/<int:ticket_id>/accept")
