@@ -86,7 +86,9 @@ def test_only_the_requester_rates_and_only_once_finished(app, factory, tenants, 
     assert rows(app) == []
 
 
-def test_a_ticket_awaiting_review_is_not_rated_until_accepted(app, factory, tenants, make_browser, mailbox):
+def test_a_ticket_awaiting_review_is_not_rated_until_accepted(
+    app, factory, tenants, make_browser, mailbox, run_jobs
+):
     reviewed = build(app, factory, tenants, review_days=3)
     resolve(app, signed_in(make_browser, "agente@a.test"), reviewed)
     pedro = signed_in(make_browser, "pedro@alpha.test")
@@ -94,6 +96,7 @@ def test_a_ticket_awaiting_review_is_not_rated_until_accepted(app, factory, tena
     assert rows(app) == []
     mailbox.clear()
     pedro.post(f"/app/tickets/{reviewed.ticket_id}/accept")
+    run_jobs()
     assert [m for m in mailbox.to("pedro@alpha.test") if "/rate/" in m["text"]]  # the links, on acceptance
     pedro.post(f"/app/tickets/{reviewed.ticket_id}/rate", {"score": "5"})
     assert [r.score for r in rows(app)] == [5]
