@@ -56,16 +56,21 @@ def has_review(ticket: Ticket) -> bool:
 
 
 def set_status(ticket: Ticket, status: TicketStatus) -> None:
-    """Staff change the ticket's status: a resolution on a desk with review goes to the
-    client's review instead; a ticket that becomes resolved otherwise is offered for
-    rating."""
-    if status.kind == StatusKind.RESOLVED and has_review(ticket):
-        if ticket.status_kind == StatusKind.PENDING_REVIEW:
+    """Staff change the ticket's status: a resolution (or a "pending review" status
+    picked) on a desk with review goes to the client's review; a desk without review has
+    none to wait for; a ticket that becomes resolved otherwise is offered for rating."""
+    if status.kind in (StatusKind.RESOLVED, StatusKind.PENDING_REVIEW) and has_review(ticket):
+        if not awaits_review(ticket):
+            send_to_review(ticket, status if status.kind == StatusKind.PENDING_REVIEW else None)
+        elif status.kind == StatusKind.RESOLVED:
             raise TicketRefused(
                 _("This ticket already awaits the client's review: close it to finish it without the review.")
             )
-        send_to_review(ticket)
+        else:  # another of the reseller's "pending review" statuses: the same review
+            change_status(ticket, status)
         return
+    if status.kind == StatusKind.PENDING_REVIEW:
+        raise TicketRefused(_("This desk does not ask for the client's review: resolve the ticket instead."))
     before = ticket.status_id
     change_status(ticket, status)
     if ticket.status_id != before and status.kind == StatusKind.RESOLVED:
@@ -78,10 +83,11 @@ def bulk(tickets: list[Ticket], action: str, value=None) -> tuple[int, list[tupl
     return merging.bulk(tickets, action, value, set_status=set_status)
 
 
-def send_to_review(ticket: Ticket) -> None:
-    """The ticket waits for the client's review until the desk's timeout; the requester
-    and the client's followers are e-mailed."""
-    change_status(ticket, default_status(ticket.reseller_id, StatusKind.PENDING_REVIEW))
+def send_to_review(ticket: Ticket, status: TicketStatus | None = None) -> None:
+    """The ticket waits for the client's review (in ``status``, else the reseller's
+    default "pending review") until the desk's timeout; the requester and the client's
+    followers are e-mailed."""
+    change_status(ticket, status or default_status(ticket.reseller_id, StatusKind.PENDING_REVIEW))
     ticket.review_due_at = utcnow() + timedelta(days=ticket.desk.review_timeout_days)
     add_event(ticket, EventType.REVIEW, after={"due_at": ticket.review_due_at.isoformat(timespec="seconds")})
     _mail_review(ticket)

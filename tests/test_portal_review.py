@@ -81,9 +81,20 @@ def test_the_queues_bulk_status_sends_to_review_too(app, setup, agent):
     assert ticket(app, setup.ticket_id).status_kind == StatusKind.PENDING_REVIEW
 
 
+def test_picking_a_pending_review_status_starts_the_same_review(app, setup, agent):
+    pending = status_id(app, setup.a.id, StatusKind.PENDING_REVIEW)
+    agent.post(f"/reseller/tickets/{setup.ticket_id}/status", {"status_id": pending})
+    now = ticket(app, setup.ticket_id)
+    assert now.status_kind == StatusKind.PENDING_REVIEW and now.review_due_at is not None
+    assert len(events(app, setup.ticket_id, EventType.REVIEW)) == 1
+
+
 def test_a_desk_without_review_resolves_as_before(app, factory, tenants, make_browser):
     plain = build(app, factory, tenants, review_days=None)
     agent = signed_in(make_browser, "agente@a.test")
+    pending = status_id(app, plain.a.id, StatusKind.PENDING_REVIEW)
+    agent.post(f"/reseller/tickets/{plain.ticket_id}/status", {"status_id": pending})
+    assert ticket(app, plain.ticket_id).status_kind == StatusKind.NEW  # nothing to wait for
     resolve(app, agent, plain)
     now = ticket(app, plain.ticket_id)
     assert now.status_kind == StatusKind.RESOLVED and now.review_due_at is None
