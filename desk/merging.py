@@ -43,6 +43,7 @@ def merge(source: Ticket, target: Ticket) -> None:
     before = {"status_id": source.status_id, "kind": source.status_kind}
     source.status_id, source.status_kind, source.status = merged.id, StatusKind.MERGED, merged
     source.merged_into_id = target.id
+    source.review_due_at = None  # a merged ticket is never accepted by itself
     add_event(
         source, EventType.STATUS, before=before, after={"status_id": merged.id, "kind": str(merged.kind)}
     )

@@ -278,7 +278,7 @@ def accept_due(now: datetime | None = None, *, batch_size: int = BATCH) -> int:
                 if awaits_review(ticket) and ticket.review_due_at is not None and ticket.review_due_at <= now:
                     accept(ticket)
                     accepted += 1
-                else:  # left pending review some other way: nothing to accept
+                else:  # no longer awaiting the review (its due time left behind): nothing to accept
                     ticket.review_due_at = None
             db.session.commit()
             last_id = ids[-1]

@@ -241,3 +241,11 @@ def test_the_job_works_in_batches(app, factory, setup, agent):
         assert review.accept_due(batch_size=2) == 5
         assert review.accept_due(batch_size=2) == 0
     assert {ticket(app, i).status_kind for i in [setup.ticket_id, *more]} == {StatusKind.RESOLVED}
+
+
+def test_a_ticket_merged_while_awaiting_review_is_never_accepted(app, factory, setup, agent):
+    resolve(app, agent, setup)
+    other = factory.ticket(setup.a.client.id, desk_id=setup.desk.id)
+    agent.post(f"/reseller/tickets/{setup.ticket_id}/merge", {"into": str(other.number)})
+    now = ticket(app, setup.ticket_id)
+    assert now.status_kind == StatusKind.MERGED and now.review_due_at is None
