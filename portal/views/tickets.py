@@ -151,7 +151,8 @@ def ticket_page(ticket_id: int):
     files = tickets.client_attachments(ticket)
     fields = _client_fields(ticket.desk, editable_only=False)
     followers = ticket_changes.followers(ticket)
-    follower_ids = {a.id for a in followers}
+    # The requester receives the replies anyway: not offered as a follower.
+    follower_ids = {a.id for a in followers} | {ticket.requester_account_id}
     return render_template(
         "portal/ticket.html",
         ticket=ticket,
