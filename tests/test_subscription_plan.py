@@ -205,7 +205,8 @@ def test_the_resellers_payment_instructions_tell_how_to_pay_without_stripe(
     assert 'name="payment_instructions"' in settings
     brand = {"name": "Reseller A", "primary_color": "#0d6efd", "support_email": "financeiro@a.test"}
     instructions = "Pix: financeiro@a.test\nBanco 001, agência 1234, conta 56789-0"
-    assert staff.post("/reseller/settings", {**brand, "payment_instructions": instructions}).status_code == 302
+    saved = staff.post("/reseller/settings", {**brand, "payment_instructions": instructions})
+    assert saved.status_code == 302
     with app.app_context():
         assert db.session.get(Reseller, tenants.a.id).payment_instructions == instructions
     user = make_browser()
