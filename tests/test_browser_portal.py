@@ -66,6 +66,7 @@ def test_a_client_user_opens_a_ticket_with_a_field_and_a_file_and_a_supervisor_s
     receipt.write_bytes(b"%PDF-1.4 nota fiscal")
 
     log_in(page, live_server, "ana@padaria.test", factory.password, landing="**/app/**")
+    page.click("#portal-menu")
     page.click("nav a[href='/app/tickets']")
     page.wait_for_url("**/app/tickets")
     assert page.locator("#no-tickets").is_visible()

@@ -8,6 +8,17 @@ a module below registers its routes on them.
 """
 
 from portal.views import kb, kb_admin, terms, terms_admin, tickets
-from portal.views.blueprints import bp, kb_staff_bp, public_bp, staff_bp
+from portal.views.blueprints import WORKSPACE_LINKS, bp, kb_staff_bp, public_bp, staff_bp
 
-__all__ = ["bp", "kb", "kb_admin", "kb_staff_bp", "public_bp", "staff_bp", "terms", "terms_admin", "tickets"]
+__all__ = [
+    "WORKSPACE_LINKS",
+    "bp",
+    "kb",
+    "kb_admin",
+    "kb_staff_bp",
+    "public_bp",
+    "staff_bp",
+    "terms",
+    "terms_admin",
+    "tickets",
+]
