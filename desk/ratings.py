@@ -16,7 +16,6 @@ from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from werkzeug.routing import BuildError
 
 from auth.access import is_impersonating
 from auth.models import CLIENT_USER, Account
@@ -29,7 +28,6 @@ from core.validation import parse_int
 from desk import hooks
 from desk.review_models import TicketRating
 from desk.states import EventType, RatingSource, StatusKind
-from desk.ticket_mail import CLIENT_HOME_ENDPOINT
 from desk.ticket_models import Ticket
 from desk.tickets import TicketRefused, add_event, clean_text
 
@@ -39,8 +37,7 @@ LINK_DAYS = 14
 LINK_SALT = "ticket-rating-link"
 # The kinds a ticket is rated in (a ticket awaiting its review is not finished yet).
 RATED_KINDS = (StatusKind.RESOLVED, StatusKind.CLOSED)
-# The client portal's pages e-mails link to, registered by the portal (desk.hooks).
-TICKET_PAGE = "ticket"
+# The page of the e-mailed link, registered by the portal (desk.hooks.register_client_page).
 RATING_PAGE = "rating"
 
 
@@ -174,23 +171,12 @@ def ticket_of_link(token: str, reseller_id: int) -> tuple[Ticket, Account]:
     return ticket, account
 
 
-def client_page_url(reseller: Reseller, page: str, **values) -> str:
-    """The portal's page ``page`` on the reseller's canonical URL (the workspace's home
-    while the portal has not registered it, or the app has no such page)."""
-    endpoint = hooks.client_page(page)
-    try:
-        if endpoint is not None:
-            return reseller_url(reseller, endpoint, **values)
-    except BuildError:
-        pass
-    return reseller_url(reseller, CLIENT_HOME_ENDPOINT)
-
-
 def send_rating_mail(ticket: Ticket) -> bool:
     """E-mail the requester the links that rate the ticket 1 to 5 (none when it is
     rated already, the requester cannot receive mail, or no portal page rates)."""
     requester = db.session.get(Account, ticket.requester_account_id) if ticket.requester_account_id else None
-    if requester is None or not requester.is_usable() or hooks.client_page(RATING_PAGE) is None:
+    page = hooks.client_page(RATING_PAGE)
+    if requester is None or not requester.is_usable() or page is None:
         return False
     if rating_of(ticket) is not None:
         return False
@@ -199,7 +185,7 @@ def send_rating_mail(ticket: Ticket) -> bool:
     lines = [
         _("Ticket #%(number)d, %(subject)s, is resolved.", number=ticket.number, subject=ticket.subject),
         _("How was our service? Choose a score (1: poor, 5: excellent):"),
-        *(f"{n}: {client_page_url(reseller, RATING_PAGE, token=token, score=n)}" for n in SCORES),
+        *(f"{n}: {reseller_url(reseller, page, token=token, score=n)}" for n in SCORES),
         _("The link opens a page where you confirm the rating; it is valid for %(n)d days.", n=LINK_DAYS),
     ]
     subject = _("[#%(number)d] Rate our service", number=ticket.number)

@@ -41,7 +41,7 @@ from desk.review_models import TicketRating
 from desk.states import EntryKind, EventType, StatusKind
 from desk.statuses import default_status
 from desk.ticket_changes import change_status, may_reopen, reopen_deadline
-from desk.ticket_mail import client_threading, recipients
+from desk.ticket_mail import client_threading, client_ticket_url, recipients
 from desk.ticket_models import Ticket, TicketEntry
 from desk.tickets import MAX_BODY, TicketRefused, add_event, clean_text
 
@@ -225,7 +225,7 @@ def _mail_review(ticket: Ticket) -> int:
     if not people:
         return 0
     reseller = db.session.get(Reseller, ticket.reseller_id)
-    link = ratings.client_page_url(reseller, ratings.TICKET_PAGE, ticket_id=ticket.id)
+    link = client_ticket_url(reseller, ticket)
     subject = _("[#%(number)d] Resolved: please review", number=ticket.number)
     text = "\n\n".join(
         [

@@ -18,10 +18,14 @@ def init_app(app) -> None:
     app.register_blueprint(views.kb_staff_bp)
     app.register_blueprint(views.public_bp)
     app.register_blueprint(views.rating_bp)
-    # What desk's review and rating e-mails link to (desk never names the portal).
-    desk_hooks.register_client_page(ratings.TICKET_PAGE, views.review.TICKET_PAGE)
+    # The page the rating e-mail's links open (desk never names the portal).
     desk_hooks.register_client_page(ratings.RATING_PAGE, "portal_rating.rate_page")
     # The staff panel's layout, until the package that draws the panel registers its own.
     app.jinja_env.globals.setdefault("staff_layout", "base.html")
     # Terms not yet accepted come before any workspace page (tenant never names portal).
     hooks.register_workspace_gate(views.terms.terms_gate, pages=views.terms.TERMS_PAGES)
+    # Ticket e-mails to client users link to the ticket in the portal (desk never names it).
+    desk_hooks.register_client_ticket_page("portal.ticket_page")
+    # The workspace's "Portal" menu (tenant never names the portal's pages).
+    for link in views.WORKSPACE_LINKS:
+        hooks.register_workspace_link(link)

@@ -9,9 +9,10 @@ module below registers its routes on them.
 """
 
 from portal.views import kb, kb_admin, review, terms, terms_admin, tickets
-from portal.views.blueprints import bp, kb_staff_bp, public_bp, rating_bp, staff_bp
+from portal.views.blueprints import WORKSPACE_LINKS, bp, kb_staff_bp, public_bp, rating_bp, staff_bp
 
 __all__ = [
+    "WORKSPACE_LINKS",
     "bp",
     "kb",
     "kb_admin",

@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from auth import permissions as perm
 from auth.access import current_account, has_permission
 from auth.models import Account
-from core.extensions import db
+from core.extensions import db, limiter
 from core.tenancy import current_client, scoped_select
 from core.timeutil import utcnow
 from core.uploads import accepts_uploads, attachment_response
@@ -95,8 +95,14 @@ def _client_fields(desk: Desk | None, *, editable_only: bool):
     return [f for f in desk_fields(desk) if f.client_visibility in wanted]
 
 
+def _per_user() -> str:
+    return f"portal-tickets:{current_account.id}" if current_account else request.remote_addr or ""
+
+
 @bp.route("/tickets/new", methods=["GET", "POST"])
 @accepts_uploads(MAX_FILES)
+# A user opening tickets by the dozen is a script or a loop, not a person: 20 an hour.
+@limiter.limit("20 per hour", methods=["POST"], key_func=_per_user)
 def ticket_new():
     account = _reader()
     desks = tickets.openable_desks(current_client)
@@ -151,7 +157,8 @@ def ticket_page(ticket_id: int):
     files = tickets.client_attachments(ticket)
     fields = _client_fields(ticket.desk, editable_only=False)
     followers = ticket_changes.followers(ticket)
-    follower_ids = {a.id for a in followers}
+    # The requester receives the replies anyway: not offered as a follower.
+    follower_ids = {a.id for a in followers} | {ticket.requester_account_id}
     return render_template(
         "portal/ticket.html",
         ticket=ticket,
@@ -180,6 +187,7 @@ def _files_by_entry(entries, files) -> dict:
 
 @bp.post("/tickets/<int:ticket_id>/reply")
 @accepts_uploads(MAX_FILES)
+@limiter.limit("60 per hour", key_func=_per_user)
 def ticket_reply(ticket_id: int):
     ticket = _ticket_or_404(ticket_id, for_update=True)
     try:
