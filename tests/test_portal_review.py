@@ -6,20 +6,26 @@ periodic job accepts what nobody answered in time, once."""
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import delete, func, select, update
 
 from auth.models import Account
 from core import jobs
 from core.extensions import db
+from core.models import AuditEvent, Reseller
 from core.scope import bypass
 from core.timeutil import utcnow
 from desk import review
+from desk.models import Desk
 from desk.states import EntryKind, EventType, StatusKind
+from desk.statuses import default_status
 from desk.ticket_changes import follow
 from desk.ticket_models import Ticket, TicketEntry
+from desk.tickets import open_ticket
+from tenant.models import Client
 from tests.review_setup import (
     CANONICAL,
     build,
@@ -166,7 +172,7 @@ def test_reopening_needs_a_reason_and_respects_the_window(app, setup, agent, mak
     assert now.status_kind == StatusKind.OPEN and now.review_due_at is None and now.reopened_count == 1
     with app.app_context():
         reply = db.session.scalars(
-            db.select(TicketEntry)
+            select(TicketEntry)
             .where(TicketEntry.ticket_id == setup.ticket_id, TicketEntry.kind == EntryKind.PUBLIC_REPLY)
             .order_by(TicketEntry.id.desc())
         ).first()
@@ -249,3 +255,62 @@ def test_a_ticket_merged_while_awaiting_review_is_never_accepted(app, factory, s
     agent.post(f"/reseller/tickets/{setup.ticket_id}/merge", {"into": str(other.number)})
     now = ticket(app, setup.ticket_id)
     assert now.status_kind == StatusKind.MERGED and now.review_due_at is None
+
+
+@pytest.mark.real_commits
+def test_two_jobs_at_once_accept_each_ticket_once(app, factory):
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        pytest.skip("row locks are PostgreSQL's; SQLite writes one transaction at a time")
+    reseller = factory.reseller(host="review-sweep.test")
+    client = factory.client(reseller.id)
+    desk = factory.desk(reseller.id, name="Revisão", client_ids=[client.id])
+    requester = factory.user(client.id, email="quem@review-sweep.test")
+    try:
+        with app.app_context():
+            ids = [
+                open_ticket(
+                    db.session.get(Desk, desk.id),
+                    db.session.get(Client, client.id),
+                    db.session.get(Account, requester.id),
+                    f"Chamado {n}",
+                ).id
+                for n in range(12)
+            ]
+            pending = default_status(reseller.id, StatusKind.PENDING_REVIEW)
+            db.session.execute(
+                update(Ticket)
+                .where(Ticket.id.in_(ids))
+                .values(
+                    status_id=pending.id,
+                    status_kind=StatusKind.PENDING_REVIEW,
+                    review_due_at=utcnow() - timedelta(hours=1),
+                )
+            )
+            db.session.commit()
+        counts: list[int] = []
+        barrier = threading.Barrier(4, timeout=10)
+
+        def run() -> None:
+            with app.app_context(), bypass("review-sweep"):
+                barrier.wait()
+                counts.append(review.accept_due(batch_size=5))
+                db.session.remove()
+
+        threads = [threading.Thread(target=run) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        with app.app_context():
+            accepted = db.session.scalar(
+                select(func.count())
+                .select_from(TicketEntry)
+                .where(TicketEntry.ticket_id.in_(ids), TicketEntry.kind == EntryKind.EVENT)
+                .where(TicketEntry.event["type"].as_string() == EventType.ACCEPTED.value)
+            )
+            assert accepted == 12 and sum(counts) == 12, counts
+    finally:
+        with app.app_context():
+            db.session.execute(delete(AuditEvent).where(AuditEvent.reseller_id == reseller.id))
+            db.session.delete(db.session.get(Reseller, reseller.id))
+            db.session.commit()
