@@ -61,12 +61,14 @@ def change_status(ticket: Ticket, status: TicketStatus) -> None:
         return
     before = {"status_id": ticket.status_id, "kind": ticket.status_kind}
     now = utcnow()
-    # Back in service from a finished ticket, or from one whose resolution awaited the
-    # client's review (turned down by the client's reply, or taken back by staff).
-    reopening = ticket.status_kind in (*FINISHED_KINDS, StatusKind.PENDING_REVIEW) and status.kind not in (
+    # Out of a finished kind (even to the client's review: finished no more), or back in
+    # service from a resolution that awaited the client's review (turned down by the
+    # client's reply, or taken back by staff).
+    leaves_review = ticket.status_kind == StatusKind.PENDING_REVIEW and status.kind not in (
         *FINISHED_KINDS,
         StatusKind.PENDING_REVIEW,
     )
+    reopening = leaves_review or (ticket.status_kind in FINISHED_KINDS and status.kind not in FINISHED_KINDS)
     if reopening:
         if not may_reopen(ticket):
             raise TicketRefused(

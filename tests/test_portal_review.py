@@ -314,3 +314,14 @@ def test_two_jobs_at_once_accept_each_ticket_once(app, factory):
             db.session.execute(delete(AuditEvent).where(AuditEvent.reseller_id == reseller.id))
             db.session.delete(db.session.get(Reseller, reseller.id))
             db.session.commit()
+
+
+def test_a_closed_ticket_resolved_again_waits_for_a_new_review(app, setup, agent, make_browser):
+    closed = status_id(app, setup.a.id, StatusKind.CLOSED)
+    agent.post(f"/reseller/tickets/{setup.ticket_id}/status", {"status_id": closed})
+    resolve(app, agent, setup)  # within the window: reopened into the client's review
+    now = ticket(app, setup.ticket_id)
+    assert now.status_kind == StatusKind.PENDING_REVIEW and now.reopened_count == 1
+    pedro = signed_in(make_browser, "pedro@alpha.test")
+    pedro.post(f"/app/tickets/{setup.ticket_id}/reopen", {"reason": "Não era isso."})
+    assert ticket(app, setup.ticket_id).status_kind == StatusKind.OPEN
