@@ -16,8 +16,9 @@ from auth.models import Account
 from core.extensions import db
 from desk.statuses import client_status_name
 from desk.ticket_models import Ticket
-from portal import reports
-from portal.reports import ClockSummary, Period, Report
+from portal import report_periods, reports
+from portal.report_periods import Period
+from portal.reports import ClockSummary, Report
 from portal.tickets import visible_select
 
 LATEST = 8
@@ -48,7 +49,7 @@ class Dashboard:
 def build(account: Account, today: date, now: datetime) -> Dashboard:
     """The dashboard of ``account`` (a client user) for the 30 local days up to ``today``."""
     scope = visible_select(account).whereclause
-    period = reports.default_period(today)
+    period = report_periods.default_period(today)
     first_response, resolution = reports.sla_summary(scope, period, now)
     ratings = reports.rating_counts(scope, period)
     latest = db.session.scalars(

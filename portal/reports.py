@@ -5,16 +5,16 @@ requester; SLA compliance; ratings; sessions consumed.
 Each report is one grouped query (``GROUP BY``) over the tickets of a *scope*: every
 ticket of the client (:func:`client_scope`, the *reports* permission), or what a user
 sees (the dashboard, ``portal.tickets.visible_select``). Days are local days counted by
-``tenant.windows.local_day``, the rule the sessions per day already use; weeks (from
-Monday) and months are folded from the days in Python. A report's rows are what its
+``tenant.windows.local_day``, the rule the sessions per day already use; weeks and
+months are folded from the days by ``portal.report_periods``. A report's rows are what its
 page shows, its chart draws and its XLSX/CSV download holds (``portal.report_files``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, and_, case, func, or_, select
@@ -23,103 +23,18 @@ from sqlalchemy.orm import aliased
 from auth.models import Account
 from billing.models import Plan
 from core.extensions import db
-from core.formatting import date_br, label
+from core.formatting import label
 from desk.models import Desk, SlaTarget, TicketStatus
 from desk.review_models import TicketRating
 from desk.states import FINISHED_KINDS, Priority
 from desk.statuses import PRIORITY_LABELS, client_status_name
 from desk.ticket_models import Ticket
+from portal.report_periods import Period, fold
 from portal.states import Grouping, ReportName
 from tenant.models import Client
-from tenant.windows import local_day, local_midnight_utc, sessions_per_day
+from tenant.windows import local_day, sessions_per_day
 
-DEFAULT_DAYS = 30
-MAX_DAYS = 366
-# Dates outside these years are typing mistakes (and would overflow the day arithmetic).
-FIRST_YEAR, LAST_YEAR = 2000, 2999
 SCORES = (1, 2, 3, 4, 5)
-
-
-@dataclass(frozen=True)
-class Period:
-    """Local days ``first`` to ``last`` (both included), grouped by ``grouping``."""
-
-    first: date
-    last: date
-    grouping: Grouping = Grouping.DAY
-
-    @property
-    def start(self) -> datetime:
-        return local_midnight_utc(self.first)
-
-    @property
-    def end(self) -> datetime:
-        return local_midnight_utc(self.last + timedelta(days=1))
-
-    @property
-    def days(self) -> list[date]:
-        return [self.first + timedelta(days=n) for n in range((self.last - self.first).days + 1)]
-
-
-def default_period(today: date, grouping: Grouping = Grouping.DAY) -> Period:
-    """The last 30 local days, today included."""
-    return Period(today - timedelta(days=DEFAULT_DAYS - 1), today, grouping)
-
-
-def _day(raw: str | None) -> date | None:
-    day = date.fromisoformat(raw.strip())
-    if not FIRST_YEAR <= day.year <= LAST_YEAR:
-        raise ValueError(raw)
-    return day
-
-
-def parse_period(args: Mapping, today: date) -> tuple[Period, str | None]:
-    """The period asked by ``from`` / ``to`` (ISO dates) and ``group``; a bad or too long
-    one is the default (the last 30 days) with the reason to show."""
-    raw_group = args.get("group") or ""
-    grouping = Grouping(raw_group) if raw_group in tuple(Grouping) else Grouping.DAY
-    default = default_period(today, grouping)
-    raw_from, raw_to = args.get("from") or "", args.get("to") or ""
-    if not raw_from.strip() and not raw_to.strip():
-        return default, None
-    try:
-        first = _day(raw_from) if raw_from.strip() else default.first
-        last = _day(raw_to) if raw_to.strip() else today
-    except ValueError:
-        return default, _("The dates were not understood (use day/month/year); showing the last 30 days.")
-    if first > last:
-        return default, _("The start date comes after the end date; showing the last 30 days.")
-    if (last - first).days + 1 > MAX_DAYS:
-        return default, _("A report covers at most %(n)d days; showing the last 30 days.", n=MAX_DAYS)
-    return Period(first, last, grouping), None
-
-
-def bucket(day: date, grouping: Grouping) -> date:
-    """The first day of the group ``day`` falls in (a week starts on Monday)."""
-    if grouping == Grouping.WEEK:
-        return day - timedelta(days=day.weekday())
-    if grouping == Grouping.MONTH:
-        return day.replace(day=1)
-    return day
-
-
-def bucket_label(start: date, grouping: Grouping) -> str:
-    if grouping == Grouping.WEEK:
-        return _("Week of %(day)s", day=date_br(start))
-    if grouping == Grouping.MONTH:
-        return f"{start.month:02d}/{start.year}"
-    return date_br(start)
-
-
-def fold(period: Period, series: list[dict[date, int]]) -> list[list]:
-    """Per-day counts (one dict per series) summed into the period's groups, every group
-    listed (zeros included), oldest first: ``[label, n1, n2...]`` rows."""
-    groups: dict[date, list[int]] = {}
-    for day in period.days:
-        sums = groups.setdefault(bucket(day, period.grouping), [0] * len(series))
-        for index, counts in enumerate(series):
-            sums[index] += counts.get(day, 0)
-    return [[bucket_label(start, period.grouping), *sums] for start, sums in groups.items()]
 
 
 @dataclass

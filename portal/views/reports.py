@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 from auth import permissions as perm
 from auth.access import current_account, require_permission
 from core.timeutil import today_local, utcnow
-from portal import report_files, reports
+from portal import report_files, report_periods, reports
 from portal.states import Grouping, ReportName
 from portal.views.blueprints import bp
 
@@ -26,14 +26,14 @@ FORMATS = {
 @bp.get("/reports")
 @require_permission(perm.REPORTS)
 def reports_page():
-    period, problem = reports.parse_period(request.args, today_local())
+    period, problem = report_periods.parse_period(request.args, today_local())
     return render_template(
         "portal/reports.html",
         period=period,
         problem=problem,
         groupings=GROUPING_LABELS,
         wide=WIDE,
-        max_days=reports.MAX_DAYS,
+        max_days=report_periods.MAX_DAYS,
         reports=reports.client_reports(current_account, period, utcnow()),
     )
 
@@ -41,7 +41,7 @@ def reports_page():
 @bp.get("/reports/<report>.<any(xlsx, csv):fmt>")
 @require_permission(perm.REPORTS)
 def report_download(report: str, fmt: str):
-    period, _problem = reports.parse_period(request.args, today_local())
+    period, _problem = report_periods.parse_period(request.args, today_local())
     found = reports.client_report(current_account, report, period, utcnow())
     if found is None:
         abort(404)
