@@ -5,6 +5,8 @@
   package: the original e-mail a reply or a ticket was made from, downloadable).
 - *queue links*: pages next to the ticket queue, linked from its header (the intake
   package: the unknown senders queue).
+- *the client's ticket page*: where a client user reads a ticket (the portal package),
+  the link of every ticket e-mail to a client user.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any
 
 _entry_sources: list[Callable[[Any], dict[int, str]]] = []
 _queue_links: list[tuple[Any, str]] = []
+_client_ticket_page: list[str] = []
 
 
 def register_entry_sources(sources: Callable[[Any], dict[int, str]]) -> None:
@@ -37,3 +40,12 @@ def register_queue_link(label, endpoint: str) -> None:
 
 def queue_links() -> list[tuple[Any, str]]:
     return list(_queue_links)
+
+
+def register_client_ticket_page(endpoint: str) -> None:
+    """``endpoint`` (taking ``ticket_id``) shows a ticket to a user of its client."""
+    _client_ticket_page[:] = [endpoint]
+
+
+def client_ticket_page() -> str | None:
+    return _client_ticket_page[0] if _client_ticket_page else None
