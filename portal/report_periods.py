@@ -95,10 +95,11 @@ def bucket_label(start: date, grouping: Grouping) -> str:
 
 def fold(period: Period, series: list[dict[date, int]]) -> list[list]:
     """Per-day counts (one dict per series) summed into the period's groups, every group
-    listed (zeros included), oldest first: ``[label, n1, n2...]`` rows."""
+    listed (zeros included), oldest first: ``[label, n1, n2...]`` rows. A group cut by
+    the period's first day is named by that day (a week from Wednesday says so)."""
     groups: dict[date, list[int]] = {}
     for day in period.days:
-        sums = groups.setdefault(bucket(day, period.grouping), [0] * len(series))
+        sums = groups.setdefault(max(bucket(day, period.grouping), period.first), [0] * len(series))
         for index, counts in enumerate(series):
             sums[index] += counts.get(day, 0)
     return [[bucket_label(start, period.grouping), *sums] for start, sums in groups.items()]

@@ -82,7 +82,7 @@ def tickets_by_period(scope: ColumnElement, period: Period) -> Report:
     return Report(
         ReportName.TICKETS,
         _("Tickets by period"),
-        [_("Period"), _("Opened"), _("Resolved")],
+        [_("Period"), _("Opened"), _("Resolutions")],
         fold(period, [opened, resolved]),
         chart="line" if period.grouping == Grouping.DAY else "bar",
         series=(1, 2),

@@ -25,7 +25,7 @@
         data: rows.map(function (row) { return Number(row.cells[index].getAttribute("data-value")) || 0; }),
         backgroundColor: kind === "doughnut" ? palette : colour,
         borderColor: kind === "doughnut" ? "#fff" : colour,
-        tension: 0.2
+        tension: 0
       });
     });
     var holder = document.createElement("div");
