@@ -13,7 +13,7 @@ page shows, its chart draws and its XLSX/CSV download holds (``portal.report_fil
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from flask_babel import gettext as _
@@ -49,7 +49,6 @@ class Report:
     chart: str = "bar"
     series: tuple[int, ...] = (1,)
     footer: list | None = None
-    extra: dict = field(default_factory=dict)
 
 
 # --- scopes and grouped counts --------------------------------------------------------
@@ -278,7 +277,6 @@ def sla_report(scope: ColumnElement, period: Period, now: datetime) -> Report:
         [_("Clock"), _("Met"), _("Breached"), _("Pending"), _("Met (%)"), _("Average time (hours)")],
         rows,
         series=(1, 2, 3),
-        extra={"first": first, "resolution": resolution},
     )
 
 
@@ -311,7 +309,6 @@ def ratings_report(scope: ColumnElement, period: Period) -> Report:
         [_("Score"), _("Ratings")],
         [[str(score), counts.get(score, 0)] for score in SCORES],
         footer=[_("Average"), average if average is not None else _("no ratings yet")],
-        extra={"average": average, "count": sum(counts.values())},
     )
 
 
