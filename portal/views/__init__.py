@@ -8,17 +8,19 @@ terms, ``/reseller/terms``), ``portal_kb`` (the staff pages of the knowledge bas
 module below registers its routes on them.
 """
 
-from portal.views import kb, kb_admin, review, terms, terms_admin, tickets
+from portal.views import dashboard, kb, kb_admin, reports, review, terms, terms_admin, tickets
 from portal.views.blueprints import WORKSPACE_LINKS, bp, kb_staff_bp, public_bp, rating_bp, staff_bp
 
 __all__ = [
     "WORKSPACE_LINKS",
     "bp",
+    "dashboard",
     "kb",
     "kb_admin",
     "kb_staff_bp",
     "public_bp",
     "rating_bp",
+    "reports",
     "review",
     "staff_bp",
     "terms",
