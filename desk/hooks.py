@@ -5,6 +5,8 @@
   package: the original e-mail a reply or a ticket was made from, downloadable).
 - *queue links*: pages next to the ticket queue, linked from its header (the intake
   package: the unknown senders queue).
+- *client pages*: the client portal's pages that desk e-mails link to, by name (the
+  portal package: ``"approvals"``, the approvals waiting for a client user).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any
 
 _entry_sources: list[Callable[[Any], dict[int, str]]] = []
 _queue_links: list[tuple[Any, str]] = []
+_client_pages: dict[str, str] = {}
 
 
 def register_entry_sources(sources: Callable[[Any], dict[int, str]]) -> None:
@@ -37,3 +40,12 @@ def register_queue_link(label, endpoint: str) -> None:
 
 def queue_links() -> list[tuple[Any, str]]:
     return list(_queue_links)
+
+
+def register_client_page(name: str, endpoint: str) -> None:
+    """The endpoint of the client's page ``name`` (e-mails link to it)."""
+    _client_pages[name] = endpoint
+
+
+def client_page(name: str) -> str | None:
+    return _client_pages.get(name)

@@ -61,6 +61,7 @@ EVENT_LABELS = {
     EventType.MAIL_AUTO_REPLY: _l("sent an automatic reply (out of office), kept without reopening"),
     EventType.MAIL_BOUNCE: _l("reports an e-mail not delivered:"),
     EventType.MAIL_FILES_REFUSED: _l("sent files that were not accepted:"),
+    EventType.APPROVAL: _l("changed the approval"),
 }
 
 

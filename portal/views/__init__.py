@@ -7,7 +7,17 @@ terms, ``/reseller/terms``), ``portal_kb`` (the staff pages of the knowledge bas
 a module below registers its routes on them.
 """
 
-from portal.views import kb, kb_admin, terms, terms_admin
+from portal.views import approvals, kb, kb_admin, terms, terms_admin
 from portal.views.blueprints import bp, kb_staff_bp, public_bp, staff_bp
 
-__all__ = ["bp", "kb", "kb_admin", "kb_staff_bp", "public_bp", "staff_bp", "terms", "terms_admin"]
+__all__ = [
+    "approvals",
+    "bp",
+    "kb",
+    "kb_admin",
+    "kb_staff_bp",
+    "public_bp",
+    "staff_bp",
+    "terms",
+    "terms_admin",
+]
