@@ -50,7 +50,7 @@ def ticket_approvals(ticket) -> dict:
     return {
         "approvals": rows,
         "people": approvals.people(rows),
-        "pending": any(a.state == ApprovalState.PENDING for a in rows),
+        "has_pending": any(a.state == ApprovalState.PENDING for a in rows),
         "candidates": approvals.candidates(ticket) if open_ticket else [],
         "max_approvers": approvals.MAX_APPROVERS,
         "max_comment": approvals.MAX_COMMENT,
