@@ -27,6 +27,7 @@ from desk.statuses import default_status
 from desk.ticket_changes import change_status, pending_approval, ticket_client
 from desk.ticket_models import Ticket
 from desk.tickets import TicketRefused, add_entry, add_event, author_ids, clean_text, is_finished
+from tenant.users import assignable_users
 
 MAX_APPROVERS = 20
 MAX_COMMENT = 2_000
@@ -34,19 +35,9 @@ MAX_NOTE = 2_000
 
 
 def candidates(ticket: Ticket) -> list[Account]:
-    """Who may be asked: the active users of the ticket's client who use the portal
-    (where approvals are decided)."""
-    users = db.session.scalars(
-        select(Account)
-        .where(
-            Account.reseller_id == ticket.reseller_id,
-            Account.client_id == ticket.client_id,
-            Account.kind == CLIENT_USER,
-            Account.active.is_(True),
-            Account.awaiting_acceptance.is_(False),
-        )
-        .order_by(Account.name, Account.id)
-    )
+    """Who may be asked: the active users of the ticket's client (``tenant.users``) who
+    use the portal, where approvals are decided."""
+    users = assignable_users(ticket_client(ticket))
     return [a for a in users if perm.PORTAL in (a.permissions or [])]
 
 
