@@ -7,13 +7,15 @@ itself when a ticket is opened."""
 
 from __future__ import annotations
 
+import threading
+
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from auth import permissions as perm
 from auth.models import Account
 from core.extensions import db
-from core.models import AuditEvent
+from core.models import AuditEvent, Reseller
 from desk import approvals
 from desk.merging import BulkAction, bulk
 from desk.models import Desk, DeskStaff
@@ -24,7 +26,9 @@ from desk.statuses import default_status
 from desk.ticket_changes import change_status
 from desk.ticket_models import Ticket, TicketEntry
 from desk.tickets import TicketRefused, open_ticket
+from reseller.resellers import create_reseller
 from tenant.models import Client
+from tests.factories import Factory
 
 pytestmark = pytest.mark.usefixtures("ctx")
 
@@ -262,3 +266,58 @@ def test_an_approvers_lists_hold_what_waits_and_what_was_decided(setup):
     assert approvals.of_approver(u1, pending=False) == [approval]
     assert approvals.waits_for(approval, u2) and not approvals.waits_for(approval, u1)
     assert approvals.tickets_of([approval]) == {ticket.id: db.session.get(Ticket, ticket.id)}
+
+
+@pytest.mark.real_commits
+def test_two_last_votes_at_once_finish_the_approval_once(app):
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        pytest.skip("row locks are PostgreSQL's; SQLite writes one transaction at a time")
+    with app.test_request_context("/", base_url="http://votos.test"):
+        reseller, _login = create_reseller(name="Votos", host="votos.test", owner_email="dono@votos.test")
+        db.session.commit()
+        reseller_id = reseller.id
+    made = Factory(app, password="x" * 20)
+    client = made.client(reseller_id, trade_name="Concorrente")
+    desk = made.desk(reseller_id, name="Mesa", client_ids=[client.id])
+    voters = [made.user(client.id, email=f"voto{n}@votos.test").id for n in range(2)]
+    with app.app_context():
+        c = db.session.get(Client, client.id)
+        ticket = open_ticket(db.session.get(Desk, desk.id), c, db.session.get(Account, voters[0]), "Já")
+        approval_id = approvals.request(ticket, voters, ApprovalRule.ANY).id
+        ticket_id = ticket.id
+        db.session.commit()
+    outcomes, start = [], threading.Barrier(2, timeout=10)
+
+    def approve(account_id: int) -> None:
+        with app.app_context():
+            try:
+                account = db.session.get(Account, account_id)
+                start.wait()
+                approvals.decide(
+                    approvals.locked_approval(approval_id, account), account, VoteDecision.APPROVED
+                )
+                db.session.commit()
+                outcomes.append("decided")
+            except TicketRefused:
+                db.session.rollback()
+                outcomes.append("refused")
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=approve, args=(account_id,)) for account_id in voters]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+        assert sorted(outcomes) == ["decided", "refused"]
+        with app.app_context():
+            ticket = db.session.get(Ticket, ticket_id)
+            finished = [e for e in approval_events(ticket) if e.get("state") == ApprovalState.APPROVED]
+            assert len(finished) == 1 and ticket.status_kind == StatusKind.OPEN
+    finally:
+        with app.app_context():
+            db.session.execute(delete(AuditEvent).where(AuditEvent.reseller_id == reseller_id))
+            db.session.execute(delete(Ticket).where(Ticket.reseller_id == reseller_id))
+            db.session.delete(db.session.get(Reseller, reseller_id))
+            db.session.commit()
