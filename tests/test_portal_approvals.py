@@ -23,6 +23,7 @@ from desk.states import ApprovalRule, ApprovalState, StatusKind
 from desk.statuses import default_status
 from desk.ticket_models import Ticket
 from tenant.models import Client
+from tests.test_intake_processing import DESK_ADDRESS, SENDER, deliver, mail
 
 CANONICAL = "https://atendimento.a.test:8443"
 
@@ -261,3 +262,25 @@ def test_the_desks_rule_asks_by_itself_on_a_ticket_staff_open(app, tenants, worl
         assert approval.rule == ApprovalRule.ANY and [v.account_id for v in approval.votes] == [responsible]
     (message,) = mailbox.to(world["requester"])
     assert CANONICAL + "/app/approvals" in message["text"]
+
+
+def test_the_desks_rule_asks_by_itself_on_a_ticket_opened_by_mail(app, factory, tenants, run_jobs, mailbox):
+    a = tenants.a
+    factory.desk(
+        a.id,
+        name="Mesa de e-mail",
+        client_ids=[a.client.id],
+        intake_email=DESK_ADDRESS,
+        approval_rule=ApprovalRule.ALL,
+    )
+    ana = factory.user(a.client.id, email=SENDER, name="Ana")
+    mailbox.clear()
+    row = deliver(app, run_jobs, mail(subject="Pedido por e-mail"))
+    run_jobs()
+    with app.app_context():
+        approval = db.session.scalar(select(TicketApproval).where(TicketApproval.ticket_id == row.ticket_id))
+        responsible = db.session.get(Client, a.client.id)
+        assert [v.account_id for v in approval.votes] == [responsible.responsible_account_id]
+        assert approval.requested_by_account_id == ana.id  # written as the sender, outside a request
+        assert db.session.get(Ticket, row.ticket_id).status_kind == StatusKind.WAITING_ON_CLIENT
+    assert mailbox.to(responsible.email)
