@@ -49,6 +49,9 @@ class Reseller(db.Model):
     support_phone: Mapped[str | None] = mapped_column(String(20))
     support_whatsapp: Mapped[str | None] = mapped_column(String(20))
     mail_sender_name: Mapped[str | None] = mapped_column(String(120))
+    # How a client pays when online payment is not available (a Pix key, a bank account):
+    # shown on the client's subscription page.
+    payment_instructions: Mapped[str | None] = mapped_column(Text)
     # Session limits, within the platform's maxima (auth.sessions).
     staff_idle_minutes: Mapped[int] = mapped_column(server_default="30", default=30)
     staff_session_hours: Mapped[int] = mapped_column(server_default="12", default=12)

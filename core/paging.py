@@ -5,6 +5,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from sqlalchemy import func, select
+
+from core.extensions import db
+
 
 @dataclass
 class Page:
@@ -34,3 +38,13 @@ class Page:
                 out.append(None)
             out.append(p)
         return out
+
+
+def page_of(statement, page: int, per_page: int, *order_by, scalars: bool = True) -> Page:
+    """Page ``page`` (kept within the pages there are) of ``statement`` in ``order_by``:
+    its total counted first; ``scalars``: rows of the first entity, else result rows."""
+    total = db.session.scalar(select(func.count()).select_from(statement.order_by(None).subquery())) or 0
+    page = min(max(1, page), max(1, math.ceil(total / per_page)))
+    query = statement.order_by(*order_by).limit(per_page).offset((page - 1) * per_page)
+    result = db.session.scalars(query) if scalars else db.session.execute(query)
+    return Page(rows=list(result.all()), total=total, page=page, per_page=per_page)

@@ -5,8 +5,10 @@
   package: the original e-mail a reply or a ticket was made from, downloadable).
 - *queue links*: pages next to the ticket queue, linked from its header (the intake
   package: the unknown senders queue).
-- *client pages*: the client portal's pages that desk e-mails link to, by name (the
-  portal package: ``"approvals"``, the approvals waiting for a client user).
+- *the client's ticket page*: where a client user reads a ticket (the portal package),
+  the link of every ticket e-mail to a client user.
+- *client pages*: other pages of the client portal that desk e-mails link to, by name
+  (the portal package: ``"approvals"``, the approvals waiting for a client user).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 
 _entry_sources: list[Callable[[Any], dict[int, str]]] = []
 _queue_links: list[tuple[Any, str]] = []
+_client_ticket_page: list[str] = []
 _client_pages: dict[str, str] = {}
 
 
@@ -42,8 +45,17 @@ def queue_links() -> list[tuple[Any, str]]:
     return list(_queue_links)
 
 
+def register_client_ticket_page(endpoint: str) -> None:
+    """``endpoint`` (taking ``ticket_id``) shows a ticket to a user of its client."""
+    _client_ticket_page[:] = [endpoint]
+
+
+def client_ticket_page() -> str | None:
+    return _client_ticket_page[0] if _client_ticket_page else None
+
+
 def register_client_page(name: str, endpoint: str) -> None:
-    """The endpoint of the client's page ``name`` (e-mails link to it)."""
+    """The endpoint (taking no argument) of the client's page ``name``."""
     _client_pages[name] = endpoint
 
 

@@ -20,6 +20,7 @@ from core.extensions import db
 from core.links import reseller_url
 from core.mail import send_mail, thread_references
 from core.models import Reseller
+from desk import hooks
 from desk.mail_markers import body_marker_html, body_marker_text, reply_address
 from desk.staffing import works_desk
 from desk.ticket_changes import followers
@@ -28,9 +29,17 @@ from desk.ticket_models import Ticket, TicketEntry
 # The staff's ticket page, registered by the desk views (desk.init_app): the rules name
 # no view module.
 STAFF_TICKET_ENDPOINT = "desk_tickets.ticket_page"
-# The client portal's ticket page does not exist yet (issue 13 leaves the portal to a
-# later step): clients are sent to their workspace home, /app/, until it does.
+# The client's workspace home: where a client user is sent when no package has registered
+# a page for a ticket (desk.hooks.register_client_ticket_page; the portal does).
 CLIENT_HOME_ENDPOINT = "tenant.home"
+
+
+def client_ticket_url(reseller: Reseller, ticket: Ticket) -> str:
+    """The address of ``ticket`` for a user of its client, on the reseller's canonical URL."""
+    endpoint = hooks.client_ticket_page()
+    if endpoint is None:
+        return reseller_url(reseller, CLIENT_HOME_ENDPOINT)
+    return reseller_url(reseller, endpoint, ticket_id=ticket.id)
 
 
 def recipients(ticket: Ticket, author_id: int | None) -> list[Account]:
@@ -104,7 +113,7 @@ def send_reply(ticket: Ticket, entry: TicketEntry) -> int:
         if account.kind == STAFF:
             link = reseller_url(reseller, STAFF_TICKET_ENDPOINT, ticket_id=ticket.id)
         else:
-            link = reseller_url(reseller, CLIENT_HOME_ENDPOINT)
+            link = client_ticket_url(reseller, ticket)
         text = "\n\n".join(
             [
                 _(

@@ -14,10 +14,9 @@ from flask_babel import gettext as _
 
 from core.branding import mail_identity
 from core.extensions import db
-from core.links import reseller_url
 from core.mail import send_mail
 from core.models import Reseller
-from desk.ticket_mail import CLIENT_HOME_ENDPOINT, client_threading
+from desk.ticket_mail import client_threading, client_ticket_url
 from desk.ticket_models import Ticket
 
 
@@ -33,7 +32,7 @@ def acknowledge(ticket: Ticket, account, message_id: str | None) -> str | None:
                 subject=ticket.subject,
             ),
             _("To add anything, just answer this e-mail."),
-            _("Follow your tickets at %(link)s", link=reseller_url(reseller, CLIENT_HOME_ENDPOINT)),
+            _("Follow your ticket at %(link)s", link=client_ticket_url(reseller, ticket)),
         ]
     )
     # A new ticket's thread is the client's message alone: nothing to read.

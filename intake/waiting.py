@@ -14,11 +14,11 @@ Both only on the reseller's own waiting messages, audited.
 from __future__ import annotations
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from core import audit, jobs
 from core.extensions import db
-from core.paging import Page
+from core.paging import Page, page_of
 from desk.models import Desk
 from desk.tickets import TicketRefused, desk_serves_client
 from intake.models import InboundMessage
@@ -46,15 +46,9 @@ def waiting(reseller_id: int, desk_ids: list[int] | None, page: int = 1) -> Page
         ),
         desk_ids,
     )
-    total = db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    pages = max(1, -(-total // PER_PAGE))
-    page = min(max(1, page), pages)
-    rows = db.session.execute(
-        stmt.order_by(InboundMessage.received_at.desc(), InboundMessage.id.desc())
-        .limit(PER_PAGE)
-        .offset((page - 1) * PER_PAGE)
-    ).all()
-    return Page(rows=list(rows), total=total, page=page, per_page=PER_PAGE)
+    return page_of(
+        stmt, page, PER_PAGE, InboundMessage.received_at.desc(), InboundMessage.id.desc(), scalars=False
+    )
 
 
 def waiting_message(reseller_id: int, desk_ids: list[int] | None, message_id: int) -> InboundMessage | None:

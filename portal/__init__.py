@@ -6,7 +6,7 @@ anyone on the reseller's host read and search them)."""
 
 
 def init_app(app) -> None:
-    from desk.hooks import register_client_page
+    from desk import hooks as desk_hooks
     from portal import models, views  # noqa: F401 - models registers the tables
     from tenant import hooks
 
@@ -16,7 +16,12 @@ def init_app(app) -> None:
     app.register_blueprint(views.public_bp)
     # The staff panel's layout, until the package that draws the panel registers its own.
     app.jinja_env.globals.setdefault("staff_layout", "base.html")
-    # Desk's approval e-mails link to the approver's page (desk never names portal).
-    register_client_page("approvals", "portal.approvals")
     # Terms not yet accepted come before any workspace page (tenant never names portal).
     hooks.register_workspace_gate(views.terms.terms_gate, pages=views.terms.TERMS_PAGES)
+    # Ticket e-mails to client users link to the ticket in the portal (desk never names it).
+    desk_hooks.register_client_ticket_page("portal.ticket_page")
+    # Approval e-mails link to the approver's page (desk never names portal).
+    desk_hooks.register_client_page("approvals", "portal.approvals")
+    # The workspace's "Portal" menu (tenant never names the portal's pages).
+    for link in views.WORKSPACE_LINKS:
+        hooks.register_workspace_link(link)

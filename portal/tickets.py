@@ -10,21 +10,27 @@ see, is the same ``None`` (a 404 to the page), never a 403 that would tell it ex
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from flask_babel import gettext as _
 from sqlalchemy import Select, exists, or_, select
+from sqlalchemy.orm import selectinload
 
 from auth import permissions as perm
 from auth.models import CLIENT_USER, Account
+from billing.models import Plan
 from core import audit
 from core.extensions import db
+from core.paging import Page, page_of
 from core.validation import parse_int
-from desk import ticket_changes
+from desk import sla, sla_state, ticket_changes
 from desk.links import client_desks
-from desk.models import Desk
+from desk.models import Desk, SlaTarget
+from desk.states import BLOCKING_KINDS, FINISHED_KINDS, EntryKind, Priority
 from desk.ticket_files import attach
-from desk.ticket_models import Ticket, TicketEntry, TicketFollower
+from desk.ticket_models import SUBJECT_SEARCH_LENGTH, Ticket, TicketAttachment, TicketEntry, TicketFollower
 from desk.tickets import TicketRefused, first_entry_id, open_ticket
-from tenant.models import Client
+from tenant.models import Client, fold
 
 # How many followers a user may add to one ticket from the portal at once.
 MAX_FOLLOWERS = 20
@@ -59,6 +65,32 @@ def visible_ticket(account: Account, ticket_id, *, for_update: bool = False) -> 
     if for_update:
         stmt = stmt.with_for_update(of=Ticket)
     return db.session.scalar(stmt)
+
+
+def entitled_sla(client: Client, desks: list[Desk]) -> dict[int, list[tuple[str, sla.Targets]]]:
+    """Per desk, the SLA the client is entitled to at each priority (business minutes):
+    the desk's policy, or its client's plan's where that is stricter (desk.sla_state)."""
+    plan_policy = db.session.scalar(
+        select(Plan.sla_policy_id).join(Client, Client.plan_id == Plan.id).where(Client.id == client.id)
+    )
+    policy_ids = {d.sla_policy_id for d in desks} | {plan_policy}
+    rows = db.session.scalars(
+        select(SlaTarget).where(
+            SlaTarget.reseller_id == client.reseller_id, SlaTarget.policy_id.in_(policy_ids - {None})
+        )
+    )
+    by_key = {(t.policy_id, t.priority): t for t in rows}
+    out = {}
+    for desk in desks:
+        targets = []
+        for priority in Priority:
+            own = sla_state.targets_of(100, by_key.get((desk.sla_policy_id, priority)))
+            plan = sla_state.targets_of(100, by_key.get((plan_policy, priority))) if plan_policy else None
+            chosen, _percent = sla_state.stricter(own, plan)
+            if chosen.first_response or chosen.resolution:
+                targets.append((str(priority), chosen))
+        out[desk.id] = targets
+    return out
 
 
 def openable_desks(client: Client) -> list[Desk]:
@@ -122,3 +154,68 @@ def add_followers(ticket: Ticket, account: Account, raw_ids) -> list[Account]:
     for follower in added:
         ticket_changes.follow(ticket, follower)
     return added
+
+
+@dataclass(frozen=True)
+class TicketFilters:
+    """The portal list's filters: ``state`` ongoing / finished / all, a desk, words of the
+    subject, and (for a user who sees all) only the tickets it asked."""
+
+    state: str = "ongoing"
+    desk_id: int | None = None
+    q: str = ""
+    mine: bool = False
+
+    @classmethod
+    def from_args(cls, args) -> TicketFilters:
+        state = args.get("state") if args.get("state") in LIST_STATES else "ongoing"
+        return cls(
+            state=state,
+            desk_id=parse_int(args.get("desk_id"), min=1),
+            q=(args.get("q") or "").strip()[:SUBJECT_SEARCH_LENGTH],
+            mine=args.get("mine") == "1",
+        )
+
+
+LIST_STATES = ("ongoing", "finished", "all")
+PER_PAGE = 25
+
+
+def ticket_list(account: Account, filters: TicketFilters, page: int = 1) -> Page:
+    """A page of the tickets ``account`` sees, most recently active first."""
+    stmt = visible_select(account)
+    if filters.state == "ongoing":
+        stmt = stmt.where(Ticket.status_kind.in_([str(k) for k in BLOCKING_KINDS]))
+    elif filters.state == "finished":
+        stmt = stmt.where(Ticket.status_kind.in_([str(k) for k in FINISHED_KINDS]))
+    if filters.desk_id:
+        stmt = stmt.where(Ticket.desk_id == filters.desk_id)
+    if filters.q:
+        words = fold(filters.q).replace("%", "").replace("_", " ").split()
+        for word in words[:5]:
+            stmt = stmt.where(Ticket.subject_search.like(f"%{word}%"))
+    if filters.mine:
+        stmt = stmt.where(Ticket.requester_account_id == account.id)
+    return page_of(
+        stmt.options(selectinload(Ticket.status), selectinload(Ticket.desk)),
+        page,
+        PER_PAGE,
+        Ticket.last_activity_at.desc(),
+        Ticket.id.desc(),
+    )
+
+
+def client_attachments(ticket: Ticket) -> list[TicketAttachment]:
+    """The ticket's files a client user may open: never those of an internal note."""
+    return list(
+        db.session.scalars(
+            select(TicketAttachment)
+            .outerjoin(TicketEntry, TicketEntry.id == TicketAttachment.entry_id)
+            .where(
+                TicketAttachment.ticket_id == ticket.id,
+                TicketAttachment.reseller_id == ticket.reseller_id,
+                or_(TicketEntry.id.is_(None), TicketEntry.kind != EntryKind.INTERNAL_NOTE),
+            )
+            .order_by(TicketAttachment.id)
+        )
+    )

@@ -17,6 +17,9 @@ from core.validation import clean_email
 from reseller import brand_files
 from tenant.phones import normalise_phone
 
+# What a reseller may write of how to pay without online payment (shown to clients).
+MAX_PAYMENT_INSTRUCTIONS = 2000
+
 
 class SettingsRefused(ValueError):
     def __init__(self, errors: dict[str, str]):
@@ -67,6 +70,7 @@ def save_brand(
     support_whatsapp: str | None,
     mail_sender_name: str | None,
     mail_creates_clients: bool | None = None,
+    payment_instructions: str | None = None,
 ) -> dict:
     """Check and save the brand and contacts (and, when given, whether an e-mail from an
     unknown sender creates its client); returns what changed."""
@@ -95,6 +99,11 @@ def save_brand(
     values["mail_sender_name"] = sender or None
     if mail_creates_clients is not None:
         values["mail_creates_clients"] = bool(mail_creates_clients)
+    if payment_instructions is not None:
+        text = payment_instructions.replace("\r\n", "\n").strip()
+        if len(text) > MAX_PAYMENT_INSTRUCTIONS or not all(c.isprintable() or c == "\n" for c in text):
+            errors["payment_instructions"] = _l("At most 2,000 characters of text.")
+        values["payment_instructions"] = text or None
     return _apply(reseller, values, errors, "reseller.brand_changed")
 
 

@@ -12,6 +12,7 @@ from wtforms import (
     SelectField,
     SelectMultipleField,
     StringField,
+    TextAreaField,
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -177,6 +178,9 @@ class BrandForm(FlaskForm):
     support_phone = StringField(_l("Support phone"), validators=[Optional(), Length(max=30)])
     support_whatsapp = StringField(_l("WhatsApp"), validators=[Optional(), Length(max=30)])
     mail_sender_name = StringField(_l("E-mail sender name"), validators=[Optional(), Length(max=120)])
+    payment_instructions = TextAreaField(
+        _l("How to pay without online payment"), validators=[Optional(), Length(max=2000)]
+    )
     # Seed 003: an e-mail from an unknown sender creates its client (on by default).
     mail_creates_clients = BooleanField(_l("Create clients from unknown senders"))
 

@@ -22,6 +22,7 @@ from seeds.demo_desks import link_clients, open_demo_ticket, seed_desks
 from seeds.demo_domains import seed_domains
 from seeds.demo_inbox import seed_inbox, seed_session_history
 from seeds.demo_kb import seed_knowledge_base
+from seeds.demo_portal import seed_portal
 from seeds.demo_terms import seed_terms
 from seeds.documents import make_cnpj, make_cpf
 from tenant.models import Client, CustomFieldDefinition, CustomFieldValue
@@ -320,6 +321,10 @@ def seed_demo() -> str:
     seed_domains(clients)
     seed_terms(reseller, owner_login)
     seed_knowledge_base(reseller, owner_login)
+    owner_id = db.session.scalar(
+        select(Account.id).where(Account.login_id == owner_login.id, Account.reseller_id == reseller.id)
+    )
+    seed_portal(clients, agent, desks[0], owner_id)
     return (
         f"Demo reseller '{reseller.name}' at http://127.0.0.1:5000 with {len(clients)} clients. "
         f"Log in as owner@demo.test / {DEMO_PASSWORD}."

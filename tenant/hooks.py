@@ -9,17 +9,44 @@
   user, before anything else there; a gate may send the request to its own pages first
   (the portal package: terms of use not yet accepted). A gate's pages stay open while
   it waits.
+- *workspace links*: pages of a package above in the workspace's navigation, each shown
+  to the users holding its permission (the portal package: dashboard, tickets,
+  approvals, reports, knowledge base, under one "Portal" menu).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 _open_work: list[Callable[[Any], int]] = []
 _client_created: list[Callable[[Any], None]] = []
 _workspace_gates: list[Callable[[], Any]] = []
 _gate_pages: set[str] = set()
+_workspace_links: list[WorkspaceLink] = []
+
+
+@dataclass(frozen=True)
+class WorkspaceLink:
+    """A page in the workspace's navigation: its ``endpoint``, what it says (``label``, a
+    lazy string), its Bootstrap icon, the permission a user needs to see it, and the
+    endpoint prefix that marks it active."""
+
+    endpoint: str
+    label: Any
+    icon: str
+    permission: str
+    active_prefix: str
+
+
+def register_workspace_link(link: WorkspaceLink) -> None:
+    if link not in _workspace_links:
+        _workspace_links.append(link)
+
+
+def workspace_links() -> list[WorkspaceLink]:
+    return list(_workspace_links)
 
 
 def register_open_work(count: Callable[[Any], int]) -> None:

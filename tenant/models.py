@@ -266,9 +266,7 @@ class ClientCount(db.Model):
 
     __tablename__ = "client_counts"
 
-    reseller_id: Mapped[int] = mapped_column(
-        ForeignKey("resellers.id", ondelete="CASCADE"), primary_key=True
-    )
+    reseller_id: Mapped[int] = mapped_column(ForeignKey("resellers.id", ondelete="CASCADE"), primary_key=True)
     inactivated: Mapped[bool] = mapped_column(primary_key=True)
     status: Mapped[str] = mapped_column(String(20), primary_key=True)
     # 0: no plan; "" for no payment type or status (key columns are never NULL).

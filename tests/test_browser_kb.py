@@ -56,6 +56,7 @@ def test_staff_publish_an_article_a_client_user_finds_it_and_the_public_page_sho
     page.wait_for_url("**/login*")
 
     log_in(page, live_server, "ana@padaria.test", factory.password, landing="**/app/**")
+    page.click("#portal-menu")
     page.click("nav a[href='/app/kb']")
     page.wait_for_url("**/app/kb")
     page.fill("#kb-q", "configuracao")

@@ -9,6 +9,7 @@ import pytest
 import time_machine
 from sqlalchemy import func, select
 
+from auth import permissions as perm
 from auth.models import Account, Login
 from billing.models import Payment, Subscription
 from core import jobs
@@ -16,7 +17,7 @@ from core.extensions import db
 from core.models import AuditEvent, Reseller
 from core.timeutil import LOCAL_TZ
 from desk.models import Desk, DeskClient
-from desk.states import StatusKind
+from desk.states import EntryKind, StatusKind
 from desk.ticket_models import Ticket, TicketEntry
 from portal import knowledge
 from portal.terms import current_version, must_accept
@@ -137,9 +138,50 @@ def test_the_demo_has_two_desks_with_every_client_and_tickets_across_statuses(ap
         # Each ticket was opened on its timeline and carries its SLA from that history:
         # the open ones have a resolution deadline, as a ticket opened in the panel has.
         tickets = db.session.scalars(select(Ticket).where(Ticket.reseller_id == reseller.id)).all()
-        opened = select(func.count()).select_from(TicketEntry).where(TicketEntry.reseller_id == reseller.id)
+        opened = (
+            select(func.count())
+            .select_from(TicketEntry)
+            .where(TicketEntry.reseller_id == reseller.id, TicketEntry.kind == EntryKind.EVENT)
+        )
         assert db.session.scalar(opened) == len(tickets)
         assert all(t.resolution_due_at for t in tickets if t.status_kind == StatusKind.OPEN)
+
+
+def test_the_demo_portal_shows_tickets_in_every_state_to_its_users(app):
+    with app.app_context():
+        reseller = seeded_demo()
+        agent = db.session.scalar(
+            select(Account)
+            .join(Login)
+            .where(Login.email == "agent@demo.test", Account.reseller_id == reseller.id)
+        )
+        assert perm.PORTAL in agent.permissions
+        kinds = set(
+            db.session.scalars(select(Ticket.status_kind).where(Ticket.requester_account_id == agent.id))
+        )
+        assert kinds >= {
+            StatusKind.NEW,
+            StatusKind.OPEN,
+            StatusKind.WAITING_ON_CLIENT,
+            StatusKind.PENDING_REVIEW,
+            StatusKind.RESOLVED,
+        }
+        review = db.session.scalar(
+            select(Ticket).where(
+                Ticket.requester_account_id == agent.id, Ticket.status_kind == StatusKind.PENDING_REVIEW
+            )
+        )
+        assert review.review_due_at is not None
+        clients = db.session.scalars(select(Client).where(Client.reseller_id == reseller.id)).all()
+        for client in clients:
+            responsible = db.session.get(Account, client.responsible_account_id)
+            assert set(perm.RESPONSIBLE_PERMISSIONS) <= set(responsible.permissions)
+        unasked = (
+            select(func.count())
+            .select_from(Ticket)
+            .where(Ticket.reseller_id == reseller.id, Ticket.requester_account_id.is_(None))
+        )
+        assert db.session.scalar(unasked) == 0
 
 
 def test_the_demo_has_client_domains_and_a_client_created_by_email(app):

@@ -119,6 +119,7 @@ def test_brand_and_contacts_are_saved_audited_and_shown_on_the_login_page(
         ("support_whatsapp", "abc", "DDD"),
         ("mail_sender_name", 'Evil" <x@evil.test>', "quotes"),
         ("name", "", "required"),
+        ("payment_instructions", "x" * 2001, "2000"),
     ],
 )
 def test_bad_brand_input_gets_a_message_and_changes_nothing(

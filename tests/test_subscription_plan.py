@@ -196,6 +196,29 @@ def test_without_stripe_the_page_says_how_to_pay(app, tenants, make_browser, ope
     assert "100 conversas por pacote por R$\xa049,90" in html and 'id="extras-why"' in html
 
 
+def test_the_resellers_payment_instructions_tell_how_to_pay_without_stripe(
+    app, tenants, make_browser, open_invoice
+):
+    staff = make_browser()
+    staff.login("owner@a.test")
+    settings = staff.get("/reseller/settings").get_data(as_text=True)
+    assert 'name="payment_instructions"' in settings
+    brand = {"name": "Reseller A", "primary_color": "#0d6efd", "support_email": "financeiro@a.test"}
+    instructions = "Pix: financeiro@a.test\nBanco 001, agência 1234, conta 56789-0"
+    saved = staff.post("/reseller/settings", {**brand, "payment_instructions": instructions})
+    assert saved.status_code == 302
+    with app.app_context():
+        assert db.session.get(Reseller, tenants.a.id).payment_instructions == instructions
+    user = make_browser()
+    user.login(tenants.a.client.email)
+    html = user.get("/app/subscription").get_data(as_text=True)
+    assert 'id="payment-instructions"' in html and "Banco 001, agência 1234, conta 56789-0" in html
+    # Cleared, the page asks the client to ask for the details again.
+    staff.post("/reseller/settings", {**brand, "payment_instructions": ""})
+    html = user.get("/app/subscription").get_data(as_text=True)
+    assert 'id="payment-instructions"' not in html and "Peça a Reseller A os dados" in html
+
+
 def test_with_stripe_the_responsible_user_pays_as_before(
     app, tenants, make_browser, open_invoice, fake_stripe
 ):

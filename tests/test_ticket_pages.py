@@ -181,6 +181,8 @@ def test_a_public_reply_is_emailed_on_the_canonical_url(
     assert "Reinicie a impressora." in message["text"]
     links = re.findall(r"https?://[^\s<>\"']+", message["text"])
     assert links and all(link.startswith(CANONICAL + "/") for link in links)
+    # The requester's link opens the ticket in the client portal.
+    assert f"{CANONICAL}/app/tickets/{ticket_id}" in links
 
 
 def test_attachments_are_checked_by_content_and_served_only_to_the_desks_staff(

@@ -127,18 +127,19 @@ def field_date(value) -> str:
 INLINE_IMAGE = re.compile(r'(<img\b[^<>]*?\ssrc=")cid:([^"<>]{1,255})"')
 
 
-def mail_html(html: str, files) -> Markup:
+def mail_html(html: str, files, endpoint: str = "desk_tickets.ticket_attachment") -> Markup:
     """An e-mail's HTML, stored sanitised by the intake (nh3: no script, style, event
     handler or foreign URL scheme; the page's CSP loads images from us only), with each
     inline image (``cid:...``) pointed at the ticket's own attachment of that Content-ID
-    (one not among ``files`` loses its source)."""
+    (one not among ``files`` loses its source), served by ``endpoint`` (the staff's page,
+    or the client portal's)."""
     by_cid = {f.content_id: f for f in files if f.content_id}
 
     def source(match: re.Match) -> str:
         found = by_cid.get(unquote(match.group(2)))
         if found is None:
             return f'{match.group(1)}"'
-        url = url_for("desk_tickets.ticket_attachment", ticket_id=found.ticket_id, attachment_id=found.id)
+        url = url_for(endpoint, ticket_id=found.ticket_id, attachment_id=found.id)
         return f'{match.group(1)}{escape(url)}"'
 
     return Markup(INLINE_IMAGE.sub(source, html))  # noqa: S704 - sanitised by intake.html

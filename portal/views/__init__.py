@@ -7,10 +7,11 @@ terms, ``/reseller/terms``), ``portal_kb`` (the staff pages of the knowledge bas
 a module below registers its routes on them.
 """
 
-from portal.views import approvals, kb, kb_admin, terms, terms_admin
-from portal.views.blueprints import bp, kb_staff_bp, public_bp, staff_bp
+from portal.views import approvals, kb, kb_admin, terms, terms_admin, tickets
+from portal.views.blueprints import WORKSPACE_LINKS, bp, kb_staff_bp, public_bp, staff_bp
 
 __all__ = [
+    "WORKSPACE_LINKS",
     "approvals",
     "bp",
     "kb",
@@ -20,4 +21,5 @@ __all__ = [
     "staff_bp",
     "terms",
     "terms_admin",
+    "tickets",
 ]

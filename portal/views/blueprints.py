@@ -14,9 +14,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import Blueprint, abort
+from flask_babel import lazy_gettext as _l
 
 from auth import permissions as perm
 from auth.access import current_account, has_permission
+from tenant.hooks import WorkspaceLink
 from tenant.workspace import workspace_guard
 
 TEMPLATES = str(Path(__file__).resolve().parent.parent / "templates")
@@ -27,6 +29,12 @@ kb_staff_bp = Blueprint("portal_kb", __name__, url_prefix="/reseller/kb", templa
 public_bp = Blueprint("portal_public", __name__, url_prefix="/kb", template_folder=TEMPLATES)
 
 bp.before_request(workspace_guard)
+
+# The workspace's "Portal" menu, in its order (registered in tenant.hooks at start-up).
+WORKSPACE_LINKS = (
+    WorkspaceLink("portal.tickets_page", _l("Tickets"), "life-preserver", perm.PORTAL, "portal.ticket"),
+    WorkspaceLink("portal.kb_page", _l("Knowledge base"), "journal-text", perm.PORTAL, "portal.kb"),
+)
 
 
 @staff_bp.before_request

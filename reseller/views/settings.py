@@ -102,6 +102,7 @@ def _save_brand(reseller, form) -> dict:
         mail_sender_name=form.mail_sender_name.data,
         # Only a form that showed the checkbox says anything about it (unchecked sends nothing).
         mail_creates_clients=form.mail_creates_clients.data if "mail_section" in request.form else None,
+        payment_instructions=form.payment_instructions.data or "",
     )
     for kind in ("logo", "favicon"):
         upload = getattr(form, kind).data

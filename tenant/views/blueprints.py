@@ -8,6 +8,7 @@ from pathlib import Path
 from flask import Blueprint, g
 
 from core.tenancy import current_client
+from tenant import hooks
 from tenant.phones import shown_phone
 from tenant.workspace import workspace_guard
 
@@ -26,4 +27,5 @@ def _workspace_context():
         "shown_phone": shown_phone,
         "workspace_client": current_client._get_current_object(),
         "subscription_only": g.get("subscription_only", False),
+        "workspace_links": hooks.workspace_links,
     }
