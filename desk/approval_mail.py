@@ -18,15 +18,17 @@ from desk.hooks import client_page
 from desk.models import DeskStaff
 from desk.review_models import TicketApproval
 from desk.states import ApprovalState
-from desk.ticket_mail import CLIENT_HOME_ENDPOINT, STAFF_TICKET_ENDPOINT
+from desk.ticket_mail import STAFF_TICKET_ENDPOINT, client_ticket_url
 from desk.ticket_models import Ticket
 
 
 def _link(reseller: Reseller, account: Account, ticket: Ticket, page: str | None = None) -> str:
     if account.kind == STAFF:
         return reseller_url(reseller, STAFF_TICKET_ENDPOINT, ticket_id=ticket.id)
-    # The portal registers its pages (desk.hooks); without it, the workspace's home.
-    return reseller_url(reseller, (page and client_page(page)) or CLIENT_HOME_ENDPOINT)
+    if page and client_page(page):
+        # The portal registers its pages (desk.hooks): desk never names them.
+        return reseller_url(reseller, client_page(page))
+    return client_ticket_url(reseller, ticket)
 
 
 def _send(

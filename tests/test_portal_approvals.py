@@ -284,3 +284,34 @@ def test_the_desks_rule_asks_by_itself_on_a_ticket_opened_by_mail(app, factory, 
         assert approval.requested_by_account_id == ana.id  # written as the sender, outside a request
         assert db.session.get(Ticket, row.ticket_id).status_kind == StatusKind.WAITING_ON_CLIENT
     assert mailbox.to(responsible.email)
+
+
+def test_the_portal_ticket_page_shows_who_decided_what_to_those_who_see_the_ticket(
+    app, world, agent, make_browser, mailbox, run_jobs
+):
+    supervisor, colleague, _third = world["users"]
+    with app.app_context():
+        db.session.get(Account, supervisor.id).permissions = [perm.PORTAL, perm.ALL_TICKETS]
+        db.session.commit()
+    mailbox.clear()
+    ticket_id = ask(agent, world, rule=ApprovalRule.ALL, users=[supervisor, colleague])
+    run_jobs()
+    approval = approval_id(app, ticket_id)
+    first = signed_in(make_browser, supervisor.email)
+    page = first.get(f"/app/tickets/{ticket_id}").get_data(as_text=True)
+    assert 'id="ticket-approvals"' in page and 'id="approval-decide-link"' in page
+    assert 'href="/app/approvals"' in page  # the workspace's Portal menu links it too
+    decide(first, approval, "approved", "Pode seguir")
+    page = first.get(f"/app/tickets/{ticket_id}").get_data(as_text=True)
+    panel = page[page.index('id="ticket-approvals"') :]
+    assert 'data-vote="approved"' in panel and "Pode seguir" in panel and 'data-vote=""' in panel
+    assert 'id="approval-decide-link"' not in page
+    # The colleague is asked but does not see the ticket: its page is a 404 to them.
+    second = signed_in(make_browser, colleague.email)
+    assert second.get(f"/app/tickets/{ticket_id}").status_code == 404
+    # The requester is told the outcome with a link to the ticket in the portal.
+    mailbox.clear()
+    decide(second, approval, "approved")
+    run_jobs()
+    (message,) = mailbox.to(world["requester"])
+    assert f"{CANONICAL}/app/tickets/{ticket_id}" in message["text"]
