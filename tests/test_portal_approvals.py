@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import select, update
 
 from auth import permissions as perm
-from auth.models import Account
+from auth.models import STAFF, Account
 from core.extensions import db
 from core.models import Reseller
 from desk.models import Desk, DeskStaff
@@ -22,6 +22,7 @@ from desk.review_models import TicketApproval
 from desk.states import ApprovalRule, ApprovalState, StatusKind
 from desk.statuses import default_status
 from desk.ticket_models import Ticket
+from seeds.demo_approvals import seed_approvals
 from tenant.models import Client
 from tests.test_intake_processing import DESK_ADDRESS, SENDER, deliver, mail
 
@@ -315,3 +316,18 @@ def test_the_portal_ticket_page_shows_who_decided_what_to_those_who_see_the_tick
     run_jobs()
     (message,) = mailbox.to(world["requester"])
     assert f"{CANONICAL}/app/tickets/{ticket_id}" in message["text"]
+
+
+def test_the_demos_approvals_wait_for_ana_and_show_an_earlier_decision(app, tenants, world, make_browser):
+    ana = world["users"][0]
+    with app.app_context():
+        client = db.session.get(Client, tenants.a.client.id)
+        owner = db.session.scalar(
+            select(Account.id).where(Account.reseller_id == tenants.a.id, Account.kind == STAFF)
+        )
+        seed_approvals(client, db.session.get(Account, ana.id), db.session.get(Desk, world["desk"].id), owner)
+        db.session.commit()
+    page = signed_in(make_browser, ana.email).get("/app/approvals").get_data(as_text=True)
+    waiting = page[page.index('id="approvals-waiting"') : page.index('id="approvals-past"')]
+    assert "Compra de 10 licenças extras" in waiting and "De acordo, dentro do orçamento." in waiting
+    assert "Nova mensagem de boas-vindas" in page[page.index('id="approvals-past"') :]
