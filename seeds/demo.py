@@ -18,7 +18,6 @@ from core.models import ResellerHost
 from core.timeutil import today_local
 from desk.states import StatusKind
 from reseller.resellers import create_reseller
-from seeds.demo_approvals import seed_approvals
 from seeds.demo_desks import link_clients, open_demo_ticket, seed_desks
 from seeds.demo_domains import seed_domains
 from seeds.demo_inbox import seed_inbox, seed_session_history
@@ -326,7 +325,6 @@ def seed_demo() -> str:
         select(Account.id).where(Account.login_id == owner_login.id, Account.reseller_id == reseller.id)
     )
     seed_portal(clients, agent, desks[0], owner_id)
-    seed_approvals(clients[0], agent, desks[0], owner_id)
     return (
         f"Demo reseller '{reseller.name}' at http://127.0.0.1:5000 with {len(clients)} clients. "
         f"Log in as owner@demo.test / {DEMO_PASSWORD}."
