@@ -13,7 +13,7 @@ from core import audit
 from core.extensions import db
 from desk.errors import DeskRejected
 from desk.models import TicketStatus
-from desk.states import PAUSING_KINDS, StatusKind
+from desk.states import PAUSING_KINDS, Priority, StatusKind
 from desk.ticket_models import Ticket
 
 # Each kind's built-in name, and what the client's portal shows for it.
@@ -34,6 +34,13 @@ CLIENT_LABELS = {
     StatusKind.WAITING_ON_CLIENT: _l("Waiting for your reply"),
     StatusKind.WAITING_ON_THIRD_PARTY: _l("In progress"),
     StatusKind.PENDING_REVIEW: _l("Awaiting your review"),
+}
+# How every page and report names a priority.
+PRIORITY_LABELS = {
+    Priority.LOW: _l("Low"),
+    Priority.NORMAL: _l("Normal"),
+    Priority.HIGH: _l("High"),
+    Priority.URGENT: _l("Urgent"),
 }
 
 

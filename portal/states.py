@@ -26,3 +26,24 @@ class ArticleStatus(StrEnum):
 
 # What a client user reads; the public page reads PUBLIC only.
 CLIENT_VISIBILITIES = (Visibility.PUBLIC, Visibility.CLIENTS)
+
+
+class Grouping(StrEnum):
+    """How the portal's reports group their days (never stored: the report's parameter)."""
+
+    DAY = "day"
+    WEEK = "week"
+    MONTH = "month"
+
+
+class ReportName(StrEnum):
+    """The portal's reports, by the name their download is asked by."""
+
+    TICKETS = "tickets"
+    DESKS = "desks"
+    STATUSES = "statuses"
+    PRIORITIES = "priorities"
+    REQUESTERS = "requesters"
+    SLA = "sla"
+    RATINGS = "ratings"
+    SESSIONS = "sessions"

@@ -19,7 +19,6 @@ from sqlalchemy.orm import selectinload
 from auth import permissions as perm
 from auth.models import CLIENT_USER, Account
 from billing.models import Plan
-from core import audit
 from core.extensions import db
 from core.paging import Page, page_of
 from core.validation import parse_int
@@ -118,7 +117,6 @@ def open_from_portal(
     )
     creation = db.session.get(TicketEntry, first_entry_id(ticket))
     attach(ticket, creation, files, by_account_id=account.id)
-    audit.record("ticket.opened", ticket, details={"number": ticket.number, "by_client": True})
     return ticket
 
 

@@ -121,8 +121,9 @@ def local_midnight_utc(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=LOCAL_TZ).astimezone(UTC).replace(tzinfo=None)
 
 
-def _local_day(column):
-    """SQL for the local calendar day of a naive-UTC timestamp column."""
+def local_day(column):
+    """SQL for the local calendar day of a naive-UTC timestamp column (one rule for every
+    count per local day: sessions here, the portal's tickets)."""
     if db.session.get_bind().dialect.name == "postgresql":
         # Literal zone names: bound parameters would make the SELECT and GROUP BY
         # expressions differ for PostgreSQL. The names are ours, not input.
@@ -147,7 +148,7 @@ def sessions_opened(client_id: int, since: datetime) -> int:
 def sessions_per_day(client_id: int, first_day: date, last_day: date) -> list[tuple[date, int]]:
     """Windows opened per local day from ``first_day`` to ``last_day`` (both included),
     days without any counted as 0, oldest first."""
-    day = _local_day(SessionWindow.opened_at).label("day")
+    day = local_day(SessionWindow.opened_at).label("day")
     counts = dict(
         db.session.execute(
             select(day, func.count())

@@ -86,6 +86,9 @@ def a_objects(app, factory, tenants) -> dict:
             # send them to the terms first).
             "version_id": factory.terms(a.id, accepted_by=[user.id]),
             "article_id": factory.article(a.id),
+            # A portal report's download (/app/reports/<report>.<fmt>).
+            "report": "tickets",
+            "fmt": "xlsx",
         }
 
 

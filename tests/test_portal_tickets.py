@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from io import BytesIO
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from auth import permissions as perm
 from auth.models import Account
@@ -241,3 +241,12 @@ def test_new_users_hold_the_portal_and_the_responsible_user_reports_and_every_ti
         client = db.session.scalar(select(Client).where(Client.trade_name == "Padaria Nova"))
         responsible = db.session.get(Account, client.responsible_account_id)
         assert set(responsible.permissions) == {perm.PORTAL, perm.REPORTS, perm.ALL_TICKETS}
+
+
+def test_opening_tickets_is_throttled_per_user(app, factory, tenants, make_browser):
+    desk, ana, _ticket = opened_by_ana(app, factory, tenants, make_browser, "Primeiro")
+    answers = [open_ticket(ana, desk.id, subject=f"Chamado {n}").status_code for n in range(2, 22)]
+    assert answers[:19] == [303] * 19 and answers[19] == 429
+    with app.app_context():
+        count = select(func.count()).select_from(Ticket).where(Ticket.client_id == tenants.a.client.id)
+        assert db.session.scalar(count) == 20

@@ -30,6 +30,8 @@ from tenant.models import Client, CustomFieldDefinition
 SKIP_ENDPOINTS = {"static"}
 # Routes that answer for the audience check before looking at the id.
 AUDIENCE_REDIRECTS = {"/reseller/clients", "/app/subscription", "/login"}
+# The portal's report downloads (/app/reports/<report>.<fmt>), aimed at no report.
+REPORT_DOWNLOAD = {"report": "unknown", "fmt": "csv"}
 
 
 @pytest.fixture
@@ -109,6 +111,9 @@ def b_objects(app, factory, tenants, make_browser):
             "version_id": factory.terms(b.id),
             # B's public article: on A's host, in A's panel and workspace, a 404.
             "article_id": factory.article(b.id, visibility="public"),
+            # A report's name and format are no tenant's: an unknown report is a 404 (the
+            # reports count the asking user's own client only: tests/test_portal_reports.py).
+            **REPORT_DOWNLOAD,
         }
 
 
@@ -321,6 +326,7 @@ def test_client_users_never_reach_another_client_of_the_same_reseller(app, facto
     objects["version_id"] = 0
     # An internal draft of the reseller: staff pages 403, the workspace's a 404.
     objects["article_id"] = factory.article(a.id, visibility="internal", status="draft")
+    objects.update(REPORT_DOWNLOAD)
     before = client_digest(app, neighbour.id)
     unknown_arguments, failures, swept = sweep(app, who, objects)
     assert not unknown_arguments

@@ -5,14 +5,9 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from desk.states import ApprovalRule, ApprovalState, ClientVisibility, FieldType, Priority, VoteDecision
+from desk.states import ApprovalRule, ApprovalState, ClientVisibility, FieldType, VoteDecision
+from desk.statuses import PRIORITY_LABELS  # noqa: F401 - the desk pages read it as labels.PRIORITY_LABELS
 
-PRIORITY_LABELS = {
-    Priority.LOW: _l("Low"),
-    Priority.NORMAL: _l("Normal"),
-    Priority.HIGH: _l("High"),
-    Priority.URGENT: _l("Urgent"),
-}
 APPROVAL_LABELS = {
     ApprovalRule.NONE: _l("No approval"),
     ApprovalRule.ANY: _l("Any approver"),

@@ -16,16 +16,10 @@ from auth.access import current_account, has_permission
 from core.formatting import date_br, datetime_br, label
 from desk import fields
 from desk.states import EventType, Priority, SlaState, StatusKind
-from desk.statuses import KIND_LABELS
+from desk.statuses import KIND_LABELS, PRIORITY_LABELS
 
 tickets_bp = Blueprint("desk_tickets", __name__, url_prefix="/reseller", template_folder="../templates")
 
-PRIORITY_LABELS = {
-    Priority.LOW: _l("Low"),
-    Priority.NORMAL: _l("Normal"),
-    Priority.HIGH: _l("High"),
-    Priority.URGENT: _l("Urgent"),
-}
 PRIORITY_BADGES = {
     Priority.LOW: "text-bg-light border",
     Priority.NORMAL: "text-bg-secondary",

@@ -7,17 +7,19 @@ terms, ``/reseller/terms``), ``portal_kb`` (the staff pages of the knowledge bas
 a module below registers its routes on them.
 """
 
-from portal.views import approvals, kb, kb_admin, terms, terms_admin, tickets
+from portal.views import approvals, dashboard, kb, kb_admin, reports, terms, terms_admin, tickets
 from portal.views.blueprints import WORKSPACE_LINKS, bp, kb_staff_bp, public_bp, staff_bp
 
 __all__ = [
     "WORKSPACE_LINKS",
     "approvals",
     "bp",
+    "dashboard",
     "kb",
     "kb_admin",
     "kb_staff_bp",
     "public_bp",
+    "reports",
     "staff_bp",
     "terms",
     "terms_admin",

@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from auth import permissions as perm
 from auth.access import current_account, has_permission
 from auth.models import Account
-from core.extensions import db
+from core.extensions import db, limiter
 from core.tenancy import current_client, scoped_select
 from core.timeutil import utcnow
 from core.uploads import accepts_uploads, attachment_response
@@ -95,8 +95,14 @@ def _client_fields(desk: Desk | None, *, editable_only: bool):
     return [f for f in desk_fields(desk) if f.client_visibility in wanted]
 
 
+def _per_user() -> str:
+    return f"portal-tickets:{current_account.id}" if current_account else request.remote_addr or ""
+
+
 @bp.route("/tickets/new", methods=["GET", "POST"])
 @accepts_uploads(MAX_FILES)
+# A user opening tickets by the dozen is a script or a loop, not a person: 20 an hour.
+@limiter.limit("20 per hour", methods=["POST"], key_func=_per_user)
 def ticket_new():
     account = _reader()
     desks = tickets.openable_desks(current_client)
@@ -181,6 +187,7 @@ def _files_by_entry(entries, files) -> dict:
 
 @bp.post("/tickets/<int:ticket_id>/reply")
 @accepts_uploads(MAX_FILES)
+@limiter.limit("60 per hour", key_func=_per_user)
 def ticket_reply(ticket_id: int):
     ticket = _ticket_or_404(ticket_id, for_update=True)
     try:
