@@ -8,7 +8,8 @@
 - *the client's ticket page*: where a client user reads a ticket (the portal package),
   the link of every ticket e-mail to a client user.
 - *client pages*: other portal pages desk e-mails link to, by name (the portal package:
-  ``"rating"``, the page of an e-mailed rating link).
+  ``"rating"``, the page of an e-mailed rating link; ``"approvals"``, the approvals
+  waiting for a client user).
 """
 
 from __future__ import annotations

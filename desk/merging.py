@@ -10,7 +10,7 @@ from core.extensions import db
 from desk import sla_state
 from desk.states import EventType, StatusKind
 from desk.statuses import default_status
-from desk.ticket_changes import assign, change_status, status_of
+from desk.ticket_changes import assign, change_status, refuse_while_approval_pending, status_of
 from desk.ticket_models import Ticket, TicketAttachment, TicketEntry, TicketFollower
 from desk.tickets import TicketRefused, add_event
 
@@ -24,6 +24,7 @@ def merge(source: Ticket, target: Ticket) -> None:
         raise TicketRefused(_("Only tickets of the same client can be merged."))
     if StatusKind.MERGED in (source.status_kind, target.status_kind):
         raise TicketRefused(_("A merged ticket cannot be merged again, nor receive a merge."))
+    refuse_while_approval_pending(source)
     for model in (TicketEntry, TicketAttachment):
         db.session.execute(
             update(model)

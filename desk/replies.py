@@ -14,7 +14,7 @@ from core.timeutil import utcnow
 from desk import sla_state
 from desk.states import FINISHED_KINDS, EntryKind, StatusKind
 from desk.statuses import default_status
-from desk.ticket_changes import change_status
+from desk.ticket_changes import change_status, pending_approval
 from desk.ticket_files import attach
 from desk.ticket_mail import send_reply
 from desk.ticket_models import Ticket, TicketEntry
@@ -40,7 +40,9 @@ def public_reply(ticket: Ticket, body: str, by, files=()) -> TicketEntry:
         ticket.first_responded_at = ticket.first_responded_at or now
         ticket.awaiting_reply_since = None
     else:
-        if ticket.status_kind in FINISHED_KINDS or ticket.status_kind in CLIENT_TURN_KINDS:
+        # A ticket waiting for its approvers stays waiting: a reply is not a decision.
+        awaiting_client = ticket.status_kind in CLIENT_TURN_KINDS and pending_approval(ticket) is None
+        if ticket.status_kind in FINISHED_KINDS or awaiting_client:
             change_status(ticket, default_status(ticket.reseller_id, StatusKind.OPEN))
         ticket.awaiting_reply_since = ticket.awaiting_reply_since or now
     entry = add_entry(ticket, EntryKind.PUBLIC_REPLY, body=body, at=now)

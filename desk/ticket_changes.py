@@ -16,8 +16,9 @@ from core.validation import parse_int
 from desk import fields, sla_state
 from desk.links import client_desks
 from desk.models import Desk, TicketStatus
+from desk.review_models import TicketApproval
 from desk.staffing import is_desk_staff, works_desk
-from desk.states import FINISHED_KINDS, EventType, StatusKind
+from desk.states import FINISHED_KINDS, ApprovalState, EventType, StatusKind
 from desk.ticket_models import PRIORITY_RANKS, Ticket, TicketFollower
 from desk.tickets import TicketRefused, add_event, check_priority, desk_serves_client, validate_values
 from tenant.models import Client
@@ -47,12 +48,33 @@ def status_of(reseller_id: int, raw_id) -> TicketStatus:
     return status
 
 
-def change_status(ticket: Ticket, status: TicketStatus) -> None:
+def pending_approval(ticket: Ticket) -> TicketApproval | None:
+    """The ticket's approval still waiting for its approvers (at most one)."""
+    return db.session.scalar(
+        select(TicketApproval).where(
+            TicketApproval.ticket_id == ticket.id,
+            TicketApproval.reseller_id == ticket.reseller_id,
+            TicketApproval.state == ApprovalState.PENDING,
+        )
+    )
+
+
+def refuse_while_approval_pending(ticket: Ticket) -> None:
+    """A ticket waiting for an approval moves only when the approval ends (decided or
+    cancelled): closing included, so approvers never vote on a finished ticket."""
+    if pending_approval(ticket) is not None:
+        raise TicketRefused(_("This ticket waits for an approval: cancel the approval before changing it."))
+
+
+def change_status(ticket: Ticket, status: TicketStatus, *, by_approval: bool = False) -> None:
     """Move the ticket to ``status`` (one of its reseller's), keeping ``status_kind``,
     ``resolved_at`` and ``closed_at`` in step; a finished ticket reopens only within its
-    desk's reopen window; "merged" is reached only by merging."""
+    desk's reopen window; "merged" is reached only by merging. While an approval is
+    pending only the approval itself (``by_approval``, ``desk.approvals``) moves it."""
     if status.reseller_id != ticket.reseller_id:
         raise TicketRefused(_("Unknown status."))
+    if not by_approval and status.id != ticket.status_id:
+        refuse_while_approval_pending(ticket)
     if ticket.status_kind == StatusKind.MERGED:
         raise TicketRefused(_("A merged ticket does not change any more."))
     if status.kind == StatusKind.MERGED:

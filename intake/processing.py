@@ -42,6 +42,7 @@ from core.inbox_rows import apply_next, apply_once
 from core.mail import mail_domain, record_received
 from core.scope import bypass, scoped
 from core.storage import ObjectMissing, get_storage
+from desk.approvals import request_for_desk_rule
 from desk.mail_markers import strip_body_markers
 from desk.replies import public_reply
 from desk.states import EventType, StatusKind
@@ -304,6 +305,7 @@ def _write(desk, account, message: ParsedMessage, ticket: Ticket | None, automat
         return IntakeOutcome.REPLY_ADDED, live, entry.id
     subject = message.subject[:MAX_SUBJECT] or _("(no subject)")
     opened = open_ticket(desk, account.client, account, subject, body, by_client=True, description_html=html)
+    request_for_desk_rule(opened)
     _attach_each(opened, None, message, account)
     db.session.flush()
     return IntakeOutcome.TICKET_OPENED, opened, first_entry_id(opened)

@@ -26,6 +26,8 @@ def init_app(app) -> None:
     hooks.register_workspace_gate(views.terms.terms_gate, pages=views.terms.TERMS_PAGES)
     # Ticket e-mails to client users link to the ticket in the portal (desk never names it).
     desk_hooks.register_client_ticket_page("portal.ticket_page")
+    # Approval e-mails link to the approver's page (desk never names portal).
+    desk_hooks.register_client_page("approvals", "portal.approvals")
     # The workspace's "Portal" menu (tenant never names the portal's pages).
     for link in views.WORKSPACE_LINKS:
         hooks.register_workspace_link(link)

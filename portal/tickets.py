@@ -22,7 +22,7 @@ from billing.models import Plan
 from core.extensions import db
 from core.paging import Page, page_of
 from core.validation import parse_int
-from desk import sla, sla_state, ticket_changes
+from desk import approvals, sla, sla_state, ticket_changes
 from desk.links import client_desks
 from desk.models import Desk, SlaTarget
 from desk.states import BLOCKING_KINDS, FINISHED_KINDS, EntryKind, Priority
@@ -117,6 +117,8 @@ def open_from_portal(
     )
     creation = db.session.get(TicketEntry, first_entry_id(ticket))
     attach(ticket, creation, files, by_account_id=account.id)
+    # A desk that wants its tickets approved asks the client's supervisors now.
+    approvals.request_for_desk_rule(ticket)
     return ticket
 
 

@@ -18,6 +18,7 @@ from desk.models import Desk
 from desk.states import EntryKind, StatusKind
 from desk.ticket_models import Ticket
 from desk.tickets import add_entry, written_by
+from seeds.demo_approvals import seed_approvals
 from seeds.demo_desks import open_demo_ticket
 
 # (subject, kind, days ago, the support team's reply, Ana's reply)
@@ -88,3 +89,5 @@ def seed_portal(clients, agent: Account, desk: Desk, staff_id: int) -> None:
             ticket.review_due_at = utcnow().replace(microsecond=0) + timedelta(days=REVIEW_DAYS_LEFT)
         db.session.flush()
         sla_state.refresh(ticket)
+    # Approvals: one waiting for Ana, one she decided (seeds.demo_approvals).
+    seed_approvals(client, agent, desk, staff_id)

@@ -18,7 +18,8 @@ from billing.suspension import suspend
 from core.extensions import db
 from core.timeutil import utcnow
 from desk.models import BusinessCalendar, CalendarDate, Desk, DeskClient, DeskField, SlaPolicy
-from desk.states import StatusKind
+from desk.review_models import TicketApproval, TicketApprovalVote
+from desk.states import ApprovalRule, StatusKind
 from desk.statuses import default_status
 from portal import knowledge
 from portal.models import TermsAcceptance, TermsVersion
@@ -251,6 +252,7 @@ class Factory:
             db.session.add(day)
             db.session.commit()
             return {
+                "approval_id": self.approval(client_id, desk.id),
                 "desk_id": desk.id,
                 "desk_field_id": field.id,
                 "status_id": default_status(reseller_id, StatusKind.OPEN).id,
@@ -258,6 +260,30 @@ class Factory:
                 "calendar_id": calendar.id,
                 "date_id": day.id,
             }
+
+    def approval(self, client_id: int, desk_id: int, approver_ids=()) -> int:
+        """A pending approval of a new ticket of the client asked of ``approver_ids`` (else
+        the client's responsible user); returns its id."""
+        with self.app.app_context():
+            client = db.session.get(Client, client_id)
+            ticket = add_ticket(
+                db.session.get(Desk, desk_id), client, "Aprovar", StatusKind.WAITING_ON_CLIENT, utcnow()
+            )
+            db.session.flush()
+            approval = TicketApproval(
+                reseller_id=client.reseller_id,
+                client_id=client.id,
+                ticket_id=ticket.id,
+                rule=ApprovalRule.ALL,
+                needed=1,
+            )
+            approval.votes = [
+                TicketApprovalVote(reseller_id=client.reseller_id, client_id=client.id, account_id=account_id)
+                for account_id in (approver_ids or [client.responsible_account_id])
+            ]
+            db.session.add(approval)
+            db.session.commit()
+            return approval.id
 
     def domain_objects(self, reseller_id: int, client_id: int) -> dict:
         """A domain of the client and a webmail override of the reseller, by the route

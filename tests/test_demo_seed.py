@@ -17,7 +17,7 @@ from core.extensions import db
 from core.models import AuditEvent, Reseller
 from core.timeutil import LOCAL_TZ
 from desk.models import Desk, DeskClient
-from desk.states import EntryKind, StatusKind
+from desk.states import EntryKind, EventType, StatusKind
 from desk.ticket_models import Ticket, TicketEntry
 from portal import knowledge
 from portal.terms import current_version, must_accept
@@ -141,7 +141,11 @@ def test_the_demo_has_two_desks_with_every_client_and_tickets_across_statuses(ap
         opened = (
             select(func.count())
             .select_from(TicketEntry)
-            .where(TicketEntry.reseller_id == reseller.id, TicketEntry.kind == EntryKind.EVENT)
+            .where(
+                TicketEntry.reseller_id == reseller.id,
+                TicketEntry.kind == EntryKind.EVENT,
+                TicketEntry.event["type"].as_string() == EventType.CREATED,
+            )
         )
         assert db.session.scalar(opened) == len(tickets)
         assert all(t.resolution_due_at for t in tickets if t.status_kind == StatusKind.OPEN)

@@ -17,7 +17,8 @@ from core.extensions import db
 from desk.fields import add_field
 from desk.models import Desk
 from desk.replies import note_with_files
-from desk.states import ClientVisibility, EntryKind, FieldType, StatusKind
+from desk.review_models import TicketApproval
+from desk.states import ApprovalRule, ApprovalState, ClientVisibility, EntryKind, FieldType, StatusKind
 from desk.ticket_models import Ticket, TicketAttachment, TicketEntry, TicketFollower
 from tenant.models import Client
 
@@ -250,3 +251,22 @@ def test_opening_tickets_is_throttled_per_user(app, factory, tenants, make_brows
     with app.app_context():
         count = select(func.count()).select_from(Ticket).where(Ticket.client_id == tenants.a.client.id)
         assert db.session.scalar(count) == 20
+
+
+def test_a_ticket_opened_on_a_desk_that_wants_approval_asks_the_supervisors(
+    app, factory, tenants, make_browser
+):
+    client_id = tenants.a.client.id
+    desk = factory.desk(tenants.a.id, client_ids=[client_id], approval_rule=ApprovalRule.ANY)
+    chefe = factory.user(client_id, email="chefe@alpha.test", name="Chefe")
+    with app.app_context():
+        db.session.get(Account, chefe.id).permissions = [perm.PORTAL, perm.ALL_TICKETS]
+        db.session.commit()
+    ana = user_browser(app, factory, make_browser, client_id, "ana@alpha.test")
+    assert open_ticket(ana, desk.id, subject="Compra de licença").status_code == 303
+    ticket = ticket_of(app, "Compra de licença")
+    assert ticket.status_kind == StatusKind.WAITING_ON_CLIENT
+    with app.app_context():
+        approval = db.session.scalar(select(TicketApproval).where(TicketApproval.ticket_id == ticket.id))
+        assert approval.state == ApprovalState.PENDING
+        assert chefe.id in [vote.account_id for vote in approval.votes]

@@ -4,6 +4,7 @@ ticket queues and ticket pages. Importing this package registers every route on 
 blueprint."""
 
 from desk.views import (  # noqa: F401 - each module registers its routes
+    approvals,
     clients,
     desks,
     fields,

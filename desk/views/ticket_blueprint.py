@@ -58,6 +58,7 @@ EVENT_LABELS = {
     EventType.REVIEW: _l("resolved the ticket: it awaits the client's review"),
     EventType.ACCEPTED: _l("accepted the resolution"),
     EventType.RATED: _l("rated the service"),
+    EventType.APPROVAL: _l("changed the approval"),
 }
 
 

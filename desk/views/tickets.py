@@ -15,6 +15,7 @@ from core.tenancy import get_or_404, require_reseller, scoped_select
 from core.timeutil import utcnow
 from core.validation import parse_int
 from desk import queue
+from desk.approvals import request_for_desk_rule
 from desk.fields import desk_fields, submitted_values
 from desk.hooks import queue_links
 from desk.links import client_desks
@@ -130,6 +131,7 @@ def ticket_new(client_id: int):
                 priority=form.get("priority") or None,
                 field_values=values,
             )
+            request_for_desk_rule(ticket)
         except TicketRefused as refused:
             db.session.rollback()
             flash(refused.message, "danger")

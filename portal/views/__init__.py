@@ -8,11 +8,12 @@ terms, ``/reseller/terms``), ``portal_kb`` (the staff pages of the knowledge bas
 module below registers its routes on them.
 """
 
-from portal.views import dashboard, kb, kb_admin, reports, review, terms, terms_admin, tickets
+from portal.views import approvals, dashboard, kb, kb_admin, reports, review, terms, terms_admin, tickets
 from portal.views.blueprints import WORKSPACE_LINKS, bp, kb_staff_bp, public_bp, rating_bp, staff_bp
 
 __all__ = [
     "WORKSPACE_LINKS",
+    "approvals",
     "bp",
     "dashboard",
     "kb",

@@ -37,6 +37,7 @@ bp.before_request(workspace_guard)
 WORKSPACE_LINKS = (
     WorkspaceLink("portal.dashboard", _l("Dashboard"), "speedometer2", perm.PORTAL, "portal.dashboard"),
     WorkspaceLink("portal.tickets_page", _l("Tickets"), "life-preserver", perm.PORTAL, "portal.ticket"),
+    WorkspaceLink("portal.approvals", _l("Approvals"), "check2-square", perm.PORTAL, "portal.approval"),
     WorkspaceLink("portal.reports_page", _l("Reports"), "bar-chart", perm.REPORTS, "portal.report"),
     WorkspaceLink("portal.kb_page", _l("Knowledge base"), "journal-text", perm.PORTAL, "portal.kb"),
 )
