@@ -25,6 +25,15 @@ def log_out(page):  # noqa: F811
     page.wait_for_url("**/login*")
 
 
+def padaria(factory):
+    """Revenda Azul (host a.test, where the live server answers) and its client Padaria
+    Central, on a paid plan."""
+    reseller = factory.reseller(host="a.test", name="Revenda Azul", owner_email="owner@a.test")
+    plan = factory.plan(reseller.id, name="Profissional")
+    client = factory.client(reseller.id, trade_name="Padaria Central", plan_id=plan.id, payment_status="paid")
+    return reseller, client
+
+
 def portal_users(app, factory, client_id):
     """Ana (the portal), Bia (the portal) and Carla, the supervisor (every ticket)."""
     people = {
@@ -46,9 +55,7 @@ def test_a_client_user_opens_a_ticket_with_a_field_and_a_file_and_a_supervisor_s
     live_server,  # noqa: F811
     page,  # noqa: F811
 ):
-    reseller = factory.reseller(host="a.test", name="Revenda Azul", owner_email="owner@a.test")
-    plan = factory.plan(reseller.id, name="Profissional")
-    client = factory.client(reseller.id, trade_name="Padaria Central", plan_id=plan.id, payment_status="paid")
+    reseller, client = padaria(factory)
     desk = factory.desk(reseller.id, name="Suporte", client_ids=[client.id])
     with app.app_context():
         add_field(

@@ -20,7 +20,7 @@ from desk.states import ApprovalRule, ClientVisibility, FieldType, StatusKind
 from desk.statuses import default_status
 from desk.ticket_models import Ticket
 from tests.test_browser import ARTIFACTS, live_server, log_in, page  # noqa: F401 - shared fixtures
-from tests.test_browser_portal import log_out
+from tests.test_browser_portal import log_out, padaria
 
 pytestmark = pytest.mark.browser
 
@@ -55,9 +55,7 @@ def test_terms_ticket_two_of_three_approvals_reply_resolution_acceptance_and_rat
     live_server,  # noqa: F811
     page,  # noqa: F811
 ):
-    reseller = factory.reseller(host="a.test", name="Revenda Azul", owner_email="owner@a.test")
-    plan = factory.plan(reseller.id, name="Profissional")
-    client = factory.client(reseller.id, trade_name="Padaria Central", plan_id=plan.id, payment_status="paid")
+    reseller, client = padaria(factory)
     desk = factory.desk(
         reseller.id,
         name="Compras",

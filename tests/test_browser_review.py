@@ -19,7 +19,7 @@ from desk.ticket_models import Ticket
 from desk.tickets import open_ticket
 from tenant.models import Client
 from tests.test_browser import ARTIFACTS, live_server, log_in, page  # noqa: F401 - shared fixtures
-from tests.test_browser_portal import log_out
+from tests.test_browser_portal import log_out, padaria
 
 pytestmark = pytest.mark.browser
 
@@ -30,9 +30,7 @@ def test_staff_resolve_and_the_requester_accepts_and_rates(
     live_server,  # noqa: F811
     page,  # noqa: F811
 ):
-    reseller = factory.reseller(host="a.test", name="Revenda Azul", owner_email="owner@a.test")
-    plan = factory.plan(reseller.id, name="Profissional")
-    client = factory.client(reseller.id, trade_name="Padaria Central", plan_id=plan.id, payment_status="paid")
+    reseller, client = padaria(factory)
     desk = factory.desk(reseller.id, name="Suporte", client_ids=[client.id])
     ana = factory.user(client.id, email="ana@padaria.test", name="Ana Padeira")
     with app.app_context():
