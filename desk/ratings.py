@@ -126,6 +126,17 @@ def client_rating(reseller_id: int, client_id: int) -> ClientRating:
     return ClientRating(round(float(average), 1) if average is not None else None, count)
 
 
+def desk_ratings(reseller_id: int) -> dict[int, ClientRating]:
+    """Each desk's average rating and how many (the reseller's desks page)."""
+    rows = db.session.execute(
+        select(Ticket.desk_id, func.avg(TicketRating.score), func.count())
+        .join(Ticket, Ticket.id == TicketRating.ticket_id)
+        .where(TicketRating.reseller_id == reseller_id, Ticket.reseller_id == reseller_id)
+        .group_by(Ticket.desk_id)
+    ).all()
+    return {desk_id: ClientRating(round(float(average), 1), count) for desk_id, average, count in rows}
+
+
 # --- the e-mailed link --------------------------------------------------------------------
 
 

@@ -192,7 +192,7 @@ def test_the_link_is_refused_on_another_resellers_host(app, setup, resolved, mak
     assert rows(app) == []
 
 
-def test_the_client_page_shows_the_average_rating(app, factory, setup, resolved, make_browser):
+def test_the_client_page_and_the_desks_page_show_the_average_rating(app, factory, setup, resolved, make_browser):
     owner = signed_in(make_browser, "owner@a.test")
     empty = owner.get(f"/reseller/clients/{setup.a.client.id}").get_data(as_text=True)
     assert 'id="report-rating" data-count="0"' in empty
@@ -207,6 +207,11 @@ def test_the_client_page_shows_the_average_rating(app, factory, setup, resolved,
         assert ratings.client_rating(setup.a.id, setup.a.client.id) == ratings.ClientRating(4.5, 2)
     page = owner.get(f"/reseller/clients/{setup.a.client.id}").get_data(as_text=True)
     assert 'id="report-rating" data-count="2"' in page and "4,5" in page
+    # The reseller's desks page: each desk's average, the same ratings counted by desk.
+    desks = owner.get("/reseller/desks").get_data(as_text=True)
+    assert 'data-rating="4.5"' in desks
+    with app.app_context():
+        assert ratings.desk_ratings(setup.a.id) == {setup.desk.id: ratings.ClientRating(4.5, 2)}
 
 
 def test_the_ticket_page_offers_the_rating_to_the_requester_only(app, setup, resolved, make_browser):

@@ -9,7 +9,7 @@ from auth.access import current_account
 from core.extensions import db
 from core.tenancy import get_or_404, require_reseller
 from desk import desks as desk_rules
-from desk import policies
+from desk import policies, ratings
 from desk.errors import DeskRejected
 from desk.models import Desk
 from desk.views.blueprint import bp, form_list, may_choose_desk_staff
@@ -66,7 +66,13 @@ def desks():
     search = request.args.get("q", "")[:80]
     archived = request.args.get("archived") == "1"
     rows = desk_rules.desk_rows(reseller.id, search=search, archived=archived)
-    return render_template("desk/desks.html", rows=rows, search=search, archived=archived)
+    return render_template(
+        "desk/desks.html",
+        rows=rows,
+        search=search,
+        archived=archived,
+        ratings=ratings.desk_ratings(reseller.id),
+    )
 
 
 @bp.route("/new", methods=["GET", "POST"])
