@@ -154,7 +154,9 @@ class Desk(db.Model):
     )
     # Review flow: a resolved ticket awaits the client's acceptance, accepted by itself
     # after this many days (empty: no review, resolved tickets close at once).
-    review_timeout_days: Mapped[int | None] = mapped_column(default=DEFAULT_REVIEW_TIMEOUT_DAYS)
+    # (Its default is given in __init__: a column default would also replace an explicit
+    # None, "no review", when the row is inserted.)
+    review_timeout_days: Mapped[int | None]
     approval_rule: Mapped[str] = mapped_column(
         String(10), server_default=ApprovalRule.NONE.value, default=ApprovalRule.NONE
     )
@@ -167,6 +169,10 @@ class Desk(db.Model):
     sla_policy: Mapped[SlaPolicy | None] = relationship()
     calendar: Mapped[BusinessCalendar | None] = relationship()
     fields: Mapped[list[DeskField]] = relationship(back_populates="desk", order_by="DeskField.position")
+
+    def __init__(self, **values) -> None:
+        values.setdefault("review_timeout_days", DEFAULT_REVIEW_TIMEOUT_DAYS)
+        super().__init__(**values)
 
 
 class DeskStaff(db.Model):

@@ -135,6 +135,7 @@ def test_sla_badges_follow_a_ticket_and_a_late_one_breaches(
     owner_option = page.locator("#staff_ids option", has_text="owner@a.test")
     page.select_option("#staff_ids", owner_option.get_attribute("value"))
     page.select_option("#sla_policy_id", label="Padrão")
+    page.fill("#review_timeout_days", "")  # no client review: resolving finishes the ticket
     page.click("#save-desk")
     page.wait_for_url("**/reseller/desks/*/clients")
     assert "Mesa Suporte criada." in page.content()

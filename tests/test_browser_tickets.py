@@ -34,7 +34,8 @@ def test_staff_open_answer_hold_and_resolve_a_ticket(
     page,  # noqa: F811
 ):
     reseller, client = owner_and_client(factory)
-    factory.desk(reseller.id, name="Suporte", client_ids=[client.id])
+    # Without the client's review: the staff's resolution finishes the ticket at once.
+    factory.desk(reseller.id, name="Suporte", client_ids=[client.id], review_timeout_days=None)
 
     log_in_owner(page, live_server, factory)
     page.goto(f"{live_server}/reseller/clients/{client.id}")

@@ -13,7 +13,7 @@ from sqlalchemy import delete, func, select
 from core.extensions import db
 from core.models import AuditEvent, Reseller
 from core.timeutil import utcnow
-from desk.models import DeskClient, TicketStatus
+from desk.models import DEFAULT_REVIEW_TIMEOUT_DAYS, Desk, DeskClient, TicketStatus
 from desk.numbering import next_ticket_number
 from desk.states import BLOCKING_KINDS, EntryKind, StatusKind
 from desk.statuses import client_status_name, default_status, status_name
@@ -153,3 +153,14 @@ def test_tickets_created_at_once_get_consecutive_numbers(app):
             db.session.execute(delete(AuditEvent).where(AuditEvent.reseller_id == reseller_id))
             db.session.delete(db.session.get(Reseller, reseller_id))
             db.session.commit()
+
+
+def test_a_desk_reviews_by_default_and_keeps_no_review_when_told(app, tenants):
+    with app.app_context():
+        reviewing = Desk(reseller_id=tenants.a.id, name="Com revisão")
+        without = Desk(reseller_id=tenants.a.id, name="Sem revisão", review_timeout_days=None)
+        db.session.add_all([reviewing, without])
+        db.session.commit()
+        db.session.expire_all()
+        assert reviewing.review_timeout_days == DEFAULT_REVIEW_TIMEOUT_DAYS
+        assert without.review_timeout_days is None

@@ -61,7 +61,8 @@ def test_a_sender_at_a_known_clients_domain_becomes_its_user(app, run_jobs, tena
     ticket = db.session.get(Ticket, row.ticket_id)
     requester = db.session.get(Account, ticket.requester_account_id)
     assert requester.email == "bruno@cliente.test" and requester.client_id == tenants.a.client.id
-    assert sorted(requester.permissions or []) == []  # seed 002's defaults: no extra powers
+    # Every new user's defaults (the portal, to follow the ticket): no other power.
+    assert sorted(requester.permissions or []) == sorted(perm.DEFAULT_CLIENT_USER_PERMISSIONS)
     assert clients_count(tenants.a.id) == before
 
 
