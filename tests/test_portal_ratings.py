@@ -192,7 +192,9 @@ def test_the_link_is_refused_on_another_resellers_host(app, setup, resolved, mak
     assert rows(app) == []
 
 
-def test_the_client_page_and_the_desks_page_show_the_average_rating(app, factory, setup, resolved, make_browser):
+def test_the_client_page_and_the_desks_page_show_the_average_rating(
+    app, factory, setup, resolved, make_browser
+):
     owner = signed_in(make_browser, "owner@a.test")
     empty = owner.get(f"/reseller/clients/{setup.a.client.id}").get_data(as_text=True)
     assert 'id="report-rating" data-count="0"' in empty
