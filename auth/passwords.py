@@ -31,11 +31,15 @@ MIN_PASSWORD = 12
 MAX_PASSWORD = 128
 
 
+def _hash_method() -> str:
+    return current_app.config.get("PASSWORD_HASH_METHOD") or "scrypt"
+
+
 @cache
-def _dummy_hash() -> str:
+def _dummy_hash(method: str) -> str:
     """Verified against when the e-mail is unknown, so both answers take similar time
     (made on first use: nothing is computed at import time)."""
-    return generate_password_hash("not-a-real-password-" + secrets.token_hex(8))
+    return generate_password_hash("not-a-real-password-" + secrets.token_hex(8), method=method)
 
 
 class PasswordRejected(ValueError):
@@ -59,7 +63,7 @@ def check_password_policy(password: str, *, email: str | None = None) -> None:
 
 
 def hash_password(password: str) -> str:
-    return generate_password_hash(password, method="scrypt")
+    return generate_password_hash(password, method=_hash_method())
 
 
 def verify_login(reseller_id: int, email: str, password: str) -> Login | None:
@@ -68,7 +72,7 @@ def verify_login(reseller_id: int, email: str, password: str) -> Login | None:
         select(Login).where(Login.reseller_id == reseller_id, Login.email == normalise_email(email))
     )
     if login is None or not login.password_hash:
-        check_password_hash(_dummy_hash(), password)
+        check_password_hash(_dummy_hash(_hash_method()), password)
         return None
     if len(password) > MAX_PASSWORD * 4:
         return None

@@ -65,6 +65,9 @@ class Settings:
     # A Pwned Passwords range API (or a mirror), e.g. https://host/range/: new passwords
     # are also checked there by SHA-1 prefix; blank: the local breached list only.
     PWNED_PASSWORDS_URL: str | None = None
+    # Werkzeug's password hash method. The suite alone lowers scrypt's cost (n=2**10
+    # instead of 2**15): it hashes and checks thousands of passwords, none of them real.
+    PASSWORD_HASH_METHOD: str = "scrypt"  # noqa: S105 - a method name, not a password
     # The platform's own domain: a reseller's subdomain of it needs no DNS record of its
     # own. Custom domains point a CNAME at PLATFORM_CNAME_TARGET (blank: the reseller's
     # platform subdomain). See reseller.hosts.
@@ -198,6 +201,7 @@ def load_settings(overrides: dict | None = None) -> Settings:
             INPROCESS_JOBS="sync",
             TESTING=True,
             SHOW_DEV_OUTBOX=True,
+            PASSWORD_HASH_METHOD="scrypt:1024:8:1",  # noqa: S106 - a method name
         )
     else:
         # The demo keeps its SQLite file and outbox here; a fresh checkout has no folder yet.

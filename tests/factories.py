@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 from datetime import date, datetime, timedelta
+from functools import cache
 from types import SimpleNamespace
 
 from sqlalchemy import inspect
@@ -44,6 +45,13 @@ def snapshot(obj) -> SimpleNamespace:
     return SimpleNamespace(**values)
 
 
+@cache
+def _hash_of(password: str) -> str:
+    """One hash of the suite's password for the whole run (each is salted the same way
+    a real one is; sharing it only saves the hashing)."""
+    return passwords.hash_password(password)
+
+
 class Factory:
     def __init__(self, app, password: str):
         self.app = app
@@ -52,7 +60,7 @@ class Factory:
 
     def _password_hash(self) -> str:
         if self._hash is None:
-            self._hash = passwords.hash_password(self.password)
+            self._hash = _hash_of(self.password)
         return self._hash
 
     def reseller(self, host: str | None = None, name: str | None = None, owner_email: str | None = None):

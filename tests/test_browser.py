@@ -65,6 +65,21 @@ def log_in(page, live_server: str, email: str, password: str, landing: str = "**
     page.wait_for_url(landing)
 
 
+def open_user_menu(page) -> None:
+    """Open the user menu once Bootstrap listens: the scripts at the end of the body may
+    not have run yet when the page's first elements appear."""
+    page.wait_for_load_state("load")
+    page.click("#user-menu")
+    page.wait_for_selector("#user-menu[aria-expanded='true']")
+
+
+def log_out(page) -> None:
+    """Log out through the user menu."""
+    open_user_menu(page)
+    page.click("form[action='/logout'] button")
+    page.wait_for_url("**/login*")
+
+
 def test_owner_filters_sorts_pages_and_adds_a_client(app, factory, live_server, page):
     # The live server answers on 127.0.0.1, which the default-host setting maps to reseller A.
     reseller = factory.reseller(host="a.test", owner_email="owner@a.test")
@@ -159,14 +174,14 @@ def test_first_login_with_code_account_choice_and_switch(app, factory, live_serv
     page.wait_for_url("**/app/**")
     assert "Gama Serviços" in page.locator("h1").inner_text()
 
-    page.click("#user-menu")
+    open_user_menu(page)
     page.screenshot(path=str(ARTIFACTS / "switch-menu.png"))
     page.click("button[data-switch-to]:has-text('Alpha Comércio')")
     page.wait_for_url("**/app/**")
     page.wait_for_function("document.querySelector('h1').innerText.includes('Alpha')")
     assert "Alpha Comércio" in page.locator("h1").inner_text()
 
-    page.click("#user-menu")
+    open_user_menu(page)
     page.click("a:has-text('Segurança e sessões')")
     page.wait_for_url("**/account/security")
     assert page.locator("tr[data-session-id]").count() == 1  # the switch ended the previous session

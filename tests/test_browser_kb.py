@@ -11,7 +11,7 @@ from auth import permissions as perm
 from auth.models import Account
 from core.extensions import db
 from portal.states import Visibility
-from tests.test_browser import ARTIFACTS, live_server, log_in, page  # noqa: F401 - shared fixtures
+from tests.test_browser import ARTIFACTS, live_server, log_in, log_out, page  # noqa: F401 - shared fixtures
 
 pytestmark = pytest.mark.browser
 
@@ -51,9 +51,7 @@ def test_staff_publish_an_article_a_client_user_finds_it_and_the_public_page_sho
     page.click("#publish")
     page.wait_for_selector("#unpublish")
     page.screenshot(path=str(ARTIFACTS / "kb-staff.png"), full_page=True)
-    page.click("#user-menu")
-    page.click("form[action='/logout'] button")
-    page.wait_for_url("**/login*")
+    log_out(page)
 
     log_in(page, live_server, "ana@padaria.test", factory.password, landing="**/app/**")
     page.click("#portal-menu")
@@ -67,9 +65,7 @@ def test_staff_publish_an_article_a_client_user_finds_it_and_the_public_page_sho
     page.wait_for_selector("#kb-body h1")
     assert page.locator("#kb-body strong").inner_text() == "servidor"
     page.screenshot(path=str(ARTIFACTS / "kb-client.png"), full_page=True)
-    page.click("#user-menu")
-    page.click("form[action='/logout'] button")
-    page.wait_for_url("**/login*")
+    log_out(page)
 
     page.goto(f"{live_server}/kb")
     listed = page.locator("main").inner_text()

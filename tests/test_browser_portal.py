@@ -14,15 +14,9 @@ from desk.fields import add_field
 from desk.models import Desk
 from desk.states import ClientVisibility, FieldType
 from portal.states import Visibility
-from tests.test_browser import ARTIFACTS, live_server, log_in, page  # noqa: F401 - shared fixtures
+from tests.test_browser import ARTIFACTS, live_server, log_in, log_out, page  # noqa: F401 - shared fixtures
 
 pytestmark = pytest.mark.browser
-
-
-def log_out(page):  # noqa: F811
-    page.click("#user-menu")
-    page.click("form[action='/logout'] button")
-    page.wait_for_url("**/login*")
 
 
 def padaria(factory):

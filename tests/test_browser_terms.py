@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from core.extensions import db
 from portal.models import TermsAcceptance
-from tests.test_browser import ARTIFACTS, live_server, log_in, page  # noqa: F401 - shared fixtures
+from tests.test_browser import ARTIFACTS, live_server, log_in, log_out, page  # noqa: F401 - shared fixtures
 
 pytestmark = pytest.mark.browser
 
@@ -43,9 +43,7 @@ def test_staff_publish_terms_and_a_client_user_accepts_them_first(app, factory, 
     page.wait_for_selector("#current-terms h1")
     assert "Versão 1 publicada" in page.content()
     page.screenshot(path=str(ARTIFACTS / "terms-staff.png"), full_page=True)
-    page.click("#user-menu")
-    page.click("form[action='/logout'] button")
-    page.wait_for_url("**/login*")
+    log_out(page)
 
     # The client user asks for the contacts page: the terms come first, then that page.
     page.goto(f"{live_server}/login?next=/app/contacts")
@@ -65,9 +63,7 @@ def test_staff_publish_terms_and_a_client_user_accepts_them_first(app, factory, 
         assert row.ip == "127.0.0.1" and "Chrome" in (row.user_agent or "")
 
     # Back in the panel, the version lists who accepted it.
-    page.click("#user-menu")
-    page.click("form[action='/logout'] button")
-    page.wait_for_url("**/login*")
+    log_out(page)
     log_in(page, live_server, "owner@a.test", factory.password)
     page.goto(f"{live_server}/reseller/terms")
     page.click("#terms-versions a")

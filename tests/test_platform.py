@@ -61,6 +61,8 @@ def test_production_settings_use_secure_cookies_and_hide_the_outbox(monkeypatch)
     assert settings.SESSION_COOKIE_SECURE is True
     assert settings.SHOW_DEV_OUTBOX is False
     assert settings.SQLALCHEMY_DATABASE_URI.startswith("postgresql+psycopg://")
+    # Werkzeug's full scrypt cost (the suite alone lowers it).
+    assert settings.PASSWORD_HASH_METHOD == "scrypt"
 
 
 def test_demo_is_the_default_profile_with_sqlite(monkeypatch):
