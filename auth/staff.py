@@ -138,9 +138,7 @@ def check_manages(actor: Account, account: Account) -> None:
         raise StaffRejected({"role": _("Only an owner can change or deactivate an owner.")})
     held = account.role.effective_permissions if account.role is not None else set()
     if not held <= roles.held_permissions(actor):
-        raise StaffRejected(
-            {"role": _("You can only manage staff whose permissions you have yourself.")}
-        )
+        raise StaffRejected({"role": _("You can only manage staff whose permissions you have yourself.")})
 
 
 def _check_not_last_owner(account: Account) -> None:

@@ -48,6 +48,7 @@ def create_app(config: dict | None = None) -> Flask:
     def _end_read_only_transaction(exc):
         if exc is None and db.session.registry.has():
             transactions.commit_if_read_only(db.session())
+
     migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"))
     from core.tenancy import load_request_reseller
 
