@@ -1,12 +1,15 @@
 """Cells of the files we let people download (XLSX and CSV): text that a spreadsheet
-never reads as a formula, Excel dates shown dd/mm/yyyy, fitted column widths. Shared by
-the reseller's client export and the portal's reports."""
+never reads as a formula, Excel dates shown dd/mm/yyyy, fitted column widths, CSV in the
+reader's convention. Shared by the reseller's client export and the portal's reports."""
 
 from __future__ import annotations
 
+import csv
 import re
 from datetime import date
+from typing import IO
 
+from flask_babel import get_locale
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
@@ -36,6 +39,30 @@ def csv_text(value: str) -> str:
     apostrophe (OWASP's advice), which spreadsheets show as plain text."""
     cleaned = _ILLEGAL_XML.sub("", value)
     return "'" + cleaned if cleaned.startswith(FORMULA_TRIGGERS) else cleaned
+
+
+def _decimal_comma() -> bool:
+    """Portuguese (and most of Europe) writes 1,5 and so separates CSV fields with ';',
+    which is what a spreadsheet opened in Brazil expects."""
+    locale = get_locale()
+    return locale is not None and locale.number_symbols.get("latn", {}).get("decimal") == ","
+
+
+def csv_writer(out: IO[str]):
+    """A CSV writer in the reader's convention: ';' where the decimal mark is a comma."""
+    return csv.writer(out, delimiter=";" if _decimal_comma() else ",")
+
+
+def csv_row(values) -> list:
+    """A row's fields for :func:`csv_writer`: text formula-safe, decimals with the
+    reader's decimal mark (whole numbers and everything else as they are)."""
+    comma = _decimal_comma()
+    return [
+        csv_text(v)
+        if isinstance(v, str)
+        else (str(v).replace(".", ",") if comma and isinstance(v, float) else v)
+        for v in values
+    ]
 
 
 def date_cell(ws, value: date | None):

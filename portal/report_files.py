@@ -1,15 +1,15 @@
 """A report's rows as a file to download: XLSX (typed, header frozen, widths fitted) or
-CSV (UTF-8 with a byte-order mark, so spreadsheets read the accents). Text never runs
+CSV (UTF-8 with a byte-order mark, so spreadsheets read the accents; ';' and a decimal
+comma in Portuguese). Text never runs
 as a formula in either (``core.spreadsheets``), as in the reseller's client export."""
 
 from __future__ import annotations
 
-import csv
 from io import BytesIO, StringIO
 
 from openpyxl import Workbook
 
-from core.spreadsheets import csv_text, header_cells, set_column_widths, text_cell
+from core.spreadsheets import csv_row, csv_writer, header_cells, set_column_widths, text_cell
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV_TYPE = "text/csv; charset=utf-8"
@@ -37,8 +37,8 @@ def xlsx_bytes(report) -> bytes:
 
 def csv_bytes(report) -> bytes:
     out = StringIO()
-    writer = csv.writer(out)
-    writer.writerow([csv_text(title) for title in report.columns])
+    writer = csv_writer(out)
+    writer.writerow(csv_row(report.columns))
     for line in _lines(report):
-        writer.writerow([csv_text(value) if isinstance(value, str) else value for value in line])
+        writer.writerow(csv_row(line))
     return out.getvalue().encode("utf-8-sig")

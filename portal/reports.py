@@ -187,6 +187,10 @@ class ClockSummary:
     def average_hours(self) -> float | None:
         return None if self.average_seconds is None else round(self.average_seconds / 3600, 1)
 
+    @property
+    def average_minutes(self) -> int | None:
+        return None if self.average_seconds is None else round(self.average_seconds / 60)
+
 
 def _seconds(later, earlier):
     """SQL for the seconds between two naive-UTC timestamps."""

@@ -90,7 +90,7 @@ def test_first_response_and_resolution_against_the_sla(app, world, page_of):
     assert (met, breached, running) == (2, 1, 0)
     first = text_of(page, "dashboard-first-response")
     assert "66,7% dentro do SLA" in first
-    assert "0 h" in first  # both answers came at once
+    assert "menos de 1 min" in first  # both answers came at once, not "0 h"
     # Resolution: own's ticket on the SLA desk met it; peer's two run on.
     resolution = text_of(page, "dashboard-resolution")
     assert "100% dentro do SLA" in resolution and "2 em andamento" in resolution
@@ -162,3 +162,9 @@ def test_the_charts_draw_from_accessible_tables_and_scripts_of_our_own(world, pa
     assert "<script>" not in page  # the CSP forbids inline scripts
     # Days are local days: today's row is the last one.
     assert table(page, "report-tickets")[-1][0] == today_local().strftime("%d/%m/%Y")
+
+
+def test_average_times_read_in_hours_and_minutes(app):
+    with app.test_request_context("/", headers={"Accept-Language": "pt-BR"}):
+        duration = app.jinja_env.globals["business_duration"]
+        assert [duration(m) for m in (None, 45, 60, 150)] == ["—", "45 min", "1 h", "2 h 30 min"]

@@ -17,6 +17,7 @@ from openpyxl import load_workbook
 from auth import permissions as perm
 from auth.models import Account
 from core.extensions import db
+from core.spreadsheets import csv_row, csv_writer
 from core.timeutil import today_local
 from tenant.inbox_models import Contact, SessionWindow
 from tenant.states import WindowSource
@@ -185,7 +186,7 @@ def test_the_csv_never_carries_a_formula(app, world, reader):
         db.session.commit()
     response = reader.get("/app/reports/requesters.csv")
     assert response.status_code == 200 and response.mimetype == "text/csv"
-    rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
+    rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig")), delimiter=";"))
     names = [r[0] for r in rows[1:]]
     assert '\'=HYPERLINK("http://evil.test","x")' in names
     assert not any(name.startswith(("=", "+", "-", "@")) for name in names)
@@ -194,6 +195,22 @@ def test_the_csv_never_carries_a_formula(app, world, reader):
     cells = [row[0] for row in sheet.iter_rows(min_row=2)]
     evil = next(c for c in cells if str(c.value).startswith("=HYPERLINK"))
     assert evil.data_type == "s"
+
+
+def test_the_csv_is_written_the_way_a_brazilian_spreadsheet_reads_it(world, reader):
+    text = reader.get("/app/reports/sla.csv").data.decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text), delimiter=";"))
+    first_response = next(r for r in rows if r[0] == "Primeira resposta")
+    assert first_response[1:5] == ["2", "1", "0", "66,7"]  # ';' between fields, a decimal comma
+
+
+def test_csv_rows_follow_the_readers_decimal_mark(app):
+    for language, expected in (("pt-BR", ["'=1+1", "2,5", 3, None]), ("en", ["'=1+1", 2.5, 3, None])):
+        with app.test_request_context("/", headers={"Accept-Language": language}):
+            assert csv_row(["=1+1", 2.5, 3, None]) == expected
+            out = io.StringIO()
+            csv_writer(out).writerow(["a", "b"])
+            assert out.getvalue().strip() == ("a;b" if language == "pt-BR" else "a,b")
 
 
 def test_an_unknown_report_is_a_404(world, reader):
@@ -227,5 +244,9 @@ def test_no_download_carries_another_clients_or_resellers_rows(app, world, reade
         data = reader.get(f"/app/reports/{name}.csv").data.decode("utf-8-sig")
         for secret in ("Mesa vizinha", "Vizinha", "Support"):  # B's ticket is on B's "Support"
             assert secret not in data, (name, secret)
-    rows = list(csv.reader(io.StringIO(reader.get("/app/reports/sessions.csv").data.decode("utf-8-sig"))))
+    rows = list(
+        csv.reader(
+            io.StringIO(reader.get("/app/reports/sessions.csv").data.decode("utf-8-sig")), delimiter=";"
+        )
+    )
     assert sum(int(r[1]) for r in rows[1:]) == 0
