@@ -12,6 +12,7 @@ from auth.models import Account
 from core import audit
 from core.extensions import db
 from core.mail import clear_undeliverable, undeliverable
+from core.outcomes import commit_or_refuse
 from core.tenancy import get_or_404, require_reseller, scoped_select
 from core.timeutil import utcnow
 from core.uploads import accepts_uploads, attachment_response
@@ -94,14 +95,7 @@ def _render_page(ticket: Ticket, values: dict | None = None, field_errors: dict 
 def _apply(ticket_id: int, change, success: str):
     """Run ``change(ticket)``; commit and say ``success``, or roll back and say why."""
     ticket = load_ticket(ticket_id, for_update=True)
-    try:
-        change(ticket)
-    except TicketRefused as refused:
-        db.session.rollback()
-        flash(refused.message, "danger")
-    else:
-        db.session.commit()
-        flash(success, "success")
+    commit_or_refuse(lambda: change(ticket), TicketRefused, success)
     return redirect(url_for("desk_tickets.ticket_page", ticket_id=ticket_id))
 
 

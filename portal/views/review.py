@@ -11,13 +11,14 @@ rate: the rating is the user's own word.
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from auth import permissions as perm
 from auth.access import current_account, has_permission, is_impersonating
 from core.access import public
 from core.extensions import db
+from core.outcomes import commit_or_refuse
 from core.tenancy import require_reseller
 from core.validation import parse_int
 from desk import ratings, review
@@ -45,14 +46,7 @@ def _answer(ticket_id: int, change, success: str):
     ticket = visible_ticket(current_account, ticket_id, for_update=True)
     if ticket is None:
         abort(404)
-    try:
-        change(ticket)
-    except TicketRefused as refused:
-        db.session.rollback()
-        flash(refused.message, "danger")
-    else:
-        db.session.commit()
-        flash(success, "success")
+    commit_or_refuse(lambda: change(ticket), TicketRefused, success)
     return redirect(url_for(TICKET_PAGE, ticket_id=ticket_id))
 
 

@@ -16,6 +16,7 @@ from auth import permissions as perm
 from auth.access import current_account, has_permission
 from auth.models import Account
 from core.extensions import db, limiter
+from core.outcomes import commit_or_refuse
 from core.tenancy import current_client, scoped_select
 from core.timeutil import utcnow
 from core.uploads import accepts_uploads, attachment_response
@@ -190,31 +191,27 @@ def _files_by_entry(entries, files) -> dict:
 @limiter.limit("60 per hour", key_func=_per_user)
 def ticket_reply(ticket_id: int):
     ticket = _ticket_or_404(ticket_id, for_update=True)
-    try:
-        public_reply(ticket, request.form.get("body"), current_account, request.files.getlist("files"))
-    except TicketRefused as refused:
-        db.session.rollback()
-        flash(refused.message, "danger")
-    else:
-        db.session.commit()
-        flash(_("Reply sent."), "success")
+    commit_or_refuse(
+        lambda: public_reply(
+            ticket, request.form.get("body"), current_account, request.files.getlist("files")
+        ),
+        TicketRefused,
+        _("Reply sent."),
+    )
     return redirect(url_for("portal.ticket_page", ticket_id=ticket_id), 303)
 
 
 @bp.post("/tickets/<int:ticket_id>/followers")
 def ticket_followers(ticket_id: int):
     ticket = _ticket_or_404(ticket_id, for_update=True)
-    try:
-        added = tickets.add_followers(ticket, current_account, request.form.getlist("account_id"))
-    except TicketRefused as refused:
-        db.session.rollback()
-        flash(refused.message, "danger")
-    else:
-        db.session.commit()
-        if added:
-            flash(_("%(names)s will follow this ticket.", names=", ".join(a.name for a in added)), "success")
-        else:
-            flash(_("They already follow this ticket."), "info")
+    added = commit_or_refuse(
+        lambda: tickets.add_followers(ticket, current_account, request.form.getlist("account_id")),
+        TicketRefused,
+    )
+    if added and not isinstance(added, TicketRefused):
+        flash(_("%(names)s will follow this ticket.", names=", ".join(a.name for a in added)), "success")
+    elif not added:
+        flash(_("They already follow this ticket."), "info")
     return redirect(url_for("portal.ticket_page", ticket_id=ticket_id), 303)
 
 
