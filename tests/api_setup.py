@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 
 from api import credentials
+from api.models import ApiClient
 from api.states import ApiScope
 from core.extensions import db
 
@@ -18,6 +19,14 @@ def api_client(app, reseller_id: int, scopes=None, name: str = "ERP"):
         row, secret = credentials.create_client(reseller_id, name, scopes or ALL_SCOPES)
         db.session.commit()
         return row.client_key, secret, row.id
+
+
+def api_objects(app, reseller_id: int) -> dict:
+    """An API client of the reseller and its secret, for the route sweeps."""
+    _client_id, _secret, row_id = api_client(app, reseller_id, name="Integração")
+    with app.app_context():
+        secret_id = db.session.get(ApiClient, row_id).secrets[0].id
+    return {"api_client_id": row_id, "secret_id": secret_id}
 
 
 def basic(client_id: str, secret: str) -> dict:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from core.extensions import db
+from core.models import AuditEvent
 from seeds.documents import make_cnpj
 from tenant.models import Client
 from tests.api_setup import Caller, api_client, token
@@ -106,8 +107,6 @@ def test_another_resellers_client_is_a_404_problem(app, tenants):
 
 
 def test_create_uses_the_panels_rules_and_is_audited_with_the_api_client(app, tenants):
-    from core.models import AuditEvent
-
     api = caller(app, tenants.a.id)
     response = api.post("/api/v1/clients", json=NEW_CLIENT)
     assert response.status_code == 201, response.get_data(as_text=True)
@@ -116,13 +115,15 @@ def test_create_uses_the_panels_rules_and_is_audited_with_the_api_client(app, te
     assert response.headers["Location"].endswith(f"/api/v1/clients/{body['id']}")
     with app.app_context():
         event = db.session.scalar(
-            select(AuditEvent).where(AuditEvent.action == "client.created", AuditEvent.client_id == body["id"])
+            select(AuditEvent).where(
+                AuditEvent.action == "client.created", AuditEvent.client_id == body["id"]
+            )
         )
         assert event.actor_label == "ERP" and event.actor_account_id is None
     bad = api.post("/api/v1/clients", json={**NEW_CLIENT, "document": "11111111111111"})
     assert bad.status_code == 422
     assert bad.get_json()["param"] == "document"
-    assert bad.get_json()["detail"] == "Este CNPJ não é válido." or "CNPJ" in bad.get_json()["detail"]
+    assert "CNPJ" in bad.get_json()["detail"]
 
 
 def test_a_field_outside_the_form_is_refused(app, tenants):
@@ -143,7 +144,9 @@ def test_an_idempotent_post_replays_and_a_reused_key_with_another_body_is_422(ap
     assert again.headers["Idempotent-Replayed"] == "true"
     with app.app_context():
         made = db.session.scalar(
-            select(func.count()).where(Client.reseller_id == tenants.a.id, Client.trade_name == "Gama Digital")
+            select(func.count()).where(
+                Client.reseller_id == tenants.a.id, Client.trade_name == "Gama Digital"
+            )
         )
     assert made == 1
     other = api.post("/api/v1/clients", json={**NEW_CLIENT, "trade_name": "Outro"}, headers=key)
