@@ -7,7 +7,6 @@ API_CONFIG = {
     "API_TITLE": "Revenda API",
     "API_VERSION": "v1",
     "OPENAPI_VERSION": "3.1.0",
-    "OPENAPI_URL_PREFIX": "/api/v1",
     "OPENAPI_JSON_PATH": "openapi.json",
 }
 
@@ -23,12 +22,15 @@ def init_app(app) -> None:
 
     for key, value in API_CONFIG.items():
         app.config.setdefault(key, value)
+    app.config.setdefault("OPENAPI_URL_PREFIX", views.v1.url_prefix)
     app.extensions["api_oauth_server"] = oauth.make_server(app)
     app.register_blueprint(views.panel_bp)
     app.register_blueprint(views.oauth_bp)
     app.register_blueprint(views.docs_bp)
-    views.openapi.init_app(app)
-    views.openapi.register_blueprint(views.v1)
+    token_url = next(r.rule for r in app.url_map.iter_rules() if r.endpoint == "api_oauth.token")
+    # One per application: flask-smorest's Api keeps its app and document on itself.
+    openapi = views.OpenApi(app, spec_kwargs=views.spec_kwargs(token_url))
+    openapi.register_blueprint(views.v1)
     # Machine endpoints: a client's credentials or a Bearer token, never a cookie (the
     # middleware drops them on these paths), so no CSRF token either.
     for blueprint in (views.oauth_bp, views.v1):
@@ -37,7 +39,8 @@ def init_app(app) -> None:
     for endpoint, view in list(app.view_functions.items()):
         if endpoint.startswith(("api_v1.", "api_oauth.", "api_docs.", "api-docs.")):
             app.view_functions[endpoint] = public(_as_function(view))
-    app.wsgi_app = conventions.CookielessPaths(app.wsgi_app)
+    app.extensions["api_prefixes"] = problems.api_prefixes(app)
+    app.wsgi_app = conventions.CookielessPaths(app.wsgi_app, app.extensions["api_prefixes"])
     problems.install(app)
     app.after_request(conventions.add_headers)
     app.after_request(problems.normalise)

@@ -11,7 +11,7 @@ from decimal import Decimal
 from flask import current_app, g, request
 from limits import parse
 
-from api.problems import API_PREFIXES, Problem
+from api.problems import Problem, is_api_request, request_id
 from core.extensions import limiter
 
 CURRENCY = "BRL"
@@ -22,12 +22,13 @@ class CookielessPaths:
     """WSGI middleware: the API and OAuth2 paths never see the browser's cookies, so a
     session cookie can never authenticate (or narrow) an API call."""
 
-    def __init__(self, wsgi_app):
+    def __init__(self, wsgi_app, prefixes: tuple[str, ...]):
         self.wsgi_app = wsgi_app
+        self.prefixes = prefixes
 
     def __call__(self, environ, start_response):
         path = environ.get("PATH_INFO", "")
-        if path.startswith(API_PREFIXES):
+        if path.startswith(self.prefixes):
             environ.pop("HTTP_COOKIE", None)
         return self.wsgi_app(environ, start_response)
 
@@ -54,11 +55,12 @@ def hit_rate_limit(api_client_id: int) -> None:
 
 
 def add_headers(response):
-    """after_request of the API: the rate figures and the request id."""
+    """after_request: on the API's paths, the rate figures and the request id."""
+    if not is_api_request():
+        return response
     for name, value in (g.get("api_rate") or {}).items():
         response.headers.setdefault(name, value)
-    if "api_request_id" in g:
-        response.headers["X-Request-ID"] = g.api_request_id
+    response.headers["X-Request-ID"] = request_id()
     return response
 
 

@@ -107,7 +107,11 @@ def delete_client(api_client: ApiClient) -> None:
     audit.record("api_client.deleted", api_client, details={"name": api_client.name})
     db.session.execute(
         update(ApiToken)
-        .where(ApiToken.api_client_id == api_client.id, ApiToken.revoked_at.is_(None))
+        .where(
+            ApiToken.reseller_id == api_client.reseller_id,
+            ApiToken.api_client_id == api_client.id,
+            ApiToken.revoked_at.is_(None),
+        )
         .values(revoked_at=utcnow())
     )
     db.session.delete(api_client)

@@ -15,7 +15,7 @@ from authlib.oauth2.rfc6749 import InvalidScopeError, grants
 from authlib.oauth2.rfc6749.util import scope_to_list
 from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint
-from flask import url_for
+from flask import request, url_for
 
 from api import credentials, secrets
 from api.models import ApiClient, ApiToken
@@ -113,8 +113,8 @@ class Introspection(IntrospectionEndpoint):
         return token.api_client_id == client.id
 
     def introspect_token(self, token):
+        # Authlib adds "active": true to what this returns.
         return {
-            "active": True,
             "client_id": token.api_client.client_key,
             "token_type": "Bearer",
             "scope": token.scope,
@@ -163,7 +163,7 @@ def metadata() -> dict:
     """The server's metadata (RFC 8414), for this host's reseller."""
     require_reseller()
     return {
-        "issuer": url_for("api_oauth.metadata", _external=True).rsplit("/.well-known", 1)[0],
+        "issuer": request.url_root.rstrip("/"),
         "token_endpoint": url_for("api_oauth.token", _external=True),
         "revocation_endpoint": url_for("api_oauth.revoke", _external=True),
         "introspection_endpoint": url_for("api_oauth.introspect", _external=True),

@@ -7,14 +7,14 @@ from __future__ import annotations
 import re
 import uuid
 
-from flask import g, has_request_context, json, request
+from flask import current_app, g, has_request_context, json, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.wrappers import Response
 
 PROBLEM_TYPE = "application/problem+json"
-# The paths whose errors are problems (never the HTML error pages).
-API_PREFIXES = ("/api/", "/oauth/", "/.well-known/oauth-authorization-server")
+# The endpoints whose paths answer errors as problems (never the HTML error pages).
+API_ENDPOINTS = ("api_v1.", "api_oauth.", "api_docs.", "api-docs.")
 HANDLED = (400, 401, 403, 404, 405, 406, 409, 413, 415, 422, 429, 500)
 # The stable code of each status when nothing more precise is known.
 STATUS_CODES = {
@@ -43,8 +43,20 @@ class Problem(Exception):
         self.headers = dict(headers or {})
 
 
+def api_prefixes(app) -> tuple[str, ...]:
+    """The first path segment of every API endpoint (``/api/``, ``/oauth/``...): unknown
+    paths under them are the API's too."""
+    found = set()
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint.startswith(API_ENDPOINTS):
+            found.add("/" + rule.rule.strip("/").split("/", 1)[0] + "/")
+    return tuple(sorted(found))
+
+
 def is_api_request() -> bool:
-    return has_request_context() and request.path.startswith(API_PREFIXES)
+    if not has_request_context():
+        return False
+    return request.path.startswith(current_app.extensions["api_prefixes"])
 
 
 def request_id() -> str:
@@ -144,7 +156,7 @@ def normalise(response):
     body = body if isinstance(body, dict) else {}
     oauth_error = body.get("error") if isinstance(body.get("error"), str) else None
     extra = {}
-    if oauth_error and request.path.startswith("/oauth/"):
+    if oauth_error and (request.endpoint or "").startswith("api_oauth."):
         extra = {"error": oauth_error, "error_description": str(body.get("error_description") or "")}
     code = oauth_error or STATUS_CODES.get(response.status_code, "error")
     detail = str(body.get("error_description") or body.get("error") or "")

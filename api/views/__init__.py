@@ -2,6 +2,17 @@
 blueprints of ``views/blueprints.py``."""
 
 from api.views import clients, docs, oauth, panel
-from api.views.blueprints import docs_bp, oauth_bp, openapi, panel_bp, v1
+from api.views.blueprints import OpenApi, docs_bp, oauth_bp, panel_bp, spec_kwargs, v1
 
-__all__ = ["clients", "docs", "docs_bp", "oauth", "oauth_bp", "openapi", "panel", "panel_bp", "v1"]
+__all__ = [
+    "OpenApi",
+    "clients",
+    "docs",
+    "docs_bp",
+    "oauth",
+    "oauth_bp",
+    "panel",
+    "panel_bp",
+    "spec_kwargs",
+    "v1",
+]

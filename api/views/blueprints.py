@@ -68,15 +68,8 @@ class OpenApi(Api):
         self.spec.components.response(self.DEFAULT_ERROR_RESPONSE_NAME, response, lazy=True)
 
 
-openapi = OpenApi(
-    spec_kwargs={
-        "components": {
-            "securitySchemes": {
-                "oauth2": {
-                    "type": "oauth2",
-                    "flows": {"clientCredentials": {"tokenUrl": "/oauth/token", "scopes": SCOPES}},
-                }
-            }
-        }
-    }
-)
+def spec_kwargs(token_url: str) -> dict:
+    """The document's security scheme: OAuth2 client credentials at ``token_url``."""
+    flow = {"tokenUrl": token_url, "scopes": SCOPES}
+    scheme = {"type": "oauth2", "flows": {"clientCredentials": flow}}
+    return {"components": {"securitySchemes": {"oauth2": scheme}}}
