@@ -22,6 +22,12 @@ def init_app(app) -> None:
 
     for key, value in API_CONFIG.items():
         app.config.setdefault(key, value)
+    if app.config["APP_ENV"] == "demo":
+        # The demo serves plain HTTP on localhost; Authlib refuses OAuth 2 over it otherwise
+        # (production and the tests keep the refusal: insecure_transport).
+        import os
+
+        os.environ.setdefault("AUTHLIB_INSECURE_TRANSPORT", "1")
     app.config.setdefault("OPENAPI_URL_PREFIX", views.v1.url_prefix)
     app.extensions["api_oauth_server"] = oauth.make_server(app)
     app.register_blueprint(views.panel_bp)

@@ -159,3 +159,20 @@ def test_a_token_of_reseller_a_is_unknown_on_reseller_bs_host(app, tenants):
     access = token(app, client_id, secret)
     response = Caller(app, access, host="b.test").get("/api/v1/clients")
     assert response.status_code == 401
+
+
+def test_oauth_over_plain_http_is_refused_as_a_problem(app, tenants):
+    client_id, secret, _ = api_client(app, tenants.a.id)
+    data = {"grant_type": "client_credentials"}
+    plain = "http://a.test/oauth/token"
+    response = app.test_client().post(plain, data=data, headers=basic(client_id, secret))
+    assert response.status_code == 400
+    assert response.get_json()["code"] == "insecure_transport"
+
+
+def test_the_token_endpoint_ignores_a_session_cookie_and_sets_none(app, tenants, browser):
+    browser.login("owner@a.test")
+    response = browser.http.post("https://a.test/oauth/token", data={"grant_type": "client_credentials"})
+    assert response.status_code == 401
+    assert response.get_json()["error"] == "invalid_client"
+    assert "Set-Cookie" not in response.headers
