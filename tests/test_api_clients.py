@@ -5,10 +5,14 @@ session cookie worthless, the rate limit per API client."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+import time_machine
 from sqlalchemy import func, select
 
 from core.extensions import db
 from core.models import AuditEvent
+from core.timeutil import utcnow
 from seeds.documents import make_cnpj
 from tenant.models import Client
 from tests.api_setup import Caller, api_client, token
@@ -152,6 +156,19 @@ def test_an_idempotent_post_replays_and_a_reused_key_with_another_body_is_422(ap
     other = api.post("/api/v1/clients", json={**NEW_CLIENT, "trade_name": "Outro"}, headers=key)
     assert other.status_code == 422
     assert other.get_json()["code"] == "idempotency_key_reused"
+
+
+def test_an_idempotency_key_is_kept_24_hours(app, tenants):
+    client_id, secret, _ = api_client(app, tenants.a.id)
+    key = {"Idempotency-Key": "pedido-24h"}
+    first = Caller(app, token(app, client_id, secret)).post("/api/v1/clients", json=NEW_CLIENT, headers=key)
+    assert first.status_code == 201
+    with time_machine.travel(utcnow() + timedelta(hours=24, minutes=1), tick=False):
+        api = Caller(app, token(app, client_id, secret))
+        later = api.post("/api/v1/clients", json={**NEW_CLIENT, "trade_name": "Outra Gama"}, headers=key)
+    assert later.status_code == 201, later.get_data(as_text=True)
+    assert "Idempotent-Replayed" not in later.headers
+    assert later.get_json()["id"] != first.get_json()["id"]
 
 
 def test_update_changes_only_the_fields_given(app, tenants):
