@@ -126,7 +126,7 @@ class Settings:
     BABEL_DEFAULT_TIMEZONE: str = "America/Sao_Paulo"
     LANGUAGES: tuple = ("pt_BR", "en")
     MAX_CONTENT_LENGTH: int = 8 * 1024 * 1024
-    INSTALLED_MODULES: tuple = ("auth", "tenant", "billing", "desk", "intake", "portal", "reseller")
+    INSTALLED_MODULES: tuple = ("auth", "tenant", "billing", "desk", "intake", "portal", "reseller", "api")
 
     def as_dict(self) -> dict:
         return dict(self.__dict__)

@@ -15,9 +15,19 @@ from reseller.models import ExportJob
 from tenant.directory import ensure_channel
 from tenant.inbox_models import Contact, Conversation, Team
 from tenant.models import Client, CustomFieldDefinition
+from tests.api_setup import api_objects
 
-# Machine endpoints authenticated by a signature instead of a session.
-CSRF_EXEMPT = {"inbound.inbound", "stripe_webhooks.receive", "mail_inbound.receive"}
+# Machine endpoints authenticated by a signature instead of a session; the API's, by the
+# API client's credentials or a Bearer token (cookies never reach them).
+CSRF_EXEMPT = {
+    "inbound.inbound",
+    "stripe_webhooks.receive",
+    "mail_inbound.receive",
+    "api_oauth.token",
+    "api_oauth.revoke",
+    "api_oauth.introspect",
+    "api_v1.Clients",
+}
 # Rows a GET may touch without changing state: the session's "last seen" time.
 VOLATILE_TABLES = {"auth_sessions", "trusted_devices"}
 
@@ -89,6 +99,7 @@ def a_objects(app, factory, tenants) -> dict:
             # A portal report's download (/app/reports/<report>.<fmt>).
             "report": "tickets",
             "fmt": "xlsx",
+            **api_objects(app, a.id),
         }
 
 
@@ -127,6 +138,13 @@ def test_the_exempt_endpoints_are_signature_checked(app, factory, tenants, make_
     assert response.status_code == 401
     mail = make_browser().http.post("http://a.test/mail/inbound", data=b"Subject: x\r\n\r\nx")
     assert mail.status_code == 401
+    logged = logged_in(factory, tenants, make_browser)
+    before = digest(app)
+    for path in ("/oauth/token", "/oauth/revoke", "/oauth/introspect"):
+        refused = make_browser().http.post(f"https://a.test{path}", data={"token": "x", "grant_type": "x"})
+        assert refused.status_code in (400, 401), (path, refused.status_code)
+    assert logged.http.post("http://a.test/api/v1/clients", json={"trade_name": "x"}).status_code == 401
+    assert digest(app) == before
 
 
 def test_get_never_changes_state(app, factory, tenants, make_browser):

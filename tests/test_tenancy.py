@@ -26,6 +26,7 @@ from tenant.directory import ensure_channel
 from tenant.inbox_models import Contact, Conversation, Team
 from tenant.invitations import invitation_token
 from tenant.models import Client, CustomFieldDefinition
+from tests.api_setup import Caller, api_client, api_objects, token
 
 SKIP_ENDPOINTS = {"static"}
 # Routes that answer for the audience check before looking at the id.
@@ -114,6 +115,7 @@ def b_objects(app, factory, tenants, make_browser):
             # A report's name and format are no tenant's: an unknown report is a 404 (the
             # reports count the asking user's own client only: tests/test_portal_reports.py).
             **REPORT_DOWNLOAD,
+            **api_objects(app, b.id),
         }
 
 
@@ -202,6 +204,12 @@ def sweep(app, who: dict, objects: dict) -> tuple[list, list, int]:
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             for name, browser in who.items():
                 swept += 1
+                if path.startswith("/api/"):
+                    # A session cookie never authenticates the API (test_api_route_sweep below).
+                    status = browser.http.open(browser.url(path), method=method).status_code
+                    if status != 401:
+                        failures.append((name, method, path, status, ""))
+                    continue
                 if method == "GET":
                     response = browser.get(path)
                 else:
@@ -241,6 +249,24 @@ def test_every_route_with_an_id_refuses_another_resellers_objects(
     assert not unknown_arguments, f"routes the sweep does not cover yet: {unknown_arguments}"
     assert not failures, failures
     assert swept > 60
+    assert reseller_b_digest(app, tenants.b.id) == before
+
+
+def test_every_api_route_with_an_id_refuses_another_resellers_objects(app, tenants, b_objects):
+    """The sweep as an API client of A holding every scope, aimed at B's objects: 404."""
+    before = reseller_b_digest(app, tenants.b.id)
+    client_id, secret, _ = api_client(app, tenants.a.id)
+    api = Caller(app, token(app, client_id, secret))
+    swept = []
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith("/api/") or not rule.arguments:
+            continue
+        path = rule.build({k: b_objects[k] for k in rule.arguments}, append_unknown=False)[1]
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            response = api.call(method, path, json={"trade_name": "x"})
+            assert response.status_code == 404, (method, path, response.status_code)
+            swept.append((method, path))
+    assert len(swept) >= 2
     assert reseller_b_digest(app, tenants.b.id) == before
 
 
@@ -309,6 +335,8 @@ def test_client_users_never_reach_another_client_of_the_same_reseller(app, facto
             "host_id": 0,
             "kind": "logo",
             "version": "0" * 16,
+            "api_client_id": 0,
+            "secret_id": 0,
         }
     )
     # The reseller's own staff and roles: a client user (or staff acting as one) gets 403.

@@ -11,6 +11,7 @@ from markupsafe import Markup
 from auth import permissions as perm
 from auth.access import current_account, has_permission
 from core.formatting import label
+from reseller.hooks import panel_links
 from tenant import documents, phones
 from tenant.states import PaymentStatus
 
@@ -96,7 +97,11 @@ _NAV_HTML: dict[tuple, Markup] = {}
 
 def nav_section(endpoint: str | None) -> str:
     endpoint = endpoint or ""
-    return next((name for name, prefixes in NAV_SECTIONS if endpoint.startswith(prefixes)), "")
+    found = next((name for name, prefixes in NAV_SECTIONS if endpoint.startswith(prefixes)), "")
+    if not found:
+        # The pages packages above registered (reseller.hooks), each its own section.
+        found = next((link.endpoint for link in panel_links() if endpoint.startswith(link.active_prefix)), "")
+    return found
 
 
 @bp.app_template_global()
@@ -104,11 +109,16 @@ def panel_nav() -> Markup:
     """The panel's navigation links (``reseller/_nav.html``), rendered once per language,
     script root, section and permissions in this process, then reused: they hold nothing
     else (no name, no token), and building their URLs and labels on every page cost
-    about 0.2 ms. At most 2 languages x 11 sections x 16 permission sets per root."""
-    allowed = {name: has_permission(name) for name in NAV_PERMISSIONS}
+    about 0.2 ms. At most 2 languages x 11 sections x 16 permission sets per root (and,
+    for each link registered in ``reseller.hooks``, one more section and permission)."""
+    links = panel_links()
+    allowed = {
+        name: has_permission(name) for name in (*NAV_PERMISSIONS, *(link.permission for link in links))
+    }
     active = nav_section(request.endpoint)
     key = (str(get_locale()), request.script_root, active, tuple(allowed.values()))
     html = _NAV_HTML.get(key)
     if html is None:
-        html = _NAV_HTML[key] = Markup(render_template("reseller/_nav.html", active=active, allowed=allowed))  # noqa: S704 - our template, escaped by Jinja
+        rendered = render_template("reseller/_nav.html", active=active, allowed=allowed, links=links)
+        html = _NAV_HTML[key] = Markup(rendered)  # noqa: S704 - our template, escaped by Jinja
     return html

@@ -1,0 +1,164 @@
+"""Errors of the API and the OAuth2 endpoints as RFC 9457 problem details
+(``application/problem+json``): ``type``, ``title``, ``status``, ``detail``, a stable
+``code``, the ``param`` at fault and the request's ``request_id``."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+from flask import current_app, g, has_request_context, json, request
+from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.http import HTTP_STATUS_CODES
+from werkzeug.wrappers import Response
+
+PROBLEM_TYPE = "application/problem+json"
+# The endpoints whose paths answer errors as problems (never the HTML error pages).
+API_ENDPOINTS = ("api_v1.", "api_oauth.", "api_docs.", "api-docs.")
+HANDLED = (400, 401, 403, 404, 405, 406, 409, 413, 415, 422, 429, 500)
+# The stable code of each status when nothing more precise is known.
+STATUS_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "invalid_parameter",
+    429: "rate_limited",
+    500: "internal_error",
+}
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+class Problem(Exception):
+    """Raised by the API's views and rules: answered as a problem document."""
+
+    def __init__(self, status: int, code: str, detail: str = "", *, param: str | None = None, headers=None):
+        super().__init__(detail or code)
+        self.status, self.code, self.detail, self.param = status, code, detail, param
+        self.headers = dict(headers or {})
+
+
+def api_prefixes(app) -> tuple[str, ...]:
+    """The first path segment of every API endpoint (``/api/``, ``/oauth/``...): unknown
+    paths under them are the API's too."""
+    found = set()
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint.startswith(API_ENDPOINTS):
+            found.add("/" + rule.rule.strip("/").split("/", 1)[0] + "/")
+    return tuple(sorted(found))
+
+
+def is_api_request() -> bool:
+    if not has_request_context():
+        return False
+    return request.path.startswith(current_app.extensions["api_prefixes"])
+
+
+def request_id() -> str:
+    """The caller's ``X-Request-ID`` when it is a plain token, else one made here."""
+    if "api_request_id" not in g:
+        given = request.headers.get("X-Request-ID", "")
+        g.api_request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
+    return g.api_request_id
+
+
+def problem_response(
+    status: int, code: str, detail: str = "", *, param: str | None = None, headers=None, **extra
+) -> Response:
+    body = {
+        "type": f"urn:revenda:problem:{code}",
+        "title": HTTP_STATUS_CODES.get(status, "Error"),
+        "status": status,
+        "detail": detail or HTTP_STATUS_CODES.get(status, ""),
+        "code": code,
+        "param": param,
+        "request_id": request_id(),
+        **extra,
+    }
+    response = Response(json.dumps(body), status=status, mimetype=PROBLEM_TYPE)
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def from_problem(exc: Problem) -> Response:
+    return problem_response(exc.status, exc.code, exc.detail, param=exc.param, headers=exc.headers)
+
+
+def _validation_details(exc: HTTPException) -> tuple[str | None, str]:
+    """The first field and message of a schema's errors (webargs: location -> field -> messages)."""
+    messages = (getattr(exc, "data", None) or {}).get("messages") or {}
+    for fields in messages.values():
+        if isinstance(fields, dict):
+            for name, errors in fields.items():
+                text = errors[0] if isinstance(errors, list) and errors else str(errors)
+                if isinstance(text, dict):
+                    text = json.dumps(text)
+                return str(name), str(text)
+    return None, exc.description or ""
+
+
+def from_http_exception(exc: HTTPException) -> Response:
+    status = exc.code or 500
+    code = STATUS_CODES.get(status, "error")
+    param, detail = (None, exc.description or "")
+    if status == 422:
+        param, detail = _validation_details(exc)
+    headers = {}
+    if status == 405 and hasattr(exc, "valid_methods") and exc.valid_methods:
+        headers["Allow"] = ", ".join(exc.valid_methods)
+    if status == 500:
+        detail = "Something went wrong."
+    return problem_response(status, code, detail, param=param, headers=headers)
+
+
+def install(app) -> None:
+    """Answer errors under the API's paths as problems; elsewhere the handler that was
+    there before (the HTML pages of core.views) answers as it did."""
+    app.register_error_handler(Problem, from_problem)
+    for status in HANDLED:
+        previous = app.error_handler_spec[None].get(status, {})
+        fallback = next(iter(previous.values()), None)
+
+        def handler(exc, fallback=fallback):
+            if is_api_request():
+                if not isinstance(exc, HTTPException):
+                    return from_http_exception(InternalServerError())
+                return from_http_exception(exc)
+            return fallback(exc) if fallback is not None else exc
+
+        app.register_error_handler(status, handler)
+
+
+KEPT_HEADERS = (
+    "WWW-Authenticate",
+    "Allow",
+    "Retry-After",
+    "RateLimit-Limit",
+    "RateLimit-Remaining",
+    "RateLimit-Reset",
+)
+
+
+def normalise(response):
+    """after_request: an error answered under the API's paths by code that is not ours
+    (Authlib's OAuth2 errors, the NUL-byte check) becomes a problem too, keeping its
+    OAuth2 ``error`` and ``error_description`` members and its headers."""
+    if response.status_code < 400 or response.mimetype == PROBLEM_TYPE or not is_api_request():
+        return response
+    body = response.get_json(silent=True) if response.is_json else None
+    body = body if isinstance(body, dict) else {}
+    oauth_error = body.get("error") if isinstance(body.get("error"), str) else None
+    extra = {}
+    if oauth_error and (request.endpoint or "").startswith("api_oauth."):
+        extra = {"error": oauth_error, "error_description": str(body.get("error_description") or "")}
+    code = oauth_error or STATUS_CODES.get(response.status_code, "error")
+    detail = str(body.get("error_description") or body.get("error") or "")
+    headers = {name: response.headers[name] for name in KEPT_HEADERS if name in response.headers}
+    return problem_response(response.status_code, code, detail, headers=headers, **extra)

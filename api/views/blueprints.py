@@ -1,0 +1,75 @@
+"""The api package's blueprints, defined here only.
+
+``api_panel`` holds the staff pages of the API clients (``/reseller/api``: staff with
+*API*, drawn in the panel's layout and listed in its menu through ``reseller.hooks``).
+``api_oauth`` holds the OAuth2 endpoints (``/oauth/token``, ``/oauth/revoke``,
+``/oauth/introspect`` and the server's metadata), authenticated by the API client's
+credentials. ``api_v1`` (flask-smorest's Blueprint, so its operations are documented
+from the code) holds the resources under ``/api/v1``, authenticated by a Bearer token;
+``api_docs`` the reference page. None of them is reached with a cookie
+(``api.conventions.CookielessPaths``) or a CSRF token.
+"""
+
+from __future__ import annotations
+
+import http
+from pathlib import Path
+
+from flask import Blueprint, abort
+from flask_smorest import Api
+from flask_smorest import Blueprint as DocumentedBlueprint
+from flask_smorest.utils import prepare_response
+
+from api.problems import PROBLEM_TYPE
+from api.schemas import ProblemSchema
+from api.states import ApiScope
+from auth.access import current_account
+
+TEMPLATES = str(Path(__file__).resolve().parent.parent / "templates")
+
+panel_bp = Blueprint("api_panel", __name__, url_prefix="/reseller/api", template_folder=TEMPLATES)
+oauth_bp = Blueprint("api_oauth", __name__)
+docs_bp = Blueprint("api_docs", __name__, url_prefix="/api/v1", template_folder=TEMPLATES)
+v1 = DocumentedBlueprint(
+    "api_v1",
+    __name__,
+    url_prefix="/api/v1",
+    description="Clients of the reseller (scopes clients:read/write).",
+)
+
+
+@panel_bp.before_request
+def _staff_only():
+    if current_account and not current_account.is_staff:
+        abort(403)
+
+
+SCOPES = {scope.value: scope.name.replace("_", " ").lower() for scope in ApiScope}
+
+
+class OpenApi(Api):
+    """flask-smorest's Api without its app-wide JSON error handler: the HTML pages keep
+    theirs, and the API's errors are problems (``api.problems``), documented as such."""
+
+    ERROR_SCHEMA = ProblemSchema
+
+    def _register_error_handlers(self):
+        return None
+
+    def _register_responses(self):
+        for status in http.HTTPStatus:
+            response = {"description": status.phrase}
+            if status >= 400:
+                response["schema"] = ProblemSchema
+            prepare_response(response, self.spec, PROBLEM_TYPE if status >= 400 else "application/json")
+            self.spec.components.response(status.name, response, lazy=True)
+        response = {"description": "A problem (RFC 9457)", "schema": ProblemSchema}
+        prepare_response(response, self.spec, PROBLEM_TYPE)
+        self.spec.components.response(self.DEFAULT_ERROR_RESPONSE_NAME, response, lazy=True)
+
+
+def spec_kwargs(token_url: str) -> dict:
+    """The document's security scheme: OAuth2 client credentials at ``token_url``."""
+    flow = {"tokenUrl": token_url, "scopes": SCOPES}
+    scheme = {"type": "oauth2", "flows": {"clientCredentials": flow}}
+    return {"components": {"securitySchemes": {"oauth2": scheme}}}
