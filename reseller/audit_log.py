@@ -124,7 +124,7 @@ class AuditFilters:
             "kind": self.kind,
             "acting_as": "1" if self.acting_as else "",
             "action": self.action,
-            "client": self.client or "",
+            "client": str(self.client) if self.client else "",
             "object_type": self.object_type,
             "object_id": self.object_id,
             "ip": self.ip,

@@ -10,6 +10,7 @@ the API client that acted, the indexes of the audit page, and the retention per 
   transactions never fork a chain. Key 0 is the platform's own events (no reseller), so
   the column has no foreign key; row-level security as on every reseller table.
 - ``resellers.audit_retention_months``: 12 by default, never below 6 (Marco Civil, art. 15).
+- ``export_jobs.kind``: the client list (as before) or the audit log as CSV or JSON Lines.
 
 Indexes (the page reads at most 51 rows by keyset on (created_at, id), newest first; a
 B-tree read backwards serves ``ORDER BY created_at DESC, id DESC``, so they are stored
@@ -55,6 +56,8 @@ FILTER_INDEXES = {
 
 
 def upgrade():
+    with op.batch_alter_table("export_jobs") as batch_op:
+        batch_op.add_column(sa.Column("kind", sa.String(length=20), server_default="clients", nullable=False))
     with op.batch_alter_table("resellers") as batch_op:
         batch_op.add_column(
             sa.Column("audit_retention_months", sa.Integer(), server_default="12", nullable=False)
@@ -107,3 +110,5 @@ def downgrade():
         batch_op.drop_column("actor_kind")
     with op.batch_alter_table("resellers") as batch_op:
         batch_op.drop_column("audit_retention_months")
+    with op.batch_alter_table("export_jobs") as batch_op:
+        batch_op.drop_column("kind")

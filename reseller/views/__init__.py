@@ -3,6 +3,7 @@ blueprint of ``reseller.views.blueprint``. Importing this package registers ever
 
 from reseller.views import (  # noqa: F401 - each module registers its routes on bp
     audit,
+    audit_exports,
     billing,
     client_forms,
     client_page,
