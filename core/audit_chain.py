@@ -6,12 +6,12 @@ own ``digest``: SHA-256 over a canonical JSON of its fields and ``prev_digest``.
 row's fields, or deleting a row, breaks the link at that row; ``flask --app wsgi audit
 verify`` finds it.
 
-Personal data (ip, user agent, actor label, and names, e-mails and addresses anywhere
-in the details) enters the digest only through ``personal_digest``, a salted SHA-256 of
-it: scrubbing it when a client is purged (``scrub``) clears the data and the salt but
-keeps that digest, so the chain still verifies and the digest cannot be reversed by
-guessing e-mails. While a row still carries its personal data, the verifier checks it
-against ``personal_digest`` too.
+Personal data (ip, user agent, actor label, and any text in the details but that of a
+few keys that only say what kind of thing happened) enters the digest only through
+``personal_digest``, a salted SHA-256 of it: scrubbing it when a client is purged
+(``scrub``) clears the data and the salt but keeps that digest, so the chain still
+verifies and the digest cannot be reversed by guessing e-mails. While a row still
+carries its personal data, the verifier checks it against ``personal_digest`` too.
 
 Writing an event costs one locked read and one UPDATE of the chain's head row
 (``audit_chain_heads``), done when the session flushes the new events: concurrent
@@ -35,22 +35,28 @@ from core.models import AuditChainHead, AuditEvent
 
 # The chain of the platform's own events (no reseller).
 PLATFORM_CHAIN = 0
-# Keys of ``details`` (at any depth) whose values are personal data.
-PERSONAL_KEYS = frozenset(
+# Keys of ``details`` (at any depth) whose text is never personal: what kind of thing
+# happened. Any other text in details (names, e-mails, domains, addresses, subjects...)
+# may be personal, so it enters the digest only through ``personal_digest``.
+PUBLIC_TEXT_KEYS = frozenset(
     {
-        "email",
-        "emails",
-        "name",
-        "names",
-        "trade_name",
-        "legal_name",
-        "sender",
-        "address",
-        "phone",
-        "document",
-        "to",
-        "recipient",
-        "full_name",
+        "reason",
+        "format",
+        "method",
+        "path",
+        "permission",
+        "kind",
+        "status",
+        "state",
+        "source",
+        "visibility",
+        "payment_type",
+        "stripe_status",
+        "effect",
+        "access",
+        "rule",
+        "decision",
+        "priority",
     }
 )
 # Bumped if the canonical form ever changes (a new field): old rows keep theirs.
@@ -65,12 +71,15 @@ def _sha(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def redact(value):
-    """``value`` (details) with every personal value replaced by None."""
+def redact(value, key: str | None = None):
+    """``value`` (details) with every text that may be personal replaced by None: all
+    text but that of :data:`PUBLIC_TEXT_KEYS`. Numbers, booleans and the shape stay."""
     if isinstance(value, dict):
-        return {k: (None if k in PERSONAL_KEYS and v is not None else redact(v)) for k, v in value.items()}
+        return {k: redact(v, k) for k, v in value.items()}
     if isinstance(value, list):
-        return [redact(item) for item in value]
+        return [redact(item, key) for item in value]
+    if isinstance(value, str) and key not in PUBLIC_TEXT_KEYS:
+        return None
     return value
 
 

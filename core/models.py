@@ -97,7 +97,7 @@ class AuditEvent(db.Model):
 
     Each reseller's events form a hash chain (``core.audit_chain``): ``seq`` numbers them,
     ``digest`` covers the event and ``prev_digest``. Personal data (ip, user_agent,
-    actor_label, names and e-mails in details) enters ``digest`` only through
+    actor_label, the text in details) enters ``digest`` only through
     ``personal_digest``, so scrubbing it after a purge leaves the chain verifiable.
     Rows older than migration 0031 have no ``seq``: they were written before the chain.
     """

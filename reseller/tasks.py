@@ -15,7 +15,7 @@ from werkzeug.datastructures import MultiDict
 
 from core.extensions import db
 from core.timeutil import utcnow
-from reseller import audit_export
+from reseller import audit_export, audit_retention
 from reseller.audit_log import AuditFilters, filtered
 from reseller.client_list import ClientFilters, count_clients
 from reseller.exports import export_file_name, export_rows, write_xlsx
@@ -135,6 +135,13 @@ def _fail(export_id: int, exc: Exception) -> None:
     job.finished_at = utcnow()
     db.session.commit()
     log.exception("export %s failed", export_id)
+
+
+def audit_retention_job() -> int:
+    """Periodic job (bypass ``audit-retention``): each reseller's audit events older than
+    its retention deleted, and the audit exports whose ten minutes are over."""
+    report = audit_retention.sweep()
+    return sum(report.deleted.values())
 
 
 def purge_job(deletion_id: int) -> None:
