@@ -91,7 +91,8 @@ def _note_refusal(response):
     """Every 403 of a signed-in actor (a permission refused, wherever the check is) and
     every 429 (throttled) is recorded; the 429s at most once a minute per address and
     page, so a flood of refused requests does not fill the table."""
-    if response.status_code == 403 and g.get("actor_account_id") is not None and not g.get(_REFUSED):
+    signed_in = g.get("actor_account_id") is not None or g.get("api_client_id") is not None
+    if response.status_code == 403 and signed_in and not g.get(_REFUSED):
         details = {"method": request.method, "path": request.path[:200]}
         if g.get("denied_permission"):
             details["permission"] = g.denied_permission
