@@ -13,9 +13,10 @@ few keys that only say what kind of thing happened) enters the digest only throu
 verifies and the digest cannot be reversed by guessing e-mails. While a row still
 carries its personal data, the verifier checks it against ``personal_digest`` too.
 
-Writing an event costs one locked read and one UPDATE of the chain's head row
-(``audit_chain_heads``), done when the session flushes the new events: concurrent
-writers of one reseller wait for each other's commit, so the chain never forks.
+Writing an event costs one UPDATE of the chain's head row (``audit_chain_heads``: its
+row lock, the next seq and the previous digest in one round trip), done when the session
+flushes the new events; the head's digest follows the inserted rows by a trigger.
+Concurrent writers of one reseller wait for each other's commit, so the chain never forks.
 """
 
 from __future__ import annotations
@@ -132,29 +133,38 @@ def is_scrubbed(event: AuditEvent) -> bool:
     )
 
 
-def _lock_head(session, key: int) -> tuple[int, str]:
-    connection = session.connection()
-    locked = select(AuditChainHead.seq, AuditChainHead.digest).where(AuditChainHead.reseller_id == key)
-    row = connection.execute(locked.with_for_update()).first()
+def _advance_head(connection, key: int, count: int) -> tuple[int, str]:
+    """Lock chain ``key``'s head and move it ``count`` links on, in one statement; the
+    seq and digest it had. (Its digest follows the inserted events: migration 0031's
+    trigger ``audit_chain_follow`` copies the digest of the event at the head's seq.)"""
+    advance = (
+        update(AuditChainHead)
+        .where(AuditChainHead.reseller_id == key)
+        .values(seq=AuditChainHead.seq + count)
+        .returning(AuditChainHead.seq, AuditChainHead.digest)
+    )
+    row = connection.execute(advance).first()
     if row is None:
         insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
         connection.execute(
             insert(AuditChainHead).values(reseller_id=key, seq=0, digest="").on_conflict_do_nothing()
         )
-        row = connection.execute(locked.with_for_update()).first()
-    return row.seq, row.digest
+        row = connection.execute(advance).first()
+    return row.seq - count, row.digest
 
 
 def link(session, events: list[AuditEvent]) -> None:
-    """Give ``events`` (new, not yet flushed) their place in their chains: the heads are
-    locked in key order (no deadlock between two writers), numbered, and moved on."""
+    """Give ``events`` (new, not yet flushed) their place in their chains: each chain's
+    head is locked and moved on by one UPDATE (in key order: no deadlock between two
+    writers), held until the transaction ends."""
     by_chain: dict[int, list[AuditEvent]] = {}
     for event in events:
         by_chain.setdefault(event.reseller_id or PLATFORM_CHAIN, []).append(event)
     connection = session.connection()
     for key in sorted(by_chain):
-        seq, digest = _lock_head(session, key)
-        for event in by_chain[key]:
+        chained = by_chain[key]
+        seq, digest = _advance_head(connection, key, len(chained))
+        for event in chained:
             seq += 1
             salt = secrets.token_hex(16)
             event.personal_salt = salt
@@ -162,9 +172,6 @@ def link(session, events: list[AuditEvent]) -> None:
             event.seq = seq
             event.prev_digest = digest
             digest = event.digest = event_digest(event, digest)
-        connection.execute(
-            update(AuditChainHead).where(AuditChainHead.reseller_id == key).values(seq=seq, digest=digest)
-        )
 
 
 def scrub(event: AuditEvent) -> None:

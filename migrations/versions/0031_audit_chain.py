@@ -7,7 +7,9 @@ the API client that acted, the indexes of the audit page, and the retention per 
   (``core.audit_chain``). Rows written before this revision stay outside the chain
   (no ``seq``).
 - ``audit_chain_heads``: the last link of each chain, locked by each writer so that two
-  transactions never fork a chain. Key 0 is the platform's own events (no reseller), so
+  transactions never fork a chain (one UPDATE ... RETURNING gives the writer its seq and
+  the previous digest); the trigger ``audit_chain_follow`` copies each inserted head
+  event's digest there, so writing an event costs no other round trip. Key 0 is the platform's own events (no reseller), so
   the column has no foreign key; row-level security as on every reseller table.
 - ``resellers.audit_retention_months``: 12 by default, never below 6 (Marco Civil, art. 15).
 - ``export_jobs.kind``: the client list (as before) or the audit log as CSV or JSON Lines.
@@ -55,6 +57,29 @@ FILTER_INDEXES = {
 }
 
 
+# The head's digest follows the events: an inserted event that is the head's last link
+# (its seq is the head's) copies its digest there, in the INSERT's own round trip.
+FOLLOW_FUNCTION = """
+CREATE OR REPLACE FUNCTION audit_chain_follow() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.seq IS NOT NULL THEN
+        UPDATE audit_chain_heads SET digest = NEW.digest
+        WHERE reseller_id = COALESCE(NEW.reseller_id, 0) AND seq = NEW.seq;
+    END IF;
+    RETURN NULL;
+END $$
+"""
+SQLITE_FOLLOW = (
+    "CREATE TRIGGER audit_chain_follow AFTER INSERT ON audit_events WHEN NEW.seq IS NOT NULL BEGIN\n"
+    "UPDATE audit_chain_heads SET digest = NEW.digest\n"
+    "WHERE reseller_id = COALESCE(NEW.reseller_id, 0) AND seq = NEW.seq;\nEND"
+)
+
+
+def _pg() -> bool:
+    return op.get_bind().dialect.name == "postgresql"
+
+
 def upgrade():
     with op.batch_alter_table("export_jobs") as batch_op:
         batch_op.add_column(sa.Column("kind", sa.String(length=20), server_default="clients", nullable=False))
@@ -94,9 +119,19 @@ def upgrade():
     )
     if op.get_bind().dialect.name == "postgresql":
         protect("audit_chain_heads", by_client=False)
+        op.execute(FOLLOW_FUNCTION)
+        op.execute(
+            "CREATE TRIGGER audit_chain_follow AFTER INSERT ON audit_events "
+            "FOR EACH ROW EXECUTE FUNCTION audit_chain_follow()"
+        )
+    else:
+        op.execute(SQLITE_FOLLOW)
 
 
 def downgrade():
+    op.execute("DROP TRIGGER IF EXISTS audit_chain_follow" + (" ON audit_events" if _pg() else ""))
+    if _pg():
+        op.execute("DROP FUNCTION IF EXISTS audit_chain_follow()")
     op.drop_table("audit_chain_heads")
     with op.batch_alter_table("audit_events") as batch_op:
         batch_op.drop_index("ix_audit_events_acting_as")
