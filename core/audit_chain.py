@@ -33,6 +33,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from core.extensions import db
 from core.models import AuditChainHead, AuditEvent
+from core.states import ActorKind
+from core.timeutil import utcnow
 
 # The chain of the platform's own events (no reseller).
 PLATFORM_CHAIN = 0
@@ -166,6 +168,10 @@ def link(session, events: list[AuditEvent]) -> None:
         seq, digest = _advance_head(connection, key, len(chained))
         for event in chained:
             seq += 1
+            # The values the row will hold, so the digest covers what is stored.
+            event.created_at = event.created_at or utcnow()
+            event.actor_kind = event.actor_kind or ActorKind.SYSTEM
+            event.details = event.details or {}
             salt = secrets.token_hex(16)
             event.personal_salt = salt
             event.personal_digest = personal_digest(salt, event)

@@ -204,3 +204,10 @@ def test_concurrent_writers_keep_one_unbroken_chain(app, runner_app):
             db.session.execute(delete(AuditChainHead).where(AuditChainHead.reseller_id == reseller.id))
             db.session.delete(db.session.get(Reseller, reseller.id))
             db.session.commit()
+
+
+def test_an_event_added_without_record_still_chains_what_is_stored(app, ctx, tenants, runner_app):
+    db.session.add(AuditEvent(action="plan.created", reseller_id=tenants.a.id))
+    db.session.commit()
+    result = _verify(runner_app, tenants.a.id)
+    assert result.exit_code == 0, result.output
