@@ -110,6 +110,7 @@ def require_permission(permission: str):
         @wraps(view)
         def wrapped(*args, **kwargs):
             if not has_permission(permission):
+                g.denied_permission = permission  # named in the audit log (core.audit)
                 abort(403)
             return view(*args, **kwargs)
 

@@ -54,6 +54,7 @@ def load_request_session():
     sessions.set_request_session(None, None)
     g.actor_account_id = None
     g.subject_account_id = None
+    g.actor_kind = None
     token = session.get(sessions.SESSION_KEY)
     if not token or g.get("reseller") is None:
         return

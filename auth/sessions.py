@@ -14,6 +14,7 @@ from auth.models import CLIENT_USER, STAFF, Account, AuthSession, Login
 from core import audit
 from core.extensions import db
 from core.models import Reseller
+from core.states import ActorKind
 from core.tenancy import set_client_scope
 from core.timeutil import utcnow
 
@@ -190,4 +191,6 @@ def bind_request(auth_session: AuthSession) -> None:
     g.subject_account_id = account.id
     g.actor_account_id = auth_session.impersonator_account_id or account.id
     g.actor_label = account.login.email
+    staff_acts = auth_session.impersonator_account_id is not None or account.kind == STAFF
+    g.actor_kind = ActorKind.STAFF if staff_acts else ActorKind.CLIENT_USER
     set_client_scope(account.client_id if account.kind == CLIENT_USER else None)

@@ -28,6 +28,16 @@ class CodeRefusal(StrEnum):
     TOO_MANY_SENDS = "too_many_sends"
 
 
+class LoginRefusal(StrEnum):
+    """Why a password login was refused (the audit log's ``auth.login_failed``; the page
+    says the same thing for each)."""
+
+    WRONG_PASSWORD = "wrong_password"  # noqa: S105 - a reason, not a password
+    UNKNOWN_LOGIN = "unknown_login"
+    LOCKED = "locked"
+    NO_ACCOUNT = "no_account"
+
+
 class ImpersonationRefusal(StrEnum):
     """Why staff may not act as a client user now."""
 

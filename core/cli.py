@@ -10,6 +10,7 @@ from flask.cli import with_appcontext
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from core import audit_chain
 from core.jobs import QUEUES, ensure_periodic, get_redis, schedule_periodic
 
 # RQ's housekeeping (abandoned jobs, restarting a scheduler process that died, and our
@@ -81,5 +82,31 @@ def _stop_requested(worker) -> bool:
     return bool(worker._stop_requested or getattr(worker, "_shutdown_requested_date", None))
 
 
+audit_group = click.Group("audit", help="The audit log.")
+
+
+@audit_group.command("verify")
+@click.option("--reseller", "reseller_id", type=int, help="Only this reseller's chain (0: the platform's).")
+@with_appcontext
+def audit_verify_command(reseller_id: int | None):
+    """Check the audit log's hash chains; exit 1 at the first broken link.
+
+    Each chain is checked from its oldest remaining row, whose ``prev_digest`` is taken
+    as the anchor (the retention purge deletes the oldest rows)."""
+    total = 0
+    for key in audit_chain.chains(reseller_id):
+        verdict = audit_chain.verify(key)
+        total += verdict.count
+        if verdict.broken is not None:
+            broken = verdict.broken
+            click.echo(
+                f"BROKEN reseller={broken.reseller_id} seq={broken.seq} "
+                f"event={broken.event_id if broken.event_id is not None else '-'}: {broken.reason}"
+            )
+            raise SystemExit(1)
+    click.echo(f"OK {total} events")
+
+
 def init_app(app) -> None:
     app.cli.add_command(worker_command)
+    app.cli.add_command(audit_group)

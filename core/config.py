@@ -222,6 +222,10 @@ def load_settings(overrides: dict | None = None) -> Settings:
 
 
 MAX_PURGE_DELAY_HOURS = 36
+# Months a reseller keeps its audit log (resellers.audit_retention_months): at least 6,
+# what Brazil's Marco Civil da Internet (art. 15) asks of access records; 12 by default.
+MIN_AUDIT_RETENTION_MONTHS = 6
+MAX_AUDIT_RETENTION_MONTHS = 120
 
 S3_SETTINGS = (
     "S3_BUCKET",

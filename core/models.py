@@ -4,7 +4,19 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint, false, true
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+    text,
+    true,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.extensions import db
@@ -62,6 +74,8 @@ class Reseller(db.Model):
     purge_delay_hours: Mapped[int | None]
     # An e-mail from an unknown sender creates its client (seed 003); off: it waits for staff.
     mail_creates_clients: Mapped[bool] = mapped_column(server_default=true(), default=True)
+    # Months the audit log is kept (core.audit_retention; at least 6: Marco Civil, art. 15).
+    audit_retention_months: Mapped[int] = mapped_column(server_default="12", default=12)
 
     hosts: Mapped[list[ResellerHost]] = relationship(back_populates="reseller", cascade="all, delete-orphan")
 
@@ -79,17 +93,43 @@ class ResellerHost(db.Model):
 
 
 class AuditEvent(db.Model):
-    """Append-only record of who did what, acting as whom, when and from where."""
+    """Append-only record of who did what, acting as whom, when and from where.
+
+    Each reseller's events form a hash chain (``core.audit_chain``): ``seq`` numbers them,
+    ``digest`` covers the event and ``prev_digest``. Personal data (ip, user_agent,
+    actor_label, the text in details) enters ``digest`` only through
+    ``personal_digest``, so scrubbing it after a purge leaves the chain verifiable.
+    Rows older than migration 0031 have no ``seq``: they were written before the chain.
+    """
 
     __tablename__ = "audit_events"
-    __table_args__ = (Index("ix_audit_events_reseller_created", "reseller_id", "created_at"),)
+    __table_args__ = (
+        # The page's order, newest first (read backwards) and its keyset (created_at, id).
+        Index("ix_audit_events_reseller_created", "reseller_id", "created_at", "id"),
+        Index("ix_audit_events_chain", "reseller_id", "seq", unique=True),
+        Index("ix_audit_events_kind", "reseller_id", "actor_kind", "created_at", "id"),
+        Index("ix_audit_events_action", "reseller_id", "action", "created_at", "id"),
+        Index("ix_audit_events_client", "reseller_id", "client_id", "created_at", "id"),
+        Index("ix_audit_events_target", "reseller_id", "object_type", "object_id", "created_at", "id"),
+        Index("ix_audit_events_ip", "reseller_id", "ip", "created_at", "id"),
+        Index(
+            "ix_audit_events_acting_as",
+            "reseller_id",
+            "created_at",
+            "id",
+            postgresql_where=text("actor_account_id <> subject_account_id"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     reseller_id: Mapped[int | None] = mapped_column(ForeignKey("resellers.id"))
     client_id: Mapped[int | None] = mapped_column(index=True)
     # The person who really acted (staff when impersonating) and the account acted as.
+    actor_kind: Mapped[str] = mapped_column(String(20), server_default="system")
     actor_account_id: Mapped[int | None]
     subject_account_id: Mapped[int | None]
+    # The API client that acted (issue 16's API), when one did.
+    api_client_id: Mapped[int | None]
     actor_label: Mapped[str | None] = mapped_column(String(254))
     action: Mapped[str] = mapped_column(String(80))
     object_type: Mapped[str | None] = mapped_column(String(40))
@@ -98,6 +138,25 @@ class AuditEvent(db.Model):
     ip: Mapped[str | None] = mapped_column(String(45))
     user_agent: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The hash chain (core.audit_chain); empty on rows written before it.
+    seq: Mapped[int | None] = mapped_column(BigInteger)
+    prev_digest: Mapped[str | None] = mapped_column(String(64))
+    digest: Mapped[str | None] = mapped_column(String(64))
+    personal_digest: Mapped[str | None] = mapped_column(String(64))
+    # Random salt of personal_digest, cleared with the personal data it hides.
+    personal_salt: Mapped[str | None] = mapped_column(String(32))
+
+
+class AuditChainHead(db.Model):
+    """The last link of a reseller's audit chain, locked (FOR UPDATE) by each writer so
+    two transactions never fork the chain. ``reseller_id`` 0: the platform's own events
+    (no reseller), hence no foreign key."""
+
+    __tablename__ = "audit_chain_heads"
+
+    reseller_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    digest: Mapped[str] = mapped_column(String(64), server_default="")
 
 
 class ThreadMessage(db.Model):

@@ -56,6 +56,8 @@ BYPASSES: dict[str, str] = {
     "refreshed and their staff notified",
     "review-sweep": "tickets of every reseller whose client review time passed: accepted by "
     "themselves and their requesters e-mailed the rating links",
+    "audit-retention": "audit events of every reseller past its retention deleted, and expired "
+    "audit exports' files removed",
     "previous-release-job": "jobs queued by the previous release, which carried no scope",
     "cli": "flask commands run by an operator (seeds, the platform commands)",
     "script": "code outside any request, job or command: a release or operator script, the "

@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 
 from auth import sessions
 from core import audit, branding
-from core.config import MAX_PURGE_DELAY_HOURS
+from core.config import MAX_AUDIT_RETENTION_MONTHS, MAX_PURGE_DELAY_HOURS, MIN_AUDIT_RETENTION_MONTHS
 from core.models import Reseller
 from core.validation import clean_email
 from reseller import brand_files
@@ -41,6 +41,7 @@ SECURITY_BOUNDS = {
     "user_session_days": Bound(1, sessions.USER_ABSOLUTE.days),
     "grace_days": Bound(0, 60),
     "purge_delay_hours": Bound(0, MAX_PURGE_DELAY_HOURS),
+    "audit_retention_months": Bound(MIN_AUDIT_RETENTION_MONTHS, MAX_AUDIT_RETENTION_MONTHS),
 }
 
 

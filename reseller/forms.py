@@ -202,6 +202,7 @@ class SecurityForm(FlaskForm):
     purge_delay_hours = WholeNumberField(
         _l("Hours a deleted client stays recoverable before it is purged"), validators=[Optional()]
     )
+    audit_retention_months = WholeNumberField(_l("Months the audit log is kept"))
 
 
 class HostForm(FlaskForm):

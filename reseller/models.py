@@ -9,11 +9,12 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from core.extensions import db
 from core.timeutil import utcnow
-from reseller.states import ExportStatus, PurgeStatus
+from reseller.states import ExportKind, ExportStatus, PurgeStatus
 
 
 class ExportJob(db.Model):
-    """A large client-list export running in the background, with its progress."""
+    """A large export running in the background (the client list, the audit log), with
+    its progress."""
 
     __tablename__ = "export_jobs"
 
@@ -22,6 +23,9 @@ class ExportJob(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     reseller_id: Mapped[int] = mapped_column(ForeignKey("resellers.id", ondelete="CASCADE"), index=True)
     requested_by_account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(
+        String(20), server_default=ExportKind.CLIENTS.value, default=ExportKind.CLIENTS
+    )
     filters: Mapped[dict] = mapped_column(JSON, default=dict)
     locale: Mapped[str] = mapped_column(String(10), server_default="pt_BR")
     status: Mapped[str] = mapped_column(

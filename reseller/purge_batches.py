@@ -11,10 +11,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import Table, and_, delete, exists, or_, select, update
+from sqlalchemy import Table, and_, delete, exists, or_, select
 
 from auth.models import Account, Login
+from core import audit_chain
 from core.extensions import db
+from core.models import AuditEvent
 from core.storage import client_prefix, get_storage
 from core.timeutil import utcnow
 from reseller.models import ClientDeletion
@@ -24,17 +26,6 @@ log = logging.getLogger(__name__)
 # Tables that mention a client but are not the client's data: the audit log is the
 # history and stays; the deletion row is the tombstone.
 KEPT_TABLES = {"audit_events", "client_deletions"}
-# Audit events of the deletion itself: their details are ids and counts, kept whole.
-TOMBSTONE_ACTIONS = (
-    "client.deletion_requested",
-    "client.deletion_code_sent",
-    "client.deletion_code_wrong",
-    "client.deletion_confirmed",
-    "client.deletion_cancelled",
-    "client.deletion_refused",
-    "client.purge_started",
-    "client.purged",
-)
 
 
 def sole_logins(client_id: int):
@@ -151,7 +142,7 @@ class BatchPurge:
         client_accounts = select(accounts.c.id).where(accounts.c.client_id == cid)
         # The audit log stays (staff accountability), stripped of the client's personal
         # data while its users' accounts still tell who was a client user.
-        self.scrub_audit(client_accounts)
+        self.scrub_audit()
         self.delete_stripe_events(cid)
         # 2. Its users' sessions (impersonations of them included).
         sessions = _table("auth_sessions")
@@ -200,42 +191,30 @@ class BatchPurge:
         else:
             db.session.rollback()
 
-    def scrub_audit(self, client_accounts) -> None:
-        """Keep the client's audit events (what happened, when, which account) but not
-        what they said about people: details, IP addresses, browsers, and the e-mail of
-        a client user who acted. The deletion's own events (ids and counts) stay whole."""
-        events = _table("audit_events")
+    def scrub_audit(self) -> None:
+        """Keep the client's audit events (what happened, when, which account, the
+        deletion's ids and counts) but not what they said about people: IP addresses,
+        browsers, actors' e-mails and every text in the details (``audit_chain.scrub``).
+        Their digests stay, so the reseller's audit chain still verifies."""
         last_id = 0
         while True:
-            ids = list(
-                db.session.scalars(
-                    select(events.c.id)
-                    .where(
-                        events.c.client_id == self.client_id,
-                        events.c.reseller_id == self.reseller_id,
-                        events.c.id > last_id,
-                    )
-                    .order_by(events.c.id)
-                    .limit(self.batch_size)
+            events = db.session.scalars(
+                select(AuditEvent)
+                .where(
+                    AuditEvent.client_id == self.client_id,
+                    AuditEvent.reseller_id == self.reseller_id,
+                    AuditEvent.id > last_id,
                 )
-            )
-            if not ids:
+                .order_by(AuditEvent.id)
+                .limit(self.batch_size)
+            ).all()
+            if not events:
                 db.session.rollback()
                 return
-            last_id = ids[-1]
-            in_batch = events.c.id.in_(ids)
-            db.session.execute(
-                update(events)
-                .where(in_batch, events.c.action.not_in(TOMBSTONE_ACTIONS))
-                .values(details={}, ip=None, user_agent=None)
-            )
-            db.session.execute(update(events).where(in_batch).values(ip=None, user_agent=None))
-            db.session.execute(
-                update(events)
-                .where(in_batch, events.c.actor_account_id.in_(client_accounts))
-                .values(actor_label=None)
-            )
-            self.commit_batch("audit_events_scrubbed", len(ids))
+            last_id = events[-1].id
+            for event in events:
+                audit_chain.scrub(event)
+            self.commit_batch("audit_events_scrubbed", len(events))
 
     def delete_received_mail(self) -> None:
         """The e-mails of the client: those that reached its tickets, and those its users

@@ -21,6 +21,17 @@ class ExportStatus(StrEnum):
     FAILED = "failed"
 
 
+class ExportKind(StrEnum):
+    """``export_jobs.kind``: what a background export writes."""
+
+    CLIENTS = "clients"  # the client list, XLSX
+    AUDIT_CSV = "audit_csv"  # the audit log, CSV
+    AUDIT_JSONL = "audit_jsonl"  # the audit log, JSON Lines
+
+
+AUDIT_EXPORT_KINDS = (ExportKind.AUDIT_CSV, ExportKind.AUDIT_JSONL)
+
+
 class PurgeStatus(StrEnum):
     """``client_deletions.status``: where a deleted client's purge stands."""
 

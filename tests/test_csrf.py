@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import hashlib
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from auth.models import Account, AuthSession, TrustedDevice
 from billing.models import Payment
 from core.extensions import db
-from core.models import ResellerHost
+from core.models import AuditEvent, ResellerHost
 from reseller.models import ExportJob
 from tenant.directory import ensure_channel
 from tenant.inbox_models import Contact, Conversation, Team
@@ -28,8 +28,11 @@ CSRF_EXEMPT = {
     "api_oauth.introspect",
     "api_v1.Clients",
 }
-# Rows a GET may touch without changing state: the session's "last seen" time.
-VOLATILE_TABLES = {"auth_sessions", "trusted_devices"}
+# Rows a GET may touch without changing state: the session's "last seen" time, and the
+# audit log's record of a refused GET (a 403 is an attempt the log keeps: its events are
+# checked to be only that, below).
+VOLATILE_TABLES = {"auth_sessions", "trusted_devices", "audit_events", "audit_chain_heads"}
+REFUSAL_ACTIONS = {"access.denied", "access.throttled"}
 
 
 def digest(app) -> dict[str, str]:
@@ -154,6 +157,8 @@ def test_get_never_changes_state(app, factory, tenants, make_browser):
     user.login("gente@alpha.test")
     anonymous = make_browser()
     before = digest(app)
+    with app.app_context():
+        last_event = db.session.scalar(select(func.max(AuditEvent.id))) or 0
     visited = 0
     for rule in app.url_map.iter_rules():
         if "GET" not in rule.methods or rule.endpoint == "static":
@@ -165,3 +170,6 @@ def test_get_never_changes_state(app, factory, tenants, make_browser):
             visited += 1
     assert visited > 40
     assert digest(app) == before
+    with app.app_context():
+        written = set(db.session.scalars(select(AuditEvent.action).where(AuditEvent.id > last_event)))
+    assert written <= REFUSAL_ACTIONS

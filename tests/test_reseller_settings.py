@@ -429,6 +429,7 @@ SECURITY = {
     "user_session_days": "30",
     "grace_days": "5",
     "purge_delay_hours": "",
+    "audit_retention_months": "12",
 }
 
 

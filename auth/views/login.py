@@ -10,7 +10,7 @@ from auth import challenges, codes, identity, impersonation, login_flow, passwor
 from auth.access import current_account, home_url_for, is_impersonating, public
 from auth.forms import LoginForm
 from auth.models import Login
-from auth.states import LinkPurpose
+from auth.states import LinkPurpose, LoginRefusal
 from auth.views.blueprints import auth_bp, failed, login_key
 from core import audit
 from core.extensions import db, limiter
@@ -33,11 +33,12 @@ def login():
     if form.validate_on_submit():
         email = identity.normalise_email(form.email.data)
         found = passwords.verify_login(reseller.id, email, form.password.data)
+        reason = LoginRefusal.WRONG_PASSWORD if found is None else LoginRefusal.NO_ACCOUNT
         if found is not None and found.failed_logins >= LOCK_AFTER_FAILURES:
-            found = None
+            found, reason = None, LoginRefusal.LOCKED
         accounts = identity.usable_accounts(found) if found else []
         if not accounts:
-            return _refuse_login(reseller, email, form)
+            return _refuse_login(reseller, email, form, reason)
         found.failed_logins = 0
         session.pop(login_flow.PENDING_KEY, None)
         pending = login_flow.new_pending(found, next=safe_local_target(form.next.data))
@@ -55,10 +56,15 @@ def login():
     return render_template("auth/login.html", form=form)
 
 
-def _refuse_login(reseller, email: str, form):
-    """The same answer whether the e-mail is unknown, the password wrong or the login locked."""
+def _refuse_login(reseller, email: str, form, reason: LoginRefusal):
+    """The same answer whether the e-mail is unknown, the password wrong or the login
+    locked; the audit log tells them apart."""
     g.login_failed = True
     login = identity.find_login(reseller.id, email)
+    if login is None:
+        reason = LoginRefusal.UNKNOWN_LOGIN
+    elif login.failed_logins >= LOCK_AFTER_FAILURES:
+        reason = LoginRefusal.LOCKED
     if login is not None:
         db.session.execute(
             update(Login)
@@ -74,7 +80,7 @@ def _refuse_login(reseller, email: str, form):
     audit.record(
         "auth.login_failed",
         login,
-        details={"email": email},
+        details={"email": email, "reason": reason},
         reseller_id=reseller.id,
         actor_label=email,
     )

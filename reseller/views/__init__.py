@@ -2,6 +2,8 @@
 blueprint of ``reseller.views.blueprint``. Importing this package registers every route."""
 
 from reseller.views import (  # noqa: F401 - each module registers its routes on bp
+    audit,
+    audit_exports,
     billing,
     client_forms,
     client_page,

@@ -90,8 +90,9 @@ NAV_SECTIONS = (
     ("roles", ("reseller.role",)),
     ("terms", ("portal_terms.",)),
     ("settings", ("reseller.settings",)),
+    ("audit", ("reseller.audit",)),
 )
-NAV_PERMISSIONS = (perm.CLIENTS, perm.PLANS, perm.DESKS, perm.STAFF_SETTINGS)
+NAV_PERMISSIONS = (perm.CLIENTS, perm.PLANS, perm.DESKS, perm.STAFF_SETTINGS, perm.AUDIT_LOG)
 _NAV_HTML: dict[tuple, Markup] = {}
 
 
@@ -109,7 +110,7 @@ def panel_nav() -> Markup:
     """The panel's navigation links (``reseller/_nav.html``), rendered once per language,
     script root, section and permissions in this process, then reused: they hold nothing
     else (no name, no token), and building their URLs and labels on every page cost
-    about 0.2 ms. At most 2 languages x 11 sections x 16 permission sets per root (and,
+    about 0.2 ms. At most 2 languages x 12 sections x 32 permission sets per root (and,
     for each link registered in ``reseller.hooks``, one more section and permission)."""
     links = panel_links()
     allowed = {

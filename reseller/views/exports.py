@@ -17,7 +17,7 @@ from core.tenancy import get_or_404, require_reseller
 from reseller import client_list
 from reseller.exports import export_file_name, export_rows, write_xlsx
 from reseller.models import ExportJob
-from reseller.states import ExportStatus
+from reseller.states import ExportKind, ExportStatus
 from reseller.views.blueprint import bp
 
 
@@ -74,7 +74,7 @@ def export_start():
 
 def _own_export(export_id: int) -> ExportJob:
     export = get_or_404(ExportJob, export_id)
-    if export.requested_by_account_id != current_account.id:
+    if export.requested_by_account_id != current_account.id or export.kind != ExportKind.CLIENTS:
         abort(404)
     return export
 
