@@ -34,7 +34,7 @@ from redis import Redis
 from rq import Queue, Worker
 from rq.exceptions import NoSuchJobError
 from rq.job import Job
-from rq.registry import StartedJobRegistry
+from rq.registry import ScheduledJobRegistry, StartedJobRegistry
 from rq.scheduler import RQScheduler
 
 from tests.stripe_fake import stripe_signature
@@ -738,6 +738,22 @@ def lapse_dead_worker_leases(redis_url: str) -> dict[str, int]:
             if members:
                 executions += conn.zadd(key, dict.fromkeys(members, 1), xx=True, ch=True)
         return {"scheduler_locks": locks, "executions": executions}
+
+
+def queues_quiet(redis_url: str) -> bool:
+    """No job waiting, scheduled (a retry's delay) or running on any queue, the periodic
+    sweeps aside: what a new worker took over from a dead one has run to its end."""
+
+    with redis_connection(redis_url) as conn:
+        for queue in Queue.all(connection=conn):
+            ids = [
+                *queue.get_job_ids(),
+                *StartedJobRegistry(queue.name, connection=conn).get_job_ids(),
+                *ScheduledJobRegistry(queue.name, connection=conn).get_job_ids(),
+            ]
+            if any(not job_id.startswith("periodic-") for job_id in ids):
+                return False
+        return True
 
 
 def job_status(redis_url: str, job_id: str) -> str | None:

@@ -51,6 +51,7 @@ from tests.drills import (
     listening_worker,
     production_env,
     queues_idle,
+    queues_quiet,
     run_python,
     start_gunicorn,
     start_postgres_cluster,
@@ -732,7 +733,15 @@ def test_worker_killed_mid_purge_the_purge_finishes_once(lab, smtp_url):
     # A new worker retries the abandoned job; the dead run's lease still holds the purge.
     lapse_dead_worker_leases(redis.url(0))
     start_worker(lab, env)
-    time.sleep(2)
+    # Until the retried job has run (it finds the lease held and leaves): on a loaded
+    # machine a fixed pause could end first, and the retry would then take the purge over.
+    wait_until(
+        lambda: queues_quiet(redis.url(0)),
+        timeout=120,
+        interval=0.2,
+        what="the retried purge job to give way to the lease",
+        diagnostics=lab.report,
+    )
     assert db_scalar(database_url, "SELECT count(*) FROM messages WHERE client_id = %s", (doomed,)) == left
     # Five minutes without a heartbeat: the lease lapses and the sweep queues the purge again.
     db_execute(
