@@ -42,7 +42,8 @@ def start(label: str, env: dict[str, str], extra: list[str]) -> tuple[str, subpr
     waits on its database as much as on the CPU, so together they take less time)."""
     full_env = {**os.environ, "APP_ENV": "testing", **env}
     # No shared cache file: the two runs would write it at once.
-    cmd = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *extra, *sys.argv[1:]]
+    # The slowest tests named in the log: where the next minutes of CI time are.
+    cmd = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--durations=15", *extra, *sys.argv[1:]]
     output = Path(tempfile.mkstemp(prefix="suite-", suffix=".log")[1])
     with output.open("w") as sink:
         process = subprocess.Popen(cmd, cwd=ROOT, env=full_env, stdout=sink, stderr=subprocess.STDOUT)
