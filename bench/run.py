@@ -22,6 +22,8 @@ BENCHES = (
     "sla_sweep",
     "ticket_queue",
     "mail",
+    "audit",
+    "api",
 )
 
 

@@ -137,7 +137,7 @@ def is_scrubbed(event: AuditEvent) -> bool:
 
 def _advance_head(connection, key: int, count: int) -> tuple[int, str]:
     """Lock chain ``key``'s head and move it ``count`` links on, in one statement; the
-    seq and digest it had. (Its digest follows the inserted events: migration 0031's
+    seq and digest it had. (Its digest follows the inserted events: migration 0032's
     trigger ``audit_chain_follow`` copies the digest of the event at the head's seq.)"""
     advance = (
         update(AuditChainHead)

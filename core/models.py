@@ -99,7 +99,7 @@ class AuditEvent(db.Model):
     ``digest`` covers the event and ``prev_digest``. Personal data (ip, user_agent,
     actor_label, the text in details) enters ``digest`` only through
     ``personal_digest``, so scrubbing it after a purge leaves the chain verifiable.
-    Rows older than migration 0031 have no ``seq``: they were written before the chain.
+    Rows older than migration 0032 have no ``seq``: they were written before the chain.
     """
 
     __tablename__ = "audit_events"

@@ -4,7 +4,7 @@ query string, newest first, pages by keyset.
 The same :class:`AuditFilters` drive the page and the export, so a download holds
 exactly the rows the filtered page shows. A page is never counted: "older" and "newer"
 links carry the (created_at, id) of the row they continue from, which an index of
-migration 0031 reads in order, whatever the size of the log.
+migration 0032 reads in order, whatever the size of the log.
 """
 
 from __future__ import annotations
