@@ -27,6 +27,14 @@ CSRF_EXEMPT = {
     "api_oauth.revoke",
     "api_oauth.introspect",
     "api_v1.Clients",
+    "api_v1.client_inactivate",
+    "api_v1.client_reactivate",
+    "api_v1.client_suspend",
+    "api_v1.client_lift_suspension",
+    "api_v1.client_deletion_confirm",
+    "api_v1.ClientUsers",
+    "api_v1.client_user_deactivate",
+    "api_v1.client_user_reactivate",
 }
 # Rows a GET may touch without changing state: the session's "last seen" time.
 VOLATILE_TABLES = {"auth_sessions", "trusted_devices"}

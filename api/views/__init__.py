@@ -1,7 +1,7 @@
 """The api package's pages and endpoints; each module registers its routes on the
 blueprints of ``views/blueprints.py``."""
 
-from api.views import clients, docs, oauth, panel
+from api.views import clients, docs, lifecycle, oauth, panel, users
 from api.views.blueprints import OpenApi, docs_bp, oauth_bp, panel_bp, spec_kwargs, v1
 
 __all__ = [
@@ -9,10 +9,12 @@ __all__ = [
     "clients",
     "docs",
     "docs_bp",
+    "lifecycle",
     "oauth",
     "oauth_bp",
     "panel",
     "panel_bp",
     "spec_kwargs",
+    "users",
     "v1",
 ]
