@@ -49,9 +49,10 @@ def reactivate(client: Client) -> None:
     client_rules.reactivate_client(client)
 
 
-def _billing(action) -> None:
+def billing_action(action):
+    """``action()``'s result; a billing rule's refusal as a problem (nothing changed)."""
     try:
-        action()
+        return action()
     except (BillingRejected, StripeUnavailable) as exc:
         db.session.rollback()
         param = getattr(exc, "param", None)
@@ -64,11 +65,11 @@ def _billing(action) -> None:
 
 
 def suspend(client: Client, reason: str) -> None:
-    _billing(lambda: suspension.manual_suspend(client, reason))
+    billing_action(lambda: suspension.manual_suspend(client, reason))
 
 
 def lift_suspension(client: Client, reason: str) -> None:
-    _billing(lambda: suspension.manual_lift(client, reason))
+    billing_action(lambda: suspension.manual_lift(client, reason))
 
 
 # --- deleting: the warning with a confirmation token, then the confirmation ----------------

@@ -35,6 +35,9 @@ CSRF_EXEMPT = {
     "api_v1.ClientUsers",
     "api_v1.client_user_deactivate",
     "api_v1.client_user_reactivate",
+    "api_v1.client_plan_change",
+    "api_v1.client_plan_cancel",
+    "api_v1.client_payment_paid",
 }
 # Rows a GET may touch without changing state: the session's "last seen" time.
 VOLATILE_TABLES = {"auth_sessions", "trusted_devices"}

@@ -1,11 +1,12 @@
 """The api package's pages and endpoints; each module registers its routes on the
 blueprints of ``views/blueprints.py``."""
 
-from api.views import clients, docs, lifecycle, oauth, panel, users
+from api.views import billing, clients, docs, lifecycle, oauth, panel, users
 from api.views.blueprints import OpenApi, docs_bp, oauth_bp, panel_bp, spec_kwargs, v1
 
 __all__ = [
     "OpenApi",
+    "billing",
     "clients",
     "docs",
     "docs_bp",
