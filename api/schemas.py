@@ -228,3 +228,23 @@ class ClientUserCreateSchema(ClientUserUpdateSchema):
         fields.String(metadata={"enum": _PERMISSION_NAMES}),
         metadata={"description": "Default: " + ", ".join(perm.DEFAULT_CLIENT_USER_PERMISSIONS)},
     )
+
+
+class LoginLinkBodySchema(Schema):
+    """The staff member who will log in as the user: by id or by e-mail (one of them)."""
+
+    class Meta:
+        unknown = RAISE
+
+    staff_id = fields.Integer(validate=validate.Range(1, 2**31 - 1))
+    staff_email = fields.String()
+
+
+class LoginLinkSchema(Schema):
+    url = fields.String(
+        required=True,
+        metadata={"description": "Opens only in a browser logged in as that staff member; once, for 60 s."},
+    )
+    expires_in = fields.Integer(required=True, metadata={"description": "Seconds."})
+    staff_id = fields.Integer(required=True)
+    user_id = fields.Integer(required=True)

@@ -38,6 +38,7 @@ CSRF_EXEMPT = {
     "api_v1.client_plan_change",
     "api_v1.client_plan_cancel",
     "api_v1.client_payment_paid",
+    "api_v1.client_user_login_link",
 }
 # Rows a GET may touch without changing state: the session's "last seen" time.
 VOLATILE_TABLES = {"auth_sessions", "trusted_devices"}

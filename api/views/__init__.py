@@ -1,7 +1,7 @@
 """The api package's pages and endpoints; each module registers its routes on the
 blueprints of ``views/blueprints.py``."""
 
-from api.views import billing, clients, docs, lifecycle, oauth, panel, users
+from api.views import billing, clients, docs, lifecycle, login_links, oauth, panel, users
 from api.views.blueprints import OpenApi, docs_bp, oauth_bp, panel_bp, spec_kwargs, v1
 
 __all__ = [
@@ -11,6 +11,7 @@ __all__ = [
     "docs",
     "docs_bp",
     "lifecycle",
+    "login_links",
     "oauth",
     "oauth_bp",
     "panel",

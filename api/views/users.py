@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import jsonify, url_for
+from flask import g, jsonify, url_for
 from flask.views import MethodView
 
-from api import client_users
+from api import client_users, login_links
 from api.conventions import conditional
 from api.idempotency import idempotent
 from api.problems import Problem
@@ -19,6 +19,8 @@ from api.schemas import (
     ClientUserListSchema,
     ClientUserSchema,
     ClientUserUpdateSchema,
+    LoginLinkBodySchema,
+    LoginLinkSchema,
     PageArgs,
 )
 from api.states import ApiScope
@@ -136,3 +138,24 @@ v1.route("/clients/<int:client_id>/users/<int:account_id>/deactivate", methods=[
 v1.route("/clients/<int:client_id>/users/<int:account_id>/reactivate", methods=["POST"])(
     _status_change("client_user_reactivate", client_users.reactivate, "Let a deactivated user log in again.")
 )
+
+
+@v1.route("/clients/<int:client_id>/users/<int:account_id>/login-link", methods=["POST"])
+@security(ApiScope.IMPERSONATE)
+@problems(400, 401, 403, 404, 409, 422, 429)
+@v1.doc(parameters=[IDEMPOTENCY])
+@require_scope(ApiScope.IMPERSONATE)
+@idempotent
+@with_client()
+@with_user
+@v1.arguments(LoginLinkBodySchema)
+@v1.response(201, LoginLinkSchema)
+def client_user_login_link(values, account):
+    """A single-use link (60 s, on the reseller's address) that opens the panel's *Log in
+    as* this user for the staff member named, in a browser logged in as them, after
+    their confirmation; the panel's rules apply (their *log in as* permission...)."""
+    staff = login_links.find_staff(account.reseller_id, values.get("staff_id"), values.get("staff_email"))
+    response = jsonify(login_links.issue(account, staff, g.api_client_id))
+    response.status_code = 201
+    response.headers["Cache-Control"] = "no-store"
+    return response
