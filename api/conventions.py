@@ -87,3 +87,10 @@ def money(amount) -> dict | None:
     if amount is None:
         return None
     return {"amount": int((Decimal(str(amount)) * 100).to_integral_value()), "currency": CURRENCY}
+
+
+def cents(amount_cents, currency: str | None = None) -> dict | None:
+    """An amount already in integer cents, with its currency."""
+    if amount_cents is None:
+        return None
+    return {"amount": int(amount_cents), "currency": currency or CURRENCY}

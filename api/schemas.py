@@ -7,6 +7,7 @@ from __future__ import annotations
 from marshmallow import RAISE, Schema, fields, validate
 
 from api import client_pages
+from auth import permissions as perm
 from reseller.client_list import SUSPENSION_FILTERS
 from reseller.states import STATUS_FILTERS
 from tenant.models import DOCUMENT_TYPES, PAYMENT_STATUSES, PAYMENT_TYPES, SLA_LEVELS, SORTABLE_COLUMNS
@@ -132,3 +133,118 @@ class ClientCreateSchema(ClientUpdateSchema):
     email = fields.String(required=True)
     document_type = fields.String(required=True, metadata={"enum": list(DOCUMENT_TYPES)})
     document = fields.String(required=True)
+
+
+class ReasonSchema(Schema):
+    """A suspension's (or its lifting's) written reason, kept in the history."""
+
+    class Meta:
+        unknown = RAISE
+
+    reason = fields.String(required=True, metadata={"description": "3 to 200 characters."})
+
+
+class DeletionWarningSchema(Schema):
+    """What the deletion removes (the panel's warning) and the token that confirms it."""
+
+    client_id = fields.Integer(required=True)
+    counts = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
+    labels = fields.Dict(keys=fields.String(), values=fields.String(), required=True)
+    kept_audit_entries = fields.Integer(required=True)
+    purge_delay_hours = fields.Integer(required=True)
+    confirmation_token = fields.String(
+        required=True, metadata={"description": "Single use, for this client and this API client."}
+    )
+    expires_in = fields.Integer(required=True, metadata={"description": "Seconds."})
+
+
+class DeletionConfirmSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    confirmation_token = fields.String(required=True)
+
+
+class DeletionSchema(Schema):
+    id = fields.Integer(required=True)
+    client_id = fields.Integer(required=True)
+    status = fields.String(required=True)
+    requested_at = fields.DateTime(required=True)
+    purge_due_at = fields.DateTime(required=True)
+    counts = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
+
+
+class ClientUserSchema(Schema):
+    id = fields.Integer(required=True)
+    client_id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    email = fields.String(required=True)
+    chat_level = fields.Integer(required=True)
+    view_phones = fields.Boolean(required=True)
+    permissions = fields.List(fields.String(), required=True)
+    is_active = fields.Boolean(required=True)
+    deactivated_by_staff = fields.Boolean(required=True)
+    awaiting_acceptance = fields.Boolean(required=True)
+    created_at = fields.DateTime(required=True)
+    last_login_at = fields.DateTime(allow_none=True)
+
+
+class ClientUserListSchema(Schema):
+    data = fields.List(fields.Nested(ClientUserSchema), required=True)
+    has_more = fields.Boolean(required=True)
+
+
+class PageArgs(Schema):
+    class Meta:
+        unknown = RAISE
+
+    limit = fields.Integer(
+        load_default=client_pages.DEFAULT_LIMIT, validate=validate.Range(1, client_pages.MAX_LIMIT)
+    )
+    starting_after = fields.Integer(
+        validate=validate.Range(1, 2**31 - 1), metadata={"description": "An id: the page after it."}
+    )
+
+
+_PERMISSION_NAMES = sorted(perm.CLIENT_USER_PERMISSIONS)
+
+
+class ClientUserUpdateSchema(Schema):
+    """A user's profile (the panel's form); what may be granted is checked by the rules."""
+
+    class Meta:
+        unknown = RAISE
+
+    name = fields.String()
+    chat_level = fields.Integer(metadata={"enum": sorted(perm.CHAT_LEVELS)})
+    view_phones = fields.Boolean()
+    permissions = fields.List(fields.String(metadata={"enum": _PERMISSION_NAMES}))
+
+
+class ClientUserCreateSchema(ClientUserUpdateSchema):
+    name = fields.String(required=True)
+    email = fields.String(required=True)
+    permissions = fields.List(
+        fields.String(metadata={"enum": _PERMISSION_NAMES}),
+        metadata={"description": "Default: " + ", ".join(perm.DEFAULT_CLIENT_USER_PERMISSIONS)},
+    )
+
+
+class LoginLinkBodySchema(Schema):
+    """The staff member who will log in as the user: by id or by e-mail (one of them)."""
+
+    class Meta:
+        unknown = RAISE
+
+    staff_id = fields.Integer(validate=validate.Range(1, 2**31 - 1))
+    staff_email = fields.String()
+
+
+class LoginLinkSchema(Schema):
+    url = fields.String(
+        required=True,
+        metadata={"description": "Opens only in a browser logged in as that staff member; once, for 60 s."},
+    )
+    expires_in = fields.Integer(required=True, metadata={"description": "Seconds."})
+    staff_id = fields.Integer(required=True)
+    user_id = fields.Integer(required=True)

@@ -326,7 +326,7 @@ def record_second_payment(payment: Payment, payment_type: str, checkout_id: str)
 def record_manual_payment(payment: Payment, method: str, *, actor_account_id=None) -> None:
     """Staff record that an open invoice was paid by transfer or in cash."""
     if method not in MANUAL_METHODS:
-        raise BillingRejected(_("Choose transfer or cash."))
+        raise BillingRejected(_("Choose transfer or cash."), param="method")
     if payment.status not in OPEN_PAYMENT_STATUSES:
         raise BillingRejected(_("Only an open invoice can be marked as paid."))
     settle(payment, method, reason=_("Payment recorded by staff"))

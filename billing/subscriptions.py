@@ -62,6 +62,7 @@ __all__ = [
     "keep_plan",
     "mirror_stripe_subscription",
     "plan_change_outcome",
+    "preview_change",
     "sync_from_stripe",
     "upgrade_amount",
 ]
@@ -72,11 +73,11 @@ CANCEL_WHEN = ("now", "period_end")
 
 def _check_choice(client: Client, plan: Plan | None, method: str) -> None:
     if plan is None or plan.reseller_id != client.reseller_id:
-        raise BillingRejected(_("Choose one of your plans."))
+        raise BillingRejected(_("Choose one of your plans."), param="plan_id")
     if plan.retired_at is not None:
-        raise BillingRejected(_("This plan was retired; choose a plan that is offered."))
+        raise BillingRejected(_("This plan was retired; choose a plan that is offered."), param="plan_id")
     if method not in PAYMENT_METHODS:
-        raise BillingRejected(_("Choose Stripe or manual payment."))
+        raise BillingRejected(_("Choose Stripe or manual payment."), param="method")
     if client.deleted_at is not None:
         raise BillingRejected(_("This client was deleted."))
 
@@ -166,12 +167,11 @@ def plan_change_outcome(sub: Subscription, plan: Plan, today: date) -> PlanChang
     return PlanChange(PlanChangeOutcome.SCHEDULED)
 
 
-def change_plan(
+def preview_change(
     client: Client, plan: Plan | None, method: str, *, today: date | None = None
-) -> tuple[str, Payment | None]:
-    """Change the plan (or only the payment type). Returns what happened
-    (:class:`PlanChangeOutcome`) and the invoice issued, if any."""
-    today = today or today_local()
+) -> tuple[Subscription, PlanChange]:
+    """What :func:`change_plan` would do, with its refusals, changing nothing (the
+    panel's preview and the API's ``preview=true``)."""
     _check_choice(client, plan, method)
     sub = current_subscription(client)
     if sub is None:
@@ -180,8 +180,17 @@ def change_plan(
         raise BillingRejected(
             _("This subscription is managed in Stripe: cancel it and add the new plan here.")
         )
+    return sub, plan_change_outcome(sub, plan, today or today_local())
+
+
+def change_plan(
+    client: Client, plan: Plan | None, method: str, *, today: date | None = None
+) -> tuple[str, Payment | None]:
+    """Change the plan (or only the payment type). Returns what happened
+    (:class:`PlanChangeOutcome`) and the invoice issued, if any."""
+    today = today or today_local()
+    sub, change = preview_change(client, plan, method, today=today)
     details = {"from_plan_id": sub.plan_id, "to_plan_id": plan.id, "method": method}
-    change = plan_change_outcome(sub, plan, today)
     if change.outcome == PlanChangeOutcome.METHOD_CHANGED:
         if method == sub.payment_method and sub.next_plan_id is None:
             raise BillingRejected(_("The client already has this plan with this payment type."))
@@ -251,7 +260,7 @@ def cancel_plan(client: Client, when: str) -> Subscription:
     if sub is None:
         raise BillingRejected(_("This client has no plan to cancel."))
     if when not in CANCEL_WHEN:
-        raise BillingRejected(_("Choose to cancel now or at the end of the period."))
+        raise BillingRejected(_("Choose to cancel now or at the end of the period."), param="when")
     if when == "period_end":
         if sub.status != SubscriptionStatus.ACTIVE or sub.current_period_end is None:
             raise BillingRejected(_("A plan that was never paid can only be cancelled now."))

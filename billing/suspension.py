@@ -49,7 +49,7 @@ def _history(client: Client, action: str, reason: str, actor_account_id) -> None
 def _written_reason(reason: str) -> str:
     reason = (reason or "").strip()
     if not 3 <= len(reason) <= 200:
-        raise BillingRejected(_("Write the reason (3 to 200 characters)."))
+        raise BillingRejected(_("Write the reason (3 to 200 characters)."), param="reason")
     return reason
 
 

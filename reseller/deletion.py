@@ -270,10 +270,16 @@ def confirm_deletion(staff: Account, client: Client, code: str) -> ClientDeletio
     :class:`DeletionRefused` (roll back: nothing happened, the code stays usable).
     """
     verify_code(staff, client, code)
+    return delete_client(client, requested_by_account_id=staff.id)
+
+
+def delete_client(client: Client, *, requested_by_account_id: int | None) -> ClientDeletion:
+    """The deletion itself, once its confirmation won (the panel's code, or the API's
+    confirmation token: ``api.lifecycle``). Raises :class:`DeletionRefused` (roll back)."""
     now = utcnow()
     hidden = db.session.execute(
         update(Client)
-        .where(Client.id == client.id, Client.reseller_id == staff.reseller_id, Client.deleted_at.is_(None))
+        .where(Client.id == client.id, Client.reseller_id == client.reseller_id, Client.deleted_at.is_(None))
         .values(deleted_at=now)
         .execution_options(synchronize_session=False)
     ).rowcount
@@ -285,7 +291,7 @@ def confirm_deletion(staff: Account, client: Client, code: str) -> ClientDeletio
     deletion = ClientDeletion(
         reseller_id=client.reseller_id,
         client_id=client.id,
-        requested_by_account_id=staff.id,
+        requested_by_account_id=requested_by_account_id,
         requested_at=now,
         purge_due_at=now + purge_delay(db.session.get(Reseller, client.reseller_id)),
         counts=counts,

@@ -27,6 +27,18 @@ CSRF_EXEMPT = {
     "api_oauth.revoke",
     "api_oauth.introspect",
     "api_v1.Clients",
+    "api_v1.client_inactivate",
+    "api_v1.client_reactivate",
+    "api_v1.client_suspend",
+    "api_v1.client_lift_suspension",
+    "api_v1.client_deletion_confirm",
+    "api_v1.ClientUsers",
+    "api_v1.client_user_deactivate",
+    "api_v1.client_user_reactivate",
+    "api_v1.client_plan_change",
+    "api_v1.client_plan_cancel",
+    "api_v1.client_payment_paid",
+    "api_v1.client_user_login_link",
 }
 # Rows a GET may touch without changing state: the session's "last seen" time, and the
 # audit log's record of a refused GET (a 403 is an attempt the log keeps: its events are

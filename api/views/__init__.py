@@ -1,19 +1,23 @@
 """The api package's pages and endpoints; each module registers its routes on the
 blueprints of ``views/blueprints.py``."""
 
-from api.views import audit, clients, docs, oauth, panel
+from api.views import audit, billing, clients, docs, lifecycle, login_links, oauth, panel, users
 from api.views.blueprints import OpenApi, docs_bp, oauth_bp, panel_bp, spec_kwargs, v1
 
 __all__ = [
     "OpenApi",
     "audit",
+    "billing",
     "clients",
     "docs",
     "docs_bp",
+    "lifecycle",
+    "login_links",
     "oauth",
     "oauth_bp",
     "panel",
     "panel_bp",
     "spec_kwargs",
+    "users",
     "v1",
 ]

@@ -10,15 +10,14 @@ from api import audit_events
 from api.audit_schemas import AuditListArgs, AuditListSchema
 from api.protection import require_scope
 from api.states import ApiScope
-from api.views.blueprints import v1
-from api.views.clients import _problems, _security
+from api.views.blueprints import problems, security, v1
 from core.tenancy import require_reseller
 
 
 @v1.route("/audit-events")
 class AuditEvents(MethodView):
-    @_security(ApiScope.AUDIT_READ)
-    @_problems(401, 403, 422, 429)
+    @security(ApiScope.AUDIT_READ)
+    @problems(401, 403, 422, 429)
     @require_scope(ApiScope.AUDIT_READ)
     @v1.arguments(AuditListArgs, location="query", as_kwargs=True)
     @v1.response(200, AuditListSchema)

@@ -13,6 +13,7 @@ from the code) holds the resources under ``/api/v1``, authenticated by a Bearer 
 from __future__ import annotations
 
 import http
+from functools import wraps
 from pathlib import Path
 
 from flask import Blueprint, abort
@@ -20,10 +21,13 @@ from flask_smorest import Api
 from flask_smorest import Blueprint as DocumentedBlueprint
 from flask_smorest.utils import prepare_response
 
+from api.idempotency import HEADER
 from api.problems import PROBLEM_TYPE
 from api.schemas import ProblemSchema
 from api.states import ApiScope
 from auth.access import current_account
+from core.tenancy import get_or_404
+from tenant.models import Client
 
 TEMPLATES = str(Path(__file__).resolve().parent.parent / "templates")
 
@@ -34,8 +38,31 @@ v1 = DocumentedBlueprint(
     "api_v1",
     __name__,
     url_prefix="/api/v1",
-    description="Clients of the reseller (scopes clients:read/write).",
+    description="Clients of the reseller, their users and their billing.",
 )
+IDEMPOTENCY = {
+    "in": "header",
+    "name": HEADER,
+    "required": False,
+    "schema": {"type": "string", "maxLength": 255},
+    "description": "Replays the stored answer for 24 hours; the same key with another body is a 422.",
+}
+
+
+def problems(*statuses):
+    """Document the problems an operation may answer."""
+
+    def decorator(view):
+        for status in statuses:
+            view = v1.alt_response(status, schema=ProblemSchema, content_type=PROBLEM_TYPE)(view)
+        return view
+
+    return decorator
+
+
+def security(scope: ApiScope):
+    """Document the scope an operation needs."""
+    return v1.doc(security=[{"oauth2": [scope.value]}])
 
 
 @panel_bp.before_request
@@ -73,3 +100,18 @@ def spec_kwargs(token_url: str) -> dict:
     flow = {"tokenUrl": token_url, "scopes": SCOPES}
     scheme = {"type": "oauth2", "flows": {"clientCredentials": flow}}
     return {"components": {"securitySchemes": {"oauth2": scheme}}}
+
+
+def with_client(*, for_update: bool = False):
+    """Load the path's client of this reseller (else a 404) before the body is read, so
+    another reseller's id is a 404 whatever the body; the view gets ``client``."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, client_id: int, **kwargs):
+            client = get_or_404(Client, client_id, for_update=for_update)
+            return view(*args, client=client, **kwargs)
+
+        return wrapped
+
+    return decorator

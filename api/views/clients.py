@@ -3,12 +3,12 @@ cursor, read one by one (with an ETag), created and changed by the panel's rules
 
 from __future__ import annotations
 
-from flask import jsonify, url_for
+from flask import g, jsonify, url_for
 from flask.views import MethodView
 
-from api import client_pages
+from api import client_pages, lifecycle
 from api.conventions import conditional
-from api.idempotency import HEADER, idempotent
+from api.idempotency import idempotent
 from api.protection import require_scope
 from api.schemas import (
     ClientCreateSchema,
@@ -16,41 +16,19 @@ from api.schemas import (
     ClientListSchema,
     ClientSchema,
     ClientUpdateSchema,
-    ProblemSchema,
+    DeletionWarningSchema,
 )
 from api.states import ApiScope
-from api.views.blueprints import v1
+from api.views.blueprints import IDEMPOTENCY, problems, security, v1
 from core.extensions import db
 from core.tenancy import get_or_404, require_reseller
 from tenant.models import Client
 
-PROBLEM = "application/problem+json"
-IDEMPOTENCY = {
-    "in": "header",
-    "name": HEADER,
-    "required": False,
-    "schema": {"type": "string", "maxLength": 255},
-    "description": "Replays the stored answer for 24 hours; the same key with another body is a 422.",
-}
-
-
-def _problems(*statuses):
-    def decorator(view):
-        for status in statuses:
-            view = v1.alt_response(status, schema=ProblemSchema, content_type=PROBLEM)(view)
-        return view
-
-    return decorator
-
-
-def _security(scope: ApiScope):
-    return v1.doc(security=[{"oauth2": [scope.value]}])
-
 
 @v1.route("/clients")
 class Clients(MethodView):
-    @_security(ApiScope.CLIENTS_READ)
-    @_problems(401, 403, 422, 429)
+    @security(ApiScope.CLIENTS_READ)
+    @problems(401, 403, 422, 429)
     @require_scope(ApiScope.CLIENTS_READ)
     @v1.arguments(ClientListArgs, location="query", as_kwargs=True)
     @v1.response(200, ClientListSchema)
@@ -61,8 +39,8 @@ class Clients(MethodView):
         rows, has_more = client_pages.list_page(reseller.id, filters, limit, starting_after)
         return jsonify({"data": [client_pages.client_json(c) for c in rows], "has_more": has_more})
 
-    @_security(ApiScope.CLIENTS_WRITE)
-    @_problems(400, 401, 403, 409, 422, 429)
+    @security(ApiScope.CLIENTS_WRITE)
+    @problems(400, 401, 403, 409, 422, 429)
     @v1.doc(parameters=[IDEMPOTENCY])
     @require_scope(ApiScope.CLIENTS_WRITE)
     @idempotent
@@ -79,8 +57,8 @@ class Clients(MethodView):
 
 @v1.route("/clients/<int:client_id>")
 class ClientItem(MethodView):
-    @_security(ApiScope.CLIENTS_READ)
-    @_problems(401, 403, 404, 429)
+    @security(ApiScope.CLIENTS_READ)
+    @problems(401, 403, 404, 429)
     @v1.response(200, ClientSchema)
     @v1.alt_response(304, description="Not modified (If-None-Match)")
     @require_scope(ApiScope.CLIENTS_READ)
@@ -89,8 +67,8 @@ class ClientItem(MethodView):
         client = get_or_404(Client, client_id)
         return conditional(jsonify(client_pages.client_json(client)))
 
-    @_security(ApiScope.CLIENTS_WRITE)
-    @_problems(401, 403, 404, 422, 429)
+    @security(ApiScope.CLIENTS_WRITE)
+    @problems(401, 403, 404, 422, 429)
     @require_scope(ApiScope.CLIENTS_WRITE)
     @v1.arguments(ClientUpdateSchema)
     @v1.response(200, ClientSchema)
@@ -100,3 +78,16 @@ class ClientItem(MethodView):
         client = client_pages.update(client, values)
         db.session.commit()
         return jsonify(client_pages.client_json(client))
+
+    @security(ApiScope.CLIENTS_WRITE)
+    @problems(401, 403, 404, 429)
+    @require_scope(ApiScope.CLIENTS_WRITE)
+    @v1.response(202, DeletionWarningSchema)
+    def delete(self, client_id: int):
+        """The first of two steps: what the deletion removes (the panel's warning) and a
+        confirmation token (10 minutes, single use, for this client and this API client)
+        for ``POST /clients/{id}/deletion/confirm``. Nothing is changed yet."""
+        client = get_or_404(Client, client_id)
+        response = jsonify(lifecycle.deletion_warning(client, g.api_client_id))
+        response.status_code = 202
+        return response
