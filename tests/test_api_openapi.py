@@ -61,6 +61,16 @@ def test_every_operation_declares_its_scope(app, tenants):
             assert operation["security"][0]["oauth2"], operation
 
 
+def test_every_operation_is_in_one_of_the_documents_sections(app, tenants):
+    document = app.test_client().get("http://a.test/api/v1/openapi.json").get_json()
+    sections = [tag["name"] for tag in document["tags"]]
+    assert sections == ["Clients", "Client users", "Billing", "Audit log"]
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            if method in {"get", "post", "patch", "put", "delete"}:
+                assert len(operation["tags"]) == 1 and operation["tags"][0] in sections, (method, path)
+
+
 def test_every_operation_keeps_to_the_document(app, tenants):
     """Schemathesis over every operation (20 valid and 20 invalid examples each), with a
     valid token of A."""

@@ -14,7 +14,7 @@ from api.views.blueprints import problems, security, v1
 from core.tenancy import require_reseller
 
 
-@v1.route("/audit-events")
+@v1.route("/audit-events", tags=["Audit log"])
 class AuditEvents(MethodView):
     @security(ApiScope.AUDIT_READ)
     @problems(401, 403, 422, 429)

@@ -38,7 +38,7 @@ def _list(rows, has_more: bool, as_json):
     return jsonify({"data": [as_json(r) for r in rows], "has_more": has_more})
 
 
-@v1.route("/plans")
+@v1.route("/plans", tags=["Billing"])
 class Plans(MethodView):
     @security(READ)
     @problems(401, 403, 422, 429)
@@ -51,7 +51,7 @@ class Plans(MethodView):
         return _list(rows, has_more, billing_pages.plan_json)
 
 
-@v1.route("/clients/<int:client_id>/subscription")
+@v1.route("/clients/<int:client_id>/subscription", tags=["Billing"])
 class ClientSubscription(MethodView):
     @security(READ)
     @problems(401, 403, 404, 429)
@@ -65,7 +65,7 @@ class ClientSubscription(MethodView):
         return conditional(jsonify(billing_pages.subscription_json(sub)))
 
 
-@v1.route("/clients/<int:client_id>/subscription/change", methods=["POST"])
+@v1.route("/clients/<int:client_id>/subscription/change", methods=["POST"], tags=["Billing"])
 @security(WRITE)
 @problems(400, 401, 403, 404, 409, 422, 429, 503)
 @v1.doc(parameters=[IDEMPOTENCY])
@@ -82,7 +82,7 @@ def client_plan_change(values, client: Client, preview: bool = False):
     return jsonify(billing_pages.change_plan(client, values["plan_id"], values["method"], preview=preview))
 
 
-@v1.route("/clients/<int:client_id>/subscription/cancel", methods=["POST"])
+@v1.route("/clients/<int:client_id>/subscription/cancel", methods=["POST"], tags=["Billing"])
 @security(WRITE)
 @problems(400, 401, 403, 404, 409, 422, 429, 503)
 @v1.doc(parameters=[IDEMPOTENCY])
@@ -97,7 +97,7 @@ def client_plan_cancel(values, client: Client):
     return jsonify(billing_pages.subscription_json(sub))
 
 
-@v1.route("/clients/<int:client_id>/payments")
+@v1.route("/clients/<int:client_id>/payments", tags=["Billing"])
 class ClientPayments(MethodView):
     @security(READ)
     @problems(401, 403, 404, 422, 429)
@@ -111,7 +111,7 @@ class ClientPayments(MethodView):
         return _list(rows, has_more, billing_pages.payment_json)
 
 
-@v1.route("/clients/<int:client_id>/payments/<int:payment_id>/paid", methods=["POST"])
+@v1.route("/clients/<int:client_id>/payments/<int:payment_id>/paid", methods=["POST"], tags=["Billing"])
 @security(WRITE)
 @problems(400, 401, 403, 404, 409, 422, 429)
 @v1.doc(parameters=[IDEMPOTENCY])
@@ -128,7 +128,7 @@ def client_payment_paid(values, client: Client, payment_id: int):
     return jsonify(billing_pages.payment_json(payment))
 
 
-@v1.route("/clients/<int:client_id>/usage")
+@v1.route("/clients/<int:client_id>/usage", tags=["Billing"])
 class ClientUsage(MethodView):
     @security(READ)
     @problems(401, 403, 404, 429)

@@ -74,11 +74,30 @@ def _staff_only():
 SCOPES = {scope.value: scope.name.replace("_", " ").lower() for scope in ApiScope}
 
 
+# The document's sections: every operation names one (``tags=`` on its route).
+TAGS = (
+    {"name": "Clients", "description": "The reseller's clients: list, read, create, change, their life."},
+    {"name": "Client users", "description": "A client's users, and single-use “Log in as” links."},
+    {"name": "Billing", "description": "Plans, a client's subscription, payments and usage."},
+    {"name": "Audit log", "description": "Who did what, filtered like the panel's audit page."},
+)
+
+
 class OpenApi(Api):
     """flask-smorest's Api without its app-wide JSON error handler: the HTML pages keep
-    theirs, and the API's errors are problems (``api.problems``), documented as such."""
+    theirs, and the API's errors are problems (``api.problems``), documented as such.
+    Its sections are :data:`TAGS`, not one per blueprint."""
 
     ERROR_SCHEMA = ProblemSchema
+
+    def register_blueprint(self, blp, **options):
+        super().register_blueprint(blp, **options)
+        # flask-smorest adds the blueprint's own name as a section: the operations name theirs.
+        self.spec._tags = [tag for tag in self.spec._tags if tag["name"] != blp.name]  # noqa: SLF001
+        known = {tag["name"] for tag in self.spec._tags}  # noqa: SLF001
+        for tag in TAGS:
+            if tag["name"] not in known:
+                self.spec.tag(tag)
 
     def _register_error_handlers(self):
         return None

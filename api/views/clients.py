@@ -25,7 +25,7 @@ from core.tenancy import get_or_404, require_reseller
 from tenant.models import Client
 
 
-@v1.route("/clients")
+@v1.route("/clients", tags=["Clients"])
 class Clients(MethodView):
     @security(ApiScope.CLIENTS_READ)
     @problems(401, 403, 422, 429)
@@ -55,7 +55,7 @@ class Clients(MethodView):
         return response
 
 
-@v1.route("/clients/<int:client_id>")
+@v1.route("/clients/<int:client_id>", tags=["Clients"])
 class ClientItem(MethodView):
     @security(ApiScope.CLIENTS_READ)
     @problems(401, 403, 404, 429)

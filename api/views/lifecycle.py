@@ -38,7 +38,7 @@ def _documented(*statuses):
     return decorator
 
 
-@v1.route("/clients/<int:client_id>/inactivate", methods=["POST"])
+@v1.route("/clients/<int:client_id>/inactivate", methods=["POST"], tags=["Clients"])
 @_documented(409)
 @require_scope(WRITE)
 @idempotent
@@ -50,7 +50,7 @@ def client_inactivate(client: Client):
     return _client_answer(client)
 
 
-@v1.route("/clients/<int:client_id>/reactivate", methods=["POST"])
+@v1.route("/clients/<int:client_id>/reactivate", methods=["POST"], tags=["Clients"])
 @_documented()
 @require_scope(WRITE)
 @idempotent
@@ -62,7 +62,7 @@ def client_reactivate(client: Client):
     return _client_answer(client)
 
 
-@v1.route("/clients/<int:client_id>/suspend", methods=["POST"])
+@v1.route("/clients/<int:client_id>/suspend", methods=["POST"], tags=["Clients"])
 @_documented(409, 422)
 @require_scope(WRITE)
 @idempotent
@@ -75,7 +75,7 @@ def client_suspend(values, client: Client):
     return _client_answer(client)
 
 
-@v1.route("/clients/<int:client_id>/lift-suspension", methods=["POST"])
+@v1.route("/clients/<int:client_id>/lift-suspension", methods=["POST"], tags=["Clients"])
 @_documented(409, 422)
 @require_scope(WRITE)
 @idempotent
@@ -88,7 +88,7 @@ def client_lift_suspension(values, client: Client):
     return _client_answer(client)
 
 
-@v1.route("/clients/<int:client_id>/deletion/confirm", methods=["POST"])
+@v1.route("/clients/<int:client_id>/deletion/confirm", methods=["POST"], tags=["Clients"])
 @_documented(409, 422, 503)
 @require_scope(WRITE)
 @idempotent

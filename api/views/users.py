@@ -51,7 +51,7 @@ def _answer(account, status: int = 200):
     return response
 
 
-@v1.route("/clients/<int:client_id>/users")
+@v1.route("/clients/<int:client_id>/users", tags=["Client users"])
 class ClientUsers(MethodView):
     @security(READ)
     @problems(401, 403, 404, 422, 429)
@@ -83,7 +83,7 @@ class ClientUsers(MethodView):
         return response
 
 
-@v1.route("/clients/<int:client_id>/users/<int:account_id>")
+@v1.route("/clients/<int:client_id>/users/<int:account_id>", tags=["Client users"])
 class ClientUserItem(MethodView):
     @security(READ)
     @problems(401, 403, 404, 429)
@@ -128,19 +128,23 @@ def _status_change(name: str, change, doc: str):
     return view
 
 
-v1.route("/clients/<int:client_id>/users/<int:account_id>/deactivate", methods=["POST"])(
+v1.route(
+    "/clients/<int:client_id>/users/<int:account_id>/deactivate", methods=["POST"], tags=["Client users"]
+)(
     _status_change(
         "client_user_deactivate",
         client_users.deactivate,
         "Deactivate the user and end its sessions at once (only the reseller reactivates it).",
     )
 )
-v1.route("/clients/<int:client_id>/users/<int:account_id>/reactivate", methods=["POST"])(
-    _status_change("client_user_reactivate", client_users.reactivate, "Let a deactivated user log in again.")
+v1.route(
+    "/clients/<int:client_id>/users/<int:account_id>/reactivate", methods=["POST"], tags=["Client users"]
+)(_status_change("client_user_reactivate", client_users.reactivate, "Let a deactivated user log in again."))
+
+
+@v1.route(
+    "/clients/<int:client_id>/users/<int:account_id>/login-link", methods=["POST"], tags=["Client users"]
 )
-
-
-@v1.route("/clients/<int:client_id>/users/<int:account_id>/login-link", methods=["POST"])
 @security(ApiScope.IMPERSONATE)
 @problems(400, 401, 403, 404, 409, 422, 429)
 @v1.doc(parameters=[IDEMPOTENCY])
