@@ -10,6 +10,7 @@ from core.states import ActorKind
 ACTION_LABELS = {
     "access.denied": _l("Access refused (no permission)"),
     "access.throttled": _l("Too many attempts (throttled)"),
+    "api.token_refused": _l("API token refused (wrong credentials)"),
     "api_client.created": _l("API client created"),
     "api_client.deleted": _l("API client deleted"),
     "api_client.secret_added": _l("API client secret added"),

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from api import credentials, secrets
 from api.models import ApiClient, ApiClientSecret, ApiToken
 from core.extensions import db
+from core.models import AuditEvent
 from core.timeutil import utcnow
 from tests.api_setup import Caller, api_client, basic, token, token_response
 
@@ -176,3 +177,18 @@ def test_the_token_endpoint_ignores_a_session_cookie_and_sets_none(app, tenants,
     assert response.status_code == 401
     assert response.get_json()["error"] == "invalid_client"
     assert "Set-Cookie" not in response.headers
+
+
+def test_wrong_credentials_are_audited_and_throttled_per_address(app, tenants):
+    client_id, secret, _ = api_client(app, tenants.a.id)
+    response = token_response(app, client_id, "not-the-secret")
+    assert response.status_code == 401
+    with app.app_context():
+        event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "api.token_refused"))
+        assert event is not None and event.reseller_id == tenants.a.id
+        assert event.details["client_id"] == client_id
+    for _ in range(19):
+        assert token_response(app, client_id, "not-the-secret").status_code == 401
+    throttled = token_response(app, client_id, "not-the-secret")
+    assert throttled.status_code == 429
+    assert throttled.mimetype == "application/problem+json"

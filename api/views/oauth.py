@@ -5,11 +5,21 @@
 from __future__ import annotations
 
 from authlib.oauth2.rfc6749.errors import InsecureTransportError
-from flask import current_app, jsonify
+from flask import current_app, jsonify, request
 
 from api import oauth
 from api.problems import problem_response
 from api.views.blueprints import oauth_bp
+from core import audit
+from core.extensions import limiter
+
+# Wrong credentials from one address: a few a minute (a program with the right secret
+# never gets them; the secrets are 256 random bits, so this is about load, not guessing).
+FAILED_TOKENS_PER_MINUTE = "20 per minute"
+
+
+def _wrong_credentials(response) -> bool:
+    return response.status_code == 401
 
 
 def _server():
@@ -23,8 +33,15 @@ def _insecure(_exc):
 
 
 @oauth_bp.post("/oauth/token")
+@limiter.limit(FAILED_TOKENS_PER_MINUTE, deduct_when=_wrong_credentials)
 def token():
-    return _server().create_token_response()
+    response = _server().create_token_response()
+    if _wrong_credentials(response):
+        attempted = (request.authorization.username if request.authorization else None) or request.form.get(
+            "client_id", ""
+        )
+        audit.refused("api.token_refused", details={"client_id": str(attempted)[:60]})
+    return response
 
 
 @oauth_bp.post("/oauth/revoke")
