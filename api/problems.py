@@ -8,7 +8,7 @@ import re
 import uuid
 
 from flask import current_app, g, has_request_context, json, request
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, default_exceptions
 from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.wrappers import Response
 
@@ -123,8 +123,10 @@ def install(app) -> None:
     there before (the HTML pages of core.views) answers as it did."""
     app.register_error_handler(Problem, from_problem)
     for status in HANDLED:
+        # The handler of that status's own exception class (a subclass such as the CSRF
+        # refusal keeps its own handler, registered under the same status).
         previous = app.error_handler_spec[None].get(status, {})
-        fallback = next(iter(previous.values()), None)
+        fallback = previous.get(default_exceptions[status])
 
         def handler(exc, fallback=fallback):
             if is_api_request():

@@ -164,7 +164,8 @@ def test_hostile_markdown_is_inert(make_browser, factory, tenants):
 
 def audit_actions(app) -> list[str]:
     with app.app_context():
-        return list(db.session.scalars(select(AuditEvent.action).where(AuditEvent.action.like("kb.%"))))
+        stmt = select(AuditEvent.action).where(AuditEvent.action.like("kb.%")).order_by(AuditEvent.id)
+        return list(db.session.scalars(stmt))
 
 
 def test_staff_create_edit_publish_unpublish_delete_audited(app, staff, tenants):
