@@ -13,7 +13,7 @@ from sqlalchemy import and_, or_, select
 from api.client_users import ResellerActor
 from api.conventions import iso
 from api.problems import Problem
-from auth.models import Account
+from auth.models import CLIENT_USER, Account
 from core.extensions import db
 from core.tenancy import scoped_select
 from desk import review
@@ -149,7 +149,7 @@ def _after(stmt, filters: TicketFilters, anchor: Ticket):
 
 def list_page(reseller_id: int, filters: TicketFilters, desk_id, limit: int, starting_after):
     """Up to ``limit`` tickets after ``starting_after`` and whether more follow."""
-    stmt = filters.apply(select(Ticket).where(Ticket.reseller_id == reseller_id), account_id=0)
+    stmt = filters.apply(scoped_select(Ticket, reseller_id=reseller_id), account_id=0)
     if desk_id is not None:
         stmt = stmt.where(Ticket.desk_id == desk_id)
     if starting_after is not None:
@@ -301,8 +301,12 @@ def open_for_client(reseller_id: int, values: dict) -> Ticket:
     desk = db.session.scalar(scoped_select(Desk, reseller_id=reseller_id).where(Desk.id == values["desk_id"]))
     if desk is None:
         raise Problem(422, "invalid_parameter", _("Unknown desk."), param="desk_id")
+    # As the staff's form offers them: the client's active users (any other is refused by
+    # the rule, naming the requester).
     requester = db.session.scalar(
-        scoped_select(Account, reseller_id=reseller_id).where(Account.id == values["requester_id"])
+        scoped_select(Account, reseller_id=reseller_id, client_id=client.id).where(
+            Account.id == values["requester_id"], Account.kind == CLIENT_USER, Account.active.is_(True)
+        )
     )
     params = {
         _("This desk does not serve this client."): "desk_id",

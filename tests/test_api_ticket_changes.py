@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
+from auth.models import Account
 from core.extensions import db
 from core.models import AuditEvent
 from desk.models import DeskField, DeskStaff, TicketStatus
@@ -163,6 +164,13 @@ def test_another_resellers_client_desk_or_user_opens_nothing(app, factory, tenan
         ),
     )
     assert (response.status_code, response.get_json()["param"]) == (422, "desk_id")
+    # As the staff's form: an inactive user of the client is no requester.
+    gone = factory.user(tenants.a.client.id, name="Inativa")
+    with app.app_context():
+        db.session.get(Account, gone.id).active = False
+        db.session.commit()
+    response = api.post("/api/v1/tickets", json=new_ticket(tenants, desk_a, requester_id=gone.id))
+    assert (response.status_code, response.get_json()["param"]) == (422, "requester_id")
     assert counts(app) == before
 
 
