@@ -4,6 +4,8 @@ its ETag and its timeline; scopes and bad filters refused."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 import pytest
 
 from core.extensions import db
@@ -179,3 +181,25 @@ def test_one_ticket_with_its_etag_and_its_timeline(app, factory, tenants, desk_a
     assert api.get(f"/api/v1/tickets/{b_ticket.id}/timeline").status_code == 404
     refused = caller(app, a.id, ["clients:read"]).get(f"/api/v1/tickets/{ticket.id}")
     assert refused.status_code == 403 and refused.get_json()["code"] == "insufficient_scope"
+
+
+@pytest.mark.parametrize("direction", ["asc", "desc"])
+def test_the_cursor_walks_a_sort_with_empty_deadlines_as_one_page_does(app, factory, tenants, direction):
+    made = [factory.ticket(tenants.a.client.id, subject=f"Prazo {n}").id for n in range(5)]
+    with app.app_context():
+        for ticket_id, hours in zip(made, (5, None, 1, None, 5), strict=True):
+            row = db.session.get(Ticket, ticket_id)
+            row.resolution_due_at = None if hours is None else datetime(2026, 12, 1) + timedelta(hours=hours)
+        db.session.commit()
+    api = caller(app, tenants.a.id, ["tickets:read"])
+    query = f"/api/v1/tickets?sort=resolution_due_at&dir={direction}"
+    whole = [t["id"] for t in api.get(query + "&limit=100").get_json()["data"]]
+    walked, after = [], None
+    while True:
+        body = api.get(query + "&limit=1" + (f"&starting_after={after}" if after else "")).get_json()
+        walked.extend(t["id"] for t in body["data"])
+        if not body["has_more"]:
+            break
+        after = walked[-1]
+    assert walked == whole and sorted(whole) == sorted(made)
+    assert set(whole[-2:]) == {made[1], made[3]}  # empty deadlines last both ways
