@@ -4,7 +4,9 @@ bulk) are in ``ticket_changes.py``; the reply e-mail in ``ticket_mail.py``.
 
 Every change writes a timeline entry and an audit record. The author of an entry is the
 account of the session; when staff are logged in as a client user ("log in as"), that
-user is the author and the staff account is kept in ``acting_as_account_id``.
+user is the author and the staff account is kept in ``acting_as_account_id``. Written
+through the reseller's API (no account), the line keeps the API client's name in
+``author_label``.
 """
 
 from __future__ import annotations
