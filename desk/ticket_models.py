@@ -205,6 +205,8 @@ class TicketEntry(db.Model):
     author_account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"))
     # The staff account logged in as the author ("log in as"), when it was.
     acting_as_account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"))
+    # Written by no account but by the reseller's API client (issue 16): its name then.
+    author_label: Mapped[str | None] = mapped_column(String(120))
     body: Mapped[str | None] = mapped_column(Text)
     # A reply by e-mail: its new part's HTML, sanitised (intake.html), inline images as cid:.
     body_html: Mapped[str | None] = mapped_column(Text)

@@ -4,7 +4,9 @@ bulk) are in ``ticket_changes.py``; the reply e-mail in ``ticket_mail.py``.
 
 Every change writes a timeline entry and an audit record. The author of an entry is the
 account of the session; when staff are logged in as a client user ("log in as"), that
-user is the author and the staff account is kept in ``acting_as_account_id``.
+user is the author and the staff account is kept in ``acting_as_account_id``. Written
+through the reseller's API (no account), the line keeps the API client's name in
+``author_label``.
 """
 
 from __future__ import annotations
@@ -81,6 +83,8 @@ def add_entry(
     """Append one line to the ticket's timeline (and mark the ticket's activity)."""
     author, acting_as = author_ids()
     at = at or utcnow()
+    # Through the API: the API client that wrote it, by its name (core.audit names it too).
+    by_api = has_request_context() and g.get("api_client_id") is not None and author is None
     entry = TicketEntry(
         reseller_id=ticket.reseller_id,
         client_id=ticket.client_id,
@@ -88,6 +92,7 @@ def add_entry(
         kind=kind,
         author_account_id=author,
         acting_as_account_id=acting_as,
+        author_label=g.get("actor_label") if by_api else None,
         body=body,
         event=event,
         created_at=at,

@@ -39,6 +39,9 @@ CSRF_EXEMPT = {
     "api_v1.client_plan_cancel",
     "api_v1.client_payment_paid",
     "api_v1.client_user_login_link",
+    "api_v1.Tickets",
+    "api_v1.ticket_reply",
+    "api_v1.ticket_note",
 }
 # Rows a GET may touch without changing state: the session's "last seen" time, and the
 # audit log's record of a refused GET (a 403 is an attempt the log keeps: its events are

@@ -38,7 +38,7 @@ v1 = DocumentedBlueprint(
     "api_v1",
     __name__,
     url_prefix="/api/v1",
-    description="Clients of the reseller, their users and their billing.",
+    description="Clients of the reseller, their users, their billing and their tickets.",
 )
 IDEMPOTENCY = {
     "in": "header",
@@ -79,6 +79,7 @@ TAGS = (
     {"name": "Clients", "description": "The reseller's clients: list, read, create, change, their life."},
     {"name": "Client users", "description": "A client's users, and single-use “Log in as” links."},
     {"name": "Billing", "description": "Plans, a client's subscription, payments and usage."},
+    {"name": "Desks and tickets", "description": "Desks, and tickets: list, read, open, reply, change."},
     {"name": "Audit log", "description": "Who did what, filtered like the panel's audit page."},
 )
 
