@@ -8,7 +8,6 @@ it after that (``reseller.audit_retention``).
 
 from __future__ import annotations
 
-import csv
 import json
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
@@ -17,7 +16,7 @@ from flask_babel import gettext as _
 
 from core.audit_labels import action_label
 from core.models import AuditEvent
-from core.spreadsheets import csv_text
+from core.spreadsheets import csv_text, csv_writer
 from core.timeutil import LOCAL_TZ, utcnow
 from reseller.audit_log import AuditFilters, filtered
 from reseller.models import ExportJob
@@ -97,7 +96,8 @@ def write(kind: str, target, rows: Iterable, *, progress: Callable[[int], None] 
 
 
 def _csv_writer(target) -> Callable[[dict], None]:
-    out = csv.writer(target)
+    # The reader's convention (';' in Portuguese), as the other downloads.
+    out = csv_writer(target)
     out.writerow(headers())
 
     def write_row(v: dict) -> None:

@@ -55,7 +55,7 @@ def test_the_csv_export_holds_exactly_the_filtered_rows_formula_safe(app, tenant
         "attachment" in response.headers["Content-Disposition"]
         and ".csv" in response.headers["Content-Disposition"]
     )
-    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True)), delimiter=";"))  # pt-BR: ";"
     response.close()
     assert rows[0][:3] == ["ID", "Data e hora (Brasília)", "Autor"]
     assert [int(r[0]) for r in rows[1:]] == list(reversed(wanted))
