@@ -125,15 +125,53 @@ def _write_refused(_exc=None) -> None:
         logger.exception("could not record a refused attempt")
 
 
-def _link_new_events(session, _context, _instances) -> None:
+# Events a flush before the commit wrote without their place in the chain yet.
+_UNCHAINED = "audit_unchained_events"
+
+
+def _new_events(session) -> list[AuditEvent]:
     new = [obj for obj in session.new if isinstance(obj, AuditEvent) and obj.seq is None]
+    # In the order they were added (session.new is a set).
+    return sorted(new, key=lambda obj: inspect(obj).insert_order)
+
+
+def _note_unchained(session, _context, _instances) -> None:
+    """A flush before the commit (autoflush, an id needed) writes new events as they
+    are, visible to the transaction's own reads; the commit chains them."""
+    new = _new_events(session)
     if new:
-        # In the order they were added (session.new is a set).
-        audit_chain.link(session, sorted(new, key=lambda obj: inspect(obj).insert_order))
+        session.info.setdefault(_UNCHAINED, []).extend(new)
+
+
+def _chain_at_commit(session) -> None:
+    """Chain the transaction's events as it commits, after everything else it changed
+    is written: the chain head's row lock is then its last lock, so two writers never
+    wait for each other's rows in opposite orders (a deadlock). The events not written
+    yet are inserted with their place; those an earlier flush wrote are updated."""
+    if session.in_nested_transaction():  # a savepoint's release: not the commit yet
+        return
+    new = _new_events(session)
+    for event in new:
+        session.expunge(event)
+    try:
+        session.flush()
+    finally:
+        session.add_all(new)
+    # Rows a rolled-back savepoint took away are no longer persistent: left out.
+    written = [e for e in session.info.pop(_UNCHAINED, []) if inspect(e).persistent and e.seq is None]
+    if written or new:
+        audit_chain.link(session, [*written, *new])
+
+
+def _transaction_ended(session, transaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_UNCHAINED, None)
 
 
 def init_app(app) -> None:
-    if not sa_event.contains(Session, "before_flush", _link_new_events):
-        sa_event.listen(Session, "before_flush", _link_new_events)
+    if not sa_event.contains(Session, "before_commit", _chain_at_commit):
+        sa_event.listen(Session, "before_flush", _note_unchained)
+        sa_event.listen(Session, "before_commit", _chain_at_commit)
+        sa_event.listen(Session, "after_transaction_end", _transaction_ended)
     app.after_request(_note_refusal)
     app.teardown_request(_write_refused)

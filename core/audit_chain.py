@@ -14,9 +14,12 @@ verifies and the digest cannot be reversed by guessing e-mails. While a row stil
 carries its personal data, the verifier checks it against ``personal_digest`` too.
 
 Writing an event costs one UPDATE of the chain's head row (``audit_chain_heads``: its
-row lock, the next seq and the previous digest in one round trip), done when the session
-flushes the new events; the head's digest follows the inserted rows by a trigger.
-Concurrent writers of one reseller wait for each other's commit, so the chain never forks.
+row lock, the next seq and the previous digest in one round trip), done as the
+transaction commits, after everything else it changed is written (``core.audit``): the
+head's lock is its last lock, so two writers never wait for each other's rows in
+opposite orders. The head's digest follows the inserted rows by a trigger (and an
+explicit UPDATE when the chain's last event was written by an earlier flush). Concurrent
+writers of one reseller wait for each other's commit, so the chain never forks.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import inspect, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -156,9 +159,9 @@ def _advance_head(connection, key: int, count: int) -> tuple[int, str]:
 
 
 def link(session, events: list[AuditEvent]) -> None:
-    """Give ``events`` (new, not yet flushed) their place in their chains: each chain's
-    head is locked and moved on by one UPDATE (in key order: no deadlock between two
-    writers), held until the transaction ends."""
+    """Give ``events`` (new, or written by an earlier flush without it) their place in
+    their chains: each chain's head is locked and moved on by one UPDATE (in key order:
+    no deadlock between two writers), held until the transaction ends."""
     by_chain: dict[int, list[AuditEvent]] = {}
     for event in events:
         by_chain.setdefault(event.reseller_id or PLATFORM_CHAIN, []).append(event)
@@ -178,6 +181,11 @@ def link(session, events: list[AuditEvent]) -> None:
             event.seq = seq
             event.prev_digest = digest
             digest = event.digest = event_digest(event, digest)
+        if inspect(chained[-1]).persistent:
+            # Its row is updated, not inserted: the head's trigger does not see it.
+            connection.execute(
+                update(AuditChainHead).where(AuditChainHead.reseller_id == key).values(digest=digest)
+            )
 
 
 def scrub(event: AuditEvent) -> None:
