@@ -43,6 +43,29 @@ from tests.stripe_fake import FakeStripe
 TMP = Path(tempfile.mkdtemp(prefix="revenda-tests-"))
 
 
+def pytest_collection_modifyitems(config, items):
+    """``TEST_SHARD=k/n``: keep the k-th of n shares of the test files (whole files,
+    balanced by their number of tests), so n processes with their own databases run
+    the suite together (``tests/run_suites.py``)."""
+    shard = os.environ.get("TEST_SHARD")
+    if not shard:
+        return
+    index, count = (int(part) for part in shard.split("/"))
+    by_file: dict[str, list] = {}
+    for item in items:
+        by_file.setdefault(item.nodeid.split("::")[0], []).append(item)
+    loads, owner = [0] * count, {}
+    for name in sorted(by_file, key=lambda n: (-len(by_file[n]), n)):
+        lightest = loads.index(min(loads))
+        owner[name] = lightest
+        loads[lightest] += len(by_file[name])
+    kept = [item for item in items if owner[item.nodeid.split("::")[0]] == index - 1]
+    removed = [item for item in items if owner[item.nodeid.split("::")[0]] != index - 1]
+    if removed:
+        config.hook.pytest_deselected(items=removed)
+    items[:] = kept
+
+
 def _database_url() -> str:
     url = os.environ.get("TEST_DATABASE_URL", "sqlite")
     if url == "sqlite":

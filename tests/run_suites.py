@@ -20,6 +20,11 @@ PG_WAITING_URL = os.environ.get(
     "TEST_PG_WAITING_URL", "postgresql://postgres@127.0.0.1:5432/revenda_test_waiting"
 )
 REDIS_WAITING_URL = os.environ.get("TEST_REDIS_WAITING_URL", "redis://127.0.0.1:6379/13")
+# The second half of the PostgreSQL suite's own database and Redis db.
+PG_SECOND_URL = os.environ.get(
+    "TEST_PG_SECOND_URL", "postgresql://postgres@127.0.0.1:5432/revenda_test_second"
+)
+REDIS_SECOND_URL = os.environ.get("TEST_REDIS_SECOND_URL", "redis://127.0.0.1:6379/11")
 
 
 def postgres_reachable() -> bool:
@@ -61,16 +66,20 @@ def finish(label: str, process: subprocess.Popen, output: Path) -> int:
 def main() -> int:
     suites = []
     if postgres_reachable() and redis_reachable():
-        # Two processes, each with its own database and Redis db: the browser tests and the
-        # fault drills mostly wait (on Chromium, on servers restarting), so they run beside
-        # the rest instead of after it.
-        suites.append(
-            start(
-                "Suite on PostgreSQL + Redis (RQ jobs)",
-                {"TEST_DATABASE_URL": PG_TEST_URL, "TEST_REDIS_URL": REDIS_TEST_URL},
-                ["-m", "not browser and not drill"],
+        # Three processes, each with its own database and Redis db: the suite in two halves
+        # (whole test files, balanced), so both cores keep working once the SQLite suite
+        # is done; the browser tests and the fault drills mostly wait (on Chromium, on
+        # servers restarting), so they run beside the rest instead of after it.
+        for half, (database, redis_db) in enumerate(
+            ((PG_TEST_URL, REDIS_TEST_URL), (PG_SECOND_URL, REDIS_SECOND_URL)), start=1
+        ):
+            suites.append(
+                start(
+                    f"Suite on PostgreSQL + Redis, half {half} of 2 (RQ jobs)",
+                    {"TEST_DATABASE_URL": database, "TEST_REDIS_URL": redis_db, "TEST_SHARD": f"{half}/2"},
+                    ["-m", "not browser and not drill"],
+                )
             )
-        )
         suites.append(
             start(
                 "Browser tests and fault drills on PostgreSQL + Redis",
