@@ -36,6 +36,8 @@ class CookielessPaths:
 def hit_rate_limit(api_client_id: int) -> None:
     """Count one request of the client; over its limit, a 429 problem. The window's
     figures go out as ``RateLimit-*`` headers on every answer (see :func:`add_headers`)."""
+    if not limiter.enabled:  # RATELIMIT_ENABLED off (the whole app's limits are off)
+        return
     item = parse(current_app.config.get("API_RATE_LIMIT") or DEFAULT_RATE_LIMIT)
     strategy = limiter.limiter
     allowed = strategy.hit(item, "api-client", str(api_client_id))

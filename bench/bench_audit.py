@@ -54,12 +54,12 @@ SELECT :reseller, c.client_id,
     CASE WHEN n % 7 IN (5, 6) THEN NULL WHEN n % 20 = 0 THEN 2000 + n % 991 ELSE 1000 + n % 997 END,
     CASE WHEN n % 7 = 5 THEN 1 + n % 5 END,
     'pessoa' || (n % 997) || '@bench.test',
-    (:actions)[1 + (n * 7919) % cardinality(:actions)],
+    (CAST(:actions AS text[]))[1 + (n * 7919) % cardinality(CAST(:actions AS text[]))],
     'clients', c.client_id::text, '{}'::json,
     '10.' || (n % 211) || '.' || (n % 97) || '.' || (n % 251),
     'Mozilla/5.0 (bench)',
     now() AT TIME ZONE 'UTC' - interval '365 days' * (1 - n::float / :total)
-FROM generate_series(:first, :last) AS n
+FROM generate_series(CAST(:first AS bigint), CAST(:last AS bigint)) AS n
 CROSS JOIN LATERAL (SELECT :min_client + (n * 104729) % :clients AS client_id) AS c
 """
 )

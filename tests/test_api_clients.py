@@ -10,7 +10,7 @@ from datetime import timedelta
 import time_machine
 from sqlalchemy import func, select
 
-from core.extensions import db
+from core.extensions import db, limiter
 from core.models import AuditEvent
 from core.timeutil import utcnow
 from seeds.documents import make_cnpj
@@ -225,3 +225,14 @@ def test_an_unknown_api_path_and_method_are_problems(app, tenants):
     assert missing.status_code == 404 and missing.mimetype == "application/problem+json"
     wrong = api.call("DELETE", "/api/v1/clients")
     assert wrong.status_code == 405 and wrong.get_json()["code"] == "method_not_allowed"
+
+
+def test_with_rate_limits_switched_off_the_api_still_answers(app, tenants):
+    api = caller(app, tenants.a.id)
+    limiter_enabled = limiter.enabled
+    limiter.enabled = False
+    try:
+        response = api.get("/api/v1/clients")
+    finally:
+        limiter.enabled = limiter_enabled
+    assert response.status_code == 200 and "RateLimit-Limit" not in response.headers
