@@ -42,10 +42,7 @@ def run_client_export(export_id: int) -> None:
     final = folder / f"{job.id}-{secrets.token_hex(12)}.xlsx"
     partial = final.with_suffix(".part")
 
-    def progress(done: int) -> None:
-        # Its own short transaction, so the page sees progress while rows stream.
-        with db.engine.begin() as conn:
-            conn.execute(update(ExportJob).where(ExportJob.id == export_id).values(done_rows=done))
+    progress = _progress(export_id)
 
     try:
         with force_locale(job.locale):
@@ -56,26 +53,9 @@ def run_client_export(export_id: int) -> None:
     except Exception as exc:
         db.session.rollback()
         partial.unlink(missing_ok=True)
-        job = db.session.get(ExportJob, export_id)
-        job.status = ExportStatus.FAILED
-        job.error = type(exc).__name__
-        job.finished_at = utcnow()
-        db.session.commit()
-        log.exception("export %s failed", export_id)
+        _fail(export_id, exc)
         raise
-    db.session.execute(
-        update(ExportJob)
-        .where(ExportJob.id == export_id)
-        .values(
-            status=ExportStatus.DONE,
-            done_rows=written,
-            total_rows=written,
-            file_path=str(final),
-            file_name=name,
-            finished_at=utcnow(),
-        )
-    )
-    db.session.commit()
+    _done(export_id, written, final, name)
 
 
 def run_audit_export(export_id: int) -> None:
@@ -97,9 +77,7 @@ def run_audit_export(export_id: int) -> None:
     final = folder / f"audit-{job.id}-{secrets.token_hex(12)}.{audit_export.SUFFIXES[kind]}"
     partial = final.with_suffix(".part")
 
-    def progress(done: int) -> None:
-        with db.engine.begin() as conn:
-            conn.execute(update(ExportJob).where(ExportJob.id == export_id).values(done_rows=done))
+    progress = _progress(export_id)
 
     try:
         with force_locale(job.locale), partial.open("w", encoding="utf-8", newline="") as out:
@@ -113,6 +91,19 @@ def run_audit_export(export_id: int) -> None:
         partial.unlink(missing_ok=True)
         _fail(export_id, exc)
         raise
+    _done(export_id, written, final, name)
+
+
+def _progress(export_id: int):
+    def progress(done: int) -> None:
+        # Its own short transaction, so the page sees progress while rows stream.
+        with db.engine.begin() as conn:
+            conn.execute(update(ExportJob).where(ExportJob.id == export_id).values(done_rows=done))
+
+    return progress
+
+
+def _done(export_id: int, written: int, final: Path, name: str) -> None:
     db.session.execute(
         update(ExportJob)
         .where(ExportJob.id == export_id)
