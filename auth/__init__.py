@@ -5,6 +5,7 @@ def init_app(app) -> None:
     from flask import has_request_context
 
     from auth import access, session_loader, sessions, views
+    from core.tenancy import register_host_companion
 
     # Where the login's session token sits in the cookie, for core hooks that run before
     # the session is resolved (core.uploads.raise_body_limit).
@@ -13,6 +14,7 @@ def init_app(app) -> None:
     app.register_blueprint(views.account_bp)
     app.jinja_env.globals["switchable_accounts"] = views.account.switchable_accounts
     access.login_manager.init_app(app, add_context_processor=False)
+    register_host_companion(session_loader.HOST_COMPANION)
     app.before_request(session_loader.resolve_request_user)
     app.before_request(access.enforce_login)
 

@@ -7,24 +7,23 @@ from __future__ import annotations
 
 from flask import g, session
 from flask_login import current_user
-from sqlalchemy import bindparam, select
+from sqlalchemy import and_, bindparam, select
 from sqlalchemy.orm import aliased, joinedload
 
 from auth import impersonation, sessions
 from auth.access import login_manager
 from auth.models import STAFF, Account, AuthSession
 from core.extensions import db
+from core.models import Reseller
+from core.tenancy import HostCompanion
 from core.timeutil import utcnow
 
 
-def _session_lookup():
-    """One round trip for what every request reads: the session, its account, the
-    account's login, role and (for a client user) client; and whether the login has
-    another active account: only then does the avatar menu look for the accounts it can
-    switch to (most logins have one). Built once: building it cost more than running it."""
-    account = joinedload(AuthSession.account)
+def _other_accounts():
+    """Whether the session's login has another active account: only then does the avatar
+    menu look for the accounts it can switch to (most logins have one)."""
     others = aliased(Account)
-    other_accounts = (
+    return (
         select(others.id)
         .where(
             others.login_id == AuthSession.login_id,
@@ -33,20 +32,57 @@ def _session_lookup():
         )
         .exists()
     )
+
+
+def _session_loads():
+    account = joinedload(AuthSession.account)
     return (
-        select(AuthSession, other_accounts)
+        account.joinedload(Account.login),
+        account.joinedload(Account.role),
+        account.joinedload(Account.client),
+    )
+
+
+def _session_lookup():
+    """One round trip for what every request reads: the session, its account, the
+    account's login, role and (for a client user) client, and whether the login has
+    other accounts. Built once: building it cost more than running it."""
+    return (
+        select(AuthSession, _other_accounts())
         .where(AuthSession.token_hash == bindparam("token_hash"))
-        .options(
-            account.joinedload(Account.login),
-            account.joinedload(Account.role),
-            account.joinedload(Account.client),
-        )
+        .options(*_session_loads())
     )
 
 
 # Built on first use, not at import: the mappers it names (a client user's Client)
 # belong to packages imported after this one.
 _SESSION_LOOKUP = None
+
+
+def _cookie_token_hash() -> dict | None:
+    """The host companion's parameters: the digest of the cookie's session token."""
+    token = session.get(sessions.SESSION_KEY)
+    return {"token_hash": sessions.hash_token(token)} if token else None
+
+
+def _with_session(host_statement):
+    """The host's statement with the same columns as ``_session_lookup``: the cookie's
+    session, of that very reseller (core.tenancy runs it in that reseller's scope)."""
+    return (
+        host_statement.add_columns(AuthSession, _other_accounts())
+        .outerjoin(
+            AuthSession,
+            and_(AuthSession.token_hash == bindparam("token_hash"), AuthSession.reseller_id == Reseller.id),
+        )
+        .options(*_session_loads())
+    )
+
+
+def _keep_session(columns) -> None:
+    g.prefetched_session = tuple(columns)
+
+
+HOST_COMPANION = HostCompanion(wanted=_cookie_token_hash, extend=_with_session, receive=_keep_session)
 
 
 def load_request_session():
@@ -58,11 +94,14 @@ def load_request_session():
     token = session.get(sessions.SESSION_KEY)
     if not token or g.get("reseller") is None:
         return
-    token_hash = sessions.hash_token(token)
-    global _SESSION_LOOKUP  # noqa: PLW0603 - built once, on the first request
-    if _SESSION_LOOKUP is None:
-        _SESSION_LOOKUP = _session_lookup()
-    row = db.session.execute(_SESSION_LOOKUP, {"token_hash": token_hash}).first()
+    row = g.pop("prefetched_session", None)  # read with the host (core.tenancy), if it could be
+    if row is None:
+        global _SESSION_LOOKUP  # noqa: PLW0603 - built once, on the first request
+        if _SESSION_LOOKUP is None:
+            _SESSION_LOOKUP = _session_lookup()
+        row = db.session.execute(_SESSION_LOOKUP, {"token_hash": sessions.hash_token(token)}).first()
+    elif row[0] is None:
+        row = None
     auth_session, g.login_has_other_accounts = row if row is not None else (None, False)
     now = utcnow()
     if (

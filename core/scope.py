@@ -36,7 +36,10 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 import click
+import psycopg
 from flask import g, has_request_context, request
+from psycopg import pq
+from psycopg.pq import TransactionStatus
 from sqlalchemy import event, inspect
 
 # Every way round the tenancy wall, and why (grep ``bypass(``, ``bypass=`` and
@@ -166,6 +169,29 @@ _SET_SCOPE = (
 )
 
 
+_BEGIN_IN_SCOPE = (
+    b"BEGIN; SELECT set_config('role', %s, true), set_config('app.reseller_id', %s, true), "
+    b"set_config('app.client_id', %s, true), set_config('app.bypass', %s, true), "
+    b"set_config('jit', 'off', true)"
+)
+
+
+def _begin_in_scope(dbapi_connection, values: tuple[str, str, str, str]) -> None:
+    """Open the transaction and set its scope in one round trip.
+
+    psycopg opens a transaction by sending BEGIN and waiting for its answer before the
+    first statement, so the scope alone cost two round trips a transaction, a tenth of a
+    small page's time. Here both go in one simple-protocol message through libpq, the
+    values as literals escaped by libpq; libpq then reports the transaction open, so
+    psycopg sends no BEGIN of its own, and ends it (COMMIT, ROLLBACK) as usual."""
+    pgconn = dbapi_connection.pgconn
+    escaping = pq.Escaping(pgconn)
+    literals = tuple(escaping.escape_literal(value.encode()) for value in values)
+    result = pgconn.exec_(_BEGIN_IN_SCOPE % literals)
+    if result.status != pq.ExecStatus.TUPLES_OK:
+        raise psycopg.errors.error_from_result(result, encoding=dbapi_connection.info.encoding)
+
+
 def _role(scope: Scope, runtime_role: str | None) -> str:
     """The role a transaction runs as ("none": the connecting user, the tables' owner)."""
     if scope.as_owner or not runtime_role:
@@ -201,8 +227,11 @@ def install(engine, runtime_role: str | None) -> None:
             "" if scope.client_id is None else str(scope.client_id),
             scope.bypass or "",
         )
-        with dbapi_connection.cursor() as cursor:
-            cursor.execute(_SET_SCOPE, [*(v for value in values for v in (value, local)), local])
+        if local and dbapi_connection.info.transaction_status == TransactionStatus.IDLE:
+            _begin_in_scope(dbapi_connection, values)
+        else:
+            with dbapi_connection.cursor() as cursor:
+                cursor.execute(_SET_SCOPE, [*(v for value in values for v in (value, local)), local])
         conn.info[_APPLIED] = wanted if local else None
 
     def forget(conn, *_args) -> None:

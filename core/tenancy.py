@@ -7,8 +7,11 @@ read only through these helpers, so another tenant's object is always a 404.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
 from flask import abort, current_app, g, has_request_context, request
-from sqlalchemy import bindparam, select
+from sqlalchemy import Select, bindparam, select
 from werkzeug.local import LocalProxy
 
 from core.extensions import db
@@ -41,16 +44,65 @@ _HOST_GUESSES: dict[str, int] = {}
 _MAX_HOST_GUESSES = 1024
 
 
-_OF_HOST = select(Reseller).join(ResellerHost).where(ResellerHost.host == bindparam("host"))
+# The row as it is now, even when this session read it before (a test's session lives
+# across its requests): what the request decides from it (the plans token) must be true.
+_OF_HOST = (
+    select(Reseller)
+    .join(ResellerHost)
+    .where(ResellerHost.host == bindparam("host"))
+    .execution_options(populate_existing=True)
+)
 _OF_HOST_AND_RESELLER = _OF_HOST.where(ResellerHost.reseller_id == bindparam("reseller_id"))
 
 
-def _reseller_of_host(host: str) -> Reseller | None:
+@dataclass(frozen=True)
+class HostCompanion:
+    """What a package above reads in the host's own statement, so that a request's first
+    reads are one round trip (auth: the session of the request's cookie).
+
+    ``wanted()`` gives the statement's extra parameters when there is something to read
+    in this request (else None); ``extend(statement)`` adds the columns (built once, with
+    the reseller's row in scope as ``Reseller``); ``receive(columns)`` takes them, found
+    or not. It runs only in the reseller's own scope (a guessed host that is still
+    that reseller's), never under the bypass."""
+
+    wanted: Callable[[], dict | None]
+    extend: Callable[[Select], Select]
+    receive: Callable[[Sequence], None]
+
+
+_COMPANION: list = [None, None]  # [HostCompanion, its statement once built]
+
+
+def register_host_companion(companion: HostCompanion) -> None:
+    _COMPANION[:] = [companion, None]
+
+
+def _with_companion(host: str, guess: int) -> Reseller | None | bool:
+    """The host's reseller read with the companion's columns; False when the companion
+    has nothing to read in this request."""
+    companion, statement = _COMPANION
+    params = companion.wanted() if companion is not None else None
+    if params is None:
+        return False
+    if statement is None:
+        statement = _COMPANION[1] = companion.extend(_OF_HOST_AND_RESELLER)
+    with scoped(guess):
+        row = db.session.execute(statement, {"host": host, "reseller_id": guess, **params}).first()
+    if row is None:
+        return None
+    companion.receive(tuple(row)[1:])
+    return row[0]
+
+
+def _reseller_of_host(host: str, *, companion: bool = False) -> Reseller | None:
     guess = _HOST_GUESSES.get(host)
     if guess is not None:
-        # The same scope the request then runs in: no switch of role or settings later.
-        with scoped(guess):
-            reseller = db.session.scalar(_OF_HOST_AND_RESELLER, {"host": host, "reseller_id": guess})
+        reseller = _with_companion(host, guess) if companion else False
+        if reseller is False:
+            # The same scope the request then runs in: no switch of role or settings later.
+            with scoped(guess):
+                reseller = db.session.scalar(_OF_HOST_AND_RESELLER, {"host": host, "reseller_id": guess})
         if reseller is not None:
             return reseller
     with bypass("host-resolution"):
@@ -81,7 +133,7 @@ def load_request_reseller() -> None:
         g.reseller = None
         return
     host = host_of_request()
-    g.reseller = _reseller_of_host(host)
+    g.reseller = _reseller_of_host(host, companion=True)
     g.host_is_resellers = g.reseller is not None
     if g.reseller is None:
         g.reseller = resolve_reseller(host)

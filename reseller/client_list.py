@@ -6,18 +6,16 @@ holds exactly the rows the filtered list shows.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from urllib.parse import urlencode
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Row, Select, bindparam, func, literal, select
+from sqlalchemy import Row, Select, bindparam, func, select
 
 from billing.models import Plan
 from core.extensions import db
-from core.paging import Page
 from core.timeutil import LOCAL_TZ
 from core.validation import parse_choice, parse_int
 from reseller.states import STATUS_FILTERS, ClientStatusFilter
@@ -267,11 +265,7 @@ def base_select(reseller_id: int, *columns) -> Select:
     return stmt.where(Client.reseller_id == reseller_id, Client.deleted_at.is_(None))
 
 
-class ClientPage(Page):
-    """A page of the client list."""
-
-
-def _kept_total(filters: ClientFilters) -> CountFilter | None:
+def kept_total(filters: ClientFilters) -> CountFilter | None:
     """The filters as a read of the kept totals, or None when one of them (a name, an id,
     a creation date) is not among the totals' columns."""
     if filters.trade_name or filters.legal_name or filters.id is not None:
@@ -294,7 +288,7 @@ def _kept_total(filters: ClientFilters) -> CountFilter | None:
 def count_select(reseller_id: int, filters: ClientFilters) -> Select:
     """The total of the filtered list: read from the kept totals (tenant.client_counts)
     when the filters allow, else a COUNT."""
-    kept = _kept_total(filters)
+    kept = kept_total(filters)
     if kept is not None:
         return total_select(reseller_id, kept)
     if filters.status == ClientStatusFilter.ALL and not (filters.trade_name or filters.legal_name):
@@ -308,66 +302,6 @@ def count_select(reseller_id: int, filters: ClientFilters) -> Select:
     return filters.apply(base_select(reseller_id, func.count()))
 
 
-def list_clients(reseller_id: int, filters: ClientFilters) -> ClientPage:
-    """One page of the filtered, sorted list, and the total it pages over.
-
-    Its reads are column rows, not objects: they go through the session's connection
-    (Core), which skips the ORM's execution layer (about 0.1 ms a statement). Page 1,
-    most of what is asked, is read forwards whatever the total, so a total read from the
-    kept totals comes in the same statement, a column of every row (one round trip
-    instead of two). A real COUNT (a name, an id, dates) stays a statement of its own:
-    inside the page's it was planned worse (10 ms instead of 5 for a common word)."""
-    connection = db.session.connection()
-    if filters.page == 1 and _kept_total(filters) is not None:
-        total_column = count_select(reseller_id, filters).scalar_subquery().label("list_total")
-        rows = connection.execute(_page_select(reseller_id, filters, filters.per_page, 0, total_column)).all()
-        # No row on page 1 is no client at all under these filters.
-        total = (rows[0].list_total or 0) if rows else 0
-        return ClientPage(rows=rows, total=total, page=1, per_page=filters.per_page)
-    total = connection.execute(count_select(reseller_id, filters)).scalar() or 0
-    pages = max(1, math.ceil(total / filters.per_page))
-    page = min(filters.page, pages)
-    filters.page = page
-    offset = (page - 1) * filters.per_page
-    after = total - offset - filters.per_page  # rows that come after this page
-    # OFFSET costs the rows it skips, so: past the middle, the page is counted from the
-    # far end in the reverse order (the last page costs what the first does).
-    if after < offset:
-        stmt = _page_select(
-            reseller_id, filters, min(filters.per_page, total - offset), max(0, after), reverse=True
-        )
-    else:
-        stmt = _page_select(reseller_id, filters, filters.per_page, offset)
-    rows = connection.execute(stmt).all()
-    return ClientPage(rows=rows, total=total, page=page, per_page=filters.per_page)
-
-
-def _page_select(reseller_id: int, filters: ClientFilters, limit: int, offset: int, *extra, reverse=False):
-    """The page's rows in the list's order: the skipping selects only ids, an index-only
-    scan of the sort index (it carries the filter columns), before the page's own rows
-    are read by id."""
-    ids = filters.order(filters.apply(base_select(reseller_id, Client.id)), reverse=reverse)
-    ids = ids.limit(_bound(limit, filters)).offset(_bound(offset, filters)).subquery()
-    return filters.order(select(*LIST_COLUMNS, *extra).join(ids, Client.id == ids.c.id))
-
-
-def _bound(value: int, filters: ClientFilters):
-    """LIMIT and OFFSET written into the statement, except under a text filter. Bound,
-    they make PostgreSQL plan the page query on every request (~0.2 ms: a generic plan
-    costed for unknown limits looks worse); written in, page 1 of a sort is one prepared
-    statement and one generic plan. A name filter keeps a plan made for its word (a
-    generic one could walk 100,000 rows in order for a rare word)."""
-    if filters.trade_name or filters.legal_name:
-        return value
-    return literal(value, literal_execute=True)
-
-
-def has_clients(reseller_id: int) -> bool:
-    """Whether the reseller has any client at all, inactivated ones included: a list
-    with none shows the first-client prompt, not "no client matches"."""
-    return db.session.scalar(select(base_select(reseller_id, Client.id).exists())) or False
-
-
 def count_clients(reseller_id: int, filters: ClientFilters) -> int:
     return db.session.scalar(count_select(reseller_id, filters)) or 0
 
@@ -379,20 +313,39 @@ _PLAN_CHOICES = (
 )
 
 
-def plan_choices(reseller_id: int) -> list[Row]:
+# The menus read in this process, per (reseller, plans token): a trigger gives the
+# reseller a new random token whenever one of its plans is written (migration 0037), and
+# the request has already read the reseller's row, so a kept menu is known to be true.
+_KEPT_MENUS: dict[tuple[int, str], list[Row]] = {}
+_MAX_KEPT_MENUS = 256
+
+
+def plan_choices(reseller_id: int, token: str | None = None) -> list[Row]:
     """The reseller's plans for the plan filter (id, name, retired_at): live ones first,
     then retired, by name. Rows, not plans: the menu needs three columns of each (one
-    statement built once, read through the session's connection like the list)."""
-    return list(db.session.connection().execute(_PLAN_CHOICES, {"reseller_id": reseller_id}))
+    statement built once, read through the session's connection like the list).
+    With the reseller's ``plans_token``, a menu read earlier for that token is reused."""
+    kept = _KEPT_MENUS.get((reseller_id, token)) if token else None
+    if kept is not None:
+        return kept
+    menu = list(db.session.connection().execute(_PLAN_CHOICES, {"reseller_id": reseller_id}))
+    if token:
+        if len(_KEPT_MENUS) >= _MAX_KEPT_MENUS:
+            _KEPT_MENUS.clear()
+        _KEPT_MENUS[reseller_id, token] = menu
+    return menu
 
 
-def read_filters(reseller_id: int, args, *, plan_menu: bool = True) -> tuple[list[Row], ClientFilters]:
+def read_filters(
+    reseller_id: int, args, *, plan_menu: bool = True, plans_token: str | None = None
+) -> tuple[list[Row], ClientFilters]:
     """The reseller's plans and the filters read from ``args`` (query string or form).
 
     Without ``plan_menu`` (an htmx answer of the rows only), the plans are read only
-    when a plan filter needs checking: one query less per sort, filter or page."""
+    when a plan filter needs checking: one query less per sort, filter or page. With the
+    reseller's ``plans_token``, a menu this process kept for it is used."""
     raw_plan = (args.get("plan") or "").strip()
     if not plan_menu and raw_plan in ("", "none"):
         return [], ClientFilters.from_args(args)
-    plans = plan_choices(reseller_id)
+    plans = plan_choices(reseller_id, plans_token)
     return plans, ClientFilters.from_args(args, plan_ids={p.id for p in plans})

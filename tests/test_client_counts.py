@@ -16,7 +16,8 @@ from werkzeug.datastructures import MultiDict
 from billing.summary import check_summaries
 from core.extensions import db
 from core.models import AuditEvent, Reseller
-from reseller.client_list import ClientFilters, base_select, count_select, list_clients
+from reseller.client_list import ClientFilters, base_select, count_select
+from reseller.client_pages import list_clients
 from reseller.resellers import create_reseller
 from seeds.documents import make_cnpj
 from tenant import client_counts

@@ -7,7 +7,7 @@ from flask import current_app, make_response, redirect, render_template, request
 from auth import permissions as perm
 from auth.access import require_permission
 from core.tenancy import require_reseller
-from reseller import client_list
+from reseller import client_list, client_pages
 from reseller.views.blueprint import bp
 from reseller.views.client_rows import ClientRows
 from tenant.models import PAYMENT_STATUSES, PAYMENT_TYPES
@@ -23,8 +23,10 @@ def index():
 def clients():
     reseller = require_reseller()
     rows_only = bool(request.headers.get("HX-Request") and not request.headers.get("HX-Boosted"))
-    plans, filters = client_list.read_filters(reseller.id, request.args, plan_menu=not rows_only)
-    page = client_list.list_clients(reseller.id, filters)
+    plans, filters = client_list.read_filters(
+        reseller.id, request.args, plan_menu=not rows_only, plans_token=reseller.plans_token
+    )
+    page = client_pages.list_clients(reseller.id, filters)
     context = dict(
         page=page,
         client_rows=ClientRows(url_for("reseller.clients")),
@@ -34,7 +36,7 @@ def clients():
         payment_statuses=PAYMENT_STATUSES,
         sync_limit=current_app.config["EXPORT_SYNC_MAX_ROWS"],
         # Asked only of an empty list: a new reseller gets the first-client prompt.
-        first_client=page.total == 0 and not client_list.has_clients(reseller.id),
+        first_client=page.total == 0 and not client_pages.has_clients(reseller.id),
     )
     if rows_only:
         response = make_response(render_template("reseller/_client_results.html", **context))
