@@ -65,9 +65,9 @@ class Reseller(db.Model):
     # How a client pays when online payment is not available (a Pix key, a bank account):
     # shown on the client's subscription page.
     payment_instructions: Mapped[str | None] = mapped_column(Text)
-    # Changed by a trigger on plans whenever one of them is written (migration 0037): a
-    # process keeps the plan menu per token (reseller.client_list.plan_choices).
-    plans_token: Mapped[str | None] = mapped_column(String(16), default=lambda: secrets.token_hex(8))
+    # Changed by triggers whenever its plans, desks or ticket statuses are written
+    # (migration 0037): a process keeps what pages read of them per token (core.kept).
+    setup_token: Mapped[str | None] = mapped_column(String(16), default=lambda: secrets.token_hex(8))
     # Session limits, within the platform's maxima (auth.sessions).
     staff_idle_minutes: Mapped[int] = mapped_column(server_default="30", default=30)
     staff_session_hours: Mapped[int] = mapped_column(server_default="12", default=12)

@@ -17,6 +17,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 
 from auth.models import Account
 from core.extensions import db
+from core.kept import kept
 from core.paging import Page
 from desk.models import Desk, TicketStatus
 from desk.queue_filters import (  # noqa: F401 (the queue's names, for its callers)
@@ -120,7 +121,12 @@ def _walked_desks(reseller_id: int, desk_ids: list[int] | None, desk_id: int | N
         return [desk_id] if desk_ids is None or desk_id in desk_ids else []
     if desk_ids is not None:
         return list(desk_ids)
-    return list(db.session.scalars(select(Desk.id).where(Desk.reseller_id == reseller_id)))
+    return list(
+        kept("desk_ids", reseller_id, lambda: tuple(db.session.scalars(_DESK_IDS, {"r": reseller_id})))
+    )
+
+
+_DESK_IDS = select(Desk.id).where(Desk.reseller_id == bindparam("r"))
 
 
 def _selective(filters: TicketFilters) -> bool:

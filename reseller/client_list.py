@@ -16,6 +16,7 @@ from sqlalchemy import Row, Select, bindparam, func, select
 
 from billing.models import Plan
 from core.extensions import db
+from core.kept import kept
 from core.timeutil import LOCAL_TZ
 from core.validation import parse_choice, parse_int
 from reseller.states import STATUS_FILTERS, ClientStatusFilter
@@ -313,39 +314,25 @@ _PLAN_CHOICES = (
 )
 
 
-# The menus read in this process, per (reseller, plans token): a trigger gives the
-# reseller a new random token whenever one of its plans is written (migration 0037), and
-# the request has already read the reseller's row, so a kept menu is known to be true.
-_KEPT_MENUS: dict[tuple[int, str], list[Row]] = {}
-_MAX_KEPT_MENUS = 256
-
-
-def plan_choices(reseller_id: int, token: str | None = None) -> list[Row]:
+def plan_choices(reseller_id: int) -> tuple[Row, ...]:
     """The reseller's plans for the plan filter (id, name, retired_at): live ones first,
     then retired, by name. Rows, not plans: the menu needs three columns of each (one
-    statement built once, read through the session's connection like the list).
-    With the reseller's ``plans_token``, a menu read earlier for that token is reused."""
-    kept = _KEPT_MENUS.get((reseller_id, token)) if token else None
-    if kept is not None:
-        return kept
-    menu = list(db.session.connection().execute(_PLAN_CHOICES, {"reseller_id": reseller_id}))
-    if token:
-        if len(_KEPT_MENUS) >= _MAX_KEPT_MENUS:
-            _KEPT_MENUS.clear()
-        _KEPT_MENUS[reseller_id, token] = menu
-    return menu
+    statement built once, read through the session's connection like the list), kept
+    per the reseller's set-up token (``core.kept``)."""
+
+    def read():
+        return tuple(db.session.connection().execute(_PLAN_CHOICES, {"reseller_id": reseller_id}))
+
+    return kept("plan_menu", reseller_id, read)
 
 
-def read_filters(
-    reseller_id: int, args, *, plan_menu: bool = True, plans_token: str | None = None
-) -> tuple[list[Row], ClientFilters]:
+def read_filters(reseller_id: int, args, *, plan_menu: bool = True) -> tuple[tuple[Row, ...], ClientFilters]:
     """The reseller's plans and the filters read from ``args`` (query string or form).
 
     Without ``plan_menu`` (an htmx answer of the rows only), the plans are read only
-    when a plan filter needs checking: one query less per sort, filter or page. With the
-    reseller's ``plans_token``, a menu this process kept for it is used."""
+    when a plan filter needs checking: one query less per sort, filter or page."""
     raw_plan = (args.get("plan") or "").strip()
     if not plan_menu and raw_plan in ("", "none"):
-        return [], ClientFilters.from_args(args)
-    plans = plan_choices(reseller_id, plans_token)
+        return (), ClientFilters.from_args(args)
+    plans = plan_choices(reseller_id)
     return plans, ClientFilters.from_args(args, plan_ids={p.id for p in plans})

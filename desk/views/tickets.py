@@ -10,6 +10,7 @@ from auth import permissions as perm
 from auth.access import current_account, has_permission
 from auth.models import CLIENT_USER, Account
 from core.extensions import db
+from core.kept import kept
 from core.redirects import safe_local_target
 from core.tenancy import get_or_404, require_reseller, scoped_select
 from core.timeutil import utcnow
@@ -29,11 +30,19 @@ from desk.views.ticket_rows import TicketRows
 from tenant.models import Client
 
 
+def _statuses(reseller_id: int) -> tuple:
+    """The reseller's statuses for the bulk menu (id, kind, name), in their order."""
+    columns = (TicketStatus.id, TicketStatus.kind, TicketStatus.name)
+    return tuple(
+        db.session.execute(
+            scoped_select(TicketStatus, *columns, reseller_id=reseller_id).order_by(TicketStatus.position)
+        )
+    )
+
+
 def _queue_context(filters, page, **extra) -> dict:
     reseller_id = require_reseller().id
-    statuses = db.session.scalars(
-        scoped_select(TicketStatus, reseller_id=reseller_id).order_by(TicketStatus.position)
-    )
+    statuses = kept("bulk_statuses", reseller_id, lambda: _statuses(reseller_id))
     now = utcnow()  # a deadline at or before it is breached
     return dict(
         filters=filters,

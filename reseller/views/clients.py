@@ -23,9 +23,7 @@ def index():
 def clients():
     reseller = require_reseller()
     rows_only = bool(request.headers.get("HX-Request") and not request.headers.get("HX-Boosted"))
-    plans, filters = client_list.read_filters(
-        reseller.id, request.args, plan_menu=not rows_only, plans_token=reseller.plans_token
-    )
+    plans, filters = client_list.read_filters(reseller.id, request.args, plan_menu=not rows_only)
     page = client_pages.list_clients(reseller.id, filters)
     context = dict(
         page=page,

@@ -26,7 +26,7 @@ from reseller.views.blueprint import bp
 def clients_export():
     """The filtered list as XLSX; large ones are offered as a background job instead."""
     reseller = require_reseller()
-    _plans, filters = client_list.read_filters(reseller.id, request.args, plans_token=reseller.plans_token)
+    _plans, filters = client_list.read_filters(reseller.id, request.args)
     if filters.errors:
         flash(" ".join(filters.errors), "error")
         return redirect(url_for("reseller.clients", **filters.query_args()))
@@ -48,7 +48,7 @@ def clients_export():
 @require_permission(perm.CLIENTS)
 def export_start():
     reseller = require_reseller()
-    _plans, filters = client_list.read_filters(reseller.id, request.form, plans_token=reseller.plans_token)
+    _plans, filters = client_list.read_filters(reseller.id, request.form)
     if filters.errors:
         flash(" ".join(filters.errors), "error")
         return redirect(url_for("reseller.clients"))

@@ -1,6 +1,6 @@
-"""The client list's plan menu, kept per process and per the reseller's plans token
-(migration 0037): whoever writes a plan, the next page shows it, and a reseller's menu
-never shows another reseller's plans."""
+"""A reseller's set-up kept per process and per its set-up token (core.kept, migration
+0037): whoever writes a plan, a desk or a ticket status, the next page shows it, and a
+reseller's pages never show another reseller's."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import re
 from sqlalchemy import delete, select, update
 
 from billing.models import Plan
+from desk.models import Desk, TicketStatus
 from core.extensions import db
 from core.models import Reseller
 
@@ -23,10 +24,10 @@ def menu(browser) -> dict[int, str]:
 
 
 def token(reseller_id: int) -> str | None:
-    return db.session.scalar(select(Reseller.plans_token).where(Reseller.id == reseller_id))
+    return db.session.scalar(select(Reseller.setup_token).where(Reseller.id == reseller_id))
 
 
-def test_every_write_of_a_plan_moves_its_resellers_token_only(ctx, factory, tenants):
+def test_every_write_of_its_set_up_moves_its_resellers_token_only(ctx, factory, tenants):
     a, b = tenants.a, tenants.b
     seen = {token(a.id)}
     b_before = token(b.id)
@@ -37,7 +38,15 @@ def test_every_write_of_a_plan_moves_its_resellers_token_only(ctx, factory, tena
     seen.add(token(a.id))
     db.session.execute(delete(Plan).where(Plan.id == plan.id))
     seen.add(token(a.id))
-    assert len(seen) == 4  # a new token at each write
+    desk = Desk(reseller_id=a.id, name="Suporte")
+    db.session.add(desk)
+    db.session.flush()
+    seen.add(token(a.id))
+    status = db.session.scalars(select(TicketStatus).where(TicketStatus.reseller_id == a.id)).first()
+    status.name = "Renomeado"
+    db.session.flush()
+    seen.add(token(a.id))
+    assert len(seen) == 6  # a new token at each write
     assert token(b.id) == b_before
 
 
@@ -59,3 +68,25 @@ def test_the_menu_follows_plans_written_by_anyone(ctx, browser, factory, tenants
     db.session.commit()
     assert menu(browser) == {**own, first.id: "Essencial"}
     assert "Plano da Outra Revenda" not in menu(browser).values()
+
+
+def test_the_queue_follows_desks_and_statuses_written_by_anyone(ctx, browser, factory, tenants):
+    a, b = tenants.a, tenants.b
+    browser.login("owner@a.test")
+    first = factory.desk(a.id, name="Suporte", client_ids=[a.client.id])
+    factory.ticket(a.client.id, first.id, subject="Primeiro chamado")
+    factory.desk(b.id, name="Outra revenda")
+    page = browser.get("/reseller/tickets?status=all").get_data(as_text=True)
+    assert "Primeiro chamado" in page
+    status = db.session.scalars(select(TicketStatus).where(TicketStatus.reseller_id == a.id)).first()
+    assert f'<option value="{status.id}">' in page
+
+    second = factory.desk(a.id, name="Financeiro", client_ids=[a.client.id])  # written outside the pages
+    factory.ticket(a.client.id, second.id, subject="Segundo chamado")
+    status.name = "Nome novo do status"
+    db.session.commit()
+    page = browser.get("/reseller/tickets?status=all").get_data(as_text=True)
+    assert "Primeiro chamado" in page and "Segundo chamado" in page  # the new desk is walked too
+    assert "Nome novo do status" in page
+    other = db.session.scalars(select(TicketStatus).where(TicketStatus.reseller_id == b.id)).first()
+    assert f'<option value="{other.id}">' not in page
