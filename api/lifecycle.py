@@ -7,7 +7,7 @@ and spent by the deletion itself (it names how many deletions the client had).""
 
 from __future__ import annotations
 
-from flask import current_app
+from flask import current_app, g
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
@@ -132,7 +132,9 @@ def confirm_deletion(client: Client, api_client_id: int, token: str) -> ClientDe
     """The panel's deletion (``reseller.deletion.delete_client``) once the token matches."""
     _check_token(client, api_client_id, token)
     try:
-        return deletion_rules.delete_client(client, requested_by_account_id=None)
+        return deletion_rules.delete_client(
+            client, requested_by_account_id=None, requested_by_label=g.get("actor_label")
+        )
     except deletion_rules.DeletionRefused as refused:
         db.session.rollback()
         # As the panel does: the refusal is kept in the client's audit trail.

@@ -65,6 +65,16 @@ def authenticate(scope: str):
     return token
 
 
+def holds_live_token() -> bool:
+    """Whether the request carries a live token of the host's reseller (its scope is
+    still checked by the view): ``core.uploads`` then lets its body hold attachments."""
+    scheme, _sep, value = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer":
+        return False
+    token = oauth.query_token(value.strip())
+    return token is not None and not token.is_expired() and not token.is_revoked()
+
+
 def require_scope(scope: str):
     """Decorator of an API view: a valid token of this reseller holding ``scope``."""
 

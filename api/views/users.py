@@ -11,7 +11,7 @@ from flask.views import MethodView
 
 from api import client_users, login_links
 from api.conventions import conditional
-from api.idempotency import idempotent
+from api.idempotency import idempotent, keep_for
 from api.problems import Problem
 from api.protection import require_scope
 from api.schemas import (
@@ -160,6 +160,7 @@ def client_user_login_link(values, account):
     their confirmation; the panel's rules apply (their *log in as* permission...)."""
     staff = login_links.find_staff(account.reseller_id, values.get("staff_id"), values.get("staff_email"))
     response = jsonify(login_links.issue(account, staff, g.api_client_id))
+    keep_for(login_links.LIFETIME)  # a replay after the link died would hand out a dead link
     response.status_code = 201
     response.headers["Cache-Control"] = "no-store"
     return response
