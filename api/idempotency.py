@@ -60,9 +60,21 @@ def _claim(api_client_id: int, key: str) -> bool:
 
 
 def _request_hash() -> str:
-    return hashlib.sha256(
-        request.method.encode() + request.full_path.encode() + request.get_data()
-    ).hexdigest()
+    """The request's method, path, query and body; a multipart body by its fields and its
+    files' names and contents (its boundary changes with every sending)."""
+    digest = hashlib.sha256(request.method.encode() + request.full_path.encode())
+    if request.mimetype != "multipart/form-data":
+        digest.update(request.get_data())
+        return digest.hexdigest()
+    for name, value in sorted(request.form.items(multi=True)):
+        digest.update(f"\0field\0{name}\0{value}".encode())
+    for name, upload in sorted(request.files.items(multi=True), key=lambda item: item[0]):
+        digest.update(f"\0file\0{name}\0{upload.filename}\0".encode())
+        start = upload.stream.tell()
+        while chunk := upload.stream.read(64 * 1024):
+            digest.update(chunk)
+        upload.stream.seek(start)
+    return digest.hexdigest()
 
 
 def _stored(api_client_id: int, key: str) -> ApiIdempotentResponse | None:
