@@ -113,7 +113,7 @@ def _check_token(client: Client, api_client_id: int, token: str) -> None:
         raise Problem(
             422,
             "confirmation_token_expired",
-            "This confirmation token has expired; ask for a new one (DELETE the client again).",
+            _("This confirmation token has expired; ask for a new one (DELETE the client again)."),
             param="confirmation_token",
         ) from None
     except BadSignature:
@@ -123,7 +123,7 @@ def _check_token(client: Client, api_client_id: int, token: str) -> None:
         raise Problem(
             422,
             "invalid_confirmation_token",
-            "This confirmation token is not valid for this client.",
+            _("This confirmation token is not valid for this client."),
             param="confirmation_token",
         )
 

@@ -16,6 +16,7 @@ from authlib.integrations.flask_oauth2.requests import FlaskJsonRequest
 from authlib.oauth2 import OAuth2Error
 from authlib.oauth2.rfc6750 import BearerTokenValidator
 from flask import g, request
+from flask_babel import gettext as _
 
 from api import conventions, credentials, oauth
 from api.problems import Problem
@@ -41,9 +42,9 @@ def _refusal(error: OAuth2Error) -> Problem:
     if code == "missing_authorization":
         code = "invalid_token"
     detail = error.description or {
-        "invalid_token": "The access token is missing, expired, revoked or unknown.",
-        "insufficient_scope": "The access token does not hold the scope this operation needs.",
-    }.get(code, "The request is not authorized.")
+        "invalid_token": _("The access token is missing, expired, revoked or unknown."),
+        "insufficient_scope": _("The access token does not hold the scope this operation needs."),
+    }.get(code, _("The request is not authorized."))
     return Problem(error.status_code, code, detail, headers=headers)
 
 

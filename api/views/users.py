@@ -8,6 +8,7 @@ from functools import wraps
 
 from flask import g, jsonify, url_for
 from flask.views import MethodView
+from flask_babel import gettext as _
 
 from api import client_users, login_links
 from api.conventions import conditional
@@ -39,7 +40,7 @@ def with_user(view):
     def wrapped(*args, client: Client, account_id: int, **kwargs):
         account = user_rules.client_user_or_none(client, account_id)
         if account is None:
-            raise Problem(404, "not_found", "No user of this client has this id.")
+            raise Problem(404, "not_found", _("No user of this client has this id."))
         return view(*args, account=account, **kwargs)
 
     return wrapped
