@@ -41,10 +41,15 @@ def _refusal(error: OAuth2Error) -> Problem:
     code = error.error or "invalid_token"
     if code == "missing_authorization":
         code = "invalid_token"
-    detail = error.description or {
-        "invalid_token": _("The access token is missing, expired, revoked or unknown."),
-        "insufficient_scope": _("The access token does not hold the scope this operation needs."),
-    }.get(code, _("The request is not authorized."))
+    # Ours, in the request's language (Authlib's descriptions are English only).
+    detail = (
+        {
+            "invalid_token": _("The access token is missing, expired, revoked or unknown."),
+            "insufficient_scope": _("The access token does not hold the scope this operation needs."),
+        }.get(code)
+        or error.description
+        or _("The request is not authorized.")
+    )
     return Problem(error.status_code, code, detail, headers=headers)
 
 

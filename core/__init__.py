@@ -100,8 +100,11 @@ def _select_locale() -> str:
     # The API's paths (``app.extensions["api_prefixes"]``, set by the api package) answer
     # programs, in English unless the request asks for Portuguese; no session reaches them.
     if request and request.path.startswith(current_app.extensions.get("api_prefixes", ())):
-        best = request.accept_languages.best_match(["en", "pt-BR", "pt"])
-        return "pt_BR" if best and best.startswith("pt") else "en"
+        for language, _quality in request.accept_languages:  # the most wanted first
+            primary = language.lower().split("-")[0]
+            if primary in ("pt", "en"):
+                return "pt_BR" if primary == "pt" else "en"
+        return "en"
     chosen = session.get("lang") if request else None
     if chosen in supported:
         return chosen

@@ -181,3 +181,23 @@ def test_a_token_is_bound_to_its_client_and_its_api_client_and_expires(app, fact
         late = api.post(confirm, json={"confirmation_token": token_})
     assert late.status_code == 422 and late.get_json()["code"] == "confirmation_token_expired"
     assert row(app, one.id).deleted_at is None and row(app, two.id).deleted_at is None
+
+
+def test_the_deleted_clients_page_names_the_api_client_that_asked(app, factory, tenants, make_browser):
+    client = factory.client(tenants.a.id, trade_name="Apagada Pela API")
+    api = caller(app, tenants.a.id)
+    warning = delete_step(api, client.id)
+    done = api.post(
+        f"/api/v1/clients/{client.id}/deletion/confirm",
+        json={"confirmation_token": warning["confirmation_token"]},
+    )
+    assert done.status_code == 200, done.get_data(as_text=True)
+    with app.app_context():
+        deletion = db.session.scalar(select(ClientDeletion).where(ClientDeletion.client_id == client.id))
+        assert (deletion.requested_by_account_id, deletion.requested_by_label) == (None, "ERP")
+    owner = make_browser()
+    owner.login(tenants.a.owner_email)
+    page = owner.get("/reseller/clients/deletions").get_data(as_text=True)
+    row_html = page[page.index(f'id="deletion-{deletion.id}"') :].split("</tr>", 1)[0]
+    assert "Apagada Pela API" in row_html
+    assert '<td class="small">ERP</td>' in row_html
