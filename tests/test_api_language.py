@@ -77,6 +77,22 @@ def test_the_apis_own_and_the_schemas_checks_follow_the_request(app, api, ticket
     )
 
 
+def test_mail_an_api_call_causes_is_in_the_products_language_whatever_the_call_asked(
+    api, ticket, mailbox, run_jobs
+):
+    """A program's ``Accept-Language`` is no recipient's: the reply's e-mail is written in
+    Portuguese, the product's language, while the call's own problems are English."""
+    run_jobs()
+    mailbox.clear()
+    path = f"/api/v1/tickets/{ticket.id}/replies"
+    assert problem(api.post(path, json={"body": ""}))[2] == "Reply is required."
+    english = {"Accept-Language": "en"}
+    assert api.post(path, json={"body": "Reinicie a impressora."}, headers=english).status_code == 201
+    run_jobs()
+    (message,) = mailbox.messages
+    assert "Nova resposta no chamado" in message["text"] and "New reply" not in message["text"]
+
+
 def test_the_html_pages_keep_portuguese_as_their_default(app, tenants):
     page = app.test_client().get("http://a.test/login").get_data(as_text=True)
     assert '<html lang="pt-BR">' in page
