@@ -14,8 +14,17 @@ API_CONFIG = {
 def init_app(app) -> None:
     from flask_babel import lazy_gettext as _l
 
-    from api import conventions, models, oauth, problems, views  # noqa: F401 - models registers the tables
+    from api import (  # noqa: F401 - models registers the tables
+        conventions,
+        models,
+        oauth,
+        problems,
+        protection,
+        tasks,
+        views,
+    )
     from auth import permissions as perm
+    from core import jobs
     from core.access import public
     from core.extensions import csrf
     from reseller import hooks
@@ -48,8 +57,12 @@ def init_app(app) -> None:
     app.extensions["api_prefixes"] = problems.api_prefixes(app)
     app.wsgi_app = conventions.CookielessPaths(app.wsgi_app, app.extensions["api_prefixes"])
     problems.install(app)
+    # A live Bearer token may post a ticket's attachments (core.uploads.raise_body_limit).
+    app.extensions.setdefault("upload_callers", []).append(protection.holds_live_token)
     app.after_request(conventions.add_headers)
     app.after_request(problems.normalise)
+    # Idempotency answers past their lifetime, whether or not their key comes back.
+    jobs.periodic("api.tasks.forget_expired_responses", tasks.SWEEP_EVERY_SECONDS, bypass="api-idempotency")
     hooks.register_panel_link(
         hooks.PanelLink("api_panel.clients", _l("API clients"), "plug", perm.API, "api_panel.")
     )

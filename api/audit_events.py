@@ -4,6 +4,7 @@ id; an event as JSON, with its place in the reseller's hash chain."""
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from sqlalchemy import tuple_
 
 from api.conventions import iso
@@ -42,7 +43,9 @@ def list_page(reseller_id: int, filters: AuditFilters, limit: int, starting_afte
             .where(AuditEvent.id == starting_after)
         ).first()
         if anchor is None:
-            raise Problem(422, "invalid_parameter", "No event of yours has this id.", param="starting_after")
+            raise Problem(
+                422, "invalid_parameter", _("No event of yours has this id."), param="starting_after"
+            )
         stmt = stmt.where(tuple_(AuditEvent.created_at, AuditEvent.id) < tuple_(anchor.created_at, anchor.id))
     rows = list(
         db.session.scalars(stmt.order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc()).limit(limit + 1))

@@ -5,6 +5,8 @@ period (``billing.usage``); refusals as problems (422 naming the input, else 409
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
+
 from api.conventions import cents, iso
 from api.lifecycle import billing_action
 from api.problems import Problem
@@ -76,7 +78,7 @@ def _page(stmt, model, limit: int, starting_after: int | None, *, newest_first: 
     """Up to ``limit`` rows after the row ``starting_after`` (one of ``stmt``'s, else a 422)."""
     if starting_after is not None:
         if db.session.scalar(stmt.where(model.id == starting_after)) is None:
-            raise Problem(422, "invalid_parameter", "No such id in this list.", param="starting_after")
+            raise Problem(422, "invalid_parameter", _("No such id in this list."), param="starting_after")
         stmt = stmt.where(model.id < starting_after if newest_first else model.id > starting_after)
     order = model.id.desc() if newest_first else model.id
     rows = list(db.session.scalars(stmt.order_by(order).limit(limit + 1)))
@@ -95,7 +97,7 @@ def payments_page(client: Client, limit: int, starting_after: int | None):
 def subscription_or_404(client: Client) -> Subscription:
     sub = current_subscription(client)
     if sub is None:
-        raise Problem(404, "no_subscription", "This client has no plan.")
+        raise Problem(404, "no_subscription", _("This client has no plan."))
     return sub
 
 

@@ -4,6 +4,7 @@ read page by page with a cursor, a client as JSON, and the panel's client rules
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from sqlalchemy import and_, or_
 from sqlalchemy.orm import selectinload
 
@@ -77,7 +78,9 @@ def list_page(reseller_id: int, filters: ClientFilters, limit: int, starting_aft
             scoped_select(Client, reseller_id=reseller_id).where(Client.id == starting_after)
         )
         if anchor is None:
-            raise Problem(422, "invalid_parameter", "No client of yours has this id.", param="starting_after")
+            raise Problem(
+                422, "invalid_parameter", _("No client of yours has this id."), param="starting_after"
+            )
         stmt = _after(stmt, filters, anchor)
     # Each row's custom fields in one more query, not one per client.
     stmt = filters.order(stmt).options(selectinload(Client.custom_values)).limit(limit + 1)

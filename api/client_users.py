@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
 from api.conventions import iso
@@ -62,7 +63,7 @@ def list_page(client: Client, limit: int, starting_after: int | None) -> tuple[l
     if starting_after is not None:
         if user_rules.client_user_or_none(client, starting_after) is None:
             raise Problem(
-                422, "invalid_parameter", "No user of this client has this id.", param="starting_after"
+                422, "invalid_parameter", _("No user of this client has this id."), param="starting_after"
             )
         stmt = stmt.where(Account.id > starting_after)
     rows = list(db.session.scalars(stmt.order_by(Account.id).limit(limit + 1)))
@@ -95,7 +96,7 @@ def create(client: Client, values: dict) -> tuple[Account, str]:
         # The same e-mail added twice at the same moment: the unique index decides.
         db.session.rollback()
         raise Problem(
-            422, "invalid_parameter", "This e-mail is already a user of this client.", param="email"
+            422, "invalid_parameter", _("This e-mail is already a user of this client."), param="email"
         ) from None
     return account, outcome
 

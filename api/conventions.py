@@ -9,6 +9,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from flask import current_app, g, request
+from flask_babel import gettext as _
 from limits import parse
 
 from api.problems import Problem, is_api_request, request_id
@@ -51,7 +52,7 @@ def hit_rate_limit(api_client_id: int) -> None:
         raise Problem(
             429,
             "rate_limited",
-            "Too many requests for this API client; wait for the window to reset.",
+            _("Too many requests for this API client; wait for the window to reset."),
             headers={**g.api_rate, "Retry-After": g.api_rate["RateLimit-Reset"]},
         )
 

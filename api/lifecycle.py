@@ -7,7 +7,7 @@ and spent by the deletion itself (it names how many deletions the client had).""
 
 from __future__ import annotations
 
-from flask import current_app
+from flask import current_app, g
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
@@ -113,7 +113,7 @@ def _check_token(client: Client, api_client_id: int, token: str) -> None:
         raise Problem(
             422,
             "confirmation_token_expired",
-            "This confirmation token has expired; ask for a new one (DELETE the client again).",
+            _("This confirmation token has expired; ask for a new one (DELETE the client again)."),
             param="confirmation_token",
         ) from None
     except BadSignature:
@@ -123,7 +123,7 @@ def _check_token(client: Client, api_client_id: int, token: str) -> None:
         raise Problem(
             422,
             "invalid_confirmation_token",
-            "This confirmation token is not valid for this client.",
+            _("This confirmation token is not valid for this client."),
             param="confirmation_token",
         )
 
@@ -132,7 +132,9 @@ def confirm_deletion(client: Client, api_client_id: int, token: str) -> ClientDe
     """The panel's deletion (``reseller.deletion.delete_client``) once the token matches."""
     _check_token(client, api_client_id, token)
     try:
-        return deletion_rules.delete_client(client, requested_by_account_id=None)
+        return deletion_rules.delete_client(
+            client, requested_by_account_id=None, requested_by_label=g.get("actor_label")
+        )
     except deletion_rules.DeletionRefused as refused:
         db.session.rollback()
         # As the panel does: the refusal is kept in the client's audit trail.

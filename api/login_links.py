@@ -45,7 +45,7 @@ def find_staff(reseller_id: int, staff_id: int | None, staff_email: str | None) 
     """The reseller's staff member named by id or e-mail (exactly one), else a 422."""
     if (staff_id is None) == (not staff_email):
         raise Problem(
-            422, "invalid_parameter", "Name the staff member by staff_id or staff_email.", param="staff_id"
+            422, "invalid_parameter", _("Name the staff member by staff_id or staff_email."), param="staff_id"
         )
     stmt = scoped_select(Account, reseller_id=reseller_id).where(Account.kind == STAFF)
     if staff_id is not None:
@@ -55,7 +55,7 @@ def find_staff(reseller_id: int, staff_id: int | None, staff_email: str | None) 
         param = "staff_email"
         staff = address and db.session.scalar(stmt.join(Login).where(Login.email == address))
     if not staff:
-        raise Problem(422, "invalid_parameter", "No staff member of yours is named so.", param=param)
+        raise Problem(422, "invalid_parameter", _("No staff member of yours is named so."), param=param)
     return staff
 
 
@@ -84,12 +84,12 @@ def issue(user: Account, staff: Account, api_client_id: int) -> dict:
             raise Problem(
                 422,
                 "staff_may_not_log_in_as",
-                "This staff member may not log in as client users (or is not active).",
+                _("This staff member may not log in as client users (or is not active)."),
                 param="staff_id",
             ) from None
-        raise Problem(404, "not_found", "No user of this client has this id.") from None
+        raise Problem(404, "not_found", _("No user of this client has this id.")) from None
     if not staff.is_usable():
-        raise Problem(422, "staff_may_not_log_in_as", "This staff member is not active.", param="staff_id")
+        raise Problem(422, "staff_may_not_log_in_as", _("This staff member is not active."), param="staff_id")
     token = _serializer().dumps(_claims(user.reseller_id, staff.id, user.id, api_client_id))
     audit.record(
         "impersonation.link_issued",

@@ -99,7 +99,8 @@ class ApiToken(db.Model):
 
 class ApiIdempotentResponse(db.Model):
     """The response to a POST sent with an ``Idempotency-Key``, kept 24 hours per API
-    client: the same key and body replay it; the same key with another body is refused."""
+    client (``kept_seconds``: less for an answer that is useless sooner, such as a login
+    link's): the same key and body replay it; the same key with another body is refused."""
 
     __tablename__ = "api_idempotent_responses"
     __table_args__ = (
@@ -117,3 +118,4 @@ class ApiIdempotentResponse(db.Model):
     body: Mapped[str] = mapped_column(Text)
     headers: Mapped[dict] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    kept_seconds: Mapped[int] = mapped_column(server_default="86400")

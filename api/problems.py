@@ -8,6 +8,7 @@ import re
 import uuid
 
 from flask import current_app, g, has_request_context, json, request
+from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException, InternalServerError, default_exceptions
 from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.wrappers import Response
@@ -32,6 +33,48 @@ STATUS_CODES = {
     500: "internal_error",
 }
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+# Titles and default details in the request's language (English unless the request asks
+# for Portuguese: core's locale selector for the API's paths).
+TITLES = {
+    400: _l("Bad Request"),
+    401: _l("Unauthorized"),
+    403: _l("Forbidden"),
+    404: _l("Not Found"),
+    405: _l("Method Not Allowed"),
+    406: _l("Not Acceptable"),
+    409: _l("Conflict"),
+    413: _l("Request Entity Too Large"),
+    415: _l("Unsupported Media Type"),
+    422: _l("Unprocessable Entity"),
+    429: _l("Too Many Requests"),
+    500: _l("Internal Server Error"),
+}
+DETAILS = {
+    400: _l("The request could not be understood."),
+    401: _l("The request is not authorized."),
+    403: _l("The request is not allowed."),
+    404: _l("Nothing of yours is at this address."),
+    405: _l("This method is not allowed here."),
+    406: _l("This API answers JSON only."),
+    409: _l("The request conflicts with the object's state."),
+    413: _l("The request's body is too large."),
+    415: _l("This type of body is not accepted here."),
+    422: _l("A parameter is not valid."),
+    429: _l("Too many requests; wait and try again."),
+    500: _l("Something went wrong."),
+}
+# marshmallow's fixed messages (the schemas' checks), in the request's language too.
+SCHEMA_MESSAGES = {
+    "Missing data for required field.": _l("Missing data for required field."),
+    "Unknown field.": _l("Unknown field."),
+    "Field may not be null.": _l("Field may not be null."),
+    "Not a valid integer.": _l("Not a valid integer."),
+    "Not a valid string.": _l("Not a valid string."),
+    "Not a valid boolean.": _l("Not a valid boolean."),
+    "Not a valid list.": _l("Not a valid list."),
+    "Not a valid mapping type.": _l("Not a valid mapping type."),
+    "Invalid input type.": _l("Invalid input type."),
+}
 
 
 class Problem(Exception):
@@ -70,11 +113,12 @@ def request_id() -> str:
 def problem_response(
     status: int, code: str, detail: str = "", *, param: str | None = None, headers=None, **extra
 ) -> Response:
+    title = TITLES.get(status) or HTTP_STATUS_CODES.get(status, "Error")
     body = {
         "type": f"urn:revenda:problem:{code}",
-        "title": HTTP_STATUS_CODES.get(status, "Error"),
+        "title": str(title),
         "status": status,
-        "detail": detail or HTTP_STATUS_CODES.get(status, ""),
+        "detail": str(detail or DETAILS.get(status) or title),
         "code": code,
         "param": param,
         "request_id": request_id(),
@@ -100,21 +144,30 @@ def _validation_details(exc: HTTPException) -> tuple[str | None, str]:
                 text = errors[0] if isinstance(errors, list) and errors else str(errors)
                 if isinstance(text, dict):
                     text = json.dumps(text)
-                return str(name), str(text)
-    return None, exc.description or ""
+                return str(name), str(SCHEMA_MESSAGES.get(str(text), text))
+    return None, _own_description(exc)
+
+
+def _own_description(exc: HTTPException) -> str:
+    """The exception's description, unless it is werkzeug's stock English text: then ours
+    for its status (``DETAILS``), in the request's language."""
+    stock = type(exc).description
+    if exc.description and exc.description != stock:
+        return exc.description
+    return str(DETAILS.get(exc.code or 500, exc.description or ""))
 
 
 def from_http_exception(exc: HTTPException) -> Response:
     status = exc.code or 500
     code = STATUS_CODES.get(status, "error")
-    param, detail = (None, exc.description or "")
+    param, detail = (None, _own_description(exc))
     if status == 422:
         param, detail = _validation_details(exc)
     headers = {}
     if status == 405 and hasattr(exc, "valid_methods") and exc.valid_methods:
         headers["Allow"] = ", ".join(exc.valid_methods)
     if status == 500:
-        detail = "Something went wrong."
+        detail = str(DETAILS[500])
     return problem_response(status, code, detail, param=param, headers=headers)
 
 

@@ -16,6 +16,7 @@ from authlib.integrations.flask_oauth2.requests import FlaskJsonRequest
 from authlib.oauth2 import OAuth2Error
 from authlib.oauth2.rfc6750 import BearerTokenValidator
 from flask import g, request
+from flask_babel import gettext as _
 
 from api import conventions, credentials, oauth
 from api.problems import Problem
@@ -40,10 +41,15 @@ def _refusal(error: OAuth2Error) -> Problem:
     code = error.error or "invalid_token"
     if code == "missing_authorization":
         code = "invalid_token"
-    detail = error.description or {
-        "invalid_token": "The access token is missing, expired, revoked or unknown.",
-        "insufficient_scope": "The access token does not hold the scope this operation needs.",
-    }.get(code, "The request is not authorized.")
+    # Ours, in the request's language (Authlib's descriptions are English only).
+    detail = (
+        {
+            "invalid_token": _("The access token is missing, expired, revoked or unknown."),
+            "insufficient_scope": _("The access token does not hold the scope this operation needs."),
+        }.get(code)
+        or error.description
+        or _("The request is not authorized.")
+    )
     return Problem(error.status_code, code, detail, headers=headers)
 
 
@@ -63,6 +69,16 @@ def authenticate(scope: str):
     if credentials.mark_used(token.api_client_id, token.reseller_id):
         db.session.commit()
     return token
+
+
+def holds_live_token() -> bool:
+    """Whether the request carries a live token of the host's reseller (its scope is
+    still checked by the view): ``core.uploads`` then lets its body hold attachments."""
+    scheme, _sep, value = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer":
+        return False
+    token = oauth.query_token(value.strip())
+    return token is not None and not token.is_expired() and not token.is_revoked()
 
 
 def require_scope(scope: str):

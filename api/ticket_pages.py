@@ -25,9 +25,9 @@ from desk.queue_filters import ASSIGNEE_ME, NULLABLE_SORTS, SORTS, TicketFilters
 from desk.replies import note_with_files, public_reply
 from desk.states import ApprovalRule
 from desk.statuses import status_name
-from desk.ticket_files import attachments
+from desk.ticket_files import AttachmentRefused
 from desk.ticket_models import Ticket, TicketEntry, TicketFollower
-from desk.tickets import MAX_BODY, MAX_SUBJECT, TicketRefused, open_ticket, timeline
+from desk.tickets import MAX_BODY, MAX_SUBJECT, TicketRefused, open_ticket
 from tenant.models import Client
 
 DEFAULT_LIMIT = 20
@@ -48,16 +48,19 @@ def _text_messages(label: str, limit: int) -> tuple[str, str]:
     )
 
 
-def _refused(exc: TicketRefused, params: dict[str, str], *, otherwise: int = 409) -> Problem:
+def refused(
+    exc: TicketRefused, params: dict[str, str], *, otherwise: int = 409, param: str | None = None
+) -> Problem:
     """A refusal of the desk's rules as a problem: a field value's a 422 naming
     ``custom_fields.<key>``, one of ``params`` (message -> parameter) a 422 naming it,
-    any other a problem of status ``otherwise`` (409: the ticket's state refuses it)."""
+    any other a problem of status ``otherwise`` (409: the ticket's state refuses it; a
+    422 names ``param``)."""
     db.session.rollback()
     if exc.errors:
         key, message = next(iter(exc.errors.items()))
         return Problem(422, "invalid_parameter", str(message), param=f"custom_fields.{key}")
     if exc.message in params or otherwise == 422:
-        return Problem(422, "invalid_parameter", exc.message, param=params.get(exc.message))
+        return Problem(422, "invalid_parameter", exc.message, param=params.get(exc.message, param))
     return Problem(otherwise, CONFLICT, exc.message)
 
 
@@ -168,7 +171,8 @@ def list_page(reseller_id: int, filters: TicketFilters, desk_id, limit: int, sta
 # --- as JSON --------------------------------------------------------------------------------
 
 
-def _by_id(model, ids) -> dict:
+def by_id(model, ids) -> dict:
+    """The rows of ``model`` of these ids (in the request's scope), by id."""
     ids = set(ids) - {None}
     if not ids:
         return {}
@@ -187,15 +191,15 @@ def tickets_json(tickets: list[Ticket]) -> list[dict]:
         if ids
         else []
     )
-    people = _by_id(
+    people = by_id(
         Account,
         [t.requester_account_id for t in tickets]
         + [t.assignee_account_id for t in tickets]
         + [account_id for _ticket, account_id in follows],
     )
-    desks = _by_id(Desk, [t.desk_id for t in tickets])
-    clients = _by_id(Client, [t.client_id for t in tickets])
-    statuses = _by_id(TicketStatus, [t.status_id for t in tickets])
+    desks = by_id(Desk, [t.desk_id for t in tickets])
+    clients = by_id(Client, [t.client_id for t in tickets])
+    statuses = by_id(TicketStatus, [t.status_id for t in tickets])
 
     def person(account_id):
         account = people.get(account_id)
@@ -247,46 +251,6 @@ def ticket_json(ticket: Ticket) -> dict:
     return tickets_json([ticket])[0]
 
 
-def _author(entry: TicketEntry, people: dict) -> dict:
-    account = people.get(entry.author_account_id)
-    if account is not None:
-        return {"type": account.kind, "id": account.id, "name": account.name}
-    if entry.author_label:
-        return {"type": "api_client", "id": None, "name": entry.author_label}
-    return {"type": "system", "id": None, "name": None}
-
-
-def timeline_json(ticket: Ticket) -> list[dict]:
-    """The ticket's timeline as the staff see it (internal notes too); attachments by
-    name, type and size (their content is not served here)."""
-    entries = timeline(ticket)
-    people = _by_id(
-        Account, [e.author_account_id for e in entries] + [e.acting_as_account_id for e in entries]
-    )
-    files: dict[int | None, list] = {}
-    for row in attachments(ticket):
-        files.setdefault(row.entry_id, []).append(
-            {"id": row.id, "filename": row.filename, "content_type": row.content_type, "size": row.size}
-        )
-    return [
-        {
-            "id": e.id,
-            "kind": e.kind,
-            "author": _author(e, people),
-            "acting_as": (
-                {"id": e.acting_as_account_id, "name": people[e.acting_as_account_id].name}
-                if e.acting_as_account_id in people
-                else None
-            ),
-            "body": e.body,
-            "event": e.event,
-            "attachments": files.get(e.id, []),
-            "created_at": iso(e.created_at),
-        }
-        for e in entries
-    ]
-
-
 # --- changes --------------------------------------------------------------------------------
 
 
@@ -328,25 +292,29 @@ def open_for_client(reseller_id: int, values: dict) -> Ticket:
         request_for_desk_rule(ticket)
         db.session.flush()
     except TicketRefused as exc:
-        raise _refused(exc, params, otherwise=422) from None
+        raise refused(exc, params, otherwise=422) from None
     return ticket
 
 
-def reply(ticket: Ticket, body: str) -> TicketEntry:
-    """A public reply as the staff's (``desk.replies.public_reply``): e-mailed to the
-    requester and the followers."""
+def reply(ticket: Ticket, body: str, files=()) -> TicketEntry:
+    """A public reply as the staff's (``desk.replies.public_reply``), with its files
+    (``desk.ticket_files.attach``): e-mailed to the requester and the followers."""
     try:
-        return public_reply(ticket, body, ResellerActor(ticket.reseller_id))
+        return public_reply(ticket, body, ResellerActor(ticket.reseller_id), files)
+    except AttachmentRefused as exc:
+        raise refused(exc, {}, otherwise=422, param="files") from None
     except TicketRefused as exc:
-        raise _refused(exc, dict.fromkeys(_text_messages(_("Reply"), MAX_BODY), "body")) from None
+        raise refused(exc, dict.fromkeys(_text_messages(_("Reply"), MAX_BODY), "body")) from None
 
 
-def note(ticket: Ticket, body: str) -> TicketEntry:
-    """An internal note as the staff's (``desk.replies.note_with_files``)."""
+def note(ticket: Ticket, body: str, files=()) -> TicketEntry:
+    """An internal note as the staff's (``desk.replies.note_with_files``), with its files."""
     try:
-        return note_with_files(ticket, body, ResellerActor(ticket.reseller_id))
+        return note_with_files(ticket, body, ResellerActor(ticket.reseller_id), files)
+    except AttachmentRefused as exc:
+        raise refused(exc, {}, otherwise=422, param="files") from None
     except TicketRefused as exc:
-        raise _refused(exc, dict.fromkeys(_text_messages(_("Note"), MAX_BODY), "body")) from None
+        raise refused(exc, dict.fromkeys(_text_messages(_("Note"), MAX_BODY), "body")) from None
 
 
 def update(ticket: Ticket, values: dict) -> None:
@@ -365,13 +333,13 @@ def update(ticket: Ticket, values: dict) -> None:
             _("Unknown priority."): "priority",
             _("Only staff who work this desk can be assigned its tickets."): "assignee_id",
         }
-        raise _refused(exc, params, otherwise=422) from None
+        raise refused(exc, params, otherwise=422) from None
     if values.get("status_id") is not None:
         try:
             status = changes.status_of(ticket.reseller_id, values["status_id"])
         except TicketRefused as exc:
-            raise _refused(exc, {exc.message: "status_id"}) from None
+            raise refused(exc, {exc.message: "status_id"}) from None
         try:
             review.set_status(ticket, status)
         except TicketRefused as exc:
-            raise _refused(exc, {}) from None
+            raise refused(exc, {}) from None

@@ -4,11 +4,13 @@ rules' own checks stay in the rules."""
 
 from __future__ import annotations
 
+from flask_smorest.fields import Upload
 from marshmallow import RAISE, Schema, fields, validate
 
 from api import ticket_pages
 from desk.queue_filters import SORTS, STATUS_CHOICES
 from desk.states import ApprovalRule, FieldType, Priority, SlaState
+from desk.ticket_files import MAX_FILES
 
 _ID = validate.Range(1, 2**31 - 1)
 
@@ -143,6 +145,7 @@ class AttachmentSchema(Schema):
     filename = fields.String(required=True)
     content_type = fields.String(required=True)
     size = fields.Integer(required=True, metadata={"description": "Bytes."})
+    url = fields.String(required=True, metadata={"description": "Its download (scope `tickets:read`)."})
 
 
 class EntrySchema(Schema):
@@ -158,6 +161,7 @@ class EntrySchema(Schema):
 
 class TimelineSchema(Schema):
     data = fields.List(fields.Nested(EntrySchema), required=True)
+    has_more = fields.Boolean(required=True)
 
 
 _CUSTOM = fields.Dict(
@@ -205,3 +209,62 @@ class EntryBodySchema(Schema):
         unknown = RAISE
 
     body = fields.String(required=True)
+
+
+class EntryFormSchema(Schema):
+    """The same entry sent as ``multipart/form-data``, with its files."""
+
+    body = fields.String(required=True)
+    files = fields.List(
+        Upload(),
+        metadata={
+            "description": f"Up to {MAX_FILES} files, each checked by its content (type and size) "
+            "as the staff's own attachments."
+        },
+    )
+
+
+ENTRY_BODY = {
+    "required": True,
+    "content": {
+        "application/json": {"schema": EntryBodySchema},
+        "multipart/form-data": {"schema": EntryFormSchema},
+    },
+}
+
+
+class FollowerSchema(PersonSchema):
+    type = fields.String(required=True, metadata={"enum": ["staff", "client_user"]})
+
+
+class FollowerListSchema(Schema):
+    data = fields.List(fields.Nested(FollowerSchema), required=True)
+
+
+class FollowerAddSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    account_id = fields.Integer(
+        required=True,
+        validate=_ID,
+        metadata={"description": "A user of the ticket's client, or a staff member who works its desk."},
+    )
+
+
+class MoveSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    desk_id = fields.Integer(
+        required=True, validate=_ID, metadata={"description": "A desk serving the client."}
+    )
+
+
+class MergeSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    into_id = fields.Integer(
+        required=True, validate=_ID, metadata={"description": "A ticket of the same client."}
+    )

@@ -122,6 +122,7 @@ def login_from_password_token(token: str, reseller_id: int) -> Login | None:
     return login
 
 
+@mail.in_product_language
 def send_password_link(login: Login, *, purpose: str) -> None:
     """E-mail a link to choose a password (invitation, reset, or unlock after failures)."""
     reseller = db.session.get(Reseller, login.reseller_id)

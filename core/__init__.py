@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import logging
 
-from flask import Flask, g, has_request_context, request, session
+from flask import Flask, current_app, g, has_request_context, request, session
 from flask_babel import get_locale
 from sqlalchemy import event
 
@@ -97,6 +97,14 @@ def create_app(config: dict | None = None) -> Flask:
 
 def _select_locale() -> str:
     supported = ["pt_BR", "en"]
+    # The API's paths (``app.extensions["api_prefixes"]``, set by the api package) answer
+    # programs, in English unless the request asks for Portuguese; no session reaches them.
+    if request and request.path.startswith(current_app.extensions.get("api_prefixes", ())):
+        for language, _quality in request.accept_languages:  # the most wanted first
+            primary = language.lower().split("-")[0]
+            if primary in ("pt", "en"):
+                return "pt_BR" if primary == "pt" else "en"
+        return "en"
     chosen = session.get("lang") if request else None
     if chosen in supported:
         return chosen

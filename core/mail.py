@@ -16,10 +16,12 @@ import uuid
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
+from functools import wraps
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from flask import current_app, render_template
+from flask import current_app, g, has_request_context, render_template
+from flask_babel import force_locale
 from markupsafe import Markup, escape
 from sqlalchemy import event, insert, select
 from sqlalchemy.orm import Session
@@ -31,6 +33,21 @@ from core.scope import scoped
 from core.timeutil import utcnow
 
 log = logging.getLogger(__name__)
+
+
+def in_product_language(compose):
+    """Decorator of a function that writes mail to people: during an API request (a
+    program's, whose ``Accept-Language`` no recipient chose; English by default) it writes
+    in the product's language (``BABEL_DEFAULT_LOCALE``), elsewhere in the request's."""
+
+    @wraps(compose)
+    def wrapped(*args, **kwargs):
+        if has_request_context() and g.get("api_client_id") is not None:
+            with force_locale(current_app.config.get("BABEL_DEFAULT_LOCALE", "pt_BR")):
+                return compose(*args, **kwargs)
+        return compose(*args, **kwargs)
+
+    return wrapped
 
 
 def send_mail(

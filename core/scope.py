@@ -61,6 +61,8 @@ BYPASSES: dict[str, str] = {
     "themselves and their requesters e-mailed the rating links",
     "audit-retention": "audit events of every reseller past its retention deleted, and expired "
     "audit exports' files removed",
+    "api-idempotency": "answers kept for the API's Idempotency-Key past their lifetime, every "
+    "reseller's API clients",
     "previous-release-job": "jobs queued by the previous release, which carried no scope",
     "cli": "flask commands run by an operator (seeds, the platform commands)",
     "script": "code outside any request, job or command: a release or operator script, the "

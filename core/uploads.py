@@ -386,10 +386,11 @@ def raise_body_limit() -> None:
     :func:`accepts_uploads` gets a body limit that fits its attachments."""
     view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
     files = getattr(view, "upload_files", 0)
-    # Only for a browser that carries a login session token (the auth package names its
-    # key): anyone else keeps the small limit, whatever they post before being refused.
+    # Only for a browser with a login session token (the auth package names its key) or a
+    # caller a package vouches for (``upload_callers``: the API's live Bearer token).
     token_key = current_app.extensions.get("session_token_key")
-    if files and token_key and session.get(token_key):
+    known = files and token_key and session.get(token_key)
+    if known or (files and any(vouch() for vouch in current_app.extensions.get("upload_callers", ()))):
         allow_upload_body(files)
 
 

@@ -12,7 +12,7 @@ from auth.models import STAFF, Account
 from core.branding import mail_identity
 from core.extensions import db
 from core.links import reseller_url
-from core.mail import send_mail
+from core.mail import in_product_language, send_mail
 from core.models import Reseller
 from desk.hooks import client_page
 from desk.models import DeskStaff
@@ -52,6 +52,7 @@ def _accounts(ids) -> list[Account]:
     return [rows[i] for i in ids if i in rows]
 
 
+@in_product_language
 def approvers_asked(approval: TicketApproval, ticket: Ticket, asked_by: str) -> int:
     """Tell each approver their decision is asked (``asked_by``: who asks)."""
     reseller = db.session.get(Reseller, ticket.reseller_id)
@@ -72,6 +73,7 @@ def approvers_asked(approval: TicketApproval, ticket: Ticket, asked_by: str) -> 
     return _send(reseller, people, subject, lines, ticket, page="approvals")
 
 
+@in_product_language
 def approvers_released(approval: TicketApproval, ticket: Ticket) -> int:
     """Tell the approvers who had not decided that nothing more is needed of them."""
     reseller = db.session.get(Reseller, ticket.reseller_id)
@@ -90,6 +92,7 @@ def approvers_released(approval: TicketApproval, ticket: Ticket) -> int:
     return _send(reseller, people, subject, lines, ticket, page="approvals")
 
 
+@in_product_language
 def outcome(approval: TicketApproval, ticket: Ticket, comments: list[str]) -> int:
     """Tell the requester and the assignee (unassigned: the desk's staff) how it ended."""
     reseller = db.session.get(Reseller, ticket.reseller_id)

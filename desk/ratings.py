@@ -22,7 +22,7 @@ from auth.models import CLIENT_USER, Account
 from core.branding import mail_identity
 from core.extensions import db
 from core.links import reseller_url
-from core.mail import send_mail
+from core.mail import in_product_language, send_mail
 from core.models import Reseller
 from core.validation import parse_int
 from desk import hooks
@@ -182,6 +182,7 @@ def ticket_of_link(token: str, reseller_id: int) -> tuple[Ticket, Account]:
     return ticket, account
 
 
+@in_product_language
 def send_rating_mail(ticket: Ticket) -> bool:
     """E-mail the requester the links that rate the ticket 1 to 5 (none when it is
     rated already, the requester cannot receive mail, or no portal page rates)."""

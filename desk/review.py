@@ -31,7 +31,7 @@ from auth.models import CLIENT_USER, STAFF, Account
 from core.branding import mail_identity
 from core.extensions import db
 from core.formatting import datetime_br
-from core.mail import send_mail
+from core.mail import in_product_language, send_mail
 from core.models import Reseller
 from core.timeutil import utcnow
 from desk import merging, ratings
@@ -219,6 +219,7 @@ def review_state(ticket: Ticket, account: Account | None = None) -> ReviewState:
     )
 
 
+@in_product_language
 def _mail_review(ticket: Ticket) -> int:
     """The requester's and the client's followers' e-mail: resolved, awaiting review."""
     people = [a for a in recipients(ticket, None) if a.kind != STAFF]

@@ -19,14 +19,18 @@ from desk.tickets import TicketRefused
 MAX_FILES = 5
 
 
+class AttachmentRefused(TicketRefused):
+    """A file refused (type, size, emptiness, too many): the message says which and why."""
+
+
 def attach(
     ticket: Ticket, entry: TicketEntry | None, files, *, by_account_id: int | None
 ) -> list[TicketAttachment]:
-    """Store each file (refused by type, size or emptiness: :class:`TicketRefused`, and the
-    files already stored for this call are removed again)."""
+    """Store each file (refused by type, size or emptiness: :class:`AttachmentRefused`, and
+    the files already stored for this call are removed again)."""
     files = [f for f in files if f and f.filename]
     if len(files) > MAX_FILES:
-        raise TicketRefused(_("At most %(n)d files per message.", n=MAX_FILES))
+        raise AttachmentRefused(_("At most %(n)d files per message.", n=MAX_FILES))
     stored: list[TicketAttachment] = []
     try:
         for upload in files:
@@ -53,7 +57,7 @@ def attach(
         for row in stored:
             get_storage().delete(row.storage_key)
             db.session.expunge(row)
-        raise TicketRefused(refused.message) from None
+        raise AttachmentRefused(refused.message) from None
     db.session.flush()
     for row in stored:
         audit.record("ticket.attachment", ticket, details={"number": ticket.number, "attachment_id": row.id})

@@ -18,7 +18,7 @@ from auth.models import STAFF, Account
 from core.branding import mail_identity
 from core.extensions import db
 from core.links import reseller_url
-from core.mail import send_mail, thread_references
+from core.mail import in_product_language, send_mail, thread_references
 from core.models import Reseller
 from desk import hooks
 from desk.mail_markers import body_marker_html, body_marker_text, reply_address
@@ -103,6 +103,7 @@ def client_threading(ticket: Ticket, references: list[str] | None = None) -> dic
     return out
 
 
+@in_product_language
 def send_reply(ticket: Ticket, entry: TicketEntry) -> int:
     """Queue the reply's e-mail to each recipient (sent after commit); how many."""
     reseller = db.session.get(Reseller, ticket.reseller_id)

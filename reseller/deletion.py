@@ -112,9 +112,12 @@ def kept_audit_entries(client: Client) -> int:
 
 def deletion_rows(reseller_id: int, limit: int = 200) -> list:
     """The reseller's deletions, latest first: (deletion, the client's name, the name
-    of who asked); both names are ``None`` once purged."""
+    of who asked: the staff member, or the API client); the client's name is ``None``
+    once purged."""
     return db.session.execute(
-        select(ClientDeletion, Client.trade_name, Account.name)
+        select(
+            ClientDeletion, Client.trade_name, func.coalesce(Account.name, ClientDeletion.requested_by_label)
+        )
         .outerjoin(Client, (Client.id == ClientDeletion.client_id) & (Client.reseller_id == reseller_id))
         .outerjoin(
             Account,
@@ -273,9 +276,12 @@ def confirm_deletion(staff: Account, client: Client, code: str) -> ClientDeletio
     return delete_client(client, requested_by_account_id=staff.id)
 
 
-def delete_client(client: Client, *, requested_by_account_id: int | None) -> ClientDeletion:
+def delete_client(
+    client: Client, *, requested_by_account_id: int | None, requested_by_label: str | None = None
+) -> ClientDeletion:
     """The deletion itself, once its confirmation won (the panel's code, or the API's
-    confirmation token: ``api.lifecycle``). Raises :class:`DeletionRefused` (roll back)."""
+    confirmation token: ``api.lifecycle``, which names its API client in
+    ``requested_by_label``). Raises :class:`DeletionRefused` (roll back)."""
     now = utcnow()
     hidden = db.session.execute(
         update(Client)
@@ -292,6 +298,7 @@ def delete_client(client: Client, *, requested_by_account_id: int | None) -> Cli
         reseller_id=client.reseller_id,
         client_id=client.id,
         requested_by_account_id=requested_by_account_id,
+        requested_by_label=(requested_by_label or "")[:120] or None,
         requested_at=now,
         purge_due_at=now + purge_delay(db.session.get(Reseller, client.reseller_id)),
         counts=counts,

@@ -55,7 +55,8 @@ class ClientDeletion(db.Model):
 
     The row outlives the client, so ``client_id`` is a plain number, not a foreign key.
     It holds ids, times and row counts only, never personal data (no names, e-mails or
-    documents). At most one live (neither cancelled nor finished) deletion exists per client.
+    documents; an API client's name, a program's, is no person's). At most one live
+    (neither cancelled nor finished) deletion exists per client.
     """
 
     __tablename__ = "client_deletions"
@@ -83,6 +84,8 @@ class ClientDeletion(db.Model):
     reseller_id: Mapped[int] = mapped_column(ForeignKey("resellers.id", ondelete="CASCADE"))
     client_id: Mapped[int]
     requested_by_account_id: Mapped[int | None]
+    # Who asked when no account did: the reseller's API client, by its name.
+    requested_by_label: Mapped[str | None] = mapped_column(String(120))
     requested_at: Mapped[datetime] = mapped_column(default=utcnow)
     purge_due_at: Mapped[datetime]
     status: Mapped[str] = mapped_column(

@@ -87,6 +87,7 @@ def pending_from_token(token: str, reseller_id: int) -> tuple[Account, Account |
     return account, inviter
 
 
+@mail.in_product_language
 def send_invitation(account: Account, *, inviter: Account) -> None:
     """E-mail the login's owner the link to accept or decline (after commit)."""
     reseller = db.session.get(Reseller, account.reseller_id)

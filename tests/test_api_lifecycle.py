@@ -56,7 +56,9 @@ def test_inactivate_and_reactivate_by_the_panels_rules_audited_with_the_api_clie
 def test_open_tickets_and_a_plan_refuse_inactivation_with_the_panels_message(app, factory, tenants):
     plan = factory.plan(tenants.a.id, name="Prata")
     blocked = factory.client(tenants.a.id, trade_name="Ocupada", plan_id=plan.id, open_tickets=2)
-    refused = caller(app, tenants.a.id).post(f"/api/v1/clients/{blocked.id}/inactivate")
+    refused = caller(app, tenants.a.id).post(
+        f"/api/v1/clients/{blocked.id}/inactivate", headers={"Accept-Language": "pt-BR"}
+    )
     assert refused.status_code == 409
     body = refused.get_json()
     assert body["code"] == "client_has_blockers"
@@ -69,7 +71,7 @@ def test_suspend_and_lift_need_a_reason_and_keep_the_history(app, tenants):
     path = f"/api/v1/clients/{tenants.a.client.id}"
     missing = api.post(f"{path}/suspend", json={})
     assert missing.status_code == 422 and missing.get_json()["param"] == "reason"
-    short = api.post(f"{path}/suspend", json={"reason": "x"})
+    short = api.post(f"{path}/suspend", json={"reason": "x"}, headers={"Accept-Language": "pt-BR"})
     assert short.status_code == 422 and short.get_json()["param"] == "reason"
     assert "Escreva o motivo" in short.get_json()["detail"]
     assert row(app, tenants.a.client.id).suspended is False
@@ -120,7 +122,7 @@ def test_the_lifecycle_needs_clients_write_and_another_resellers_client_is_a_404
 
 
 def delete_step(api, client_id: int) -> dict:
-    warning = api.call("DELETE", f"/api/v1/clients/{client_id}")
+    warning = api.call("DELETE", f"/api/v1/clients/{client_id}", headers={"Accept-Language": "pt-BR"})
     assert warning.status_code == 202, warning.get_data(as_text=True)
     return warning.get_json()
 
@@ -179,3 +181,23 @@ def test_a_token_is_bound_to_its_client_and_its_api_client_and_expires(app, fact
         late = api.post(confirm, json={"confirmation_token": token_})
     assert late.status_code == 422 and late.get_json()["code"] == "confirmation_token_expired"
     assert row(app, one.id).deleted_at is None and row(app, two.id).deleted_at is None
+
+
+def test_the_deleted_clients_page_names_the_api_client_that_asked(app, factory, tenants, make_browser):
+    client = factory.client(tenants.a.id, trade_name="Apagada Pela API")
+    api = caller(app, tenants.a.id)
+    warning = delete_step(api, client.id)
+    done = api.post(
+        f"/api/v1/clients/{client.id}/deletion/confirm",
+        json={"confirmation_token": warning["confirmation_token"]},
+    )
+    assert done.status_code == 200, done.get_data(as_text=True)
+    with app.app_context():
+        deletion = db.session.scalar(select(ClientDeletion).where(ClientDeletion.client_id == client.id))
+        assert (deletion.requested_by_account_id, deletion.requested_by_label) == (None, "ERP")
+    owner = make_browser()
+    owner.login(tenants.a.owner_email)
+    page = owner.get("/reseller/clients/deletions").get_data(as_text=True)
+    row_html = page[page.index(f'id="deletion-{deletion.id}"') :].split("</tr>", 1)[0]
+    assert "Apagada Pela API" in row_html
+    assert '<td class="small">ERP</td>' in row_html

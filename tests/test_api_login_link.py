@@ -117,7 +117,7 @@ def test_the_panels_rules_refuse_the_link(app, factory, tenants, scene):
     with app.app_context():
         db.session.get(Account, user.id).active = False
         db.session.commit()
-    inactive = api.post(path, json={"staff_email": "suporte@a.test"})
+    inactive = api.post(path, json={"staff_email": "suporte@a.test"}, headers={"Accept-Language": "pt-BR"})
     assert inactive.status_code == 409 and "desativado" in inactive.get_json()["detail"]
     with app.app_context():
         assert (

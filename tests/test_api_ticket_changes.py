@@ -221,7 +221,9 @@ def test_an_empty_reply_or_note_is_a_422_and_writes_nothing(app, factory, tenant
     api = caller(app, tenants.a.id)
     before = counts(app)
     for path, label in (("replies", "Resposta"), ("notes", "Nota")):
-        response = api.post(f"/api/v1/tickets/{ticket.id}/{path}", json={"body": "   "})
+        response = api.post(
+            f"/api/v1/tickets/{ticket.id}/{path}", json={"body": "   "}, headers={"Accept-Language": "pt-BR"}
+        )
         assert (response.status_code, response.get_json()["param"]) == (422, "body")
         assert response.get_json()["detail"] == f"{label} é obrigatório."
     assert counts(app) == before

@@ -42,6 +42,9 @@ CSRF_EXEMPT = {
     "api_v1.Tickets",
     "api_v1.ticket_reply",
     "api_v1.ticket_note",
+    "api_v1.TicketFollowers",
+    "api_v1.ticket_move",
+    "api_v1.ticket_merge",
 }
 # Rows a GET may touch without changing state: the session's "last seen" time, and the
 # audit log's record of a refused GET (a 403 is an attempt the log keeps: its events are

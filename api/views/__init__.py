@@ -1,7 +1,19 @@
 """The api package's pages and endpoints; each module registers its routes on the
 blueprints of ``views/blueprints.py``."""
 
-from api.views import audit, billing, clients, docs, lifecycle, login_links, oauth, panel, tickets, users
+from api.views import (
+    audit,
+    billing,
+    clients,
+    docs,
+    lifecycle,
+    login_links,
+    oauth,
+    panel,
+    ticket_actions,
+    tickets,
+    users,
+)
 from api.views.blueprints import OpenApi, docs_bp, oauth_bp, panel_bp, spec_kwargs, v1
 
 __all__ = [
@@ -18,6 +30,7 @@ __all__ = [
     "panel",
     "panel_bp",
     "spec_kwargs",
+    "ticket_actions",
     "tickets",
     "users",
     "v1",

@@ -6,16 +6,20 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import jsonify, url_for
+from flask import jsonify, request, url_for
 from flask.views import MethodView
+from flask_babel import gettext as _
 
 from api import ticket_pages
+from api import ticket_timeline as ticket_timeline_rules
 from api.conventions import conditional
 from api.idempotency import idempotent
+from api.problems import Problem
 from api.protection import require_scope
 from api.schemas import PageArgs
 from api.states import ApiScope
 from api.ticket_schemas import (
+    ENTRY_BODY,
     DeskListSchema,
     EntryBodySchema,
     EntrySchema,
@@ -29,6 +33,8 @@ from api.ticket_schemas import (
 from api.views.blueprints import IDEMPOTENCY, problems, security, v1
 from core.extensions import db
 from core.tenancy import get_or_404, require_reseller
+from core.uploads import accepts_uploads
+from desk.ticket_files import MAX_FILES
 from desk.ticket_models import Ticket
 
 READ, WRITE = ApiScope.TICKETS_READ, ApiScope.TICKETS_WRITE
@@ -127,45 +133,69 @@ class TicketItem(MethodView):
 
 @v1.route("/tickets/<int:ticket_id>/timeline", tags=[TAG])
 @security(READ)
-@problems(401, 403, 404, 429)
+@problems(401, 403, 404, 422, 429)
 @require_scope(READ)
 @with_ticket()
+@v1.arguments(PageArgs, location="query", as_kwargs=True)
 @v1.response(200, TimelineSchema)
-def ticket_timeline(ticket: Ticket):
-    """Public replies, internal notes and events, oldest first (attachments by name and size)."""
-    return jsonify({"data": ticket_pages.timeline_json(ticket)})
+def ticket_timeline(ticket: Ticket, limit=ticket_pages.DEFAULT_LIMIT, starting_after=None):
+    """Public replies, internal notes and events, oldest first, a page at a time (after
+    the entry ``starting_after``); each with its attachments and their download URLs."""
+    rows, has_more = ticket_timeline_rules.timeline_page(ticket, limit, starting_after)
+    return jsonify({"data": ticket_timeline_rules.entries_json(ticket, rows), "has_more": has_more})
+
+
+def _entry_input() -> tuple[str, list]:
+    """The entry's body and files: a JSON body (read as ``EntryBodySchema``), or
+    ``multipart/form-data`` with a ``body`` field and up to five ``files``."""
+    if request.mimetype != "multipart/form-data":
+        return v1.ARGUMENTS_PARSER.parse(EntryBodySchema(), request, location="json")["body"], []
+    unknown = sorted((set(request.form) - {"body"}) | (set(request.files) - {"files"}))
+    if unknown:
+        raise Problem(422, "invalid_parameter", _("Unknown field."), param=unknown[0])
+    body = request.form.get("body")
+    if body is None:
+        raise Problem(422, "invalid_parameter", _("Missing data for required field."), param="body")
+    return body, request.files.getlist("files")
 
 
 def _entry_view(name: str, write, doc: str):
     @security(WRITE)
-    @problems(400, 401, 403, 404, 409, 422, 429)
-    @v1.doc(parameters=[IDEMPOTENCY])
+    @problems(400, 401, 403, 404, 409, 413, 422, 429)
+    @v1.doc(parameters=[IDEMPOTENCY], requestBody=ENTRY_BODY)
     @require_scope(WRITE)
     @idempotent
     @with_ticket(for_update=True)
-    @v1.arguments(EntryBodySchema)
     @v1.response(201, EntrySchema)
-    def view(values, ticket: Ticket):
-        entry = write(ticket, values["body"])
-        body = next(e for e in ticket_pages.timeline_json(ticket) if e["id"] == entry.id)
-        response = jsonify(body)
+    def view(ticket: Ticket):
+        body, files = _entry_input()
+        entry = write(ticket, body, files)
+        response = jsonify(ticket_timeline_rules.entries_json(ticket, [entry])[0])
         response.status_code = 201
         return response
 
     view.__name__ = view.__qualname__ = name
     view.__doc__ = doc
-    return view
+    # Its body may hold attachments (the limit is raised for a live token only).
+    return accepts_uploads(MAX_FILES)(view)
 
 
+FILES_DOC = (
+    " Send it as JSON, or as `multipart/form-data` with its files (up to five, each checked"
+    " by its content as the staff's attachments; a refused file is a 422 naming `files`)."
+)
 v1.route("/tickets/<int:ticket_id>/replies", methods=["POST"], tags=[TAG])(
     _entry_view(
         "ticket_reply",
         ticket_pages.reply,
-        "A public reply, written by this API client, e-mailed to the requester and the followers.",
+        "A public reply, written by this API client, e-mailed to the requester and the followers."
+        + FILES_DOC,
     )
 )
 v1.route("/tickets/<int:ticket_id>/notes", methods=["POST"], tags=[TAG])(
     _entry_view(
-        "ticket_note", ticket_pages.note, "An internal note (never e-mailed, never shown to the client)."
+        "ticket_note",
+        ticket_pages.note,
+        "An internal note (never e-mailed, never shown to the client)." + FILES_DOC,
     )
 )

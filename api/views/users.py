@@ -8,10 +8,11 @@ from functools import wraps
 
 from flask import g, jsonify, url_for
 from flask.views import MethodView
+from flask_babel import gettext as _
 
 from api import client_users, login_links
 from api.conventions import conditional
-from api.idempotency import idempotent
+from api.idempotency import idempotent, keep_for
 from api.problems import Problem
 from api.protection import require_scope
 from api.schemas import (
@@ -39,7 +40,7 @@ def with_user(view):
     def wrapped(*args, client: Client, account_id: int, **kwargs):
         account = user_rules.client_user_or_none(client, account_id)
         if account is None:
-            raise Problem(404, "not_found", "No user of this client has this id.")
+            raise Problem(404, "not_found", _("No user of this client has this id."))
         return view(*args, account=account, **kwargs)
 
     return wrapped
@@ -160,6 +161,7 @@ def client_user_login_link(values, account):
     their confirmation; the panel's rules apply (their *log in as* permission...)."""
     staff = login_links.find_staff(account.reseller_id, values.get("staff_id"), values.get("staff_email"))
     response = jsonify(login_links.issue(account, staff, g.api_client_id))
+    keep_for(login_links.LIFETIME)  # a replay after the link died would hand out a dead link
     response.status_code = 201
     response.headers["Cache-Control"] = "no-store"
     return response
