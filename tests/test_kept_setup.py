@@ -9,9 +9,9 @@ import re
 from sqlalchemy import delete, select, update
 
 from billing.models import Plan
-from desk.models import Desk, TicketStatus
 from core.extensions import db
 from core.models import Reseller
+from desk.models import Desk, TicketStatus
 
 OPTION = re.compile(r'<option value="(\d+)"[^>]*>([^<]*)</option>')
 
