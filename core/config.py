@@ -111,6 +111,12 @@ class Settings:
     MAIL_AUTHSERV_ID: str | None = None
     # The largest attachment accepted, counted while it streams in (core.uploads).
     ATTACHMENT_MAX_BYTES: int = 25 * 1024 * 1024
+    # The workspace's live stream (tenant.views.live): how long one response lasts before
+    # the browser reconnects (resuming from its last event), and how often a quiet stream
+    # checks its session and sends a heartbeat. The suite's streams end at once unless a
+    # test asks for longer (a stream the test client opened would otherwise never end).
+    LIVE_STREAM_SECONDS: int = 300
+    LIVE_HEARTBEAT_SECONDS: int = 15
     # in-process job mode when REDIS_URL is absent: "thread" (demo) or "sync" (tests)
     INPROCESS_JOBS: str = "thread"
     RATELIMIT_STORAGE_URI: str = "memory://"
@@ -199,6 +205,7 @@ def load_settings(overrides: dict | None = None) -> Settings:
             DEFAULT_RESELLER_HOST=_env("DEFAULT_RESELLER_HOST", "default.test"),
             SESSION_COOKIE_SECURE=False,
             INPROCESS_JOBS="sync",
+            LIVE_STREAM_SECONDS=0,
             TESTING=True,
             SHOW_DEV_OUTBOX=True,
             PASSWORD_HASH_METHOD="scrypt:1024:8:1",  # noqa: S106 - a method name
