@@ -151,6 +151,12 @@ class Bus:
         with self._lock:
             return list(self._backlog.get(channel, ()))
 
+    def last_id(self, channel: str) -> int:
+        """The id of the newest event sent on ``channel`` (0: none yet): where a new
+        reader starts, so that it can resume from there."""
+        kept = self.backlog(channel)
+        return kept[-1].id if kept else 0
+
     # what a reader calls
     def subscribe(
         self, channel: str, *, after: int | None = None, also: tuple[str, ...] = ()
@@ -164,7 +170,7 @@ class Bus:
             for name in reader.channels:
                 self._readers.setdefault(name, set()).add(reader)
         self.listening()
-        if not after:
+        if after is None:
             return reader, []
         kept = self.backlog(channel)
         if not _continues(kept, after):
@@ -223,6 +229,9 @@ class RedisBus(Bus):
 
     def backlog(self, channel: str) -> list[Event]:
         return [Event.decode(raw) for raw in self.redis.lrange(f"{PREFIX}backlog:{channel}", 0, -1)]
+
+    def last_id(self, channel: str) -> int:
+        return int(self.redis.get(f"{PREFIX}seq:{channel}") or 0)
 
     def listening(self) -> None:
         with self._lock:

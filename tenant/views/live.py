@@ -50,31 +50,34 @@ def stream():
 
     def events():
         deadline = time.monotonic() + lifetime
-        subscription, missed = bus.subscribe(
-            live.channel(client_id), after=after, also=(session_channel(session_id),)
-        )
+        channel = live.channel(client_id)
+        # A new reader starts at the channel's newest event: its first frame carries that
+        # id, so even a reconnection after a stream that sent nothing resumes from there.
+        start = after if after is not None else bus.last_id(channel)
+        subscription, missed = bus.subscribe(channel, after=start, also=(session_channel(session_id),))
         with subscription:
-            yield f"retry: {RETRY_MS}\n\n" + _frame(hello)
-            now_reader = reader
+            yield f"retry: {RETRY_MS}\n\n" + _frame(hello, start)
+            last_id = start
             if missed is None:
-                yield _frame({"kind": LiveKind.RESET})
-                missed = []
-            last_id = after or 0
+                # Missed more than is kept (or the bus restarted): the page reloads its
+                # list and goes on from the channel's newest event.
+                last_id, missed = bus.last_id(channel), []
+                yield _frame({"kind": LiveKind.RESET}, last_id)
             for event in missed:
                 last_id = event.id
-                out = live_filter.shown(now_reader, event.data)
+                out = live_filter.shown(reader, event.data)
                 if out is not None:
                     yield _frame(out, event.id)
             next_check = time.monotonic() + heartbeat
             while (now := time.monotonic()) < deadline:
                 event = subscription.get(timeout=min(next_check, deadline) - now)
-                if event is not None and event.channel == live.channel(client_id) and event.id <= last_id:
+                if event is not None and event.channel == channel and event.id <= last_id:
                     continue  # already sent from the backlog
                 now_reader = live_filter.current_reader(session_id, reseller_id, client_id)
                 if now_reader is None:
                     yield _frame({"kind": LiveKind.END})
                     return
-                if event is None or event.channel != live.channel(client_id):
+                if event is None or event.channel != channel:
                     next_check = time.monotonic() + heartbeat
                     yield ": heartbeat\n\n"
                     continue
