@@ -19,7 +19,15 @@ from tenant.inbox_models import Conversation
 from tenant.live_filter import Reader, shown
 from tenant.states import LiveChange, LiveKind
 from tenant.users import deactivate_client_user
-from tests.test_workspace import deliver, make_user, seed_conversations, ws  # noqa: F401
+from tests.test_workspace import channel, deliver, make_user, seed_conversations, set_client
+
+
+@pytest.fixture
+def ws(app, tenants, make_browser):
+    """Client A with 10 plan sessions and a signed channel (as in test_workspace)."""
+    set_client(app, tenants.a.client.id, sessions_quota=10, sessions_consumed=0, extra_balance=0)
+    key, secret = channel(app, tenants.a.client.id)
+    return tenants.a.client.id, key, secret, make_browser()
 
 
 def frames(body: str) -> list[tuple[int | None, dict]]:
@@ -109,10 +117,13 @@ def test_an_event_is_sent_when_its_transaction_commits_and_never_on_rollback(app
 # --- what each reader receives ---------------------------------------------------------------
 
 
+PHONE = "+5511987654321"
+
+
 def _event(assigned: int | None, team: int | None, *, before=None) -> dict:
     data = {
         "kind": LiveKind.MESSAGE,
-        "conversation": {"id": 9, "assigned_account_id": assigned, "team_id": team, "phone": "+5511987654321"},
+        "conversation": {"id": 9, "assigned_account_id": assigned, "team_id": team, "phone": PHONE},
         "message": {"id": 1, "direction": "in", "preview": "oi"},
     }
     if before is not None:
@@ -132,7 +143,12 @@ def _event(assigned: int | None, team: int | None, *, before=None) -> dict:
 )
 def test_each_event_reaches_only_who_may_see_its_conversation(level, teams, expected):
     reader = Reader(id=1, client_id=1, chat_level=level, team_ids=frozenset(teams), view_phones=True)
-    cases = {"mine": _event(1, None), "queue": _event(None, None), "team": _event(2, 4), "other": _event(2, None)}
+    cases = {
+        "mine": _event(1, None),
+        "queue": _event(None, None),
+        "team": _event(2, 4),
+        "other": _event(2, None),
+    }
     assert {name for name, data in cases.items() if shown(reader, data) is not None} == expected
 
 
@@ -142,7 +158,8 @@ def test_the_number_is_masked_without_view_phones_and_the_sessions_counter_reach
     assert shown(masked, _event(None, None))["conversation"]["phone"] == "+55 11 ****-**21"
     assert shown(whole, _event(None, None))["conversation"]["phone"] == "+55 11 98765-4321"
     low = Reader(id=3, client_id=1, chat_level=1, team_ids=frozenset(), view_phones=False)
-    assert shown(low, {"kind": LiveKind.SESSIONS, "remaining": 4}) == {"kind": LiveKind.SESSIONS, "remaining": 4}
+    counter = {"kind": LiveKind.SESSIONS, "remaining": 4}
+    assert shown(low, counter) == counter
 
 
 def test_a_reader_that_saw_a_transferred_conversation_is_told_to_drop_it_and_nothing_more():
