@@ -251,9 +251,10 @@ def ago(value) -> str:
     """How long ago a stored (naive UTC) moment was, in the user's language ("5 min")."""
     if value is None:
         return "—"
-    return babel_format_timedelta(
-        utcnow() - value, granularity="minute", format="short", locale=get_locale() or "pt_BR"
-    )
+    elapsed = utcnow() - value
+    if elapsed.total_seconds() < 60:
+        return gettext("just now")
+    return babel_format_timedelta(elapsed, granularity="minute", format="short", locale=get_locale() or "pt_BR")
 
 
 def _translations():
