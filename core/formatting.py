@@ -254,7 +254,8 @@ def ago(value) -> str:
     elapsed = utcnow() - value
     if elapsed.total_seconds() < 60:
         return gettext("just now")
-    return babel_format_timedelta(elapsed, granularity="minute", format="short", locale=get_locale() or "pt_BR")
+    locale = get_locale() or "pt_BR"
+    return babel_format_timedelta(elapsed, granularity="minute", format="short", locale=locale)
 
 
 def _translations():

@@ -38,6 +38,10 @@ def tab_badge(page: str, tab: str) -> str | None:
     return match.group(1) if match else None
 
 
+def preference_of(account_id: int) -> InboxPreference:
+    return db.session.scalar(select(InboxPreference).where(InboxPreference.account_id == account_id))
+
+
 def test_unread_counts_rise_with_each_message_and_clear_when_the_user_opens_it(app, tenants, ws):
     _client_id, key, secret, http = ws
     user = make_user(app, tenants, level=6, email="le@alpha.test")
@@ -47,7 +51,7 @@ def test_unread_counts_rise_with_each_message_and_clear_when_the_user_opens_it(a
     conversation_id = first["conversation_id"]
     page = user.get("/app/?view=all").get_data(as_text=True)
     assert unread_of(page, conversation_id) == 2
-    assert tab_badge(page, "all") == "2" and tab_badge(page, "queue") == "2" and tab_badge(page, "mine") is None
+    assert (tab_badge(page, "all"), tab_badge(page, "queue"), tab_badge(page, "mine")) == ("2", "2", None)
     assert user.get(f"/app/conversations/{conversation_id}").status_code == 200
     page = user.get("/app/?view=all").get_data(as_text=True)
     assert unread_of(page, conversation_id) == 0
@@ -98,7 +102,7 @@ def test_a_user_chooses_a_sound_and_the_title_badge_and_staff_acting_as_it_canno
     assert 'id="notify-sound"' in page and 'id="notify-title" checked' in page
     assert user.post("/app/inbox/notifications", {"sound": "1"}).status_code == 303
     with app.app_context():
-        chosen = db.session.scalar(select(InboxPreference).where(InboxPreference.account_id == user.account_id))
+        chosen = preference_of(user.account_id)
         assert (chosen.sound, chosen.title_badge) == (True, False)
         assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "inbox.preferences_changed"))
     stream = user.get("/app/stream").get_data(as_text=True)
@@ -109,7 +113,7 @@ def test_a_user_chooses_a_sound_and_the_title_badge_and_staff_acting_as_it_canno
     staff.post(f"/reseller/clients/{client_id}/users/{user.account_id}/login-as")
     assert staff.post("/app/inbox/notifications", {"title_badge": "1"}).status_code == 303
     with app.app_context():
-        chosen = db.session.scalar(select(InboxPreference).where(InboxPreference.account_id == user.account_id))
+        chosen = preference_of(user.account_id)
         assert (chosen.sound, chosen.title_badge) == (True, False)
 
 
