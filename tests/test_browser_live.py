@@ -104,7 +104,8 @@ def test_a_received_message_reaches_open_inboxes_as_each_may_see_it(
         # Then the agent's own contact writes twice: the agent's page (the staff member
         # acting as it) shows that count, masked number, and never the queued contact.
         for n, text in ((2, "Primeira"), (3, "Segunda")):
-            post_inbound(page, live_server, key, secret, {"from": "+5511955550001", "text": text, "id": f"w{n}"})
+            message = {"from": "+5511955550001", "text": text, "id": f"w{n}"}
+            post_inbound(page, live_server, key, secret, message)
         own = f"[data-conversation-id='{agents_own}']"
         staff_page.wait_for_selector(f"{own}[data-unread='2']", timeout=WAIT)
         assert "Segunda" in staff_page.locator(own).inner_text()
