@@ -5,6 +5,8 @@ rights beneath it)."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask import g, session
 from flask_login import current_user
 from sqlalchemy import bindparam, select
@@ -129,12 +131,13 @@ def resolve_request_user():
     return g.pop("session_response", None)
 
 
-def session_alive(session_id: int, reseller_id: int) -> Account | None:
+def session_alive(session_id: int, reseller_id: int) -> tuple[Account, datetime] | None:
     """For a response that outlives its request (the workspace's live stream): the
     session's account while the checks of :func:`load_request_session` still pass
     (not revoked, expired or idle; the account usable; for "log in as", the staff
-    session beneath it alive and the staff still allowed to), else ``None``. Reads
-    only: it neither ends nor touches the session (a stream is no activity)."""
+    session beneath it alive and the staff still allowed to), with the moment it
+    expires or idles out unless used meanwhile; else ``None``. Reads only: it neither
+    ends nor touches the session (a stream is no activity)."""
     row = db.session.get(AuthSession, session_id, populate_existing=True)
     now = utcnow()
     if row is None or row.revoked_at is not None or row.expires_at <= now or row.reseller_id != reseller_id:
@@ -152,4 +155,4 @@ def session_alive(session_id: int, reseller_id: int) -> Account | None:
         and row.impersonator.role.grants(perm.LOG_IN_AS)
     ):
         return None
-    return account
+    return account, min(row.expires_at, row.last_seen_at + idle)

@@ -172,6 +172,8 @@ def load_settings(overrides: dict | None = None) -> Settings:
         RATELIMIT_STORAGE_URI=redis_url or "memory://",
         DATABASE_RUNTIME_ROLE=os.environ.get("DATABASE_RUNTIME_ROLE", "revenda_app") or None,
         STORAGE_DIR=_env("STORAGE_DIR", str(instance / "storage")),
+        LIVE_STREAM_SECONDS=_env_int("LIVE_STREAM_SECONDS", 300),
+        LIVE_HEARTBEAT_SECONDS=_env_int("LIVE_HEARTBEAT_SECONDS", 15),
         ATTACHMENT_MAX_BYTES=max(_env_int("ATTACHMENT_MAX_BYTES", 25 * 1024 * 1024), 1),
         **_storage_settings(),
     )
@@ -196,6 +198,7 @@ def load_settings(overrides: dict | None = None) -> Settings:
         common["PWNED_PASSWORDS_URL"] = None
         # Nor a real bucket: the S3 backend's tests build their own against a local server.
         common.update(dict.fromkeys(S3_SETTINGS), STORAGE_BACKEND="local")
+        common["LIVE_STREAM_SECONDS"] = _env_int("LIVE_STREAM_SECONDS", 0)
         settings = Settings(
             **common,
             SECRET_KEY=_env("SECRET_KEY", "testing-only-secret-key"),
@@ -205,7 +208,6 @@ def load_settings(overrides: dict | None = None) -> Settings:
             DEFAULT_RESELLER_HOST=_env("DEFAULT_RESELLER_HOST", "default.test"),
             SESSION_COOKIE_SECURE=False,
             INPROCESS_JOBS="sync",
-            LIVE_STREAM_SECONDS=0,
             TESTING=True,
             SHOW_DEV_OUTBOX=True,
             PASSWORD_HASH_METHOD="scrypt:1024:8:1",  # noqa: S106 - a method name

@@ -25,6 +25,17 @@ def channel(client_id: int) -> str:
     return f"client:{client_id}"
 
 
+def account_channel(account_id: int) -> str:
+    """Wakes an account's open streams: what it may see changed (chat level, phones,
+    teams), so they read it again before the next event."""
+    return f"account:{account_id}"
+
+
+def account_changed(*account_ids: int) -> None:
+    for account_id in account_ids:
+        live.publish(account_channel(account_id), {})
+
+
 def preview(text: str | None) -> str:
     """A message's first words on one line, at most ``PREVIEW_CHARS`` characters."""
     line = " ".join((text or "").split())

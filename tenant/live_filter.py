@@ -1,9 +1,12 @@
 """Which live events (:mod:`tenant.live`) one open workspace page may receive, and how.
 
 A reader is the account of a workspace session (a staff member logging in as a user is
-that user: the same events, the same masking). Before each event the session is read
-again (:func:`auth.session_loader.session_alive`): an ended, expired or idle session, a
-deactivated user, a lapsed "log in as" gets nothing more. The event is then kept only if
+that user: the same events, the same masking). The session is read again
+(:func:`auth.session_loader.session_alive`) on every heartbeat, when it ends (logout,
+revocation, a deactivated user: ``auth.sessions`` wakes its streams), when what the
+account may see changes (``tenant.live.account_changed``) and when it would expire or
+idle out; in between, each event is checked against that reading, so a burst of events
+costs no query per stream. An ended session gets nothing more. The event is then kept only if
 the account may see its conversation (:func:`tenant.inbox.may_see`, the chat level's
 rule), and the contact's number is masked unless the account views phones.
 """
@@ -11,9 +14,11 @@ rule), and the contact's number is masked unless the account views phones.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from auth.session_loader import session_alive
 from core.extensions import db
+from core.timeutil import utcnow
 from tenant import inbox
 from tenant.phones import format_phone, mask_phone
 from tenant.states import LiveChange, LiveKind
@@ -28,15 +33,21 @@ class Reader:
     chat_level: int
     team_ids: frozenset[int]
     view_phones: bool
+    # The session's end unless it is used meanwhile (expiry, idle): past it, read again.
+    valid_until: datetime | None = None
+
+    def lapsed(self) -> bool:
+        return self.valid_until is not None and utcnow() >= self.valid_until
 
 
-def reader_of(account) -> Reader:
+def reader_of(account, valid_until: datetime | None = None) -> Reader:
     return Reader(
         id=account.id,
         client_id=account.client_id,
         chat_level=account.chat_level,
         team_ids=frozenset(inbox.team_ids(account)),
         view_phones=bool(account.view_phones),
+        valid_until=valid_until,
     )
 
 
@@ -44,10 +55,10 @@ def current_reader(session_id: int, reseller_id: int, client_id: int) -> Reader 
     """The session's reader now, or ``None`` when the stream must close. Releases the
     database connection before it returns: a stream holds none while it waits."""
     try:
-        account = session_alive(session_id, reseller_id)
-        if account is None or account.client_id != client_id:
+        alive = session_alive(session_id, reseller_id)
+        if alive is None or alive[0].client_id != client_id:
             return None
-        return reader_of(account)
+        return reader_of(*alive)
     finally:
         db.session.close()
 

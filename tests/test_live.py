@@ -18,7 +18,7 @@ from tenant import live
 from tenant.inbox_models import Conversation
 from tenant.live_filter import Reader, shown
 from tenant.states import LiveChange, LiveKind
-from tenant.users import deactivate_client_user
+from tenant.users import deactivate_client_user, update_client_user
 from tests.test_workspace import channel, deliver, make_user, seed_conversations, set_client
 
 
@@ -253,3 +253,34 @@ def test_the_stream_needs_a_workspace_session(app, tenants, make_browser):
     staff = make_browser()
     staff.login("owner@a.test")
     assert staff.get("/app/stream").status_code == 302  # staff are sent to their panel
+
+
+def test_a_lower_chat_level_applies_to_the_open_stream_before_its_next_event(app, tenants, ws):
+    client_id, key, secret, http = ws
+    user = make_user(app, tenants, level=6, email="rebaixado@alpha.test")
+    ids = seed_conversations(app, client_id, mine=user.account_id)
+    with app.app_context():
+        phone = db.session.get(Conversation, ids["mine"]).contact.phone
+    app.config["LIVE_STREAM_SECONDS"] = 3600
+    try:
+        response = user.get("/app/stream", buffered=False)
+        chunks = iter(response.response)
+        next(chunks)  # subscribed
+        with app.app_context():
+            account = db.session.get(Account, user.account_id)
+            owner = db.session.scalar(
+                select(Account).where(Account.reseller_id == tenants.a.id, Account.client_id.is_(None))
+            )
+            update_client_user(account, actor=owner, name=account.name, chat_level=1, view_phones=True)
+            db.session.commit()
+        deliver(http, key, secret, {"from": "11900000009", "text": "fila", "id": "q1"})
+        deliver(http, key, secret, {"from": phone, "text": "minha", "id": "m1"})
+        received = []
+        while not received:
+            chunk = next(chunks)
+            text = chunk.decode() if isinstance(chunk, bytes) else chunk
+            received = [d for _id, d in frames(text) if d["kind"] == LiveKind.MESSAGE]
+        assert received[0]["conversation"]["id"] == ids["mine"]
+        response.close()
+    finally:
+        app.config["LIVE_STREAM_SECONDS"] = 0
