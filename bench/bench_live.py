@@ -249,7 +249,11 @@ def main() -> None:
     finally:
         for process in (web, stream):
             process.terminate()
-            process.wait(10)
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:  # streams still open: no graceful end
+                process.kill()
+                process.wait(10)
     print(json.dumps(result, indent=2))
     save("live", result)
 

@@ -26,7 +26,7 @@ from collections import deque
 from dataclasses import dataclass
 
 from flask import Flask, current_app, has_app_context
-from redis import Redis
+from redis import BlockingConnectionPool, Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy import event as sa_event
@@ -211,7 +211,10 @@ class RedisBus(Bus):
 
     def __init__(self, url: str) -> None:
         super().__init__()
-        self.redis = Redis.from_url(url)
+        # Hundreds of stream threads share a few connections: they wait for one (a
+        # plain pool refuses past its size) and each holds it for one command.
+        pool = BlockingConnectionPool.from_url(url, max_connections=32, timeout=10)
+        self.redis = Redis(connection_pool=pool)
         self._listener: threading.Thread | None = None
         self._started = threading.Event()
 
