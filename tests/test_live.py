@@ -284,3 +284,23 @@ def test_a_lower_chat_level_applies_to_the_open_stream_before_its_next_event(app
         response.close()
     finally:
         app.config["LIVE_STREAM_SECONDS"] = 0
+
+
+def test_the_stream_never_carries_another_clients_or_resellers_events(
+    app, factory, tenants, ws, make_browser
+):
+    """The route sweep's rule for the stream (it takes no id): a user of the neighbour
+    client of the same reseller, and one of reseller B, replaying their streams from the
+    start receive nothing of client A."""
+    _client_id, key, secret, http = ws
+    deliver(http, key, secret, {"from": "11900000001", "text": "só da A", "id": "1"})
+    plan_id = tenants.a.plan.id
+    neighbour = factory.client(tenants.a.id, trade_name="Vizinha", plan_id=plan_id, payment_status="paid")
+    factory.user(neighbour.id, email="gente@vizinha.test")
+    factory.user(tenants.b.client.id, email="gente@beta.test")
+    for host, email in (("a.test", "gente@vizinha.test"), ("b.test", "gente@beta.test")):
+        browser = make_browser(host)
+        browser.login(email)
+        assert replay(browser, 0) == []
+    same_client = make_user(app, tenants, level=6, email="mesma@alpha.test")
+    assert LiveKind.MESSAGE in {d["kind"] for d in replay(same_client, 0)}  # the replay works
