@@ -186,6 +186,13 @@ class Bus:
                     if not readers:
                         del self._readers[channel]
 
+    def forget(self) -> None:
+        """Drop what was published in process (the suite: each test starts afresh, as
+        it empties Redis; ids restart with the rolled-back rows they named)."""
+        with self._lock:
+            self._backlog.clear()
+            self._ids.clear()
+
     def readers(self) -> int:
         with self._lock:
             return sum(len(r) for r in self._readers.values())

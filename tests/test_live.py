@@ -14,8 +14,8 @@ from auth.models import Account
 from core import live as core_live
 from core.extensions import db
 from core.live import Bus, RedisBus, get_bus
-from tenant import live
-from tenant.inbox_models import Conversation
+from tenant import inbox, live
+from tenant.inbox_models import Conversation, Message
 from tenant.live_filter import Reader, shown
 from tenant.states import LiveChange, LiveKind
 from tenant.users import deactivate_client_user, update_client_user
@@ -304,3 +304,16 @@ def test_the_stream_never_carries_another_clients_or_resellers_events(
         assert replay(browser, 0) == []
     same_client = make_user(app, tenants, level=6, email="mesma@alpha.test")
     assert LiveKind.MESSAGE in {d["kind"] for d in replay(same_client, 0)}  # the replay works
+
+
+def test_a_delivery_status_reaches_the_pages_through_the_inbox_hook(app, tenants, ws, ctx):
+    client_id, key, secret, http = ws
+    sent = deliver(http, key, secret, {"from": "11900000001", "text": "oi", "id": "1"}).json
+    message = db.session.get(Message, sent["message_id"])
+    inbox.set_delivery_status(message, "delivered")
+    db.session.commit()
+    event = get_bus(app).backlog(live.channel(client_id))[-1]
+    assert event.data["kind"] == LiveKind.DELIVERY
+    assert event.data["message"]["id"] == message.id and event.data["message"]["status"] == "delivered"
+    reader = Reader(id=0, client_id=client_id, chat_level=2, team_ids=frozenset(), view_phones=False)
+    assert shown(reader, event.data)["conversation"]["id"] == sent["conversation_id"]
