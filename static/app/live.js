@@ -13,9 +13,20 @@
   var source = new EventSource(root.dataset.stream);
   root.dataset.state = "connecting";
 
+  // At most one refresh of each part per REFRESH_MS, and always one after the last event
+  // (htmx's own throttle would drop the events of a burst after the first).
+  var REFRESH_MS = 700;
+  var timers = {};
+  var dirty = {};
   function refresh(selector) {
+    if (timers[selector]) { dirty[selector] = true; return; }
     var el = document.querySelector(selector);
-    if (el && window.htmx) { window.htmx.trigger(el, "live-refresh"); }
+    if (!el || !window.htmx) { return; }
+    window.htmx.trigger(el, "live-refresh");
+    timers[selector] = window.setTimeout(function () {
+      timers[selector] = null;
+      if (dirty[selector]) { dirty[selector] = false; refresh(selector); }
+    }, REFRESH_MS);
   }
 
   function beep() {
