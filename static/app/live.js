@@ -59,6 +59,13 @@
     document.title = baseTitle;
   }
 
+  // The open conversation, refreshed, shows its newest message.
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var box = document.getElementById("conversation-messages");
+    var from = event.detail && event.detail.elt;
+    if (box && from && from.id === "conversation-messages") { box.scrollTop = box.scrollHeight; }
+  });
+
   document.addEventListener("visibilitychange", function () { if (!document.hidden) { seen(); } });
   window.addEventListener("focus", seen);
 
