@@ -116,6 +116,11 @@ def test_a_received_message_reaches_open_inboxes_as_each_may_see_it(
         # The manager opens the new conversation: read; back in the list, no count.
         page.click(row)
         page.wait_for_url(f"**/app/conversations/{queued['conversation_id']}")
+        # The open conversation shows the contact's next message as it arrives (and, open, reads it).
+        wait_live(page)
+        more = {"from": "11900000001", "text": "Mais uma coisa", "id": "w4"}
+        post_inbound(page, live_server, key, secret, more)
+        page.wait_for_selector("#conversation-messages :text('Mais uma coisa')", timeout=WAIT)
         page.goto(f"{live_server}/app/?view=all")
         page.wait_for_selector(f"{row}[data-unread='0']", timeout=WAIT)
         assert page.locator(f"{row} .unread-count").count() == 0
