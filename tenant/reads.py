@@ -4,7 +4,7 @@ the list's previews, and each user's choice of sound and title badge."""
 
 from __future__ import annotations
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, or_, select, true
 
 from core import audit
 from core.extensions import db
@@ -41,6 +41,11 @@ def mark_read(account, conversation: Conversation) -> None:
         marker.last_read_message_id, marker.read_at = newest, utcnow()
 
 
+# The tabs' counts look at the most recently active open conversations only: an unread
+# conversation older than these is still marked in the list, not counted in its tab.
+TAB_WINDOW = 1000
+
+
 def _read_upto(account):
     """The account's read marker of each conversation (a correlated subquery, 0 when none)."""
     return (
@@ -51,49 +56,73 @@ def _read_upto(account):
     )
 
 
+def _markers(account, conversation_ids: list[int]) -> dict[int, int]:
+    return dict(
+        db.session.execute(
+            scoped_select(
+                ConversationRead,
+                reseller_id=account.reseller_id,
+                client_id=account.client_id,
+            )
+            .with_only_columns(ConversationRead.conversation_id, ConversationRead.last_read_message_id)
+            .where(
+                ConversationRead.account_id == account.id,
+                ConversationRead.conversation_id.in_(conversation_ids),
+            )
+        ).all()
+    )
+
+
 def unread_counts(account, conversations: list[Conversation]) -> dict[int, int]:
-    """Messages from the contact the account has not read, per conversation of the list."""
+    """Messages from the contact the account has not read, per conversation of the list:
+    its markers in one query, then the newer inbound messages of only those conversations
+    that have some, each range on the ``(conversation_id, id)`` index."""
     ids = [c.id for c in conversations if c.last_inbound_message_id]
     if not ids:
         return {}
-    marker = _markers_of(account)
+    read = _markers(account, ids)
+    ranges = [
+        and_(Message.conversation_id == c.id, Message.id > read.get(c.id, 0))
+        for c in conversations
+        if c.last_inbound_message_id and c.last_inbound_message_id > read.get(c.id, 0)
+    ]
+    if not ranges:
+        return {}
     rows = db.session.execute(
         select(Message.conversation_id, func.count())
-        .select_from(Message)
-        .outerjoin(marker, marker.c.conversation_id == Message.conversation_id)
-        .where(
-            Message.conversation_id.in_(ids),
-            Message.direction == MessageDirection.INBOUND,
-            Message.id > func.coalesce(marker.c.last_read_message_id, 0),
-        )
+        .where(or_(*ranges), Message.direction == MessageDirection.INBOUND)
         .group_by(Message.conversation_id)
     ).all()
     return dict(rows)
 
 
-def _markers_of(account):
-    return (
-        scoped_select(ConversationRead, reseller_id=account.reseller_id, client_id=account.client_id)
-        .where(ConversationRead.account_id == account.id)
+def unread_per_tab(account, tabs: list[str]) -> dict[str, int]:
+    """Open conversations with a message the account has not read, per inbox tab, among
+    the ``TAB_WINDOW`` most recently active ones it sees (one query for every tab)."""
+    recent = (
+        inbox.visible_conversations(account)
+        .where(Conversation.status == ConversationStatus.OPEN)
+        .with_only_columns(
+            Conversation.assigned_account_id,
+            Conversation.team_id,
+            (Conversation.last_inbound_message_id > func.coalesce(_read_upto(account), 0)).label("unread"),
+        )
+        .order_by(Conversation.last_message_at.desc())
+        .limit(TAB_WINDOW)
         .subquery()
     )
-
-
-def unread_per_tab(account, tabs: list[str]) -> dict[str, int]:
-    """Open conversations with a message the account has not read, per inbox tab."""
-    unread = and_(
-        Conversation.status == ConversationStatus.OPEN,
-        Conversation.last_inbound_message_id > func.coalesce(_read_upto(account), 0),
-    )
-    base = inbox.visible_conversations(account).where(unread).with_only_columns(func.count())
     teams = inbox.team_ids(account) or [-1]
     narrow = {
-        "mine": (Conversation.assigned_account_id == account.id,),
-        "queue": (Conversation.assigned_account_id.is_(None),),
-        "team": (Conversation.team_id.in_(teams),),
-        "all": (),
+        "mine": recent.c.assigned_account_id == account.id,
+        "queue": recent.c.assigned_account_id.is_(None),
+        "team": recent.c.team_id.in_(teams),
+        "all": true(),
     }
-    return {tab: db.session.scalar(base.where(*narrow[tab])) for tab in tabs}
+    wanted = [tab for tab in tabs if tab in narrow]
+    counts = db.session.execute(
+        select(*(func.count().filter(and_(recent.c.unread, narrow[tab])) for tab in wanted))
+    ).one()
+    return dict(zip(wanted, counts, strict=True))
 
 
 def previews(conversations: list[Conversation]) -> dict[int, str]:

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from auth import permissions as perm
 from core.extensions import db
 from core.models import AuditEvent
+from tenant import reads
 from tenant.inbox_models import ConversationRead, InboxPreference
 from tests.test_workspace import channel, deliver, make_user, set_client
 
@@ -121,3 +122,16 @@ def test_htmx_asks_for_the_list_alone(app, tenants, ws):
     user = make_user(app, tenants, level=6, email="htmx@alpha.test")
     fragment = user.get("/app/?view=all", headers={"HX-Request": "true"}).get_data(as_text=True)
     assert "<html" not in fragment and 'data-tab="all"' in fragment
+
+
+def test_the_tabs_count_among_the_most_recently_active_conversations(app, tenants, ws, monkeypatch):
+    _client_id, key, secret, http = ws
+    user = make_user(app, tenants, level=6, email="janela@alpha.test")
+    for n in (1, 2, 3):
+        deliver(http, key, secret, {"from": f"1190000000{n}", "text": "oi", "id": str(n)})
+    assert tab_badge(user.get("/app/?view=all").get_data(as_text=True), "all") == "3"
+    monkeypatch.setattr(reads, "TAB_WINDOW", 2)
+    page = user.get("/app/?view=all").get_data(as_text=True)
+    assert tab_badge(page, "all") == "2"
+    # Each row still shows its own count.
+    assert sum(1 for n in re.findall(r'data-unread="(\d+)"', page) if n != "0") == 3
