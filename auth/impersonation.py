@@ -144,7 +144,8 @@ def _staff_idle():
     return sessions.limits(g.get("reseller"), staff=True)[0]
 
 
-def _staff_session_holds(row: AuthSession, now) -> bool:
+def staff_session_holds(row: AuthSession, now) -> bool:
+    """The staff session beneath an impersonation is alive and its account usable."""
     parent = db.session.get(AuthSession, row.parent_session_id) if row.parent_session_id else None
     return (
         parent is not None
@@ -161,7 +162,7 @@ def _staff_session_holds(row: AuthSession, now) -> bool:
 def check_still_allowed(row: AuthSession, now):
     """Called on every request of an impersonation; a response when it must end."""
     g.auth_session = row  # what end() and end_with_staff() act on
-    if not _staff_session_holds(row, now):
+    if not staff_session_holds(row, now):
         # The staff member's own session is over (ended, expired, idle) or the staff
         # account was deactivated: nothing to go back to.
         end_with_staff(reason="staff_session_ended")

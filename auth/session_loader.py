@@ -5,12 +5,15 @@ rights beneath it)."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask import g, session
 from flask_login import current_user
 from sqlalchemy import and_, bindparam, select
 from sqlalchemy.orm import aliased, joinedload
 
 from auth import impersonation, sessions
+from auth import permissions as perm
 from auth.access import login_manager
 from auth.models import STAFF, Account, AuthSession
 from core.extensions import db
@@ -164,3 +167,30 @@ def resolve_request_user():
         load_user_from_request(None)
         g.pop("_login_user", None)
     return g.pop("session_response", None)
+
+
+def session_alive(session_id: int, reseller_id: int) -> tuple[Account, datetime] | None:
+    """For a response that outlives its request (the workspace's live stream): the
+    session's account while the checks of :func:`load_request_session` still pass
+    (not revoked, expired or idle; the account usable; for "log in as", the staff
+    session beneath it alive and the staff still allowed to), with the moment it
+    expires or idles out unless used meanwhile; else ``None``. Reads only: it neither
+    ends nor touches the session (a stream is no activity)."""
+    row = db.session.get(AuthSession, session_id, populate_existing=True)
+    now = utcnow()
+    if row is None or row.revoked_at is not None or row.expires_at <= now or row.reseller_id != reseller_id:
+        return None
+    account = row.account
+    if account is None or account.login_id != row.login_id or not account.is_usable():
+        return None
+    acting = row.impersonator_account_id is not None
+    idle = sessions.limits(db.session.get(Reseller, reseller_id), staff=acting or account.kind == STAFF)[0]
+    if now - row.last_seen_at > idle:
+        return None
+    if acting and not (
+        impersonation.staff_session_holds(row, now)
+        and row.impersonator.role is not None
+        and row.impersonator.role.grants(perm.LOG_IN_AS)
+    ):
+        return None
+    return account, min(row.expires_at, row.last_seen_at + idle)

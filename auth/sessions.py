@@ -11,7 +11,7 @@ from flask import g, has_request_context, request, session
 from sqlalchemy import or_, select, update
 
 from auth.models import CLIENT_USER, STAFF, Account, AuthSession, Login
-from core import audit
+from core import audit, live
 from core.extensions import db
 from core.models import Reseller
 from core.states import ActorKind
@@ -119,6 +119,7 @@ def end_current_session(*, audit_it: bool = True) -> None:
     current = g.get("auth_session")
     if current is not None and current.revoked_at is None:
         current.revoked_at = utcnow()
+        live.publish(session_channel(current.id), {})
         if audit_it:
             audit.record("auth.logout", current.account)
     session.pop(SESSION_KEY, None)
@@ -163,16 +164,25 @@ def revoke_sessions(
 def end_sessions(chosen, *also, now=None) -> int:
     """End the open sessions whose ids ``chosen`` (a select) gives, with the "log in
     as" sessions they carry, and the rows matching any of ``also``; how many ended."""
-    result = db.session.execute(
+    ended = db.session.scalars(
         update(AuthSession)
         .where(
             AuthSession.revoked_at.is_(None),
             or_(AuthSession.id.in_(chosen), AuthSession.parent_session_id.in_(chosen), *also),
         )
         .values(revoked_at=now or utcnow())
+        .returning(AuthSession.id)
         .execution_options(synchronize_session=False)
-    )
-    return result.rowcount or 0
+    ).all()
+    for session_id in ended:
+        live.publish(session_channel(session_id), {})
+    return len(ended)
+
+
+def session_channel(session_id: int) -> str:
+    """The live bus channel that wakes a session's open streams when it ends (they
+    check the session again and close)."""
+    return f"session:{session_id}"
 
 
 def set_request_session(auth_session: AuthSession | None, account: Account | None) -> None:

@@ -24,6 +24,7 @@ BENCHES = (
     "mail",
     "audit",
     "api",
+    "live",
 )
 
 

@@ -62,10 +62,11 @@ def create_app(config: dict | None = None) -> Flask:
     babel.init_app(app, locale_selector=_select_locale, timezone_selector=lambda: "America/Sao_Paulo")
     limiter.init_app(app)
 
-    from core import audit, cli, formatting, jobs, mail, storage, views
+    from core import audit, cli, formatting, jobs, live, mail, storage, views
 
     audit.init_app(app)
     jobs.init_app(app)
+    live.init_app(app)
     mail.init_app(app)
     storage.init_app(app)
     # Right after the reseller is known (the 400 page is branded), before any view or

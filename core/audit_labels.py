@@ -126,6 +126,7 @@ ACTION_LABELS = {
     "inbox.conversation_reopened": _l("Conversation reopened"),
     "inbox.conversation_taken": _l("Conversation taken"),
     "inbox.message_sent": _l("Message sent"),
+    "inbox.preferences_changed": _l("New-message notifications changed"),
     "inbox.team_created": _l("Team created"),
     "inbox.team_members_set": _l("Team members changed"),
     "kb.article_created": _l("Article created"),

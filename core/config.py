@@ -111,6 +111,12 @@ class Settings:
     MAIL_AUTHSERV_ID: str | None = None
     # The largest attachment accepted, counted while it streams in (core.uploads).
     ATTACHMENT_MAX_BYTES: int = 25 * 1024 * 1024
+    # The workspace's live stream (tenant.views.live): how long one response lasts before
+    # the browser reconnects (resuming from its last event), and how often a quiet stream
+    # checks its session and sends a heartbeat. The suite's streams end at once unless a
+    # test asks for longer (a stream the test client opened would otherwise never end).
+    LIVE_STREAM_SECONDS: int = 300
+    LIVE_HEARTBEAT_SECONDS: int = 15
     # in-process job mode when REDIS_URL is absent: "thread" (demo) or "sync" (tests)
     INPROCESS_JOBS: str = "thread"
     RATELIMIT_STORAGE_URI: str = "memory://"
@@ -166,6 +172,8 @@ def load_settings(overrides: dict | None = None) -> Settings:
         RATELIMIT_STORAGE_URI=redis_url or "memory://",
         DATABASE_RUNTIME_ROLE=os.environ.get("DATABASE_RUNTIME_ROLE", "revenda_app") or None,
         STORAGE_DIR=_env("STORAGE_DIR", str(instance / "storage")),
+        LIVE_STREAM_SECONDS=_env_int("LIVE_STREAM_SECONDS", 300),
+        LIVE_HEARTBEAT_SECONDS=_env_int("LIVE_HEARTBEAT_SECONDS", 15),
         ATTACHMENT_MAX_BYTES=max(_env_int("ATTACHMENT_MAX_BYTES", 25 * 1024 * 1024), 1),
         **_storage_settings(),
     )
@@ -190,6 +198,7 @@ def load_settings(overrides: dict | None = None) -> Settings:
         common["PWNED_PASSWORDS_URL"] = None
         # Nor a real bucket: the S3 backend's tests build their own against a local server.
         common.update(dict.fromkeys(S3_SETTINGS), STORAGE_BACKEND="local")
+        common["LIVE_STREAM_SECONDS"] = _env_int("LIVE_STREAM_SECONDS", 0)
         settings = Settings(
             **common,
             SECRET_KEY=_env("SECRET_KEY", "testing-only-secret-key"),

@@ -17,6 +17,7 @@ from datetime import UTC, date, datetime
 from functools import lru_cache
 
 from babel import Locale
+from babel.dates import format_timedelta as babel_format_timedelta
 from babel.dates import get_date_format, get_datetime_format, get_time_format
 from babel.numbers import format_currency as babel_format_currency
 from babel.numbers import get_currency_precision, get_decimal_symbol, get_group_symbol
@@ -36,7 +37,7 @@ from flask_babel.speaklater import LazyString
 from jinja2 import pass_context
 from markupsafe import Markup
 
-from core.timeutil import local_date
+from core.timeutil import local_date, utcnow
 
 # Babel date-pattern fields the fast path writes itself; any other field: Babel.
 _DATE_FIELDS = {
@@ -246,6 +247,17 @@ def time_br(value) -> str:
     return "—" if value is None else format_time(value, "short")
 
 
+def ago(value) -> str:
+    """How long ago a stored (naive UTC) moment was, in the user's language ("5 min")."""
+    if value is None:
+        return "—"
+    elapsed = utcnow() - value
+    if elapsed.total_seconds() < 60:
+        return gettext("just now")
+    locale = get_locale() or "pt_BR"
+    return babel_format_timedelta(elapsed, granularity="minute", format="short", locale=locale)
+
+
 def _translations():
     """This request's catalogue, found once per locale instead of once per string."""
     return _per_locale("catalogue", get_translations)
@@ -299,3 +311,4 @@ def init_app(app) -> None:
     app.add_template_filter(date_br, "date_br")
     app.add_template_filter(datetime_br, "datetime_br")
     app.add_template_filter(time_br, "time_br")
+    app.add_template_filter(ago, "ago")

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from core import audit
 from core.extensions import db
 from core.tenancy import scoped_select
-from tenant import inbox
+from tenant import inbox, live
 from tenant.inbox_models import Contact, Conversation, Team, TeamMember
 from tenant.models import Client
 from tenant.phones import digits, normalise_phone
@@ -171,6 +171,7 @@ def set_team_members(team: Team, wanted: set[int]) -> None:
             )
         )
     _audit("inbox.team_members_set", team, members=sorted(wanted))
+    live.account_changed(*(present ^ wanted))
 
 
 # --- the inbound channel ------------------------------------------------------------

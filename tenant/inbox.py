@@ -13,9 +13,10 @@ from core import audit
 from core.extensions import db
 from core.tenancy import scoped_select
 from core.timeutil import utcnow
+from tenant import live
 from tenant.inbox_models import Contact, Conversation, Message, SessionWindow, TeamMember
 from tenant.models import Client
-from tenant.states import ConversationStatus, MessageDirection
+from tenant.states import ConversationStatus, LiveChange, MessageDirection
 from tenant.windows import WindowRefused, touch_window
 
 # Chat levels (SPEC): each level adds to the ones below it.
@@ -47,6 +48,18 @@ def visible_conversations(account):
         if teams:
             allowed.append(Conversation.team_id.in_(teams))
     return stmt.where(or_(*allowed))
+
+
+def may_see(account, team_ids_of_account, *, assigned_account_id: int | None, team_id: int | None) -> bool:
+    """The rule of :func:`visible_conversations` for one conversation known by its
+    assignee and team, without a query (the live stream decides each event with it)."""
+    level = account.chat_level
+    return (
+        level >= SEE_ALL
+        or assigned_account_id == account.id
+        or (level >= TAKE_FROM_QUEUE and assigned_account_id is None)
+        or (level >= SEE_TEAMS and team_id is not None and team_id in team_ids_of_account)
+    )
 
 
 def can_see(account, conversation: Conversation) -> bool:
@@ -113,6 +126,7 @@ def receive(client: Client, *, phone: str, name: str | None, text: str, external
         .limit(1)
     )
     now = utcnow()
+    new_conversation = conversation is None
     if conversation is None:
         conversation = Conversation(
             reseller_id=client.reseller_id, client_id=client.id, contact_id=contact.id, created_at=now
@@ -131,6 +145,8 @@ def receive(client: Client, *, phone: str, name: str | None, text: str, external
     )
     db.session.add(message)
     db.session.flush()
+    conversation.last_message_id = conversation.last_inbound_message_id = message.id
+    live.message_stored(message, conversation, new_conversation=new_conversation)
     try:
         window = touch_window(contact, conversation, may_open=True)
     except WindowRefused as refused:
@@ -160,8 +176,16 @@ def send(conversation: Conversation, author, body: str, *, template: bool = Fals
     if conversation.status == ConversationStatus.CLOSED:
         conversation.status = ConversationStatus.OPEN
     db.session.flush()
+    conversation.last_message_id = message.id
+    live.message_stored(message, conversation)
     audit.record("inbox.message_sent", conversation, details={"message_id": message.id, "template": template})
     return message
+
+
+def set_delivery_status(message: Message, status: str, *, error: str | None = None) -> None:
+    """Hook point for the channel that delivers ``message`` (WhatsApp): it records the
+    status in its own columns, then calls this, which tells the open pages."""
+    live.delivery_changed(message, status, error=error)
 
 
 def take(conversation: Conversation, account) -> bool:
@@ -175,11 +199,13 @@ def take(conversation: Conversation, account) -> bool:
     db.session.refresh(conversation)
     if won:
         audit.record("inbox.conversation_taken", conversation)
+        live.conversation_changed(conversation, LiveChange.TAKEN, before=(None, conversation.team_id))
     return won == 1
 
 
 def assign(conversation: Conversation, *, account_id: int | None, team_id: int | None) -> None:
     """Give the conversation to a user and/or a team (ids the caller checked are the client's)."""
+    before = (conversation.assigned_account_id, conversation.team_id)
     if account_id:
         conversation.assigned_account_id = account_id
     if team_id:
@@ -187,16 +213,19 @@ def assign(conversation: Conversation, *, account_id: int | None, team_id: int |
     audit.record(
         "inbox.conversation_assigned", conversation, details={"account_id": account_id, "team_id": team_id}
     )
+    live.conversation_changed(conversation, LiveChange.ASSIGNED, before=before)
 
 
 def close(conversation: Conversation) -> None:
     conversation.status = ConversationStatus.CLOSED
     audit.record("inbox.conversation_closed", conversation)
+    live.conversation_changed(conversation, LiveChange.CLOSED)
 
 
 def reopen(conversation: Conversation) -> None:
     conversation.status = ConversationStatus.OPEN
     audit.record("inbox.conversation_reopened", conversation)
+    live.conversation_changed(conversation, LiveChange.REOPENED)
 
 
 def conversations_page(account, *, view: str, status: str, limit: int) -> list[Conversation]:

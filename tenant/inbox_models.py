@@ -90,6 +90,10 @@ class Conversation(db.Model):
     status: Mapped[str] = mapped_column(String(10), server_default=OPEN.value, default=OPEN)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_message_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The newest message (its preview in the list) and the newest from the contact (unread
+    # when newer than what an account read): kept by tenant.inbox, no FK (set after insert).
+    last_message_id: Mapped[int | None]
+    last_inbound_message_id: Mapped[int | None]
 
     contact: Mapped[Contact] = relationship()
     assignee = relationship("Account", foreign_keys=[assigned_account_id])
@@ -159,3 +163,35 @@ class SessionWindow(db.Model):
     source: Mapped[str] = mapped_column(String(10))
     opened_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
+
+
+class ConversationRead(db.Model):
+    """How far one account read a conversation (its newest message id seen then).
+
+    Written when the account opens the conversation, never while staff act as it."""
+
+    __tablename__ = "conversation_reads"
+    __table_args__ = (UniqueConstraint("account_id", "conversation_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reseller_id: Mapped[int] = mapped_column(ForeignKey("resellers.id", ondelete="CASCADE"), index=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    conversation_id: Mapped[int] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), index=True
+    )
+    last_read_message_id: Mapped[int] = mapped_column(default=0)
+    read_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class InboxPreference(db.Model):
+    """A client user's choice of what announces a new message: a sound, a count in the title."""
+
+    __tablename__ = "inbox_preferences"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reseller_id: Mapped[int] = mapped_column(ForeignKey("resellers.id", ondelete="CASCADE"), index=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), unique=True)
+    sound: Mapped[bool] = mapped_column(default=False)
+    title_badge: Mapped[bool] = mapped_column(default=True)

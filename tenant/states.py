@@ -60,3 +60,29 @@ class WindowRefusal(StrEnum):
     NO_SESSIONS = "no_sessions"
     CLIENT_GONE = "client_gone"
     WINDOW_CLOSED = "window_closed"
+
+
+class LiveKind(StrEnum):
+    """What a live event is about (``tenant.live``, read by ``static/app/live.js``)."""
+
+    MESSAGE = "message"
+    CONVERSATION = "conversation"
+    DELIVERY = "delivery"
+    SESSIONS = "sessions"
+    # Sent by the stream itself: the reader's notification choice (first), the reader
+    # missed events and reloads, its session ended.
+    HELLO = "hello"
+    RESET = "reset"
+    END = "end"
+
+
+class LiveChange(StrEnum):
+    """What happened to a conversation in a live event."""
+
+    NEW = "new"
+    TAKEN = "taken"
+    ASSIGNED = "assigned"
+    CLOSED = "closed"
+    REOPENED = "reopened"
+    # A reader that saw the conversation may no longer (transferred away from it).
+    HIDDEN = "hidden"

@@ -25,7 +25,7 @@ from core import audit
 from core.extensions import db
 from core.tenancy import scoped_select
 from core.validation import clean_email
-from tenant import invitations
+from tenant import invitations, live
 from tenant.models import Client
 
 
@@ -262,6 +262,7 @@ def add_user_to_client(
     )
     account.chat_level = chat_level
     account.view_phones = view_phones
+    live.account_changed(account.id)
     account.permissions = permissions
     login = account.login
     if standing.login is not None and not grant.unlimited:
@@ -321,6 +322,7 @@ def update_client_user(
         "permissions": sorted(account.permissions or []),
     }
     account.name, account.chat_level, account.view_phones = name, chat_level, view_phones
+    live.account_changed(account.id)
     account.permissions = new_permissions
     after = {
         "name": name,

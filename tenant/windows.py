@@ -10,6 +10,7 @@ from sqlalchemy import Date, cast, func, literal_column, select, update
 
 from core.extensions import db
 from core.timeutil import LOCAL_TZ, utcnow
+from tenant import live
 from tenant.inbox_models import Contact, Conversation, SessionWindow
 from tenant.models import Client
 from tenant.states import WindowRefusal, WindowSource
@@ -110,6 +111,7 @@ def touch_window(contact: Contact, conversation: Conversation | None, *, may_ope
     )
     db.session.add(window)
     db.session.flush()
+    live.sessions_changed(contact.client_id)
     return window
 
 

@@ -35,6 +35,7 @@ from billing.stripe.inbox import sweep
 from core import create_app  # noqa: E402
 from core.extensions import db, limiter  # noqa: E402
 from core.jobs import QUEUES, forget_waiting, get_redis
+from core.live import get_bus
 from core.scope import bypass
 from desk import sla_calendars
 from tests.factories import Factory
@@ -269,6 +270,7 @@ def _clean_redis(app):
     else:
         yield
     forget_waiting(app)
+    get_bus(app).forget()
     limiter.reset()
 
 

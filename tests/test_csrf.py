@@ -46,10 +46,17 @@ CSRF_EXEMPT = {
     "api_v1.ticket_move",
     "api_v1.ticket_merge",
 }
-# Rows a GET may touch without changing state: the session's "last seen" time, and the
-# audit log's record of a refused GET (a 403 is an attempt the log keeps: its events are
-# checked to be only that, below).
-VOLATILE_TABLES = {"auth_sessions", "trusted_devices", "audit_events", "audit_chain_heads"}
+# Rows a GET may touch without changing state: the session's "last seen" time, how far
+# an account read a conversation (opening it is reading it), and the audit log's record
+# of a refused GET (a 403 is an attempt the log keeps: its events are checked to be only
+# that, below).
+VOLATILE_TABLES = {
+    "auth_sessions",
+    "trusted_devices",
+    "audit_events",
+    "audit_chain_heads",
+    "conversation_reads",
+}
 REFUSAL_ACTIONS = {"access.denied", "access.throttled"}
 
 

@@ -11,7 +11,7 @@ never a counter, so a reseller id reused after a rollback (the test suite) never
 the token of another reseller's set-up.
 
 Revision ID: 0037_setup_token
-Revises: 0034_api_rest_rounding
+Revises: 0036_live_inbox
 Create Date: 2026-12-02 05:10:00
 
 """
@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0037_setup_token"
-down_revision = "0034_api_rest_rounding"
+down_revision = "0036_live_inbox"
 branch_labels = None
 depends_on = None
 

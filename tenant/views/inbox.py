@@ -6,11 +6,11 @@ from __future__ import annotations
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from auth.access import current_account
+from auth.access import current_account, is_impersonating
 from core.extensions import db
 from core.tenancy import current_client, get_or_404
 from core.validation import parse_int
-from tenant import inbox, users
+from tenant import inbox, reads, users
 from tenant.directory import teams_of
 from tenant.forms import AssignForm, MessageForm
 from tenant.inbox_models import Conversation, Team
@@ -40,13 +40,21 @@ def home():
     status = request.args.get("status", ConversationStatus.OPEN)
     if status not in tuple(ConversationStatus):
         status = ConversationStatus.OPEN
+    conversations = inbox.conversations_page(account, view=view, status=status, limit=PAGE_SIZE)
+    views = [v for v in VIEWS if _view_allowed(account, v)]
+    # htmx asks for the list alone when a live event arrives (static/app/live.js).
+    template = "tenant/_inbox_list.html" if request.headers.get("HX-Request") else "tenant/inbox.html"
     return render_template(
-        "tenant/inbox.html",
+        template,
         client=current_client,
-        conversations=inbox.conversations_page(account, view=view, status=status, limit=PAGE_SIZE),
+        conversations=conversations,
+        unread=reads.unread_counts(account, conversations),
+        unread_tabs=reads.unread_per_tab(account, views),
+        previews=reads.previews(conversations),
+        preference=reads.preference_of(account),
         view=view,
         status=status,
-        views=[v for v in VIEWS if _view_allowed(account, v)],
+        views=views,
     )
 
 
@@ -68,6 +76,10 @@ def conversation(conversation_id: int):
     conv = _conversation(conversation_id)
     contact = conv.contact
     can_assign = inbox.can_assign(current_account)
+    if not is_impersonating():
+        # Staff acting as the user read nothing on the user's behalf.
+        reads.mark_read(current_account, conv)
+        db.session.commit()
     return render_template(
         "tenant/conversation.html",
         client=current_client,
@@ -107,14 +119,14 @@ def send_message(conversation_id: int):
     body, template = form.body.data, form.is_template
     if conv.assigned_account_id not in (None, current_account.id) and not inbox.can_assign(current_account):
         abort(403)
+    if conv.assigned_account_id is None:
+        conv.assigned_account_id = current_account.id
     try:
         inbox.send(conv, current_account, body, template=template, actor_id=g.get("actor_account_id"))
     except WindowRefused as refused:
         db.session.rollback()
         flash(window_message(refused.reason), "error")
         return _back_to(conv)
-    if conv.assigned_account_id is None:
-        conv.assigned_account_id = current_account.id
     db.session.commit()
     return _back_to(conv)
 
