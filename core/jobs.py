@@ -36,7 +36,7 @@ from core.scope import Scope, current_scope, entered
 
 log = logging.getLogger(__name__)
 
-QUEUES = ("mail", "billing", "exports", "maintenance")
+QUEUES = ("mail", "billing", "exports", "maintenance", "whatsapp")
 _PENDING_KEY = "pending_jobs"
 
 

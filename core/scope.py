@@ -58,6 +58,11 @@ BYPASSES: dict[str, str] = {
     "themselves and their requesters e-mailed the rating links",
     "audit-retention": "audit events of every reseller past its retention deleted, and expired "
     "audit exports' files removed",
+    "whatsapp-inbox": "the WhatsApp webhook: the channel an event names is found by its phone "
+    "number id (any reseller's) to check the signature with its secret; the events' drain and "
+    "sweep (each event then applied in its own client's scope)",
+    "whatsapp-sends": "the sweep of every reseller's WhatsApp messages whose sending is due "
+    "again (a try met a rate limit or a server error)",
     "previous-release-job": "jobs queued by the previous release, which carried no scope",
     "cli": "flask commands run by an operator (seeds, the platform commands)",
     "script": "code outside any request, job or command: a release or operator script, the "

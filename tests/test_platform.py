@@ -34,13 +34,14 @@ def test_healthz_answers_503_when_redis_is_unreachable(app, browser):
     assert response.get_json()["checks"]["redis"] == "unavailable"
 
 
-@pytest.mark.parametrize("missing", ["SECRET_KEY", "DATABASE_URL", "SMTP_URL"])
+@pytest.mark.parametrize("missing", ["SECRET_KEY", "DATABASE_URL", "SMTP_URL", "WHATSAPP_ENCRYPTION_KEY"])
 def test_production_refuses_to_start_without_its_secrets(monkeypatch, missing):
     env = {
         "APP_ENV": "production",
         "SECRET_KEY": "x" * 40,
         "DATABASE_URL": "postgresql://db/app",
         "SMTP_URL": "smtp://mail:25",
+        "WHATSAPP_ENCRYPTION_KEY": "a" * 43 + "=",
     }
     for key, value in env.items():
         monkeypatch.setenv(key, value)
@@ -55,6 +56,7 @@ def test_production_settings_use_secure_cookies_and_hide_the_outbox(monkeypatch)
         "SECRET_KEY": "x" * 40,
         "DATABASE_URL": "postgres://db/app",
         "SMTP_URL": "smtp://mail:25",
+        "WHATSAPP_ENCRYPTION_KEY": "a" * 43 + "=",
     }.items():
         monkeypatch.setenv(key, value)
     settings = load_settings()

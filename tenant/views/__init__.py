@@ -4,7 +4,7 @@ The blueprints are defined in :mod:`tenant.views.blueprints`; importing a module
 registers its routes on them.
 """
 
-from tenant.views import contacts, inbound, inbox, invitations, teams, users
+from tenant.views import contacts, inbound, inbox, invitations, message_media, teams, users
 from tenant.views.blueprints import bp, inbound_bp, invitations_bp
 
 __all__ = [
@@ -15,6 +15,7 @@ __all__ = [
     "inbox",
     "invitations",
     "invitations_bp",
+    "message_media",
     "teams",
     "users",
 ]

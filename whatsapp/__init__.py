@@ -1,0 +1,21 @@
+"""A client's WhatsApp Business number (Cloud API) as a channel of its inbox (issue 17):
+the channel's settings, Meta's signed webhook stored before the 200 and applied by a job
+(messages of every kind, their files downloaded in the background, delivery statuses),
+our messages sent by a job with retries, and approved templates outside the 24-hour
+window."""
+
+
+def init_app(app) -> None:
+    from core import jobs
+    from tenant import hooks
+    from whatsapp import message_templates, models, sending, views  # noqa: F401 - models registers the tables
+
+    app.register_blueprint(views.bp)
+    app.register_blueprint(views.webhook_bp)
+    # Our message stored for a client with a channel is sent through it (tenant never
+    # names whatsapp); the conversation page offers the channel's templates.
+    hooks.register_message_sent(sending.queue)
+    hooks.register_conversation_part("whatsapp/_template_form.html")
+    app.jinja_env.globals["whatsapp_templates_of"] = message_templates.templates_of
+    jobs.periodic("whatsapp.tasks.sweep_events", 60, bypass="whatsapp-inbox")
+    jobs.periodic("whatsapp.tasks.sweep_sends", 30, bypass="whatsapp-sends")
