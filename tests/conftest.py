@@ -38,6 +38,7 @@ from core.jobs import QUEUES, forget_waiting, get_redis
 from core.scope import bypass
 from desk import sla_calendars
 from tests.factories import Factory
+from tests.meta_fake import fake_meta, guard_meta  # noqa: F401 - fake_meta is a fixture
 from tests.stripe_fake import FakeStripe
 
 TMP = Path(tempfile.mkdtemp(prefix="revenda-tests-"))
@@ -184,6 +185,7 @@ def app(smtp_server):
     with application.app_context():
         upgrade()
     _guard_stripe(application)
+    guard_meta(application)
     yield application
     with application.app_context():
         db.engine.dispose()

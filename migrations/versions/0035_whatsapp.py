@@ -22,20 +22,21 @@ branch_labels = None
 depends_on = None
 
 TABLES = ("whatsapp_channels", "whatsapp_events", "whatsapp_templates", "whatsapp_sends")
-MESSAGE_COLUMNS = (
-    sa.Column("kind", sa.String(length=12), server_default="text", nullable=False),
-    sa.Column("media_id", sa.String(length=200), nullable=True),
-    sa.Column("media_key", sa.String(length=300), nullable=True),
-    sa.Column("media_type", sa.String(length=120), nullable=True),
-    sa.Column("media_name", sa.String(length=200), nullable=True),
-    sa.Column("latitude", sa.Float(), nullable=True),
-    sa.Column("longitude", sa.Float(), nullable=True),
-    sa.Column("reply_to_external_id", sa.String(length=100), nullable=True),
-    sa.Column("reaction", sa.String(length=32), nullable=True),
-    sa.Column("delivery_status", sa.String(length=12), nullable=True),
-    sa.Column("delivery_status_at", sa.DateTime(), nullable=True),
-    sa.Column("delivery_error", sa.String(length=300), nullable=True),
-)
+def _message_columns() -> tuple:
+    return (
+        sa.Column("kind", sa.String(length=12), server_default="text", nullable=False),
+        sa.Column("media_id", sa.String(length=200), nullable=True),
+        sa.Column("media_key", sa.String(length=300), nullable=True),
+        sa.Column("media_type", sa.String(length=120), nullable=True),
+        sa.Column("media_name", sa.String(length=200), nullable=True),
+        sa.Column("latitude", sa.Float(), nullable=True),
+        sa.Column("longitude", sa.Float(), nullable=True),
+        sa.Column("reply_to_external_id", sa.String(length=100), nullable=True),
+        sa.Column("reaction", sa.String(length=32), nullable=True),
+        sa.Column("delivery_status", sa.String(length=12), nullable=True),
+        sa.Column("delivery_status_at", sa.DateTime(), nullable=True),
+        sa.Column("delivery_error", sa.String(length=300), nullable=True),
+    )
 
 
 def _keys(table: str) -> list:
@@ -55,8 +56,8 @@ def _keys(table: str) -> list:
 
 def upgrade():
     with op.batch_alter_table("messages") as batch:
-        for column in MESSAGE_COLUMNS:
-            batch.add_column(column.copy())
+        for column in _message_columns():
+            batch.add_column(column)
     op.create_table(
         "whatsapp_channels",
         *_keys("whatsapp_channels"),
@@ -124,5 +125,5 @@ def downgrade():
     for table in reversed(TABLES):
         op.drop_table(table)
     with op.batch_alter_table("messages") as batch:
-        for column in reversed(MESSAGE_COLUMNS):
+        for column in reversed(_message_columns()):
             batch.drop_column(column.name)
