@@ -8,6 +8,7 @@ from flask import abort
 from auth.access import current_account
 from core.extensions import db
 from core.storage import ObjectMissing, get_storage
+from core.tenancy import get_or_404
 from core.uploads import attachment_response
 from tenant import inbox
 from tenant.inbox_models import Conversation, Message
@@ -16,13 +17,11 @@ from tenant.views.blueprints import bp
 
 @bp.get("/messages/<int:chat_message_id>/media")
 def message_media(chat_message_id: int):
-    message = db.session.scalar(
-        inbox.visible_conversations(current_account)
-        .with_only_columns(Message)
-        .join(Message, Message.conversation_id == Conversation.id)
-        .where(Message.id == chat_message_id)
-    )
-    if message is None or not message.media_key:
+    message = get_or_404(Message, chat_message_id)
+    visible = inbox.visible_conversations(current_account).where(Conversation.id == message.conversation_id)
+    if db.session.scalar(visible) is None:
+        abort(404)
+    if not message.media_key:
         abort(404)
     try:
         stream = get_storage().open(message.media_key)
