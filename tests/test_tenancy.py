@@ -24,9 +24,9 @@ from intake.states import ReceivedVia
 from reseller.models import ExportJob
 from tenant.directory import ensure_channel
 from tenant.inbox_models import Contact, Conversation, Message, Team
-from tenant.states import MessageDirection, MessageKind
 from tenant.invitations import invitation_token
 from tenant.models import Client, CustomFieldDefinition
+from tenant.states import MessageDirection, MessageKind
 from tests.api_setup import Caller, api_client, api_objects, token
 
 SKIP_ENDPOINTS = {"static"}
@@ -314,6 +314,18 @@ def test_client_users_never_reach_another_client_of_the_same_reseller(app, facto
         conversation = Conversation(reseller_id=a.id, client_id=neighbour.id, contact_id=contact.id)
         team = Team(reseller_id=a.id, client_id=neighbour.id, name="Equipe A2")
         db.session.add_all([conversation, team])
+        db.session.flush()
+        chat_message = Message(
+            reseller_id=a.id,
+            client_id=neighbour.id,
+            conversation_id=conversation.id,
+            direction=MessageDirection.INBOUND,
+            body="foto",
+            kind=MessageKind.IMAGE,
+            media_key=f"reseller/{a.id}/client/{neighbour.id}/whatsapp/sweep",
+            media_type="image/png",
+        )
+        db.session.add(chat_message)
         db.session.commit()
         desk_a = factory.desk(a.id, name="Mesa A", client_ids=[neighbour.id])
         ticket_a2 = factory.ticket(neighbour.id, desk_id=desk_a.id)

@@ -227,3 +227,16 @@ def test_a_template_with_a_missing_field_is_refused_and_nothing_is_sent(
     run_jobs()
     assert fake_meta.sends == [] and ours(app) is None
     assert consumed(app, tenants.a.client.id) == 1
+
+
+def test_free_text_marked_template_outside_the_window_fails_without_reaching_meta(
+    app, chat, fake_meta, run_jobs
+):
+    user, conversation_id = chat
+    with time_machine.travel(utcnow() + timedelta(hours=25), tick=False):
+        user.post(f"/app/conversations/{conversation_id}/messages", {"body": "Oi de novo", "template": "1"})
+        run_jobs()
+    assert fake_meta.sends == []
+    message = ours(app)
+    assert message.delivery_status == DeliveryStatus.FAILED
+    assert message.delivery_error == "choose an approved WhatsApp template to send outside the window"

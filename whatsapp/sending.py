@@ -22,6 +22,7 @@ from tenant.inbox_models import Contact, Conversation, Message
 from tenant.states import DeliveryStatus
 from whatsapp import channels, delivery, graph
 from whatsapp.models import WhatsAppSend
+from whatsapp.sealing import Unreadable
 from whatsapp.states import SendOutcome
 
 SEND_JOB = "whatsapp.tasks.send_message"
@@ -94,14 +95,24 @@ def send(message_id: int) -> str:
     conversation = db.session.get(Conversation, message.conversation_id)
     contact = db.session.get(Contact, conversation.contact_id)
     row.attempts += 1
+    refusal = None
+    if channel is None:
+        refusal = graph.GraphError(None, "the WhatsApp channel was removed")
+    elif message.is_template and not row.template_name:
+        # Free text marked "template" (the generic channel's way): outside the window
+        # WhatsApp takes only an approved template, chosen in the template form.
+        refusal = graph.GraphError(None, "choose an approved WhatsApp template to send outside the window")
+    else:
+        try:
+            token = channels.access_token(channel)
+        except Unreadable:
+            refusal = graph.GraphError(None, "the channel's access token cannot be read: type it again")
+    if refusal is not None:
+        return _failed_try(message, row, refusal, permanent=True)
     try:
-        if channel is None:
-            raise graph.GraphError(None, "the WhatsApp channel was removed")
-        wamid = graph.send_message(
-            channel.phone_number_id, channels.access_token(channel), _payload(message, row, contact.phone)
-        )
+        wamid = graph.send_message(channel.phone_number_id, token, _payload(message, row, contact.phone))
     except graph.GraphError as error:
-        return _failed_try(message, row, error, permanent=channel is None)
+        return _failed_try(message, row, error, permanent=False)
     message.external_id = wamid
     row.next_attempt_at = None
     delivery.mark(message, DeliveryStatus.SENT, None)
