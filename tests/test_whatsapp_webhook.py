@@ -6,6 +6,7 @@ before the 200 and applied by a job: every message type, replies, reactions, sta
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -15,6 +16,7 @@ from tenant.inbox_models import Contact, Conversation, Message, SessionWindow
 from tenant.models import Client
 from tenant.states import DeliveryStatus, MessageDirection
 from tests.whatsapp_setup import CONTACT, VERIFY_TOKEN, connect, deliver, payload, sign
+from whatsapp import inbox
 from whatsapp.models import WhatsAppEvent
 
 
@@ -172,6 +174,23 @@ def test_a_reaction_is_set_on_its_message_and_taken_back(app, channel_a, make_br
     )
     run_jobs()
     assert messages(app, channel_a)[0].reaction is None
+
+
+def test_a_reaction_before_its_message_is_applied_once_the_message_is_there(
+    app, channel_a, make_browser, run_jobs
+):
+    browser = make_browser()
+    deliver(browser, payload("reaction", WAMID="wamid.early-reaction", TARGET="wamid.late"))
+    run_jobs()
+    with app.app_context():
+        early = db.session.scalar(select(WhatsAppEvent))
+        assert early.processed_at is None and early.attempts == 1 and "wamid.late" in early.last_error
+    deliver(browser, payload("text", WAMID="wamid.late"))
+    run_jobs()
+    with app.app_context():
+        assert inbox.sweep(older_than=timedelta(0)) == 1
+    [message] = messages(app, channel_a)
+    assert message.reaction == "👍"
 
 
 def test_the_same_message_twice_is_stored_once_and_consumes_one_session(

@@ -35,9 +35,10 @@ _STATUSES = {
 }
 
 
-class StatusTooEarly(Exception):
-    """A status names a message of ours whose WhatsApp id is not stored yet (its sending
-    job has not committed): the event is tried again later."""
+class NotYetKnown(Exception):
+    """A status or a reaction names a message whose WhatsApp id is not stored yet (our
+    sending job has not committed, the contact's message is still on its way): the
+    event is rolled back and tried again later (the sweep, a bounded number of times)."""
 
 
 def apply_event(row: WhatsAppEvent) -> str:
@@ -182,7 +183,7 @@ def _react(client: Client, message: dict) -> int:
         select(Message).where(Message.client_id == client.id, Message.external_id == target_id)
     )
     if target is None:
-        return 0
+        raise NotYetKnown(f"no message has the WhatsApp id {target_id[:100]}")
     # An empty emoji takes the reaction back.
     target.reaction = emoji[:32] if isinstance(emoji, str) and emoji else None
     return 1
@@ -200,7 +201,7 @@ def _status(client: Client, status: dict) -> int:
         )
     )
     if message is None:
-        raise StatusTooEarly(f"no message of ours has the WhatsApp id {wamid[:100]}")
+        raise NotYetKnown(f"no message of ours has the WhatsApp id {wamid[:100]}")
     error = None
     if raw == MetaStatus.FAILED:
         first = _dicts(status.get("errors"))[:1]

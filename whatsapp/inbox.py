@@ -46,22 +46,22 @@ def drain() -> int:
     """Job: apply every row not applied yet (fewer than ``DRAIN_MAX_ATTEMPTS`` tries), oldest
     first; then a last pass for rows stored while it ran (see ``core.jobs``)."""
     released_at = jobs.release_unique(DRAIN_KEY)
-    done = _pass()
+    failed: set[int] = set()  # tried once by this job: left to the sweep
+    done = _pass(failed)
     jobs.wait_for_final_pass(released_at)
-    return done + _pass()
+    return done + _pass(failed)
 
 
-def _pass() -> int:
-    done, failed = 0, set()
+def _pass(failed: set[int]) -> int:
+    done = 0
     postgres = db.session.get_bind().dialect.name == "postgresql"
     while done < MAX_ROWS:
         if postgres:
+            criteria = [WhatsAppEvent.attempts < DRAIN_MAX_ATTEMPTS, WhatsAppEvent.id.not_in(failed or {-1})]
             try:
-                found = apply_next(WhatsAppEvent, [WhatsAppEvent.attempts < DRAIN_MAX_ATTEMPTS], _work)
+                found = apply_next(WhatsAppEvent, criteria, _work)
             except RowFailed as failure:
                 log.warning("WhatsApp event %s failed: left to the sweep", failure.row_id, exc_info=True)
-                if failure.row_id in failed:
-                    return done
                 failed.add(failure.row_id)
                 continue
             if found is None:
