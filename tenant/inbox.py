@@ -100,6 +100,7 @@ class Extras:
 
     kind: str = MessageKind.TEXT
     media_id: str | None = None
+    media_key: str | None = None  # our own file in core.storage (a file we send)
     media_type: str | None = None
     media_name: str | None = None
     latitude: float | None = None
@@ -168,9 +169,17 @@ def receive(
     return Inbound(message, False, window, None)
 
 
-def send(conversation: Conversation, author, body: str, *, template: bool = False, actor_id=None) -> Message:
-    """Our message to the contact. Outside an open window only a template message may
-    be sent, and it opens a window (one session)."""
+def send(
+    conversation: Conversation,
+    author,
+    body: str,
+    *,
+    template: bool = False,
+    actor_id=None,
+    extras: Extras | None = None,
+) -> Message:
+    """Our message to the contact (``extras``: a file we send with it). Outside an open
+    window only a template message may be sent, and it opens a window (one session)."""
     contact = db.session.get(Contact, conversation.contact_id)
     touch_window(contact, conversation, may_open=template)
     now = utcnow()
@@ -184,6 +193,7 @@ def send(conversation: Conversation, author, body: str, *, template: bool = Fals
         actor_account_id=actor_id if actor_id and actor_id != author.id else None,
         is_template=template,
         created_at=now,
+        **asdict(extras or Extras()),
     )
     db.session.add(message)
     conversation.last_message_at = now

@@ -44,6 +44,7 @@ class FakeMeta:
         self.send_failures: list[int] = []  # statuses the next sends answer, in order
         self.media: dict[str, tuple[str, bytes]] = {}
         self.templates: list[dict] = []
+        self.uploads: list[bytes] = []  # multipart bodies of POST /{phone-number-id}/media
         self.token = TOKEN
         self._sent = 0
 
@@ -53,7 +54,8 @@ class FakeMeta:
 
     def __call__(self, method: str, url: str, headers: dict, body: bytes | None) -> Answer:
         parts = urlsplit(url)
-        payload = json.loads(body) if body else None
+        multipart = headers.get("Content-Type", "").startswith("multipart/")
+        payload = json.loads(body) if body and not multipart else None
         self.requests.append(
             {"method": method, "url": url, "path": parts.path, "json": payload, "headers": headers}
         )
@@ -77,6 +79,9 @@ class FakeMeta:
                     "messages": [{"id": f"wamid.FAKE{self._sent:04d}"}],
                 }
             )
+        if method == "POST" and len(path) == 2 and path[1] == "media":
+            self.uploads.append(body)
+            return self._json({"id": f"upload-{len(self.uploads)}"})
         if method == "GET" and len(path) == 2 and path[1] == "message_templates":
             return self._json({"data": self.templates, "paging": {"cursors": {"before": "x", "after": "y"}}})
         if method == "GET" and len(path) == 1 and path[0] in self.media:

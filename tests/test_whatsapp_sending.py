@@ -5,6 +5,7 @@ and 5xx, never sent twice, the failure reason shown on the message."""
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 
 import pytest
@@ -240,3 +241,51 @@ def test_free_text_marked_template_outside_the_window_fails_without_reaching_met
     message = ours(app)
     assert message.delivery_status == DeliveryStatus.FAILED
     assert message.delivery_error == "choose an approved WhatsApp template to send outside the window"
+
+
+def test_a_file_inside_the_window_is_uploaded_to_meta_and_sent_with_its_caption(
+    app, tenants, chat, fake_meta, run_jobs
+):
+    user, conversation_id = chat
+    pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+    answer = user.post(
+        f"/app/conversations/{conversation_id}/whatsapp-file",
+        {"file": (io.BytesIO(pdf), "orçamento.pdf"), "caption": "Segue o orçamento"},
+        content_type="multipart/form-data",
+    )
+    assert answer.status_code == 303
+    run_jobs()
+    [upload] = fake_meta.uploads
+    assert pdf in upload and b'name="type"\r\n\r\napplication/pdf' in upload
+    [request] = fake_meta.sends
+    assert request["json"]["type"] == "document"
+    assert request["json"]["document"] == {
+        "id": "upload-1",
+        "caption": "Segue o orçamento",
+        "filename": "orçamento.pdf",
+    }
+    message = ours(app)
+    assert message.kind == "document" and message.external_id == "wamid.FAKE0001"
+    assert message.media_key.startswith(f"reseller/{tenants.a.id}/client/{tenants.a.client.id}/whatsapp/out/")
+    download = user.get(f"/app/messages/{message.id}/media")
+    assert download.data == pdf
+    download.close()
+
+
+def test_a_file_outside_the_window_or_a_refused_one_is_not_sent(app, chat, fake_meta, run_jobs):
+    user, conversation_id = chat
+    program = user.post(
+        f"/app/conversations/{conversation_id}/whatsapp-file",
+        {"file": (io.BytesIO(b"MZ\x90\x00" + b"\0" * 64), "setup.exe")},
+        content_type="multipart/form-data",
+    )
+    assert program.status_code == 303
+    with time_machine.travel(utcnow() + timedelta(hours=25), tick=False):
+        late = user.post(
+            f"/app/conversations/{conversation_id}/whatsapp-file",
+            {"file": (io.BytesIO(b"%PDF-1.4\n%%EOF\n"), "a.pdf")},
+            content_type="multipart/form-data",
+        )
+        assert late.status_code == 303
+        run_jobs()
+    assert fake_meta.uploads == [] and fake_meta.sends == [] and ours(app) is None

@@ -8,14 +8,15 @@ window."""
 def init_app(app) -> None:
     from core import jobs
     from tenant import hooks
-    from whatsapp import message_templates, models, sending, views  # noqa: F401 - models registers the tables
+    from whatsapp import channels, message_templates, models, sending, views  # noqa: F401 - models: the tables
 
     app.register_blueprint(views.bp)
     app.register_blueprint(views.webhook_bp)
     # Our message stored for a client with a channel is sent through it (tenant never
     # names whatsapp); the conversation page offers the channel's templates.
     hooks.register_message_sent(sending.queue)
-    hooks.register_conversation_part("whatsapp/_template_form.html")
+    hooks.register_conversation_part("whatsapp/_conversation_tools.html")
     app.jinja_env.globals["whatsapp_templates_of"] = message_templates.templates_of
+    app.jinja_env.globals["whatsapp_channel_of"] = channels.channel_of_client
     jobs.periodic("whatsapp.tasks.sweep_events", 60, bypass="whatsapp-inbox")
     jobs.periodic("whatsapp.tasks.sweep_sends", 30, bypass="whatsapp-sends")

@@ -17,9 +17,10 @@ from sqlalchemy import select
 
 from core import jobs
 from core.extensions import db
+from core.storage import get_storage
 from core.timeutil import utcnow
 from tenant.inbox_models import Contact, Conversation, Message
-from tenant.states import DeliveryStatus
+from tenant.states import DeliveryStatus, MessageKind
 from whatsapp import channels, delivery, graph
 from whatsapp.models import WhatsAppSend
 from whatsapp.sealing import Unreadable
@@ -75,6 +76,23 @@ def _payload(message: Message, row: WhatsAppSend, phone: str) -> dict:
     return payload
 
 
+def _with_media(payload: dict, message: Message, phone_number_id: str, token: str) -> dict:
+    """The message as a file of ours: uploaded to Meta (again on each try: an upload is
+    cheap and its id is Meta's), then named with its caption."""
+    with get_storage().open(message.media_key) as stream:
+        content = stream.read()
+    content_type = (message.media_type or "application/octet-stream").split(";")[0].strip()
+    name = message.media_name or "file"
+    media = {"id": graph.upload_media(phone_number_id, token, content, content_type, name)}
+    if message.body:
+        media["caption"] = message.body
+    if message.kind == MessageKind.DOCUMENT:
+        media["filename"] = name
+    payload.pop("text", None)
+    payload.update(type=message.kind, **{message.kind: media})
+    return payload
+
+
 def send(message_id: int) -> str:
     """One try at sending the message (the job, and the sweep of due tries)."""
     stmt = select(WhatsAppSend).where(WhatsAppSend.message_id == message_id)
@@ -110,7 +128,10 @@ def send(message_id: int) -> str:
     if refusal is not None:
         return _failed_try(message, row, refusal, permanent=True)
     try:
-        wamid = graph.send_message(channel.phone_number_id, token, _payload(message, row, contact.phone))
+        payload = _payload(message, row, contact.phone)
+        if message.media_key:
+            payload = _with_media(payload, message, channel.phone_number_id, token)
+        wamid = graph.send_message(channel.phone_number_id, token, payload)
     except graph.GraphError as error:
         return _failed_try(message, row, error, permanent=False)
     message.external_id = wamid
