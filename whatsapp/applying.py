@@ -78,8 +78,8 @@ def _contact_names(value: dict) -> dict[str, str]:
     for contact in _dicts(value.get("contacts")):
         profile = contact.get("profile")
         name = profile.get("name") if isinstance(profile, dict) else None
-        if isinstance(contact.get("wa_id"), str) and isinstance(name, str) and name.strip():
-            names[contact["wa_id"]] = name.strip()[:120]
+        if isinstance(contact.get("wa_id"), str) and _text(name):
+            names[contact["wa_id"]] = _text(name)[:120]
     return names
 
 
@@ -94,7 +94,8 @@ def _timestamp(raw) -> datetime | None:
 
 
 def _text(value) -> str:
-    return value.strip()[:MAX_TEXT] if isinstance(value, str) else ""
+    # JSON may spell a NUL (\u0000), which no text column of PostgreSQL takes.
+    return value.replace("\x00", "").strip()[:MAX_TEXT] if isinstance(value, str) else ""
 
 
 def _receive(client: Client, message: dict, names: dict[str, str]) -> int:
