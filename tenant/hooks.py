@@ -15,7 +15,9 @@
 - *message sent*: called in the transaction that stores our message to a contact (the
   whatsapp package: queue its delivery through the client's WhatsApp channel).
 - *conversation parts*: templates the conversation page includes under its form (the
-  whatsapp package: the approved templates of the client's channel).
+  whatsapp package: a file, the approved templates of the client's channel).
+- *channel pages*: the settings pages of other channels, linked from the inbound
+  channel's card on the teams page (the whatsapp package: its settings).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ _gate_pages: set[str] = set()
 _workspace_links: list[WorkspaceLink] = []
 _message_sent: list[Callable[[Any], None]] = []
 _conversation_parts: list[str] = []
+_channel_pages: list[WorkspaceLink] = []
 
 
 @dataclass(frozen=True)
@@ -118,3 +121,14 @@ def register_conversation_part(template: str) -> None:
 
 def conversation_parts() -> list[str]:
     return list(_conversation_parts)
+
+
+def register_channel_page(link: WorkspaceLink) -> None:
+    """A channel's settings page, linked for users who manage the inbox (``permission``
+    is not read: the teams page is theirs already)."""
+    if link not in _channel_pages:
+        _channel_pages.append(link)
+
+
+def channel_pages() -> list[WorkspaceLink]:
+    return list(_channel_pages)

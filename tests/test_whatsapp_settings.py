@@ -43,6 +43,13 @@ def test_only_users_who_manage_the_inbox_reach_the_settings(app, tenants):
     assert channel_row(app) is None
     manager = make_user(app, tenants, level=6)
     assert manager.get("/app/settings/whatsapp").status_code == 200
+    assert 'href="/app/settings/whatsapp"' in manager.get("/app/teams").get_data(as_text=True)
+
+
+def test_the_settings_form_refuses_a_post_without_its_csrf_token(app, tenants):
+    manager = make_user(app, tenants)
+    assert manager.post("/app/settings/whatsapp", FORM, csrf=False).status_code == 400
+    assert channel_row(app) is None
 
 
 def test_secrets_are_sealed_never_shown_and_kept_when_left_blank(app, tenants):

@@ -30,5 +30,6 @@ def _workspace_context():
         "subscription_only": g.get("subscription_only", False),
         "workspace_links": hooks.workspace_links,
         "conversation_parts": hooks.conversation_parts,
+        "channel_pages": hooks.channel_pages,
         "quoted_message": quoted_message,
     }

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from flask import Blueprint
 
+from tenant.hooks import WorkspaceLink
 from tenant.workspace import workspace_guard
 
 TEMPLATES = str(Path(__file__).resolve().parent.parent / "templates")
@@ -16,3 +17,6 @@ bp = Blueprint("whatsapp", __name__, url_prefix="/app", template_folder=TEMPLATE
 webhook_bp = Blueprint("whatsapp_webhook", __name__)
 
 bp.before_request(workspace_guard)
+
+# Linked from the inbound channel's card on the teams page (tenant never names whatsapp).
+SETTINGS_LINK = WorkspaceLink("whatsapp.settings_page", "WhatsApp", "whatsapp", "", "whatsapp.")
