@@ -5,17 +5,21 @@ downloaded in the background and served only to who sees the conversation."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+import time_machine
 from sqlalchemy import select
 
 from core.extensions import db
 from core.models import AuditEvent
+from core.timeutil import utcnow
 from tenant.inbox_models import Conversation, Message
 from tests.conftest import Browser
 from tests.meta_fake import TOKEN
 from tests.test_workspace import make_user
 from tests.whatsapp_setup import APP_SECRET, PHONE_NUMBER_ID, connect, deliver, payload
-from whatsapp import channels
+from whatsapp import channels, tasks
 from whatsapp.models import WhatsAppChannel, WhatsAppTemplate
 
 FORM = {
@@ -194,3 +198,35 @@ def test_media_is_served_only_to_who_sees_the_conversation(app, tenants, factory
         ).status_code
         == 404
     )
+
+
+def test_a_file_whose_download_failed_is_fetched_by_the_sweep(
+    app, tenants, make_browser, fake_meta, run_jobs
+):
+    connect(app, tenants.a.client.id)
+    fake_meta.media["media-late"] = ("image/png", PNG)
+    fake_meta.media_failures = [500, 500, 500, 500]  # the job and its retries all fail
+    with time_machine.travel(utcnow(), tick=False) as clock:
+        deliver(make_browser(), payload("image", WAMID="wamid.late-photo", MEDIA_ID="media-late"))
+        run_jobs()
+        with app.app_context():
+            message = db.session.scalar(select(Message))
+            assert message.media_id == "media-late" and message.media_key is None
+        fake_meta.media_failures = []
+        clock.shift(timedelta(minutes=3))
+        with app.app_context():
+            assert tasks.sweep_media() == 1
+            assert tasks.sweep_media() == 0  # kept: nothing left to fetch
+    with app.app_context():
+        assert db.session.scalar(select(Message)).media_key is not None
+
+
+def test_a_file_meta_no_longer_has_stops_waiting(app, tenants, make_browser, fake_meta, run_jobs):
+    connect(app, tenants.a.client.id)
+    deliver(make_browser(), payload("document", WAMID="wamid.gone", MEDIA_ID="media-gone"))
+    fake_meta.media["media-gone"] = ("application/pdf", PDF)
+    fake_meta.media_failures = [400]
+    run_jobs()
+    with app.app_context():
+        message = db.session.scalar(select(Message))
+        assert message.media_id is None and message.media_key is None and message.body == "Nota fiscal"

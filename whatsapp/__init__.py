@@ -21,3 +21,4 @@ def init_app(app) -> None:
     app.jinja_env.globals["whatsapp_channel_of"] = channels.channel_of_client
     jobs.periodic("whatsapp.tasks.sweep_events", 60, bypass="whatsapp-inbox")
     jobs.periodic("whatsapp.tasks.sweep_sends", 30, bypass="whatsapp-sends")
+    jobs.periodic("whatsapp.tasks.sweep_media", 300, bypass="whatsapp-inbox")

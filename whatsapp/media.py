@@ -12,18 +12,22 @@ from __future__ import annotations
 import io
 import re
 import secrets
+from datetime import timedelta
 
 import puremagic
 from flask import current_app
+from sqlalchemy import select
 
 from core.extensions import db
 from core.storage import client_key, get_storage
+from core.timeutil import utcnow
 from core.uploads import FileKind, UploadRefused, safe_filename, store_upload
 from tenant.inbox_models import Message
-from tenant.states import MessageKind
+from tenant.states import MessageDirection, MessageKind
 from whatsapp import channels, graph
 
 _STREAMED = {MessageKind.AUDIO, MessageKind.VIDEO}
+RETRY_FOR = timedelta(days=1)
 
 
 def download(message_id: int) -> str:
@@ -35,12 +39,17 @@ def download(message_id: int) -> str:
     if channel is None:
         return "no channel"
     token = channels.access_token(channel)
-    info = graph.media_info(message.media_id, token)
-    url = info.get("url")
-    if not isinstance(url, str) or not url.startswith("https://"):
-        raise graph.GraphError(200, "Meta's answer names no media URL")
     limit = current_app.config["ATTACHMENT_MAX_BYTES"]
-    answer = graph.download(url, token, limit)
+    try:
+        info = graph.media_info(message.media_id, token)
+        url = info.get("url")
+        if not isinstance(url, str) or not url.startswith("https://"):
+            raise graph.GraphError(200, "Meta's answer names no media URL")
+        answer = graph.download(url, token, limit)
+    except graph.GraphError as error:
+        if error.retryable:
+            return f"later: {error.reason}"  # the sweep tries again (pending)
+        return _nothing_kept(message, f"gone: {error.reason}")
     key = client_key(message.reseller_id, message.client_id, "whatsapp", message.id, secrets.token_hex(8))
     name = message.media_name or f"{message.kind}-{message.id}"
     try:
@@ -49,16 +58,41 @@ def download(message_id: int) -> str:
     except UploadRefused as refused:
         sniffed = _streamed_type(message, answer.content)
         if sniffed is None:
-            message.media_id = None  # nothing to wait for: the page says nothing is kept
-            message.body = message.body or f"[{message.kind}]"
-            db.session.commit()
-            return f"refused: {refused.reason}"
+            return _nothing_kept(message, f"refused: {refused.reason}")
         get_storage().put(key, io.BytesIO(answer.content), sniffed)
         message.media_type = sniffed
         message.media_name = _media_name(name, sniffed)
     message.media_key = key
     db.session.commit()
     return "stored"
+
+
+def _nothing_kept(message: Message, outcome: str) -> str:
+    # Nothing to wait for: the page no longer says the file is on its way.
+    message.media_id = None
+    message.body = message.body or f"[{message.kind}]"
+    db.session.commit()
+    return outcome
+
+
+def pending(limit: int = 200) -> list[int]:
+    """Received files still to download whose job is over (failed, or lost): those of the
+    last day (Meta keeps a media's URL for a while only), the oldest first."""
+    now = utcnow()
+    ids = db.session.scalars(
+        select(Message.id)
+        .where(
+            Message.media_id.is_not(None),
+            Message.media_key.is_(None),
+            Message.direction == MessageDirection.INBOUND,
+            Message.created_at >= now - RETRY_FOR,
+            Message.created_at <= now - timedelta(minutes=2),
+        )
+        .order_by(Message.id)
+        .limit(limit)
+    ).all()
+    db.session.rollback()
+    return list(ids)
 
 
 def _streamed_type(message: Message, content: bytes) -> str | None:

@@ -24,9 +24,22 @@ def sweep_events() -> int:
     return inbox.sweep()
 
 
+@jobs.runs_under(BYPASS)
+def sweep_media() -> int:
+    """Periodic: download the received files whose job failed or was lost (last day)."""
+    done = 0
+    for message_id in media.pending():
+        try:
+            media.download(message_id)
+            done += 1
+        except Exception:  # noqa: BLE001 - one file must not stop the others
+            log.warning("WhatsApp file of message %s could not be downloaded", message_id, exc_info=True)
+    return done
+
+
 def download_media(message_id: int) -> str:
     """Queued when a message with a file is received (in its client's scope): download
-    and keep the file. A failure is retried by the job's retries."""
+    and keep the file. Meta busy or unreachable: the periodic ``sweep_media`` tries again."""
     return media.download(message_id)
 
 
