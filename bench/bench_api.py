@@ -143,6 +143,7 @@ def main() -> int:
         "SECRET_KEY": "bench-secret-key",
         "DATABASE_URL": DATABASE_URL.replace("postgresql://", "postgresql+psycopg://", 1),
         "SMTP_URL": "smtp://127.0.0.1:1",
+        "WHATSAPP_ENCRYPTION_KEY": "bench-whatsapp-key-".ljust(43, "x") + "=",
         "PROXY_HOPS": "1",
         "PYTHONPATH": str(ROOT / "bench"),
     }

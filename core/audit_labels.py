@@ -194,6 +194,9 @@ ACTION_LABELS = {
     "ticket_status.updated": _l("Ticket status changed"),
     "webmail_override.removed": _l("Webmail exception removed"),
     "webmail_override.set": _l("Webmail exception set"),
+    "whatsapp.channel_changed": _l("WhatsApp settings changed"),
+    "whatsapp.channel_created": _l("WhatsApp connected"),
+    "whatsapp.templates_synced": _l("WhatsApp templates updated"),
 }
 
 ACTOR_KIND_LABELS = {

@@ -7,6 +7,8 @@ secrets).
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,6 +59,10 @@ class Settings:
     STRIPE_WEBHOOK_SECRET: str | None
     # The inbound mail webhook's HMAC secret (intake.signatures); blank: it refuses all.
     MAIL_INBOUND_SECRET: str | None
+    # The Fernet key (32 url-safe base64 bytes) that seals the WhatsApp channels' access
+    # tokens and app secrets at rest (whatsapp.sealing). Required in production; the demo
+    # and the suite derive a fixed one from their SECRET_KEY.
+    WHATSAPP_ENCRYPTION_KEY: str | None
     DEFAULT_RESELLER_HOST: str | None
     SESSION_COOKIE_SECURE: bool
     # On PostgreSQL, the role each transaction switches to: it owns no table, so the
@@ -132,7 +138,19 @@ class Settings:
     BABEL_DEFAULT_TIMEZONE: str = "America/Sao_Paulo"
     LANGUAGES: tuple = ("pt_BR", "en")
     MAX_CONTENT_LENGTH: int = 8 * 1024 * 1024
-    INSTALLED_MODULES: tuple = ("auth", "tenant", "billing", "desk", "intake", "portal", "reseller", "api")
+    # Meta's Graph API (WhatsApp Cloud API), version included; the suite fakes it.
+    WHATSAPP_GRAPH_URL: str = "https://graph.facebook.com/v21.0"
+    INSTALLED_MODULES: tuple = (
+        "auth",
+        "tenant",
+        "billing",
+        "desk",
+        "intake",
+        "portal",
+        "reseller",
+        "api",
+        "whatsapp",
+    )
 
     def as_dict(self) -> dict:
         return dict(self.__dict__)
@@ -163,6 +181,7 @@ def load_settings(overrides: dict | None = None) -> Settings:
         MAIL_REPLY_DOMAIN=(_env("MAIL_REPLY_DOMAIN") or "").strip().lower() or None,
         MAIL_AUTHSERV_ID=(_env("MAIL_AUTHSERV_ID") or "").strip() or None,
         PWNED_PASSWORDS_URL=_env("PWNED_PASSWORDS_URL"),
+        WHATSAPP_GRAPH_URL=(_env("WHATSAPP_GRAPH_URL") or "https://graph.facebook.com/v21.0").rstrip("/"),
         PLATFORM_DOMAIN=(_env("PLATFORM_DOMAIN") or "").strip(".").lower() or None,
         PLATFORM_CNAME_TARGET=(_env("PLATFORM_CNAME_TARGET") or "").strip(".").lower() or None,
         EXPORT_SYNC_MAX_ROWS=_env_int("EXPORT_SYNC_MAX_ROWS", 5000),
@@ -185,6 +204,10 @@ def load_settings(overrides: dict | None = None) -> Settings:
         settings = Settings(
             **common,
             SECRET_KEY=_env("SECRET_KEY"),
+            # Without it the platform runs, and no WhatsApp channel can be saved.
+            WHATSAPP_ENCRYPTION_KEY=_fernet_key(_env("WHATSAPP_ENCRYPTION_KEY"))
+            if _env("WHATSAPP_ENCRYPTION_KEY")
+            else None,
             SQLALCHEMY_DATABASE_URI=_normalise_db_url(_env("DATABASE_URL")),
             DEFAULT_RESELLER_HOST=_env("DEFAULT_RESELLER_HOST"),
             SESSION_COOKIE_SECURE=True,
@@ -199,9 +222,11 @@ def load_settings(overrides: dict | None = None) -> Settings:
         # Nor a real bucket: the S3 backend's tests build their own against a local server.
         common.update(dict.fromkeys(S3_SETTINGS), STORAGE_BACKEND="local")
         common["LIVE_STREAM_SECONDS"] = _env_int("LIVE_STREAM_SECONDS", 0)
+        secret_key = _env("SECRET_KEY", "testing-only-secret-key")
         settings = Settings(
             **common,
-            SECRET_KEY=_env("SECRET_KEY", "testing-only-secret-key"),
+            SECRET_KEY=secret_key,
+            WHATSAPP_ENCRYPTION_KEY=_fernet_key(_env("WHATSAPP_ENCRYPTION_KEY") or _derived_key(secret_key)),
             SQLALCHEMY_DATABASE_URI=_normalise_db_url(
                 _env("DATABASE_URL", f"sqlite:///{instance / 'test.sqlite'}")
             ),
@@ -215,9 +240,11 @@ def load_settings(overrides: dict | None = None) -> Settings:
     else:
         # The demo keeps its SQLite file and outbox here; a fresh checkout has no folder yet.
         instance.mkdir(parents=True, exist_ok=True)
+        secret_key = _env("SECRET_KEY", "demo-only-secret-key-not-for-production")
         settings = Settings(
             **common,
-            SECRET_KEY=_env("SECRET_KEY", "demo-only-secret-key-not-for-production"),
+            SECRET_KEY=secret_key,
+            WHATSAPP_ENCRYPTION_KEY=_fernet_key(_env("WHATSAPP_ENCRYPTION_KEY") or _derived_key(secret_key)),
             SQLALCHEMY_DATABASE_URI=_normalise_db_url(
                 _env("DATABASE_URL", f"sqlite:///{instance / 'demo.sqlite'}")
             ),
@@ -228,6 +255,21 @@ def load_settings(overrides: dict | None = None) -> Settings:
     for key, value in overrides.items():
         setattr(settings, key, value)
     return settings
+
+
+def _derived_key(secret_key: str) -> str:
+    """The demo's and the suite's WhatsApp key: fixed for a given SECRET_KEY."""
+    digest = hashlib.sha256(b"whatsapp-channels:" + secret_key.encode()).digest()
+    return base64.urlsafe_b64encode(digest).decode()
+
+
+def _fernet_key(value: str) -> str:
+    try:
+        if len(base64.urlsafe_b64decode(value.encode())) == 32:
+            return value
+    except ValueError:
+        pass
+    raise ConfigError("WHATSAPP_ENCRYPTION_KEY must be a Fernet key (32 url-safe base64-encoded bytes)")
 
 
 MAX_PURGE_DELAY_HOURS = 36

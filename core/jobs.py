@@ -36,7 +36,7 @@ from core.scope import Scope, current_scope, entered
 
 log = logging.getLogger(__name__)
 
-QUEUES = ("mail", "billing", "exports", "maintenance")
+QUEUES = ("mail", "billing", "exports", "maintenance", "whatsapp")
 _PENDING_KEY = "pending_jobs"
 
 
@@ -131,7 +131,8 @@ def _after_rollback(session: Session, previous_transaction) -> None:
 def dispatch(app: Flask, spec: JobSpec) -> None:
     redis_url = app.config.get("REDIS_URL")
     if redis_url:
-        retry = Retry(max=spec.retries, interval=[10, 30, 60][: spec.retries] or 10)
+        # retries=0: a job that schedules its own next try (RQ's Retry refuses max=0).
+        retry = Retry(max=spec.retries, interval=[10, 30, 60][: spec.retries] or 10) if spec.retries else None
         try:
             if spec.unique_key:
                 if _seen_waiting_recently(app, spec.unique_key):
@@ -143,7 +144,7 @@ def dispatch(app: Flask, spec: JobSpec) -> None:
             options = dict(
                 job_id=spec.job_id,
                 job_timeout=spec.timeout,
-                retry=retry if spec.retries else None,
+                retry=retry,
                 tenancy_scope=spec.scope,
             )
             queue = get_queue(app, spec.queue)

@@ -63,6 +63,12 @@ BYPASSES: dict[str, str] = {
     "audit exports' files removed",
     "api-idempotency": "answers kept for the API's Idempotency-Key past their lifetime, every "
     "reseller's API clients",
+    "whatsapp-inbox": "the WhatsApp webhook: the channel an event names is found by its phone "
+    "number id (any reseller's) to check the signature with its secret; the events' drain and "
+    "sweep (each event then applied in its own client's scope), and the sweep of received files "
+    "whose download failed or was lost",
+    "whatsapp-sends": "the sweep of every reseller's WhatsApp messages whose sending is due "
+    "again (a try met a rate limit or a server error)",
     "previous-release-job": "jobs queued by the previous release, which carried no scope",
     "cli": "flask commands run by an operator (seeds, the platform commands)",
     "script": "code outside any request, job or command: a release or operator script, the "

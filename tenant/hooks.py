@@ -12,6 +12,12 @@
 - *workspace links*: pages of a package above in the workspace's navigation, each shown
   to the users holding its permission (the portal package: dashboard, tickets,
   approvals, reports, knowledge base, under one "Portal" menu).
+- *message sent*: called in the transaction that stores our message to a contact (the
+  whatsapp package: queue its delivery through the client's WhatsApp channel).
+- *conversation parts*: templates the conversation page includes under its form (the
+  whatsapp package: a file, the approved templates of the client's channel).
+- *channel pages*: the settings pages of other channels, linked from the inbound
+  channel's card on the teams page (the whatsapp package: its settings).
 """
 
 from __future__ import annotations
@@ -25,6 +31,9 @@ _client_created: list[Callable[[Any], None]] = []
 _workspace_gates: list[Callable[[], Any]] = []
 _gate_pages: set[str] = set()
 _workspace_links: list[WorkspaceLink] = []
+_message_sent: list[Callable[[Any], None]] = []
+_conversation_parts: list[str] = []
+_channel_pages: list[WorkspaceLink] = []
 
 
 @dataclass(frozen=True)
@@ -90,3 +99,36 @@ def workspace_gate() -> Any:
         if answer is not None:
             return answer
     return None
+
+
+def register_message_sent(callback: Callable[[Any], None]) -> None:
+    """``callback(message)``: run when our message to a contact is stored, in its
+    transaction (after its row exists)."""
+    if callback not in _message_sent:
+        _message_sent.append(callback)
+
+
+def message_sent(message) -> None:
+    for callback in _message_sent:
+        callback(message)
+
+
+def register_conversation_part(template: str) -> None:
+    """A template the conversation page includes under its form (with the page's context)."""
+    if template not in _conversation_parts:
+        _conversation_parts.append(template)
+
+
+def conversation_parts() -> list[str]:
+    return list(_conversation_parts)
+
+
+def register_channel_page(link: WorkspaceLink) -> None:
+    """A channel's settings page, linked for users who manage the inbox (``permission``
+    is not read: the teams page is theirs already)."""
+    if link not in _channel_pages:
+        _channel_pages.append(link)
+
+
+def channel_pages() -> list[WorkspaceLink]:
+    return list(_channel_pages)

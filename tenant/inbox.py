@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from datetime import datetime
 
 from sqlalchemy import or_, select, update
 
@@ -13,10 +14,10 @@ from core import audit
 from core.extensions import db
 from core.tenancy import scoped_select
 from core.timeutil import utcnow
-from tenant import live
+from tenant import hooks, live
 from tenant.inbox_models import Contact, Conversation, Message, SessionWindow, TeamMember
 from tenant.models import Client
-from tenant.states import ConversationStatus, LiveChange, MessageDirection
+from tenant.states import ConversationStatus, LiveChange, MessageDirection, MessageKind
 from tenant.windows import WindowRefused, touch_window
 
 # Chat levels (SPEC): each level adds to the ones below it.
@@ -104,9 +105,35 @@ class Inbound:
     refused: str | None
 
 
-def receive(client: Client, *, phone: str, name: str | None, text: str, external_id: str) -> Inbound:
+@dataclass(frozen=True)
+class Extras:
+    """What a channel's message carries besides its text (a WhatsApp message: its kind,
+    file, place and the message it answers); the generic inbound channel sends none."""
+
+    kind: str = MessageKind.TEXT
+    media_id: str | None = None
+    media_key: str | None = None  # our own file in core.storage (a file we send)
+    media_type: str | None = None
+    media_name: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    reply_to_external_id: str | None = None
+
+
+def receive(
+    client: Client,
+    *,
+    phone: str,
+    name: str | None,
+    text: str,
+    external_id: str,
+    sent_at: datetime | None = None,
+    extras: Extras | None = None,
+) -> Inbound:
     """Store a contact's message: find or create the contact and its open conversation,
-    then open or extend the window. The same ``external_id`` twice is stored once."""
+    then open or extend the window. The same ``external_id`` twice is stored once.
+    ``sent_at``: when the channel says the contact sent it (its ``created_at``; a late
+    delivery never moves the conversation's last message back)."""
     existing = db.session.scalar(
         select(Message).where(Message.client_id == client.id, Message.external_id == external_id)
     )
@@ -127,13 +154,21 @@ def receive(client: Client, *, phone: str, name: str | None, text: str, external
     )
     now = utcnow()
     new_conversation = conversation is None
+    at = sent_at or now
     if conversation is None:
         conversation = Conversation(
-            reseller_id=client.reseller_id, client_id=client.id, contact_id=contact.id, created_at=now
+            reseller_id=client.reseller_id,
+            client_id=client.id,
+            contact_id=contact.id,
+            created_at=now,
+            last_message_at=at,
         )
         db.session.add(conversation)
         db.session.flush()
-    conversation.last_message_at = now
+    # A late delivery never moves the conversation's last message back.
+    newest = at >= conversation.last_message_at
+    if newest:
+        conversation.last_message_at = at
     message = Message(
         reseller_id=client.reseller_id,
         client_id=client.id,
@@ -141,11 +176,13 @@ def receive(client: Client, *, phone: str, name: str | None, text: str, external
         direction=MessageDirection.INBOUND,
         body=text,
         external_id=external_id,
-        created_at=now,
+        created_at=at,
+        **asdict(extras or Extras()),
     )
     db.session.add(message)
     db.session.flush()
-    conversation.last_message_id = conversation.last_inbound_message_id = message.id
+    if newest:
+        conversation.last_message_id = conversation.last_inbound_message_id = message.id
     live.message_stored(message, conversation, new_conversation=new_conversation)
     try:
         window = touch_window(contact, conversation, may_open=True)
@@ -154,9 +191,17 @@ def receive(client: Client, *, phone: str, name: str | None, text: str, external
     return Inbound(message, False, window, None)
 
 
-def send(conversation: Conversation, author, body: str, *, template: bool = False, actor_id=None) -> Message:
-    """Our message to the contact. Outside an open window only a template message may
-    be sent, and it opens a window (one session)."""
+def send(
+    conversation: Conversation,
+    author,
+    body: str,
+    *,
+    template: bool = False,
+    actor_id=None,
+    extras: Extras | None = None,
+) -> Message:
+    """Our message to the contact (``extras``: a file we send with it). Outside an open
+    window only a template message may be sent, and it opens a window (one session)."""
     contact = db.session.get(Contact, conversation.contact_id)
     touch_window(contact, conversation, may_open=template)
     now = utcnow()
@@ -170,6 +215,7 @@ def send(conversation: Conversation, author, body: str, *, template: bool = Fals
         actor_account_id=actor_id if actor_id and actor_id != author.id else None,
         is_template=template,
         created_at=now,
+        **asdict(extras or Extras()),
     )
     db.session.add(message)
     conversation.last_message_at = now
@@ -179,6 +225,7 @@ def send(conversation: Conversation, author, body: str, *, template: bool = Fals
     conversation.last_message_id = message.id
     live.message_stored(message, conversation)
     audit.record("inbox.message_sent", conversation, details={"message_id": message.id, "template": template})
+    hooks.message_sent(message)
     return message
 
 
@@ -245,5 +292,18 @@ def messages_of(conversation: Conversation) -> list[Message]:
     return list(
         db.session.scalars(
             select(Message).where(Message.conversation_id == conversation.id).order_by(Message.id)
+        )
+    )
+
+
+def quoted_message(message: Message) -> Message | None:
+    """The message of the same conversation that ``message`` answers, if it is stored."""
+    if not message.reply_to_external_id:
+        return None
+    return db.session.scalar(
+        select(Message).where(
+            Message.client_id == message.client_id,
+            Message.conversation_id == message.conversation_id,
+            Message.external_id == message.reply_to_external_id,
         )
     )

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import Float, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from core.extensions import db
 from core.timeutil import utcnow
 from tenant.phones import normalise_phone
-from tenant.states import ConversationStatus, MessageDirection
+from tenant.states import ConversationStatus, MessageDirection, MessageKind
 
 # Kept for the callers that import them from here (seed data).
 OPEN = ConversationStatus.OPEN
@@ -134,6 +134,26 @@ class Message(db.Model):
     external_id: Mapped[str | None] = mapped_column(String(100))
     is_template: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # What a channel's message carries besides its text (migration 0040): its kind, its
+    # file (the channel's media id; once downloaded, its key in core.storage, detected
+    # type and display name), a place, the message it answers (the channel's id) and the
+    # contact's reaction to it.
+    kind: Mapped[str] = mapped_column(
+        String(12), server_default=MessageKind.TEXT.value, default=MessageKind.TEXT
+    )
+    media_id: Mapped[str | None] = mapped_column(String(200))
+    media_key: Mapped[str | None] = mapped_column(String(300))
+    media_type: Mapped[str | None] = mapped_column(String(120))
+    media_name: Mapped[str | None] = mapped_column(String(200))
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    reply_to_external_id: Mapped[str | None] = mapped_column(String(100))
+    reaction: Mapped[str | None] = mapped_column(String(32))
+    # How far our outbound message got on its channel (tenant.states.DeliveryStatus), when
+    # the channel said so, and why it failed (written by whatsapp.delivery only).
+    delivery_status: Mapped[str | None] = mapped_column(String(12))
+    delivery_status_at: Mapped[datetime | None]
+    delivery_error: Mapped[str | None] = mapped_column(String(300))
 
     author = relationship("Account", foreign_keys=[author_account_id])
 

@@ -86,3 +86,38 @@ class LiveChange(StrEnum):
     REOPENED = "reopened"
     # A reader that saw the conversation may no longer (transferred away from it).
     HIDDEN = "hidden"
+
+
+class MessageKind(StrEnum):
+    """``messages.kind``: what a message carries (a channel's text, media, place...)."""
+
+    TEXT = "text"
+    IMAGE = "image"
+    AUDIO = "audio"
+    VIDEO = "video"
+    DOCUMENT = "document"
+    STICKER = "sticker"
+    LOCATION = "location"
+    CONTACTS = "contacts"
+    TEMPLATE = "template"
+
+
+# The kinds whose file is downloaded and kept (core.storage) and served by the workspace.
+MEDIA_KINDS = frozenset(
+    {MessageKind.IMAGE, MessageKind.AUDIO, MessageKind.VIDEO, MessageKind.DOCUMENT, MessageKind.STICKER}
+)
+
+
+class DeliveryStatus(StrEnum):
+    """``messages.delivery_status``: how far our outbound message got on its channel.
+    The order is the order a message goes through (``rank``); failed ends it."""
+
+    QUEUED = "queued"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    READ = "read"
+    FAILED = "failed"
+
+    @property
+    def rank(self) -> int:
+        return list(DeliveryStatus).index(self)

@@ -39,6 +39,7 @@ from core.live import get_bus
 from core.scope import bypass
 from desk import sla_calendars
 from tests.factories import Factory
+from tests.meta_fake import fake_meta, guard_meta  # noqa: F401 - fake_meta is a fixture
 from tests.stripe_fake import FakeStripe
 
 TMP = Path(tempfile.mkdtemp(prefix="revenda-tests-"))
@@ -185,6 +186,7 @@ def app(smtp_server):
     with application.app_context():
         upgrade()
     _guard_stripe(application)
+    guard_meta(application)
     yield application
     with application.app_context():
         db.engine.dispose()

@@ -503,6 +503,7 @@ def production_env(
             "SECRET_KEY": "drill-secret-key-" + secrets.token_hex(8),
             "DATABASE_URL": database_url,
             "SMTP_URL": smtp_url,
+            "WHATSAPP_ENCRYPTION_KEY": "drill-whatsapp-key-fixed-32-bytes".ljust(43, "x")[:43] + "=",
             "INSTANCE_DIR": str(instance_dir),
             "PYTHONUNBUFFERED": "1",
         }

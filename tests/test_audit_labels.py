@@ -12,7 +12,7 @@ from core.audit_labels import ACTION_LABELS
 from desk.states import EventType
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("core", "auth", "tenant", "billing", "desk", "intake", "portal", "reseller", "api")
+PACKAGES = ("core", "auth", "tenant", "whatsapp", "billing", "desk", "intake", "portal", "reseller", "api")
 
 
 def audited_actions() -> dict[str, str]:

@@ -15,10 +15,33 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("core", "auth", "tenant", "billing", "desk", "intake", "portal", "reseller", "api", "seeds")
+PACKAGES = (
+    "core",
+    "auth",
+    "tenant",
+    "whatsapp",
+    "billing",
+    "desk",
+    "intake",
+    "portal",
+    "reseller",
+    "api",
+    "seeds",
+)
 DOMAIN_PACKAGES = ("auth", "tenant", "billing", "reseller")
 # Demo and bench data spell their statuses as the database stores them.
-RULE_PACKAGES = ("core", "auth", "tenant", "billing", "desk", "intake", "portal", "reseller", "api")
+RULE_PACKAGES = (
+    "core",
+    "auth",
+    "tenant",
+    "whatsapp",
+    "billing",
+    "desk",
+    "intake",
+    "portal",
+    "reseller",
+    "api",
+)
 MAX_LINES = 400
 
 

@@ -23,6 +23,7 @@ CSRF_EXEMPT = {
     "inbound.inbound",
     "stripe_webhooks.receive",
     "mail_inbound.receive",
+    "whatsapp_webhook.receive",
     "api_oauth.token",
     "api_oauth.revoke",
     "api_oauth.introspect",
@@ -102,6 +103,7 @@ def a_objects(app, factory, tenants) -> dict:
             "client_id": a.client.id,
             "account_id": user.id,
             "conversation_id": conversation.id,
+            "chat_message_id": 0,
             "contact_id": contact.id,
             "team_id": team.id,
             "export_id": export.id,
@@ -166,6 +168,12 @@ def test_the_exempt_endpoints_are_signature_checked(app, factory, tenants, make_
     assert response.status_code == 401
     mail = make_browser().http.post("http://a.test/mail/inbound", data=b"Subject: x\r\n\r\nx")
     assert mail.status_code == 401
+    whatsapp = make_browser().http.post(
+        "http://a.test/webhooks/whatsapp",
+        json={"entry": [{"changes": [{"value": {"metadata": {"phone_number_id": "1"}}}]}]},
+        headers={"X-Hub-Signature-256": "sha256=" + "0" * 64},
+    )
+    assert whatsapp.status_code == 401
     logged = logged_in(factory, tenants, make_browser)
     before = digest(app)
     for path in ("/oauth/token", "/oauth/revoke", "/oauth/introspect"):

@@ -12,7 +12,7 @@ import pytest
 from core import jobs, scope
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("core", "auth", "tenant", "billing", "desk", "intake", "portal", "reseller", "seeds")
+PACKAGES = ("core", "auth", "tenant", "whatsapp", "billing", "desk", "intake", "portal", "reseller", "seeds")
 ENQUEUERS = {"enqueue", "enqueue_committed", "enqueue_in", "periodic"}
 
 # Job paths as the previous release enqueued them: a job queued before an upgrade must

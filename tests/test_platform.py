@@ -41,11 +41,27 @@ def test_production_refuses_to_start_without_its_secrets(monkeypatch, missing):
         "SECRET_KEY": "x" * 40,
         "DATABASE_URL": "postgresql://db/app",
         "SMTP_URL": "smtp://mail:25",
+        "WHATSAPP_ENCRYPTION_KEY": "a" * 43 + "=",
     }
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     monkeypatch.delenv(missing)
     with pytest.raises(ConfigError, match=missing):
+        load_settings()
+
+
+def test_production_starts_without_a_whatsapp_key_and_checks_one_it_is_given(monkeypatch):
+    for key, value in {
+        "APP_ENV": "production",
+        "SECRET_KEY": "x" * 40,
+        "DATABASE_URL": "postgresql://db/app",
+        "SMTP_URL": "smtp://mail:25",
+    }.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv("WHATSAPP_ENCRYPTION_KEY", raising=False)
+    assert load_settings().WHATSAPP_ENCRYPTION_KEY is None
+    monkeypatch.setenv("WHATSAPP_ENCRYPTION_KEY", "not-a-fernet-key")
+    with pytest.raises(ConfigError, match="WHATSAPP_ENCRYPTION_KEY"):
         load_settings()
 
 
@@ -55,6 +71,7 @@ def test_production_settings_use_secure_cookies_and_hide_the_outbox(monkeypatch)
         "SECRET_KEY": "x" * 40,
         "DATABASE_URL": "postgres://db/app",
         "SMTP_URL": "smtp://mail:25",
+        "WHATSAPP_ENCRYPTION_KEY": "a" * 43 + "=",
     }.items():
         monkeypatch.setenv(key, value)
     settings = load_settings()

@@ -23,9 +23,10 @@ from intake.models import InboundMessage
 from intake.states import ReceivedVia
 from reseller.models import ExportJob
 from tenant.directory import ensure_channel
-from tenant.inbox_models import Contact, Conversation, Team
+from tenant.inbox_models import Contact, Conversation, Message, Team
 from tenant.invitations import invitation_token
 from tenant.models import Client, CustomFieldDefinition
+from tenant.states import MessageDirection, MessageKind
 from tests.api_setup import Caller, api_client, api_objects, token
 
 SKIP_ENDPOINTS = {"static"}
@@ -53,6 +54,19 @@ def b_objects(app, factory, tenants, make_browser):
         team = Team(reseller_id=b.id, client_id=b.client.id, name="Equipe B")
         field = CustomFieldDefinition(reseller_id=b.id, key="b_field", label="Campo B")
         db.session.add_all([conversation, team, field])
+        db.session.flush()
+        # A photo B's contact sent on WhatsApp (its file is not needed: the sweep never gets it).
+        chat_message = Message(
+            reseller_id=b.id,
+            client_id=b.client.id,
+            conversation_id=conversation.id,
+            direction=MessageDirection.INBOUND,
+            body="foto",
+            kind=MessageKind.IMAGE,
+            media_key=f"reseller/{b.id}/client/{b.client.id}/whatsapp/sweep",
+            media_type="image/png",
+        )
+        db.session.add(chat_message)
         db.session.flush()
         owner_account_id = db.session.scalar(
             select(AuthSession.account_id).where(AuthSession.reseller_id == b.id)
@@ -92,6 +106,7 @@ def b_objects(app, factory, tenants, make_browser):
             "client_id": b.client.id,
             "account_id": user.id,
             "conversation_id": conversation.id,
+            "chat_message_id": chat_message.id,
             "contact_id": contact.id,
             "team_id": team.id,
             "export_id": export.id,
@@ -299,6 +314,18 @@ def test_client_users_never_reach_another_client_of_the_same_reseller(app, facto
         conversation = Conversation(reseller_id=a.id, client_id=neighbour.id, contact_id=contact.id)
         team = Team(reseller_id=a.id, client_id=neighbour.id, name="Equipe A2")
         db.session.add_all([conversation, team])
+        db.session.flush()
+        chat_message = Message(
+            reseller_id=a.id,
+            client_id=neighbour.id,
+            conversation_id=conversation.id,
+            direction=MessageDirection.INBOUND,
+            body="foto",
+            kind=MessageKind.IMAGE,
+            media_key=f"reseller/{a.id}/client/{neighbour.id}/whatsapp/sweep",
+            media_type="image/png",
+        )
+        db.session.add(chat_message)
         db.session.commit()
         desk_a = factory.desk(a.id, name="Mesa A", client_ids=[neighbour.id])
         ticket_a2 = factory.ticket(neighbour.id, desk_id=desk_a.id)
@@ -309,6 +336,7 @@ def test_client_users_never_reach_another_client_of_the_same_reseller(app, facto
             "client_id": neighbour.id,
             "account_id": neighbour_user.id,
             "conversation_id": conversation.id,
+            "chat_message_id": chat_message.id,
             "contact_id": contact.id,
             "team_id": team.id,
             "channel_key": client.channel_key,

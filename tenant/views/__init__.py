@@ -4,7 +4,7 @@ The blueprints are defined in :mod:`tenant.views.blueprints`; importing a module
 registers its routes on them.
 """
 
-from tenant.views import contacts, inbound, inbox, invitations, live, teams, users
+from tenant.views import contacts, inbound, inbox, invitations, live, message_media, teams, users
 from tenant.views.blueprints import bp, inbound_bp, invitations_bp
 
 __all__ = [
@@ -16,6 +16,7 @@ __all__ = [
     "invitations",
     "invitations_bp",
     "live",
+    "message_media",
     "teams",
     "users",
 ]

@@ -9,6 +9,7 @@ from flask import Blueprint, g
 
 from core.tenancy import current_client
 from tenant import hooks
+from tenant.inbox import quoted_message
 from tenant.phones import shown_phone
 from tenant.workspace import workspace_guard
 
@@ -28,4 +29,7 @@ def _workspace_context():
         "workspace_client": current_client._get_current_object(),
         "subscription_only": g.get("subscription_only", False),
         "workspace_links": hooks.workspace_links,
+        "conversation_parts": hooks.conversation_parts,
+        "channel_pages": hooks.channel_pages,
+        "quoted_message": quoted_message,
     }

@@ -1,0 +1,32 @@
+"""Forms of the WhatsApp pages: they parse and strip; the rules decide
+(:mod:`whatsapp.channels`, :mod:`whatsapp.message_templates`)."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import StringField
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+class _Form(FlaskForm):
+    class Meta:
+        csrf = False  # the app-wide CSRFProtect has checked the token already
+
+
+class ChannelForm(_Form):
+    phone_number_id = StringField(filters=[_strip])
+    business_account_id = StringField(filters=[_strip])
+    verify_token = StringField(filters=[_strip])
+    access_token = StringField(filters=[_strip])
+    app_secret = StringField(filters=[_strip])
+
+
+class TemplateSendForm(_Form):
+    template_id = StringField(filters=[_strip])
+
+    def params(self, count: int, form) -> list[str]:
+        """``param_1``... ``param_<count>`` as typed, stripped."""
+        return [(form.get(f"param_{n}") or "").strip() for n in range(1, count + 1)]

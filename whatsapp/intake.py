@@ -1,0 +1,91 @@
+"""The WhatsApp webhook's intake: find the channel the payload names, check Meta's
+signature (``X-Hub-Signature-256``: HMAC-SHA256 of the raw body under that channel's app
+secret) before anything else is done with it, store the raw event in the
+``whatsapp_events`` inbox and queue its drain, all before the endpoint answers 200.
+Applying it is :mod:`whatsapp.inbox`'s job; if that job is lost the sweep finds the row."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+
+from core import jobs
+from core.extensions import db
+from core.scope import bypass
+from core.timeutil import utcnow
+from whatsapp import channels
+from whatsapp.models import WhatsAppChannel, WhatsAppEvent
+
+MAX_BODY = 3 * 1024 * 1024
+DRAIN_KEY = "whatsapp-inbox"
+DRAIN_JOB = dict(func="whatsapp.tasks.drain_events", queue="whatsapp", unique_key=DRAIN_KEY, retries=3)
+
+
+class Refused(ValueError):
+    """Not a delivery of ours: nothing is stored. ``status`` is the HTTP answer."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+
+
+def signature(secret: str, raw: bytes) -> str:
+    return "sha256=" + hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()
+
+
+def phone_number_ids(payload) -> set[str]:
+    """Every ``entry[].changes[].value.metadata.phone_number_id`` of a payload."""
+    found: set[str] = set()
+    entries = payload.get("entry") if isinstance(payload, dict) else None
+    for entry in entries if isinstance(entries, list) else ():
+        changes = entry.get("changes") if isinstance(entry, dict) else None
+        for change in changes if isinstance(changes, list) else ():
+            value = change.get("value") if isinstance(change, dict) else None
+            metadata = value.get("metadata") if isinstance(value, dict) else None
+            number = metadata.get("phone_number_id") if isinstance(metadata, dict) else None
+            if isinstance(number, str) and 0 < len(number) <= 40:
+                found.add(number)
+    return found
+
+
+def verify(raw: bytes, header: str | None) -> list[WhatsAppChannel]:
+    """The channels a delivery is for, once its signature is checked with each one's
+    app secret (constant-time); :class:`Refused` otherwise."""
+    if not header:
+        raise Refused(401, "missing signature")
+    try:
+        payload = json.loads(raw.decode("utf-8"))
+    except (ValueError, RecursionError):
+        raise Refused(400, "not JSON") from None
+    numbers = phone_number_ids(payload)
+    if not numbers:
+        raise Refused(400, "no phone number id")
+    found = channels.channels_by_phone_number_id(numbers)
+    if set(found) != numbers:
+        raise Refused(401, "invalid signature")  # a number we do not serve: said as for a bad one
+    for channel in found.values():
+        if not hmac.compare_digest(signature(channels.app_secret(channel), raw), header.strip()):
+            raise Refused(401, "invalid signature")
+    return list(found.values())
+
+
+def store(found: list[WhatsAppChannel], raw: bytes) -> list[int]:
+    """One inbox row per channel, committed; the drain job queued once they are durable."""
+    text = raw.decode("utf-8")
+    now = utcnow()
+    with bypass(channels.BYPASS):
+        rows = [
+            WhatsAppEvent(
+                reseller_id=channel.reseller_id,
+                client_id=channel.client_id,
+                phone_number_id=channel.phone_number_id,
+                payload=text,
+                received_at=now,
+            )
+            for channel in found
+        ]
+        db.session.add_all(rows)
+        jobs.enqueue(**DRAIN_JOB)  # dispatched at the commit, before the 200
+        db.session.commit()
+    return [row.id for row in rows]
