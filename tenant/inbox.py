@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 
 from sqlalchemy import or_, select, update
+from sqlalchemy.orm import joinedload
 
 from core import audit
 from core.extensions import db
@@ -285,7 +286,14 @@ def conversations_page(account, *, view: str, status: str, limit: int) -> list[C
     elif view == "team":
         stmt = stmt.where(Conversation.team_id.in_(team_ids(account) or [-1]))
     order = (Conversation.last_message_at.desc(), Conversation.id.desc())
-    return list(db.session.scalars(stmt.order_by(*order).limit(limit)))
+    # The list shows each row's contact, team and assignee: read with the page, not a
+    # query a row.
+    loads = (
+        joinedload(Conversation.contact),
+        joinedload(Conversation.team),
+        joinedload(Conversation.assignee),
+    )
+    return list(db.session.scalars(stmt.order_by(*order).limit(limit).options(*loads)))
 
 
 def messages_of(conversation: Conversation) -> list[Message]:
