@@ -9,7 +9,7 @@ from sqlalchemy import event as sa_event
 from sqlalchemy import inspect
 from sqlalchemy.orm import Session
 
-from core import audit_chain
+from core import audit_link
 from core.extensions import db, limiter
 from core.models import AuditEvent
 from core.states import ActorKind
@@ -35,7 +35,7 @@ def record(
     Actor and subject come from the request (set by the auth layer): when staff act
     as a client user, ``actor`` is the staff account and ``subject`` the user. An API
     client acting sets ``g.api_client_id``. The event takes its place in its
-    reseller's hash chain when the session flushes it (``core.audit_chain``).
+    reseller's hash chain as the transaction commits (``core.audit_link``).
     """
     event = _build(action, obj, details, reseller_id, client_id, actor_label)
     db.session.add(event)
@@ -147,20 +147,24 @@ def _chain_at_commit(session) -> None:
     """Chain the transaction's events as it commits, after everything else it changed
     is written: the chain head's row lock is then its last lock, so two writers never
     wait for each other's rows in opposite orders (a deadlock). The events not written
-    yet are inserted with their place; those an earlier flush wrote are updated."""
+    yet are inserted with their place (``core.audit_link``); those an earlier flush
+    wrote are updated."""
     if session.in_nested_transaction():  # a savepoint's release: not the commit yet
         return
     new = _new_events(session)
     for event in new:
         session.expunge(event)
+    linked = False
     try:
         session.flush()
+        # Rows a rolled-back savepoint took away are no longer persistent: left out.
+        written = [e for e in session.info.pop(_UNCHAINED, []) if inspect(e).persistent and e.seq is None]
+        if written or new:
+            audit_link.link(session, written, new)
+        linked = True
     finally:
-        session.add_all(new)
-    # Rows a rolled-back savepoint took away are no longer persistent: left out.
-    written = [e for e in session.info.pop(_UNCHAINED, []) if inspect(e).persistent and e.seq is None]
-    if written or new:
-        audit_chain.link(session, [*written, *new])
+        if not linked:  # back in the session, as they were, for the rollback to drop
+            session.add_all([event for event in new if inspect(event).transient])
 
 
 def _transaction_ended(session, transaction) -> None:

@@ -10,6 +10,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     LargeBinary,
+    SmallInteger,
     String,
     Text,
     UniqueConstraint,
@@ -123,7 +124,9 @@ class AuditEvent(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     reseller_id: Mapped[int | None] = mapped_column(ForeignKey("resellers.id"))
-    client_id: Mapped[int | None] = mapped_column(index=True)
+    # No index of its own: every read of a client's events names the reseller too
+    # (ix_audit_events_client; migration 0038 dropped ix_audit_events_client_id).
+    client_id: Mapped[int | None]
     # The person who really acted (staff when impersonating) and the account acted as.
     actor_kind: Mapped[str] = mapped_column(String(20), server_default="system")
     actor_account_id: Mapped[int | None]
@@ -145,18 +148,23 @@ class AuditEvent(db.Model):
     personal_digest: Mapped[str | None] = mapped_column(String(64))
     # Random salt of personal_digest, cleared with the personal data it hides.
     personal_salt: Mapped[str | None] = mapped_column(String(32))
+    # How ``digest`` was made (core.audit_chain): 1 before migration 0038, 2 since.
+    digest_version: Mapped[int] = mapped_column(SmallInteger, server_default="1")
 
 
 class AuditChainHead(db.Model):
-    """The last link of a reseller's audit chain, locked (FOR UPDATE) by each writer so
-    two transactions never fork the chain. ``reseller_id`` 0: the platform's own events
-    (no reseller), hence no foreign key."""
+    """The last link of a reseller's audit chain, locked (by the UPDATE that moves it on)
+    by each writer so two transactions never fork the chain: its ``seq`` and ``digest``
+    are the last event's, ``prev_digest`` the one before (what that UPDATE returns as the
+    new event's ``prev_digest``). ``reseller_id`` 0: the platform's own events (no
+    reseller), hence no foreign key."""
 
     __tablename__ = "audit_chain_heads"
 
     reseller_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     seq: Mapped[int] = mapped_column(BigInteger, server_default="0")
     digest: Mapped[str] = mapped_column(String(64), server_default="")
+    prev_digest: Mapped[str] = mapped_column(String(64), server_default="")
 
 
 class ThreadMessage(db.Model):
