@@ -190,7 +190,7 @@ def _link_in_python(connection, key: int, chained: list[AuditEvent]) -> None:
         .values(seq=HEADS.c.seq + count)
         .returning(HEADS.c.seq, HEADS.c.digest)
     )
-    row = _run(connection, key, advance)
+    row = _run(connection, key, advance, {})
     seq, digest = row.seq - count, row.digest
     for event in chained:
         seq += 1
