@@ -97,7 +97,8 @@ class AuditEvent(db.Model):
     """Append-only record of who did what, acting as whom, when and from where.
 
     Each reseller's events form a hash chain (``core.audit_chain``): ``seq`` numbers them,
-    ``digest`` covers the event and ``prev_digest``. Personal data (ip, user_agent,
+    ``digest`` covers the event, its seq and ``prev_digest`` (``digest_version`` says in
+    which format; written by ``core.audit_link``). Personal data (ip, user_agent,
     actor_label, the text in details) enters ``digest`` only through
     ``personal_digest``, so scrubbing it after a purge leaves the chain verifiable.
     Rows older than migration 0032 have no ``seq``: they were written before the chain.
