@@ -7,7 +7,7 @@ import logging
 from flask import g, has_request_context, request
 from sqlalchemy import event as sa_event
 from sqlalchemy import inspect
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, make_transient
 
 from core import audit_link
 from core.extensions import db, limiter
@@ -167,15 +167,27 @@ def _chain_at_commit(session) -> None:
             session.add_all([event for event in new if inspect(event).transient])
 
 
+def _rolled_back(session) -> None:
+    """The events inserted by ``core.audit_link``'s statement are persistent objects of
+    the session, not pending ones the ORM would drop: a rollback makes them transient
+    again, so no object claims a row that is not there."""
+    for event in session.info.pop(audit_link.INSERTED, []):
+        if event in session:
+            session.expunge(event)
+        make_transient(event)
+
+
 def _transaction_ended(session, transaction) -> None:
     if transaction.parent is None:
         session.info.pop(_UNCHAINED, None)
+        session.info.pop(audit_link.INSERTED, None)
 
 
 def init_app(app) -> None:
     if not sa_event.contains(Session, "before_commit", _chain_at_commit):
         sa_event.listen(Session, "before_flush", _note_unchained)
         sa_event.listen(Session, "before_commit", _chain_at_commit)
+        sa_event.listen(Session, "after_rollback", _rolled_back)
         sa_event.listen(Session, "after_transaction_end", _transaction_ended)
     app.after_request(_note_refusal)
     app.teardown_request(_write_refused)

@@ -44,6 +44,9 @@ from core.models import AuditChainHead, AuditEvent
 from core.states import ActorKind
 from core.timeutil import utcnow
 
+# The events this transaction's statements inserted (``core.audit`` drops them from the
+# session if it rolls back, as the ORM drops the pending objects it had inserted).
+INSERTED = "audit_inserted_events"
 HEADS = AuditChainHead.__table__
 EVENTS = AuditEvent.__table__
 # The columns an event's INSERT takes from Python; the chain's come from the head.
@@ -90,6 +93,7 @@ def link(session, written: list[AuditEvent], new: list[AuditEvent]) -> None:
                 _insert(connection, key, event)
                 make_transient_to_detached(event)
                 session.add(event)
+                session.info.setdefault(INSERTED, []).append(event)
 
 
 def _prepare(event: AuditEvent) -> None:

@@ -139,14 +139,21 @@ def test_the_first_event_of_a_chain_creates_its_head(app, ctx, tenants, runner_a
     assert _verify(runner_app, tenants.b.id).exit_code == 0
 
 
-def test_a_value_too_long_is_refused_not_cut(app, ctx, tenants):
+def test_a_value_too_long_is_refused_not_cut_and_the_rollback_leaves_no_ghost(app, ctx, tenants):
     if db.engine.dialect.name != "postgresql":
         pytest.skip("SQLite does not enforce a column's length")
+    seq = db.session.get(AuditChainHead, tenants.a.id).seq
     with app.test_request_context("/", base_url="http://a.test"):
+        inserted = _record(tenants.a.id, 1)
         audit.record("client.updated", reseller_id=tenants.a.id, actor_label="x" * 300)
         with pytest.raises(DBAPIError):
             db.session.commit()
         db.session.rollback()
+        # The first event's row went with the transaction: its object is no longer the
+        # session's (it would claim a row that is not there).
+        assert inspect(inserted).transient and inserted not in db.session
+    db.session.expire_all()
+    assert db.session.get(AuditChainHead, tenants.a.id).seq == seq
 
 
 @pytest.mark.parametrize(
