@@ -7,9 +7,9 @@ import logging
 from flask import g, has_request_context, request
 from sqlalchemy import event as sa_event
 from sqlalchemy import inspect
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, make_transient
 
-from core import audit_chain
+from core import audit_link
 from core.extensions import db, limiter
 from core.models import AuditEvent
 from core.states import ActorKind
@@ -35,7 +35,7 @@ def record(
     Actor and subject come from the request (set by the auth layer): when staff act
     as a client user, ``actor`` is the staff account and ``subject`` the user. An API
     client acting sets ``g.api_client_id``. The event takes its place in its
-    reseller's hash chain when the session flushes it (``core.audit_chain``).
+    reseller's hash chain as the transaction commits (``core.audit_link``).
     """
     event = _build(action, obj, details, reseller_id, client_id, actor_label)
     db.session.add(event)
@@ -147,31 +147,47 @@ def _chain_at_commit(session) -> None:
     """Chain the transaction's events as it commits, after everything else it changed
     is written: the chain head's row lock is then its last lock, so two writers never
     wait for each other's rows in opposite orders (a deadlock). The events not written
-    yet are inserted with their place; those an earlier flush wrote are updated."""
+    yet are inserted with their place (``core.audit_link``); those an earlier flush
+    wrote are updated."""
     if session.in_nested_transaction():  # a savepoint's release: not the commit yet
         return
     new = _new_events(session)
     for event in new:
         session.expunge(event)
+    linked = False
     try:
         session.flush()
+        # Rows a rolled-back savepoint took away are no longer persistent: left out.
+        written = [e for e in session.info.pop(_UNCHAINED, []) if inspect(e).persistent and e.seq is None]
+        if written or new:
+            audit_link.link(session, written, new)
+        linked = True
     finally:
-        session.add_all(new)
-    # Rows a rolled-back savepoint took away are no longer persistent: left out.
-    written = [e for e in session.info.pop(_UNCHAINED, []) if inspect(e).persistent and e.seq is None]
-    if written or new:
-        audit_chain.link(session, [*written, *new])
+        if not linked:  # back in the session, as they were, for the rollback to drop
+            session.add_all([event for event in new if inspect(event).transient])
+
+
+def _rolled_back(session) -> None:
+    """The events inserted by ``core.audit_link``'s statement are persistent objects of
+    the session, not pending ones the ORM would drop: a rollback makes them transient
+    again, so no object claims a row that is not there."""
+    for event in session.info.pop(audit_link.INSERTED, []):
+        if event in session:
+            session.expunge(event)
+        make_transient(event)
 
 
 def _transaction_ended(session, transaction) -> None:
     if transaction.parent is None:
         session.info.pop(_UNCHAINED, None)
+        session.info.pop(audit_link.INSERTED, None)
 
 
 def init_app(app) -> None:
     if not sa_event.contains(Session, "before_commit", _chain_at_commit):
         sa_event.listen(Session, "before_flush", _note_unchained)
         sa_event.listen(Session, "before_commit", _chain_at_commit)
+        sa_event.listen(Session, "after_rollback", _rolled_back)
         sa_event.listen(Session, "after_transaction_end", _transaction_ended)
     app.after_request(_note_refusal)
     app.teardown_request(_write_refused)

@@ -2,9 +2,23 @@
 
 Every event gets the next ``seq`` of its chain (one chain per reseller, chain 0 for the
 platform's own events), the ``digest`` of the event before it (``prev_digest``) and its
-own ``digest``: SHA-256 over a canonical JSON of its fields and ``prev_digest``. Editing a
-row's fields, or deleting a row, breaks the link at that row; ``flask --app wsgi audit
-verify`` finds it.
+own ``digest``. Editing a row's fields, or deleting a row, breaks the link at that row;
+``flask --app wsgi audit verify`` finds it (and a deleted last row by the chain's head,
+``audit_chain_heads``, which keeps the last seq and digest).
+
+Two digest formats, the row's ``digest_version`` says which:
+
+- version 1 (rows written before migration 0041): SHA-256 over a canonical JSON of the
+  event's fields, its ``seq`` and ``prev_digest``;
+- version 2: ``body = sha256(canonical JSON of the fields, without seq and prev_digest)``,
+  computed in Python, and ``digest = sha256(prev_digest + ":" + seq + ":" + body)``,
+  which PostgreSQL computes itself in the statement that moves the head on and writes
+  the event (``core.audit_link``): the writer needs neither the seq nor the previous
+  digest before that statement, so writing an event is one round trip. ``prev_digest``
+  is hex and ``seq`` digits: the text hashed is unambiguous. The body covers the
+  reseller, so an event cannot be moved to another chain; the outer hash, its place.
+
+The verifier checks each row by its own version, so one chain holds both.
 
 Personal data (ip, user agent, actor label, and any text in the details but that of a
 few keys that only say what kind of thing happened) enters the digest only through
@@ -12,32 +26,19 @@ few keys that only say what kind of thing happened) enters the digest only throu
 (``scrub``) clears the data and the salt but keeps that digest, so the chain still
 verifies and the digest cannot be reversed by guessing e-mails. While a row still
 carries its personal data, the verifier checks it against ``personal_digest`` too.
-
-Writing an event costs one UPDATE of the chain's head row (``audit_chain_heads``: its
-row lock, the next seq and the previous digest in one round trip), done as the
-transaction commits, after everything else it changed is written (``core.audit``): the
-head's lock is its last lock, so two writers never wait for each other's rows in
-opposite orders. The head's digest follows the inserted rows by a trigger (and an
-explicit UPDATE when the chain's last event was written by an earlier flush). Concurrent
-writers of one reseller wait for each other's commit, so the chain never forks.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from sqlalchemy import inspect, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import select
 
 from core.extensions import db
 from core.models import AuditChainHead, AuditEvent
-from core.states import ActorKind
-from core.timeutil import utcnow
 
 # The chain of the platform's own events (no reseller).
 PLATFORM_CHAIN = 0
@@ -65,8 +66,9 @@ PUBLIC_TEXT_KEYS = frozenset(
         "priority",
     }
 )
-# Bumped if the canonical form ever changes (a new field): old rows keep theirs.
-VERSION = 1
+# The digest format new events are written with (``digest_version``); a new format
+# gets a new number and old rows keep theirs.
+VERSION = 2
 
 
 def canonical(value) -> str:
@@ -107,11 +109,9 @@ def personal_digest(salt: str, event: AuditEvent) -> str:
     return _sha(salt + canonical(personal_of(event)))
 
 
-def event_digest(event: AuditEvent, prev_digest: str) -> str:
-    fields = {
-        "v": VERSION,
+def _fields(event: AuditEvent) -> dict:
+    return {
         "reseller_id": event.reseller_id,
-        "seq": event.seq,
         "client_id": event.client_id,
         "actor_kind": event.actor_kind,
         "actor_account_id": event.actor_account_id,
@@ -123,9 +123,32 @@ def event_digest(event: AuditEvent, prev_digest: str) -> str:
         "details": redact(_stored(event.details)),
         "created_at": event.created_at.isoformat(timespec="microseconds"),
         "personal_digest": event.personal_digest,
-        "prev_digest": prev_digest,
     }
-    return _sha(canonical(fields))
+
+
+def event_digest_v1(event: AuditEvent, prev_digest: str) -> str:
+    """Version 1: one hash over the fields, the seq and the previous digest."""
+    return _sha(canonical({"v": 1, **_fields(event), "seq": event.seq, "prev_digest": prev_digest}))
+
+
+def body_digest(event: AuditEvent) -> str:
+    """Version 2's inner hash: the event's fields without its place in the chain."""
+    return _sha(canonical({"v": 2, **_fields(event)}))
+
+
+def link_digest(prev_digest: str, seq: int, body: str) -> str:
+    """Version 2's digest: the body chained at ``seq`` after ``prev_digest`` (the same
+    text ``core.audit_link`` hashes in SQL)."""
+    return _sha(f"{prev_digest}:{seq}:{body}")
+
+
+def event_digest(event: AuditEvent, prev_digest: str) -> str:
+    """The digest ``event`` must hold after ``prev_digest``, by its ``digest_version``."""
+    if event.digest_version == 1:
+        return event_digest_v1(event, prev_digest)
+    if event.digest_version == 2:  # noqa: PLR2004 - the format's number
+        return link_digest(prev_digest, event.seq, body_digest(event))
+    return ""  # no such format: the row was edited
 
 
 def is_scrubbed(event: AuditEvent) -> bool:
@@ -136,56 +159,6 @@ def is_scrubbed(event: AuditEvent) -> bool:
         and event.actor_label is None
         and _stored(event.details) == redact(_stored(event.details))
     )
-
-
-def _advance_head(connection, key: int, count: int) -> tuple[int, str]:
-    """Lock chain ``key``'s head and move it ``count`` links on, in one statement; the
-    seq and digest it had. (Its digest follows the inserted events: migration 0032's
-    trigger ``audit_chain_follow`` copies the digest of the event at the head's seq.)"""
-    advance = (
-        update(AuditChainHead)
-        .where(AuditChainHead.reseller_id == key)
-        .values(seq=AuditChainHead.seq + count)
-        .returning(AuditChainHead.seq, AuditChainHead.digest)
-    )
-    row = connection.execute(advance).first()
-    if row is None:
-        insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
-        connection.execute(
-            insert(AuditChainHead).values(reseller_id=key, seq=0, digest="").on_conflict_do_nothing()
-        )
-        row = connection.execute(advance).first()
-    return row.seq - count, row.digest
-
-
-def link(session, events: list[AuditEvent]) -> None:
-    """Give ``events`` (new, or written by an earlier flush without it) their place in
-    their chains: each chain's head is locked and moved on by one UPDATE (in key order:
-    no deadlock between two writers), held until the transaction ends."""
-    by_chain: dict[int, list[AuditEvent]] = {}
-    for event in events:
-        by_chain.setdefault(event.reseller_id or PLATFORM_CHAIN, []).append(event)
-    connection = session.connection()
-    for key in sorted(by_chain):
-        chained = by_chain[key]
-        seq, digest = _advance_head(connection, key, len(chained))
-        for event in chained:
-            seq += 1
-            # The values the row will hold, so the digest covers what is stored.
-            event.created_at = event.created_at or utcnow()
-            event.actor_kind = event.actor_kind or ActorKind.SYSTEM
-            event.details = event.details or {}
-            salt = secrets.token_hex(16)
-            event.personal_salt = salt
-            event.personal_digest = personal_digest(salt, event)
-            event.seq = seq
-            event.prev_digest = digest
-            digest = event.digest = event_digest(event, digest)
-        if inspect(chained[-1]).persistent:
-            # Its row is updated, not inserted: the head's trigger does not see it.
-            connection.execute(
-                update(AuditChainHead).where(AuditChainHead.reseller_id == key).values(digest=digest)
-            )
 
 
 def scrub(event: AuditEvent) -> None:

@@ -11,6 +11,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     LargeBinary,
+    SmallInteger,
     String,
     Text,
     UniqueConstraint,
@@ -100,7 +101,8 @@ class AuditEvent(db.Model):
     """Append-only record of who did what, acting as whom, when and from where.
 
     Each reseller's events form a hash chain (``core.audit_chain``): ``seq`` numbers them,
-    ``digest`` covers the event and ``prev_digest``. Personal data (ip, user_agent,
+    ``digest`` covers the event, its seq and ``prev_digest`` (``digest_version`` says in
+    which format; written by ``core.audit_link``). Personal data (ip, user_agent,
     actor_label, the text in details) enters ``digest`` only through
     ``personal_digest``, so scrubbing it after a purge leaves the chain verifiable.
     Rows older than migration 0032 have no ``seq``: they were written before the chain.
@@ -127,7 +129,9 @@ class AuditEvent(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     reseller_id: Mapped[int | None] = mapped_column(ForeignKey("resellers.id"))
-    client_id: Mapped[int | None] = mapped_column(index=True)
+    # No index of its own: every read of a client's events names the reseller too
+    # (ix_audit_events_client; migration 0041 dropped ix_audit_events_client_id).
+    client_id: Mapped[int | None]
     # The person who really acted (staff when impersonating) and the account acted as.
     actor_kind: Mapped[str] = mapped_column(String(20), server_default="system")
     actor_account_id: Mapped[int | None]
@@ -149,18 +153,23 @@ class AuditEvent(db.Model):
     personal_digest: Mapped[str | None] = mapped_column(String(64))
     # Random salt of personal_digest, cleared with the personal data it hides.
     personal_salt: Mapped[str | None] = mapped_column(String(32))
+    # How ``digest`` was made (core.audit_chain): 1 before migration 0041, 2 since.
+    digest_version: Mapped[int] = mapped_column(SmallInteger, server_default="1")
 
 
 class AuditChainHead(db.Model):
-    """The last link of a reseller's audit chain, locked (FOR UPDATE) by each writer so
-    two transactions never fork the chain. ``reseller_id`` 0: the platform's own events
-    (no reseller), hence no foreign key."""
+    """The last link of a reseller's audit chain, locked (by the UPDATE that moves it on)
+    by each writer so two transactions never fork the chain: its ``seq`` and ``digest``
+    are the last event's, ``prev_digest`` the one before (what that UPDATE returns as the
+    new event's ``prev_digest``). ``reseller_id`` 0: the platform's own events (no
+    reseller), hence no foreign key."""
 
     __tablename__ = "audit_chain_heads"
 
     reseller_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     seq: Mapped[int] = mapped_column(BigInteger, server_default="0")
     digest: Mapped[str] = mapped_column(String(64), server_default="")
+    prev_digest: Mapped[str] = mapped_column(String(64), server_default="")
 
 
 class ThreadMessage(db.Model):
