@@ -32,6 +32,11 @@ import wa_setup
 from bench_webhooks import free_port, wait_up
 from common import ROOT, machine, save, sqlalchemy_url
 from redis import Redis
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from core import create_app, scope
+from core.extensions import db
 
 DURATION = os.environ.get("BENCH_WEBHOOK_DURATION", "8s")
 ROUNDS = int(os.environ.get("BENCH_WEBHOOK_ROUNDS", "3"))
@@ -79,6 +84,77 @@ def warm_up(port: int, prefix: str, requests: int = 200) -> None:
             urllib.request.urlopen(request, timeout=30).close()  # noqa: S310 - loopback http
 
 
+def statements_of_a_delivery(deliveries: int = 60) -> list[tuple[float, str]]:
+    """What one delivery sends to PostgreSQL, in process (the app as gunicorn serves it,
+    jobs queued on Redis): each statement and COMMIT with its median time, in milliseconds."""
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": sqlalchemy_url(wa_setup.DATABASE_URL),
+            "REDIS_URL": wa_setup.REDIS_URL,
+            "RATELIMIT_ENABLED": False,
+            "WHATSAPP_ENCRYPTION_KEY": wa_setup.KEY,
+        }
+    )
+    with app.app_context():
+        engine = db.engine
+    http, now = app.test_client(use_cookies=False), int(time.time())
+    per_delivery: list[list[tuple[str, float]]] = []
+    began: list[float] = []
+
+    def before(*_args) -> None:
+        began.append(time.perf_counter())
+
+    def after(_conn, _cursor, statement, *_rest) -> None:
+        per_delivery[-1].append((" ".join(statement.split())[:110], time.perf_counter() - began.pop()))
+
+    def commit_begin(_conn) -> None:
+        began.append(time.perf_counter())
+
+    def commit_end(_session) -> None:  # after the COMMIT and the hooks before this one (the job's dispatch)
+        if began:
+            per_delivery[-1].append(
+                ("COMMIT (then the drain job's dispatch to Redis)", time.perf_counter() - began.pop())
+            )
+
+    begin_in_scope = scope._begin_in_scope
+
+    def timed_begin(*args) -> None:  # BEGIN and the row-level security scope, one round trip
+        started = time.perf_counter()
+        begin_in_scope(*args)
+        per_delivery[-1].append(
+            ("BEGIN; SELECT set_config(... the scope ...)", time.perf_counter() - started)
+        )
+
+    scope._begin_in_scope = timed_begin
+    for n in range(deliveries + 10):
+        per_delivery.append([])
+        if n == 10:
+            per_delivery.clear()
+            per_delivery.append([])
+            event.listen(engine, "before_cursor_execute", before)
+            event.listen(engine, "after_cursor_execute", after)
+            event.listen(engine, "commit", commit_begin)
+            event.listen(Session, "after_commit", commit_end)
+        raw = delivery(n, "probe", now)
+        started = time.perf_counter()
+        answer = http.post(
+            "http://127.0.0.1/webhooks/whatsapp",
+            data=raw,
+            headers={"X-Hub-Signature-256": signed(raw), "Content-Type": "application/json"},
+        )
+        assert answer.status_code == 200, answer.status_code
+        per_delivery[-1].append(("the whole request, in process", time.perf_counter() - started))
+    event.remove(engine, "before_cursor_execute", before)
+    event.remove(engine, "after_cursor_execute", after)
+    event.remove(engine, "commit", commit_begin)
+    event.remove(Session, "after_commit", commit_end)
+    scope._begin_in_scope = begin_in_scope
+    shapes = [tuple(text for text, _ in one) for one in per_delivery if one]
+    common = max(set(shapes), key=shapes.count)
+    samples = [one for one in per_delivery if tuple(text for text, _ in one) == common]
+    return [(statistics.median(one[i][1] for one in samples) * 1000, text) for i, text in enumerate(common)]
+
+
 def run(label: str, app_spec: str, env: dict, events: Path, prefix: str) -> float:
     port = free_port()
     gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent)) or "gunicorn"
@@ -106,6 +182,15 @@ def run(label: str, app_spec: str, env: dict, events: Path, prefix: str) -> floa
     if non2xx:
         raise SystemExit(f"{label}: refused deliveries, the figure measures nothing")
     return rate
+
+
+def clean() -> int:
+    """The stored events and queued jobs gone; how many events there were."""
+    with psycopg.connect(wa_setup.DATABASE_URL, autocommit=True) as conn:
+        stored = conn.execute("SELECT count(*) FROM whatsapp_events").fetchone()[0]
+        conn.execute("DELETE FROM whatsapp_events")
+    Redis.from_url(wa_setup.REDIS_URL).flushdb()
+    return stored
 
 
 def main() -> int:
@@ -150,10 +235,7 @@ def main() -> int:
                     )
                 )
         finally:
-            with psycopg.connect(wa_setup.DATABASE_URL, autocommit=True) as conn:
-                stored = conn.execute("SELECT count(*) FROM whatsapp_events").fetchone()[0]
-                conn.execute("DELETE FROM whatsapp_events")
-            Redis.from_url(wa_setup.REDIS_URL).flushdb()
+            stored = clean()
     app_rate, floor_rate = statistics.median(app_rates), statistics.median(floor_rates)
     print(f"medians of {ROUNDS} rounds: app {app_rate:.0f} events/s, floor {floor_rate:.0f} events/s")
     ratio = floor_rate / app_rate if app_rate else float("inf")
@@ -164,6 +246,12 @@ def main() -> int:
         f"{'ok' if ok else 'MISSED'}"
     )
     print(f"rows stored (app + floor, warm-ups included): {stored:,}; load {load_before} → {load_after}")
+    listed = statements_of_a_delivery() if not ok or os.environ.get("BENCH_STATEMENTS") == "1" else []
+    if listed:
+        print("what a delivery sends to PostgreSQL (in process, median of 60):")
+        for ms, text in listed:
+            print(f"    {ms:7.2f} ms  {text}")
+        clean()
     save(
         "whatsapp",
         {
@@ -174,6 +262,7 @@ def main() -> int:
             "rounds": {"app": app_rates, "floor": floor_rates},
             "load_before": load_before,
             "load_after": load_after,
+            "statement_ms": [(round(ms, 3), text) for ms, text in listed],
         },
     )
     return 0 if ok else 1
