@@ -25,6 +25,8 @@ BENCHES = (
     "audit",
     "api",
     "live",
+    "whatsapp",
+    "inbox",
 )
 
 
