@@ -1,6 +1,14 @@
 """A form refused for its CSRF token (a page left open, a session ended or changed in
-another tab): the reseller's own page says so and offers to send the same input again
-with a fresh token, so nothing typed is lost.
+another tab): nothing typed is lost.
+
+Sent from one of this host's pages (a same-origin ``Referer``), the browser goes back to
+that page with a message, and the page is marked (``data-draft-restore`` on ``<main>``)
+so ``static/app/drafts.js`` puts back what the form held when it was sent (kept in the
+tab's sessionStorage, never passwords, tokens or files). If that page asks for a login
+first, the draft waits through the login and comes back on the page ``next`` returns to.
+
+Otherwise (no ``Referer``, only an ``Origin``) the reseller's own page says so and offers
+to send the same input again with a fresh token.
 
 What goes back into the page is only what the browser sent from one of our own pages
 (``Origin``/``Referer`` of this host: a form posted from another site gets no button
@@ -14,11 +22,12 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
-from flask import current_app, render_template, request
+from flask import current_app, flash, redirect, render_template, request, session
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError
 from markupsafe import escape
+from werkzeug.exceptions import HTTPException
 from wtforms import FileField, PasswordField
 from wtforms.fields.core import UnboundField
 
@@ -26,6 +35,9 @@ from core.redirects import safe_local_target
 from core.validation import FORM_TYPES
 
 _SECRET_NAME = re.compile(r"pass(word|wd)?|senha|secret|token|^code$", re.I)
+# Set when the browser is sent back to a form's page; read (and cleared) by the next
+# full page, whose <main> then asks drafts.js to restore the form.
+RESTORE_KEY = "_restore_draft"
 
 
 def _form_classes(cls=FlaskForm):
@@ -56,6 +68,30 @@ def _from_this_site() -> bool:
     return parts.scheme in ("http", "https") and parts.netloc == request.host
 
 
+def _referring_page() -> str | None:
+    """The page of this host the form was sent from (its ``Referer``), as a local path a
+    GET can open; None for another host, no ``Referer`` or a page GET cannot open."""
+    sent_from = request.referrer
+    if not sent_from:
+        return None
+    parts = urlsplit(sent_from)
+    if parts.scheme not in ("http", "https") or parts.netloc != request.host:
+        return None
+    page = safe_local_target(parts.path + (f"?{parts.query}" if parts.query else ""))
+    if page is None:
+        return None
+    try:
+        current_app.url_map.bind_to_environ(request.environ).match(parts.path, method="GET")
+    except HTTPException:
+        return None
+    return page
+
+
+def restore_draft() -> bool:
+    """Whether this page should restore the form sent from it (once)."""
+    return bool(session.pop(RESTORE_KEY, False)) if RESTORE_KEY in session else False
+
+
 def _kept_fields() -> tuple[list[tuple[str, str]], bool]:
     """The submitted (name, value) pairs safe to send again, and whether any was dropped."""
     token_name = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
@@ -72,11 +108,20 @@ def _kept_fields() -> tuple[list[tuple[str, str]], bool]:
 
 
 def csrf_refused(error: CSRFError):
-    """The answer to a refused CSRF token: the branded page with a "Send again" form
-    (htmx: a short message), status 400."""
+    """The answer to a refused CSRF token: back to the form's page of this host, which
+    restores the form; else the branded page with a "Send again" form (htmx: a short
+    message), status 400."""
     if request.headers.get("HX-Request"):
         message = _("This page is out of date. Reload it and try again.")
         return f'<div class="alert alert-warning" role="alert" data-csrf-refused>{escape(message)}</div>', 400
+    back = _referring_page() if request.mimetype in FORM_TYPES and request.url_rule is not None else None
+    if back is not None:
+        session[RESTORE_KEY] = True
+        flash(
+            _("The form expired before it was sent; what you wrote was kept. Check it and send it again."),
+            "warning",
+        )
+        return redirect(back, 303)
     action = safe_local_target(request.full_path if request.query_string else request.path)
     can_resend = (
         action is not None
@@ -98,3 +143,4 @@ def csrf_refused(error: CSRFError):
 
 def init_app(app) -> None:
     app.register_error_handler(CSRFError, csrf_refused)
+    app.add_template_global(restore_draft)

@@ -257,14 +257,15 @@ def test_a_refused_csrf_token_shows_the_branded_page_with_the_input_kept(app, te
 
 def test_a_refused_login_form_keeps_the_email_but_never_the_password(tenants, make_browser):
     """The most common case, a login page left open: sent again, the login form comes
-    back with the e-mail filled in and asks for the password."""
+    back with the e-mail filled in and asks for the password. (With only an ``Origin``:
+    a same-origin ``Referer`` sends the browser back to the page, tests/test_drafts.py.)"""
     browser = make_browser()
     secret = "my secret password 123"
     refused = browser.post(
         "/login",
         {"email": tenants.a.client.email, "password": secret, "next": "/app/", "csrf_token": "old"},
         query_string={"next": "/app/"},
-        headers={"Referer": "http://a.test/login?next=/app/"},
+        headers=FROM_A,
     )
     assert refused.status_code == 400
     body = refused.get_data(as_text=True)
