@@ -21,3 +21,11 @@ document.addEventListener('input', function (event) {
   var field = selector && document.querySelector(selector);
   if (field) { field.value = event.target.value; }
 });
+
+// keyboard: the skip link moves the focus to the main content without adding
+// "#content" to the address (a login's redirect would carry it to the next page).
+document.addEventListener("click", function (event) {
+  var link = event.target.closest && event.target.closest("a.skip-link");
+  var main = link && document.getElementById("content");
+  if (main) { event.preventDefault(); main.focus(); main.scrollIntoView(); }
+});
