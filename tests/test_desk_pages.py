@@ -27,7 +27,7 @@ def test_staff_create_a_desk_link_clients_and_remove_one_as_seed_001_says(app, f
     a = tenants.a
     other = factory.client(a.id, trade_name="Padaria Beta")
     browser.login("owner@a.test")
-    assert "Nenhuma mesa encontrada" in browser.get("/reseller/desks").get_data(as_text=True)
+    assert "Nenhuma mesa de serviço ainda" in browser.get("/reseller/desks").get_data(as_text=True)
     refused = browser.post("/reseller/desks/new", {"name": "", "reopen_window_days": "x"})
     assert refused.status_code == 422 and desk_named(app, "") is None
     created = browser.post(
