@@ -87,6 +87,12 @@ def _referring_page() -> str | None:
     return page
 
 
+def keep_typed() -> None:
+    """A refused form whose answer is a redirect (a small form in a list, say): the page
+    it lands on puts back what the form held (drafts.js), as after a refused token."""
+    session[RESTORE_KEY] = True
+
+
 def restore_draft() -> bool:
     """Whether this page should restore the form sent from it (once)."""
     return bool(session.pop(RESTORE_KEY, False)) if RESTORE_KEY in session else False

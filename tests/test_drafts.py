@@ -10,6 +10,8 @@ from sqlalchemy import select
 
 from billing.models import Plan
 from core.extensions import db
+from tenant import domains
+from tenant.models import Client
 from tests.conftest import PASSWORD
 
 MESSAGE = "O formulário expirou antes do envio; o que você escreveu foi mantido."
@@ -120,3 +122,20 @@ def test_after_a_session_expiry_the_draft_waits_through_the_login(tenants, make_
         {"email": "owner@a.test", "password": PASSWORD, "next": "/reseller/plans/new"},
     )
     assert logged_in.status_code == 302 and logged_in.headers["Location"] == "/reseller/plans/new"
+
+
+def test_a_small_form_refused_by_a_redirect_keeps_what_was_typed(app, tenants, make_browser):
+    """The domain list's "move to client" box: refused, the list comes back marked so the
+    box gets its typed value back (core.resubmit.keep_typed)."""
+    with app.app_context():
+        client = db.session.get(Client, tenants.a.client.id)
+        row = domains.add_domain(client, "rascunho-dominio.test", actor=None)
+        db.session.commit()
+        domain_id = row.id
+    staff = make_browser()
+    staff.login("owner@a.test")
+    refused = staff.post(f"/reseller/domains/{domain_id}/move", {"target_client": "999999"})
+    assert refused.status_code == 302 and refused.headers["Location"].endswith("/reseller/domains")
+    page = staff.get("/reseller/domains").get_data(as_text=True)
+    assert MARK in page
+    assert MARK not in staff.get("/reseller/domains").get_data(as_text=True)

@@ -32,6 +32,7 @@ from core.extensions import db, limiter
 from core.formatting import money
 from core.links import reseller_url
 from core.models import Reseller
+from core.resubmit import keep_typed
 from core.tenancy import get_or_404, require_reseller, scoped_select
 from core.timeutil import today_local
 from core.validation import parse_int
@@ -129,6 +130,7 @@ def pay(payment_id: int):
         return redirect(url_for("subscription.page")), 303
     if method not in stripe_gateway.CHECKOUT_METHODS or attempt is None:
         flash(_("Choose card, boleto or PIX."), "error")
+        keep_typed()
         return redirect(url_for("subscription.page")), 303
     key = f"invoice-{payment.id}-{method}-{attempt}"
     try:
@@ -167,6 +169,7 @@ def buy_extras():
     method, attempt = request.form.get("method", ""), _attempt()
     if not 1 <= packs <= MAX_PACKS or method not in stripe_gateway.CHECKOUT_METHODS or attempt is None:
         flash(_("Choose from 1 to %(n)d packs and card, boleto or PIX.", n=MAX_PACKS), "error")
+        keep_typed()
         return redirect(url_for("subscription.page")), 303
     conversations = packs * reseller.extra_pack_conversations
     amount = packs * reseller.extra_pack_price_cents

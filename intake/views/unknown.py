@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from auth import permissions as perm
 from auth.access import current_account, has_permission, require_permission
 from core.extensions import db
+from core.resubmit import keep_typed
 from core.tenancy import require_reseller, scoped_select
 from core.validation import parse_int
 from desk.staffing import staff_desk_ids
@@ -70,6 +71,7 @@ def assign(message_id: int):
     client = client_id and db.session.scalar(scoped_select(Client).where(Client.id == client_id))
     if not client:
         flash(_("Choose a client (its ID)."), "danger")
+        keep_typed()
         return redirect(url_for("mail_unknown.queue"))
     try:
         waiting.assign(row, client, actor=current_account)
@@ -92,6 +94,7 @@ def assign(message_id: int):
 def _refused(message: str):
     db.session.rollback()
     flash(message, "danger")
+    keep_typed()
     return redirect(url_for("mail_unknown.queue"))
 
 

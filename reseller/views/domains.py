@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from auth import permissions as perm
 from auth.access import current_account, has_permission, require_permission
 from core.extensions import db
+from core.resubmit import keep_typed
 from core.tenancy import get_or_404, require_reseller, scoped_select
 from core.validation import parse_int
 from reseller.forms import ConfirmForm, DomainForm, DomainMoveForm, LinkLoginsForm, WebmailOverrideForm
@@ -152,12 +153,14 @@ def domain_move(domain_id: int):
     target = _target_client(form.target_client.data)
     if target is None:
         flash(_("Choose a client of the list (or type its ID)."), "danger")
+        keep_typed()
         return redirect(url_for("reseller.domains_page"))
     try:
         domains.move_domain(row, target, actor=current_account._get_current_object())
     except domains.DomainRejected as exc:
         db.session.rollback()
         flash(str(exc), "danger")
+        keep_typed()
         return redirect(url_for("reseller.domains_page"))
     db.session.commit()
     flash(_("%(domain)s now belongs to %(client)s.", domain=row.domain, client=target.trade_name), "success")
