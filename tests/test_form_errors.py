@@ -93,3 +93,11 @@ def test_the_plan_form_ties_each_error_to_its_field(owner):
 def test_the_desk_macros_tie_each_error_to_its_field(owner, path):
     body = owner.post(path, {"name": ""}).get_data(as_text=True)
     _checked(body)
+
+
+def test_the_field_macro_ties_a_refused_domain_to_its_field(owner, tenants):
+    response = owner.post(f"/reseller/clients/{tenants.a.client.id}/domains", {"domain": "not a domain"})
+    body = response.get_data(as_text=True)
+    page = _checked(body)
+    assert [control.get("name") for control in page.invalid] == ["domain"]
+    assert 'value="not a domain"' in body
