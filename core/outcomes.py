@@ -1,5 +1,6 @@
 """How a form's change ends for the person who sent it: committed and told so, or
-refused, rolled back (nothing of it kept) and told why."""
+refused, rolled back (nothing of it kept) and told why, its typed values put back on the
+page the refusal redirects to (``resubmit.keep_typed``: a reply's text is not lost)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from collections.abc import Callable
 from flask import flash
 
 from core.extensions import db
+from core.resubmit import keep_typed
 
 
 def commit_or_refuse(change: Callable[[], object], refused: type[Exception], success: str | None = None):
@@ -19,6 +21,7 @@ def commit_or_refuse(change: Callable[[], object], refused: type[Exception], suc
     except refused as refusal:
         db.session.rollback()
         flash(refusal.message, "danger")
+        keep_typed()
         return refusal
     db.session.commit()
     if success:

@@ -139,3 +139,23 @@ def test_a_small_form_refused_by_a_redirect_keeps_what_was_typed(app, tenants, m
     page = staff.get("/reseller/domains").get_data(as_text=True)
     assert MARK in page
     assert MARK not in staff.get("/reseller/domains").get_data(as_text=True)
+
+
+def test_a_refused_ticket_reply_comes_back_to_the_ticket_with_its_text(factory, tenants, make_browser):
+    """A reply refused by the rules (core.outcomes.commit_or_refuse redirects to the
+    ticket): the ticket page is marked, so the reply box gets its text back."""
+    ticket = factory.ticket(tenants.a.client.id)
+    staff = make_browser()
+    staff.login("owner@a.test")
+    refused = staff.post(f"/reseller/tickets/{ticket.id}/reply", {"body": "   "})
+    assert refused.status_code == 302
+    page = staff.get(f"/reseller/tickets/{ticket.id}").get_data(as_text=True)
+    assert MARK in page and "alert-danger" in page
+
+
+def test_an_accepted_ticket_reply_marks_nothing(factory, tenants, make_browser):
+    ticket = factory.ticket(tenants.a.client.id)
+    staff = make_browser()
+    staff.login("owner@a.test")
+    assert staff.post(f"/reseller/tickets/{ticket.id}/reply", {"body": "Olá!"}).status_code == 302
+    assert MARK not in staff.get(f"/reseller/tickets/{ticket.id}").get_data(as_text=True)
