@@ -97,3 +97,33 @@ def test_a_form_sent_after_the_session_ended_comes_back_after_the_login(app, fac
     page.wait_for_load_state("load")
     _assert_everything_back(page, chosen)
     page.screenshot(path=str(ARTIFACTS / "drafts-after-login.png"), full_page=True)
+
+
+def test_a_reply_refused_for_its_file_comes_back_with_its_text(factory, live_server, page):  # noqa: F811
+    """The rules refuse the reply (a program attached): the ticket page comes back with
+    the reason and the text typed, the internal-note box as it was; the file is asked again."""
+    reseller = factory.reseller(host="a.test", owner_email="owner@a.test")
+    client = factory.client(reseller.id, trade_name="Padaria do Chamado")
+    ticket = factory.ticket(client.id)
+    log_in(page, live_server, "owner@a.test", factory.password)
+    page.goto(f"{live_server}/reseller/tickets/{ticket.id}")
+    page.wait_for_load_state("load")
+    text = "Bom dia! Segue a planilha corrigida.\nQualquer dúvida, estamos à disposição."
+    page.fill("#reply-body", text)
+    page.check("#reply-internal")
+    page.set_input_files(
+        "#reply-form input[type=file]",
+        files=[
+            {
+                "name": "planilha.exe",
+                "mimeType": "application/octet-stream",
+                "buffer": b"MZ\x90\x00" + bytes(512),
+            }
+        ],
+    )
+    page.click("#reply-send")
+    page.wait_for_selector("main[data-draft-restore]", state="attached")
+    assert page.input_value("#reply-body") == text
+    assert page.is_checked("#reply-internal")
+    assert page.input_value("#reply-form input[type=file]") == ""
+    page.screenshot(path=str(ARTIFACTS / "drafts-reply-refused.png"), full_page=True)
