@@ -84,7 +84,7 @@ def _with_media(payload: dict, message: Message, phone_number_id: str, token: st
     content_type = (message.media_type or "application/octet-stream").split(";")[0].strip()
     name = message.media_name or "file"
     media = {"id": graph.upload_media(phone_number_id, token, content, content_type, name)}
-    if message.body:
+    if message.body and message.kind != MessageKind.AUDIO:  # Meta takes no caption on audio
         media["caption"] = message.body
     if message.kind == MessageKind.DOCUMENT:
         media["filename"] = name
