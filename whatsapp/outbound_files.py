@@ -4,7 +4,8 @@ WhatsApp sends it as, and refused, saying why, when WhatsApp would not take it.
 Cloud API media (Meta's "Supported media types"): images JPEG or PNG up to 5 MB (a
 larger one goes as a document); audio AAC, AMR, MP3, M4A (MP4 audio) or OGG with the
 Opus codec, up to 16 MB, never with a caption; video MP4 or 3GPP up to 16 MB; any other
-file ``core.uploads`` accepts goes as a document. Audio and video are known by their
+file ``core.uploads`` accepts goes as a document. A template's header file: the photo,
+video or document its header names, with the same limits. Audio and video are known by their
 content's signature (never by the name or the browser's word), which
 ``core.uploads`` does not take as attachments."""
 
@@ -16,7 +17,7 @@ from typing import BinaryIO
 from flask_babel import lazy_gettext as _l
 
 from core.storage import get_storage
-from core.uploads import HEAD, FileKind, UploadRefused, safe_filename, store_upload
+from core.uploads import HEAD, FileKind, UploadRefused, check_upload, safe_filename, store_upload
 from tenant.states import MessageKind
 
 IMAGE_MAX_BYTES = 5 * 1024 * 1024
@@ -70,14 +71,20 @@ def sniff_media(head: bytes) -> tuple[MessageKind, str, str] | str | None:
     return None
 
 
-def store(key: str, stream: BinaryIO, filename: str | None, caption: str) -> Outgoing:
-    """Check the file and keep it under ``key``: how WhatsApp sends it;
-    :class:`FileRefused` keeps nothing."""
+def _measured(stream: BinaryIO) -> tuple[bytes, int]:
+    """The file's first bytes and its size; the stream is put back where it was."""
     start = stream.tell()
     head = stream.read(HEAD)
     stream.seek(0, 2)
     size = stream.tell() - start
     stream.seek(start)
+    return head, size
+
+
+def store(key: str, stream: BinaryIO, filename: str | None, caption: str) -> Outgoing:
+    """Check the file and keep it under ``key``: how WhatsApp sends it;
+    :class:`FileRefused` keeps nothing."""
+    head, size = _measured(stream)
     found = sniff_media(head)
     if found == _UNSUPPORTED:
         raise FileRefused(str(FORMATS))
@@ -97,3 +104,26 @@ def store(key: str, stream: BinaryIO, filename: str | None, caption: str) -> Out
     return Outgoing(
         MessageKind.IMAGE if photo else MessageKind.DOCUMENT, checked.content_type, checked.filename
     )
+
+
+def store_header(key: str, stream: BinaryIO, filename: str | None, media: str) -> Outgoing:
+    """A template header's file (``media``: the header's ``image``, ``video`` or
+    ``document``), checked as Meta takes it and kept under ``key``; :class:`FileRefused`
+    keeps nothing."""
+    head, size = _measured(stream)
+    if media == "video":
+        found = sniff_media(head)
+        if not isinstance(found, tuple) or found[0] != MessageKind.VIDEO or size > MEDIA_MAX_BYTES:
+            raise FileRefused(str(_l("This template starts with a video: MP4 or 3GP, up to 16 MB.")))
+        kind, content_type, extension = found
+        get_storage().put(key, stream, content_type)
+        return Outgoing(kind, content_type, safe_filename(filename, FileKind(content_type, (extension,))))
+    try:
+        checked = check_upload(stream, filename)
+    except UploadRefused as refused:
+        raise FileRefused(refused.message) from None
+    if media == "image" and not (checked.content_type in WHATSAPP_IMAGES and checked.size <= IMAGE_MAX_BYTES):
+        raise FileRefused(str(_l("This template starts with a photo: JPEG or PNG, up to 5 MB.")))
+    checked = store_upload(key, stream, filename)
+    kind = MessageKind.IMAGE if media == "image" else MessageKind.DOCUMENT
+    return Outgoing(kind, checked.content_type, checked.filename)

@@ -61,6 +61,7 @@ def _back(conversation: Conversation):
 
 
 @bp.post("/conversations/<int:conversation_id>/whatsapp-template")
+@accepts_uploads(1)
 def send_template(conversation_id: int):
     conversation = _conversation_of_channel(conversation_id)
     back = _back(conversation)
@@ -70,23 +71,53 @@ def send_template(conversation_id: int):
         abort(404)
     template = get_or_404(WhatsAppTemplate, template_id)
     params = form.params(template.parameters, request.form)
+    upload = request.files.get("header_file")
+    key = None
     try:
-        body = message_templates.fill(template, params)
-        message = inbox.send(
-            conversation, current_account, body, template=True, actor_id=g.get("actor_account_id")
+        filled = message_templates.fill_message(
+            template,
+            params,
+            header_text=form.header_param(request.form),
+            buttons=form.buttons([b["index"] for b in template.buttons or []], request.form),
+            has_file=upload is not None and bool(upload.filename),
         )
-    except message_templates.TemplateRefused as refused:
+        extras = None
+        if filled.media:
+            key = _file_key(conversation)
+            stored = outbound_files.store_header(key, upload.stream, upload.filename, filled.media)
+            extras = inbox.Extras(
+                kind=stored.kind, media_key=key, media_type=stored.content_type, media_name=stored.filename
+            )
+        message = inbox.send(
+            conversation,
+            current_account,
+            filled.text,
+            template=True,
+            actor_id=g.get("actor_account_id"),
+            extras=extras,
+        )
+    except (message_templates.TemplateRefused, outbound_files.FileRefused) as refused:
         flash(str(refused), "error")
         return back
     except WindowRefused as refused:
         db.session.rollback()
+        if key is not None:
+            get_storage().delete(key)
         flash(str(WINDOW_REFUSALS.get(refused.reason, refused.reason)), "error")
         return back
-    sending.use_template(sending.send_of(message.id), template.name, template.language, params)
+    sending.use_template(
+        sending.send_of(message.id), template.name, template.language, params, filled.components
+    )
     if conversation.assigned_account_id is None:
         conversation.assigned_account_id = current_account.id
     db.session.commit()
     return back
+
+
+def _file_key(conversation: Conversation) -> str:
+    return client_key(
+        conversation.reseller_id, conversation.client_id, "whatsapp", "out", secrets.token_hex(8)
+    )
 
 
 @bp.post("/conversations/<int:conversation_id>/whatsapp-file")
@@ -98,9 +129,7 @@ def send_file(conversation_id: int):
     if upload is None or not upload.filename or len(caption) > MAX_CAPTION:
         flash(_l("Choose a file (the caption: up to 1,024 characters)."), "error")
         return _back(conversation)
-    key = client_key(
-        conversation.reseller_id, conversation.client_id, "whatsapp", "out", secrets.token_hex(8)
-    )
+    key = _file_key(conversation)
     try:
         outgoing = outbound_files.store(key, upload.stream, upload.filename, caption)
     except outbound_files.FileRefused as refused:
