@@ -184,6 +184,21 @@ def session_channel(session_id: int) -> str:
     return f"session:{session_id}"
 
 
+def wake_impersonations(*, account_id: int | None = None, role_id: int | None = None) -> None:
+    """The open "log in as" sessions of a staff account, or of every staff account
+    holding a role, read again by their streams (a role change may have taken *log in
+    as* away: ``session_loader.session_alive`` then closes them)."""
+    acting = select(AuthSession.id).where(
+        AuthSession.revoked_at.is_(None), AuthSession.impersonator_account_id.is_not(None)
+    )
+    if account_id is not None:
+        acting = acting.where(AuthSession.impersonator_account_id == account_id)
+    if role_id is not None:
+        holders = select(Account.id).where(Account.role_id == role_id)
+        acting = acting.where(AuthSession.impersonator_account_id.in_(holders))
+    wake(*db.session.scalars(acting))
+
+
 def wake(*session_ids: int) -> None:
     """Tell the open streams of these sessions (ended by a write of their own, not by
     :func:`end_sessions`) to read them again: sent when the transaction commits."""

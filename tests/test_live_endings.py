@@ -15,7 +15,8 @@ import pytest
 from sqlalchemy import select
 
 from auth import permissions as perm
-from auth.models import Account
+from auth import roles
+from auth.models import Account, Login
 from core.extensions import db
 from core.timeutil import utcnow
 from tenant import live
@@ -107,3 +108,21 @@ def test_a_stream_reads_its_session_again_when_it_would_expire_not_at_the_heartb
         expiring = replace(soon, valid_until=utcnow() + timedelta(seconds=2))
         assert 0 < next_check_at(expiring, 3600) - time.monotonic() <= 2.1
         assert 0 <= next_check_at(replace(soon, valid_until=utcnow()), 3600) - time.monotonic() <= 0.1
+
+
+def test_taking_log_in_as_from_the_staffs_role_closes_the_stream_at_once(app, tenants, acting):
+    staff, _user = acting
+    response, chunks = open_stream(staff)
+    with app.app_context():
+        staff_account = db.session.scalar(select(Account).join(Login).where(Login.email == "sup@a.test"))
+        owner = db.session.scalar(
+            select(Account).where(
+                Account.reseller_id == tenants.a.id,
+                Account.client_id.is_(None),
+                Account.id != staff_account.id,
+            )
+        )
+        assert roles.update_role(staff_account.role, owner, staff_account.role.name, [perm.CLIENTS])
+        db.session.commit()
+    an_event_after(app, tenants.a.client.id)
+    assert rest_of(response, chunks) == [LiveKind.END]
