@@ -89,6 +89,7 @@ def end(*, reason: str = "ended") -> Account | None:
     if current is not None and current.impersonator_account_id is not None:
         if current.revoked_at is None:
             current.revoked_at = utcnow()
+            sessions.wake(current.id)  # its workspace streams close now, not at a heartbeat
         audit.record(f"impersonation.{reason}", current.account, details={"session_id": current.id})
     return resume_staff(staff_token)
 
@@ -109,6 +110,7 @@ def resume_staff(staff_token: str | None) -> Account | None:
     now = utcnow()
     if old is not None and old.revoked_at is None and now - old.last_seen_at > _staff_idle():
         old.revoked_at = now  # idle while impersonating: the panel asks for the login again
+        sessions.wake(old.id)
         return None
     if (
         old is None
@@ -122,6 +124,7 @@ def resume_staff(staff_token: str | None) -> Account | None:
     staff = old.account
     new = sessions.start_session(staff, expires_at=old.expires_at)
     old.revoked_at = now
+    sessions.wake(old.id)
     new.created_at = old.created_at
     return staff
 
@@ -197,12 +200,14 @@ def end_with_staff(*, reason: str) -> None:
             ids += db.session.scalars(
                 select(AuthSession.id).where(AuthSession.token_hash == sessions.hash_token(staff_token))
             ).all()
-        db.session.execute(
+        ended = db.session.scalars(
             update(AuthSession)
             .where(AuthSession.id.in_(ids), AuthSession.revoked_at.is_(None))
             .values(revoked_at=now)
+            .returning(AuthSession.id)
             .execution_options(synchronize_session=False)
-        )
+        ).all()
+        sessions.wake(*ended)
         audit.record(f"impersonation.{reason}", current.account, details={"session_id": current.id})
     session.clear()
     sessions.set_request_session(None, None)

@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from auth import permissions as perm
+from auth import sessions
 from auth.models import STAFF, Account, Role
 from core import audit
 from core.extensions import db
@@ -135,6 +136,7 @@ def update_role(role: Role, actor: Account, name: str, permissions) -> bool:
     if after == before:
         return False
     audit.record("role.updated", role, details={"before": before, "after": after})
+    sessions.wake_impersonations(role_id=role.id)  # their open streams, if log in as went
     return True
 
 

@@ -119,7 +119,7 @@ def end_current_session(*, audit_it: bool = True) -> None:
     current = g.get("auth_session")
     if current is not None and current.revoked_at is None:
         current.revoked_at = utcnow()
-        live.publish(session_channel(current.id), {})
+        wake(current.id)
         if audit_it:
             audit.record("auth.logout", current.account)
     session.pop(SESSION_KEY, None)
@@ -174,8 +174,7 @@ def end_sessions(chosen, *also, now=None) -> int:
         .returning(AuthSession.id)
         .execution_options(synchronize_session=False)
     ).all()
-    for session_id in ended:
-        live.publish(session_channel(session_id), {})
+    wake(*ended)
     return len(ended)
 
 
@@ -183,6 +182,28 @@ def session_channel(session_id: int) -> str:
     """The live bus channel that wakes a session's open streams when it ends (they
     check the session again and close)."""
     return f"session:{session_id}"
+
+
+def wake_impersonations(*, account_id: int | None = None, role_id: int | None = None) -> None:
+    """The open "log in as" sessions of a staff account, or of every staff account
+    holding a role, read again by their streams (a role change may have taken *log in
+    as* away: ``session_loader.session_alive`` then closes them)."""
+    acting = select(AuthSession.id).where(
+        AuthSession.revoked_at.is_(None), AuthSession.impersonator_account_id.is_not(None)
+    )
+    if account_id is not None:
+        acting = acting.where(AuthSession.impersonator_account_id == account_id)
+    if role_id is not None:
+        holders = select(Account.id).where(Account.role_id == role_id)
+        acting = acting.where(AuthSession.impersonator_account_id.in_(holders))
+    wake(*db.session.scalars(acting))
+
+
+def wake(*session_ids: int) -> None:
+    """Tell the open streams of these sessions (ended by a write of their own, not by
+    :func:`end_sessions`) to read them again: sent when the transaction commits."""
+    for session_id in session_ids:
+        live.publish(session_channel(session_id), {})
 
 
 def set_request_session(auth_session: AuthSession | None, account: Account | None) -> None:

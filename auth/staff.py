@@ -190,6 +190,8 @@ def update_staff(account: Account, actor: Account, *, name: str, role: Role) -> 
     if after == before:
         return False
     audit.record("staff.updated", account, details={"before": before, "after": after})
+    if before["role_id"] != after["role_id"]:
+        sessions.wake_impersonations(account_id=account.id)  # their open streams, if log in as went
     return True
 
 

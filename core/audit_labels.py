@@ -196,6 +196,7 @@ ACTION_LABELS = {
     "webmail_override.set": _l("Webmail exception set"),
     "whatsapp.channel_changed": _l("WhatsApp settings changed"),
     "whatsapp.channel_created": _l("WhatsApp connected"),
+    "whatsapp.channel_disconnected": _l("WhatsApp disconnected"),
     "whatsapp.templates_synced": _l("WhatsApp templates updated"),
 }
 

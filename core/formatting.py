@@ -17,8 +17,8 @@ from datetime import UTC, date, datetime
 from functools import lru_cache
 
 from babel import Locale
+from babel.dates import TIMEDELTA_UNITS, get_date_format, get_datetime_format, get_time_format
 from babel.dates import format_timedelta as babel_format_timedelta
-from babel.dates import get_date_format, get_datetime_format, get_time_format
 from babel.numbers import format_currency as babel_format_currency
 from babel.numbers import get_currency_precision, get_decimal_symbol, get_group_symbol
 from flask import g
@@ -248,14 +248,34 @@ def time_br(value) -> str:
 
 
 def ago(value) -> str:
-    """How long ago a stored (naive UTC) moment was, in the user's language ("5 min")."""
+    """How long ago a stored (naive UTC) moment was, in the user's language ("5 min").
+
+    Babel's ``format_timedelta`` (granularity minute, threshold 0.85, short) picks a unit
+    and a rounded amount, then the locale's pattern; the pick is done here with its rule,
+    and each (locale, unit, amount) is formatted by Babel once per process: a list of 50
+    rows no longer parses the locale and walks its patterns 50 times."""
     if value is None:
         return "—"
     elapsed = utcnow() - value
-    if elapsed.total_seconds() < 60:
+    seconds = elapsed.days * 86400 + elapsed.seconds  # whole seconds, as Babel counts
+    if seconds < 60:
         return gettext("just now")
-    locale = get_locale() or "pt_BR"
-    return babel_format_timedelta(elapsed, granularity="minute", format="short", locale=locale)
+    for unit, per_unit in TIMEDELTA_UNITS:
+        amount = seconds / per_unit
+        if amount >= _AGO_THRESHOLD or unit == "minute":
+            return _ago_text(str(get_locale() or "pt_BR"), unit, round(amount), per_unit)
+    return ""  # not reached: minutes end the walk
+
+
+_AGO_THRESHOLD = 0.85  # babel.dates.format_timedelta's default
+
+
+@lru_cache(maxsize=4096)
+def _ago_text(locale: str, unit: str, amount: int, per_unit: int) -> str:
+    # With the unit as its granularity and no threshold, Babel writes exactly that amount.
+    return babel_format_timedelta(
+        amount * per_unit, granularity=unit, threshold=float("inf"), format="short", locale=locale
+    )
 
 
 def _translations():

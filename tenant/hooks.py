@@ -17,7 +17,8 @@
 - *conversation parts*: templates the conversation page includes under its form (the
   whatsapp package: a file, the approved templates of the client's channel).
 - *channel pages*: the settings pages of other channels, linked from the inbound
-  channel's card on the teams page (the whatsapp package: its settings).
+  channel's card on the teams page and in the workspace's menu, for the users who
+  manage the inbox (the whatsapp package: its settings).
 """
 
 from __future__ import annotations
@@ -124,8 +125,9 @@ def conversation_parts() -> list[str]:
 
 
 def register_channel_page(link: WorkspaceLink) -> None:
-    """A channel's settings page, linked for users who manage the inbox (``permission``
-    is not read: the teams page is theirs already)."""
+    """A channel's settings page, linked for users who manage the inbox
+    (``tenant.inbox.can_manage_inbox``, the rule its page applies; ``permission`` is not
+    read): on the teams page's channel card and in the workspace's menu."""
     if link not in _channel_pages:
         _channel_pages.append(link)
 

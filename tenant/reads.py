@@ -4,7 +4,7 @@ the list's previews, and each user's choice of sound and title badge."""
 
 from __future__ import annotations
 
-from sqlalchemy import and_, func, or_, select, true
+from sqlalchemy import ARRAY, Integer, and_, bindparam, func, or_, select, true
 
 from core import audit
 from core.extensions import db
@@ -74,12 +74,19 @@ def _markers(account, conversation_ids: list[int]) -> dict[int, int]:
 
 
 def unread_counts(account, conversations: list[Conversation]) -> dict[int, int]:
-    """Messages from the contact the account has not read, per conversation of the list:
-    its markers in one query, then the newer inbound messages of only those conversations
-    that have some, each range on the ``(conversation_id, id)`` index."""
+    """Messages from the contact the account has not read, per conversation of the list.
+
+    On PostgreSQL one statement whose shape does not depend on the list (the ids as one
+    bound array, ``unnest``ed, each joined to the account's marker and to its newer
+    inbound messages on the ``(conversation_id, id)`` index): SQLAlchemy compiles it once
+    and PostgreSQL prepares it once. Elsewhere the markers in one query, then an ``OR`` of
+    one range per conversation that has something newer."""
     ids = [c.id for c in conversations if c.last_inbound_message_id]
     if not ids:
         return {}
+    if db.session.get_bind().dialect.name == "postgresql":
+        values = {"unread_account": account.id, "unread_ids": ids}
+        return dict(db.session.execute(_UNREAD_COUNTS, values).all())
     read = _markers(account, ids)
     ranges = [
         and_(Message.conversation_id == c.id, Message.id > read.get(c.id, 0))
@@ -94,6 +101,33 @@ def unread_counts(account, conversations: list[Conversation]) -> dict[int, int]:
         .group_by(Message.conversation_id)
     ).all()
     return dict(rows)
+
+
+def _unread_counts_statement():
+    listed = (
+        func.unnest(bindparam("unread_ids", type_=ARRAY(Integer)))
+        .table_valued("conversation_id")
+        .render_derived(name="listed")
+    )
+    marker = and_(
+        ConversationRead.account_id == bindparam("unread_account"),
+        ConversationRead.conversation_id == listed.c.conversation_id,
+    )
+    newer = and_(
+        Message.conversation_id == listed.c.conversation_id,
+        Message.id > func.coalesce(ConversationRead.last_read_message_id, 0),
+        Message.direction == MessageDirection.INBOUND,
+    )
+    return (
+        select(listed.c.conversation_id, func.count())
+        .select_from(listed)
+        .outerjoin(ConversationRead, marker)
+        .join(Message, newer)
+        .group_by(listed.c.conversation_id)
+    )
+
+
+_UNREAD_COUNTS = _unread_counts_statement()
 
 
 def unread_per_tab(account, tabs: list[str]) -> dict[str, int]:

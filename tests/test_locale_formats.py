@@ -3,14 +3,17 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
+import time_machine
+from babel.dates import format_timedelta as babel_format_timedelta
 from flask_babel import (
     force_locale,
     format_currency,
     format_date,
     format_datetime,
     format_decimal,
+    get_locale,
     lazy_gettext,
 )
 from hypothesis import given, settings
@@ -20,6 +23,7 @@ from jinja2 import Environment
 from core.formatting import (
     _compile_date,
     _translations,
+    ago,
     date_br,
     date_writer,
     datetime_br,
@@ -143,3 +147,23 @@ def test_a_templates_gettext_renders_as_jinjas_new_style_gettext(app):
         page = app.jinja_env.from_string(cases[2][0]).render(c="<", n="&")
         assert page == "&lt; is your access code for &amp;"
         assert app.jinja_env.from_string(cases[3][0]).render(x="<i>") == "100% sure <b>&lt;i&gt;</b>"
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    seconds=st.one_of(
+        st.integers(min_value=60, max_value=10**9),
+        # Around each unit's threshold (0.85) and the minute's rounding.
+        st.sampled_from([60, 89, 90, 91, 3059, 3060, 3061, 73439, 73440, 73441, 514079, 514080]),
+    ),
+    micro=st.integers(min_value=0, max_value=999_999),
+)
+def test_how_long_ago_reads_as_babel_writes_it(app, seconds, micro):
+    now = datetime(2026, 12, 2, 12, 0)
+    elapsed = timedelta(seconds=seconds, microseconds=micro)
+    with time_machine.travel(now.replace(tzinfo=UTC), tick=False):
+        for language in LOCALES:
+            with app.test_request_context("/", headers={"Accept-Language": language}):
+                locale = get_locale()
+                written = babel_format_timedelta(elapsed, granularity="minute", format="short", locale=locale)
+                assert ago(now - elapsed) == written

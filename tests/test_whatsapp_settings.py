@@ -11,6 +11,7 @@ import pytest
 import time_machine
 from sqlalchemy import select
 
+from auth import permissions as perm
 from core.extensions import db
 from core.models import AuditEvent
 from core.timeutil import utcnow
@@ -48,6 +49,26 @@ def test_only_users_who_manage_the_inbox_reach_the_settings(app, tenants):
     manager = make_user(app, tenants, level=6)
     assert manager.get("/app/settings/whatsapp").status_code == 200
     assert 'href="/app/settings/whatsapp"' in manager.get("/app/teams").get_data(as_text=True)
+
+
+MENU_LINK = 'href="/app/settings/whatsapp" data-nav="channel"'
+
+
+def test_the_menu_links_the_settings_for_who_may_change_them_and_so_for_staff_acting_as_them(
+    app, tenants, factory, make_browser
+):
+    agent = make_user(app, tenants, level=5, email="agente@alpha.test")
+    manager = make_user(app, tenants, level=6, email="gestor@alpha.test")
+    assert MENU_LINK not in agent.get("/app/").get_data(as_text=True)
+    assert MENU_LINK in manager.get("/app/").get_data(as_text=True)
+    factory.staff(tenants.a.id, permissions=[perm.CLIENTS, perm.LOG_IN_AS], email="sup@a.test")
+    for user, shown in ((agent, False), (manager, True)):
+        staff = make_browser()
+        staff.login("sup@a.test")
+        started = staff.post(f"/reseller/clients/{tenants.a.client.id}/users/{user.account_id}/login-as")
+        assert started.headers["Location"] == "/app/"
+        assert (MENU_LINK in staff.get("/app/").get_data(as_text=True)) is shown
+        assert staff.get("/app/settings/whatsapp").status_code == (200 if shown else 403)
 
 
 def test_the_settings_form_refuses_a_post_without_its_csrf_token(app, tenants):

@@ -111,7 +111,8 @@ def test_a_delivery_without_the_channels_signature_stores_nothing(
         answer = deliver(browser, payload("text", PHONE_NUMBER_ID="123123123"))
     else:
         answer = deliver(browser, raw + b" ", signature=sign(raw))
-    assert answer.status_code == 401
+    # A number without a channel here has no secret to check a signature with: 404.
+    assert answer.status_code == (404 if case == "unknown number" else 401)
     with app.app_context():
         assert count(WhatsAppEvent) == 0 and count(Message) == 0
 

@@ -105,7 +105,7 @@ def save(client, data: ChannelInput) -> WhatsAppChannel:
     if created:
         channel = WhatsAppChannel(reseller_id=client.reseller_id, client_id=client.id)
         db.session.add(channel)
-    before = None if created else _shown(channel)
+    before = None if created else shown(channel)
     channel.phone_number_id = data.phone_number_id
     channel.business_account_id = data.business_account_id
     channel.verify_token = data.verify_token
@@ -121,12 +121,12 @@ def save(client, data: ChannelInput) -> WhatsAppChannel:
     audit.record(
         "whatsapp.channel_created" if created else "whatsapp.channel_changed",
         channel,
-        details={"before": before, "after": _shown(channel), "secrets_changed": changed_secrets},
+        details={"before": before, "after": shown(channel), "secrets_changed": changed_secrets},
     )
     return channel
 
 
-def _shown(channel: WhatsAppChannel) -> dict:
+def shown(channel: WhatsAppChannel) -> dict:
     # What the audit log may keep: never the token, the secret or the verify token.
     return {"phone_number_id": channel.phone_number_id, "business_account_id": channel.business_account_id}
 

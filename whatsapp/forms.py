@@ -30,3 +30,11 @@ class TemplateSendForm(_Form):
     def params(self, count: int, form) -> list[str]:
         """``param_1``... ``param_<count>`` as typed, stripped."""
         return [(form.get(f"param_{n}") or "").strip() for n in range(1, count + 1)]
+
+    def buttons(self, indexes, form) -> dict[int, str]:
+        """``button_<index>`` as typed, stripped: a URL button's suffix, a quick reply's
+        payload."""
+        return {index: (form.get(f"button_{index}") or "").strip() for index in indexes}
+
+    def header_param(self, form) -> str:
+        return (form.get("header_param") or "").strip()

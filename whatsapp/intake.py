@@ -63,7 +63,12 @@ def verify(raw: bytes, header: str | None) -> list[WhatsAppChannel]:
         raise Refused(400, "no phone number id")
     found = channels.channels_by_phone_number_id(numbers)
     if set(found) != numbers:
-        raise Refused(401, "invalid signature")  # a number we do not serve: said as for a bad one
+        # No channel here for a number it names (never connected, or disconnected: its
+        # app secret was erased with it), so no signature can be checked: 404, as for a
+        # resource that is not here. Not 403 (which says "known, and refused to you") nor
+        # 401 (which says the right signature would be accepted: none would). Meta's
+        # retries of deliveries made before the disconnection end here too.
+        raise Refused(404, "no channel for this phone number")
     for channel in found.values():
         if not hmac.compare_digest(signature(channels.app_secret(channel), raw), header.strip()):
             raise Refused(401, "invalid signature")

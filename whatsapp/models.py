@@ -52,7 +52,8 @@ class WhatsAppEvent(db.Model):
 
 class WhatsAppTemplate(db.Model):
     """An approved message template of the client's account (synced from Meta): its body
-    with ``{{1}}``, ``{{2}}``... placeholders, filled in a form when it is sent."""
+    with ``{{1}}``, ``{{2}}``... placeholders, its header and buttons, filled in a form
+    when it is sent."""
 
     __tablename__ = "whatsapp_templates"
     __table_args__ = (UniqueConstraint("client_id", "name", "language"),)
@@ -64,7 +65,11 @@ class WhatsAppTemplate(db.Model):
     language: Mapped[str] = mapped_column(String(15))
     category: Mapped[str] = mapped_column(String(30), server_default="", default="")
     body: Mapped[str] = mapped_column(Text)
-    parameters: Mapped[int] = mapped_column(server_default="0", default=0)
+    parameters: Mapped[int] = mapped_column(server_default="0", default=0)  # the body's
+    # {"format": "TEXT" | "IMAGE" | "DOCUMENT" | "VIDEO", "text": ..., "parameters": 0 | 1}
+    header: Mapped[dict | None] = mapped_column(JSON)
+    # [{"index": 0, "type": "URL" | "QUICK_REPLY" | "PHONE_NUMBER", "text": ..., "url": ...}]
+    buttons: Mapped[list | None] = mapped_column(JSON)
     synced_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -85,6 +90,9 @@ class WhatsAppSend(db.Model):
     template_name: Mapped[str | None] = mapped_column(String(512))
     template_language: Mapped[str | None] = mapped_column(String(15))
     params: Mapped[list] = mapped_column(JSON, default=list)
+    # The template's header and button components as Meta takes them; a media header's
+    # parameter names its file only once uploaded (at each try, from the message's file).
+    components: Mapped[list | None] = mapped_column(JSON)
     attempts: Mapped[int] = mapped_column(server_default="0", default=0)
     # Set while a try is due (the first, or after a rate limit or a server error); None
     # once it was sent or failed for good.

@@ -51,9 +51,13 @@ def queue(message: Message) -> WhatsAppSend | None:
     return row
 
 
-def use_template(row: WhatsAppSend, name: str, language: str, params: list[str]) -> None:
-    """The queued message is this approved template with these parameters."""
+def use_template(
+    row: WhatsAppSend, name: str, language: str, params: list[str], components: list[dict] | None = None
+) -> None:
+    """The queued message is this approved template with these body parameters and
+    header and button components (``message_templates.Filled``)."""
     row.template_name, row.template_language, row.params = name, language, list(params)
+    row.components = list(components or []) or None
 
 
 def send_of(message_id: int) -> WhatsAppSend | None:
@@ -64,10 +68,13 @@ def _payload(message: Message, row: WhatsAppSend, phone: str) -> dict:
     payload = {"messaging_product": "whatsapp", "recipient_type": "individual", "to": phone.lstrip("+")}
     if row.template_name:
         template = {"name": row.template_name, "language": {"code": row.template_language}}
+        extra = row.components or []
+        parts = [part for part in extra if part["type"] == "header"]
         if row.params:
-            template["components"] = [
-                {"type": "body", "parameters": [{"type": "text", "text": p} for p in row.params]}
-            ]
+            parts.append({"type": "body", "parameters": [{"type": "text", "text": p} for p in row.params]})
+        parts += [part for part in extra if part["type"] == "button"]
+        if parts:
+            template["components"] = parts
         payload.update(type="template", template=template)
     else:
         payload.update(type="text", text={"preview_url": False, "body": message.body})
@@ -76,15 +83,35 @@ def _payload(message: Message, row: WhatsAppSend, phone: str) -> dict:
     return payload
 
 
-def _with_media(payload: dict, message: Message, phone_number_id: str, token: str) -> dict:
-    """The message as a file of ours: uploaded to Meta (again on each try: an upload is
-    cheap and its id is Meta's), then named with its caption."""
+def _upload(message: Message, phone_number_id: str, token: str) -> tuple[str, str]:
+    """The message's file uploaded to Meta (again on each try: an upload is cheap and its
+    id is Meta's): its media id and name."""
     with get_storage().open(message.media_key) as stream:
         content = stream.read()
     content_type = (message.media_type or "application/octet-stream").split(";")[0].strip()
     name = message.media_name or "file"
-    media = {"id": graph.upload_media(phone_number_id, token, content, content_type, name)}
-    if message.body:
+    return graph.upload_media(phone_number_id, token, content, content_type, name), name
+
+
+def _with_header_file(payload: dict, message: Message, phone_number_id: str, token: str) -> dict:
+    """A template whose header is the message's file: its header parameter names it."""
+    media_id, name = _upload(message, phone_number_id, token)
+    parts = []
+    for part in payload["template"]["components"]:
+        if part["type"] == "header":
+            kind = part["parameters"][0]["type"]
+            source = {"id": media_id, "filename": name} if kind == "document" else {"id": media_id}
+            part = {"type": "header", "parameters": [{"type": kind, kind: source}]}
+        parts.append(part)
+    payload["template"]["components"] = parts
+    return payload
+
+
+def _with_media(payload: dict, message: Message, phone_number_id: str, token: str) -> dict:
+    """The message as a file of ours, named with its caption."""
+    media_id, name = _upload(message, phone_number_id, token)
+    media = {"id": media_id}
+    if message.body and message.kind != MessageKind.AUDIO:  # Meta takes no caption on audio
         media["caption"] = message.body
     if message.kind == MessageKind.DOCUMENT:
         media["filename"] = name
@@ -129,7 +156,9 @@ def send(message_id: int) -> str:
         return _failed_try(message, row, refusal, permanent=True)
     try:
         payload = _payload(message, row, contact.phone)
-        if message.media_key:
+        if message.media_key and row.template_name:
+            payload = _with_header_file(payload, message, channel.phone_number_id, token)
+        elif message.media_key:
             payload = _with_media(payload, message, channel.phone_number_id, token)
         wamid = graph.send_message(channel.phone_number_id, token, payload)
     except graph.GraphError as error:

@@ -9,7 +9,7 @@ from flask import Blueprint, g
 
 from core.tenancy import current_client
 from tenant import hooks
-from tenant.inbox import quoted_message
+from tenant.inbox import can_manage_inbox, quoted_message
 from tenant.phones import shown_phone
 from tenant.workspace import workspace_guard
 
@@ -31,5 +31,6 @@ def _workspace_context():
         "workspace_links": hooks.workspace_links,
         "conversation_parts": hooks.conversation_parts,
         "channel_pages": hooks.channel_pages,
+        "can_manage_inbox": can_manage_inbox,
         "quoted_message": quoted_message,
     }

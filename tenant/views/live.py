@@ -25,6 +25,7 @@ from auth.sessions import session_channel
 from core.extensions import db
 from core.live import get_bus
 from core.tenancy import current_client
+from core.timeutil import utcnow
 from core.validation import parse_int
 from tenant import live, live_filter, reads
 from tenant.states import LiveKind
@@ -36,6 +37,16 @@ RETRY_MS = 1000  # how soon the browser reconnects after a stream ends
 def _frame(data: dict, event_id: int | None = None) -> str:
     head = f"id: {event_id}\n" if event_id is not None else ""
     return f"{head}data: {json.dumps(data, separators=(',', ':'))}\n\n"
+
+
+def next_check_at(reader: live_filter.Reader, heartbeat: float) -> float:
+    """When the stream reads its session again without being woken: the next heartbeat,
+    or sooner the moment the session would expire or idle out (a "log in as" reaching
+    its time closes its stream then, not at the heartbeat after)."""
+    wait = heartbeat
+    if reader.valid_until is not None:
+        wait = min(wait, max(0.0, (reader.valid_until - utcnow()).total_seconds()) + 0.05)
+    return time.monotonic() + wait
 
 
 @bp.get("/stream")
@@ -75,9 +86,9 @@ def stream():
                 out = live_filter.shown(now_reader, event.data)
                 if out is not None:
                     yield _frame(out, event.id)
-            next_check = time.monotonic() + heartbeat
+            next_check = next_check_at(now_reader, heartbeat)
             while (now := time.monotonic()) < deadline:
-                event = subscription.get(timeout=min(next_check, deadline) - now)
+                event = subscription.get(timeout=max(0.0, min(next_check, deadline) - now))
                 if event is not None and event.channel == channel and event.id <= last_id:
                     continue  # already sent from the backlog
                 if event is None or event.channel != channel or now_reader.lapsed():
@@ -86,7 +97,7 @@ def stream():
                     if now_reader is None:
                         yield _frame({"kind": LiveKind.END})
                         return
-                    next_check = time.monotonic() + heartbeat
+                    next_check = next_check_at(now_reader, heartbeat)
                 if event is None:
                     yield ": heartbeat\n\n"
                 if event is None or event.channel != channel:

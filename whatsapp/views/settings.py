@@ -1,6 +1,6 @@
 """The client's WhatsApp channel settings (``/app/settings/whatsapp``), for users who
 manage the inbox: the numbers, the secrets (set or changed, never shown back), the
-connection test and the templates' sync."""
+connection test, the templates' sync and disconnecting the channel."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from auth.access import current_account
 from core.extensions import db
 from core.tenancy import current_client
 from tenant.inbox import can_manage_inbox
-from whatsapp import channels, graph, message_templates
+from whatsapp import channels, disconnecting, graph, message_templates
 from whatsapp.forms import ChannelForm
 from whatsapp.views.blueprints import bp
 
@@ -92,4 +92,16 @@ def sync_templates():
     else:
         db.session.commit()
         flash(_("%(count)d approved templates.", count=count), "success")
+    return redirect(url_for("whatsapp.settings_page")), 303
+
+
+@bp.post("/settings/whatsapp/disconnect")
+def disconnect():
+    _managers_only()
+    channel = _channel_or_404()
+    cancelled = disconnecting.disconnect(channel)
+    db.session.commit()
+    flash(_("WhatsApp disconnected: its messages no longer arrive; the history stays."), "success")
+    if cancelled:
+        flash(_("Messages waiting to be sent, now cancelled: %(count)d.", count=cancelled), "warning")
     return redirect(url_for("whatsapp.settings_page")), 303
