@@ -35,7 +35,9 @@ LABELS = {
     "has_no_plan": _l("Without plan"),
     "reactivate": _l("Reactivate"),
     "inactivate": _l("Inactivate"),
-    "confirm": _l("Inactivate %(name)s?"),
+    "confirm": _l(
+        "Inactivate %(name)s? It leaves the list of active clients and new conversations are refused."
+    ),
     "yes": _l("Yes"),
     "no": _l("No"),
     "overdue_reason": _l("Overdue"),
