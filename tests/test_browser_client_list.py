@@ -136,8 +136,8 @@ def test_a_rows_status_button_submits_the_pages_one_status_form(factory, live_se
     page.locator("#confirm-modal").wait_for(state="hidden")
     assert page.locator(f"tr[data-client-id='{leave.id}']").count() == 1  # cancelled: nothing posted
     button.click()
-    page.click("#confirm-modal-ok")
-    page.wait_for_url("**/reseller/clients?sort=trade_name&dir=asc")
+    with page.expect_navigation(url="**/reseller/clients?sort=trade_name&dir=asc"):
+        page.click("#confirm-modal-ok")
     assert page.locator(f"tr[data-client-id='{leave.id}']").count() == 0
     assert page.locator(f"tr[data-client-id='{keep.id}']").count() == 1
 

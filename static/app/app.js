@@ -143,6 +143,12 @@ document.addEventListener("htmx:configRequest", function (event) {
   window.appToast = show;
 })();
 
+// An htmx request whose session ended (401): load the page again, which lands on the
+// login page saying why (auth/session_loader.py).
+document.addEventListener("htmx:responseError", function (event) {
+  if (event.detail.xhr && event.detail.xhr.status === 401) { window.location.reload(); }
+});
+
 // Auto-submit selects in filter forms marked data-autosubmit.
 document.addEventListener("change", function (event) {
   var el = event.target;
