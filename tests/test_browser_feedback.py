@@ -114,3 +114,40 @@ def test_taking_a_conversation_through_htmx_shows_a_toast_without_a_reload(
     page.screenshot(path=str(ARTIFACTS / "feedback-toast-workspace.png"))
     with app.app_context():
         assert db.session.get(Conversation, conversation_id).assigned_account_id == agent.id
+
+
+def test_an_htmx_request_with_hx_confirm_asks_in_the_modal_too(
+    factory,
+    live_server,  # noqa: F811 - the shared fixture
+    page,  # noqa: F811 - the shared fixture
+):
+    """hx-confirm goes through the same modal: Cancel sends nothing, Confirm sends once."""
+    factory.reseller(host="a.test", owner_email="owner@a.test")
+    log_in(page, live_server, "owner@a.test", factory.password)
+    page.wait_for_load_state("load")
+    sent = []
+    page.on("request", lambda r: sent.append(r.url) if "probe=1" in r.url else None)
+    page.evaluate(
+        """() => {
+          const b = document.createElement("button");
+          b.id = "probe"; b.textContent = "Probe";
+          b.setAttribute("hx-get", "/reseller/clients?probe=1");
+          b.setAttribute("hx-swap", "none");
+          b.setAttribute("hx-confirm", "Ask the probe?");
+          document.querySelector("main").prepend(b);
+          window.htmx.process(b);
+        }"""
+    )
+    page.click("#probe")
+    page.locator("#confirm-modal").wait_for(state="visible")
+    assert page.locator("#confirm-modal-message").inner_text() == "Ask the probe?"
+    expect(page.locator("#confirm-modal-cancel")).to_be_focused()  # shown
+    page.keyboard.press("Escape")
+    page.locator("#confirm-modal").wait_for(state="hidden")
+    expect(page.locator("#probe")).to_be_focused()
+    assert sent == []
+    page.click("#probe")
+    page.locator("#confirm-modal").wait_for(state="visible")
+    with page.expect_request("**/reseller/clients?probe=1"):
+        page.click("#confirm-modal-ok")
+    assert len(sent) == 1
