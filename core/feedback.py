@@ -54,3 +54,11 @@ def back_to(url: str, target: str):
     location = {"path": url, "target": target, "select": target, "swap": "outerHTML"}
     response.headers["HX-Location"] = json.dumps(location)
     return with_toasts(response)
+
+
+def stay(url: str):
+    """After a refused action: the page as it is (an htmx answer with the toasts only, so
+    what was typed stays), or without htmx a 303 back to ``url``."""
+    if not is_partial():
+        return redirect(url, 303)
+    return with_toasts(make_response("", 204))

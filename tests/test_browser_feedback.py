@@ -115,6 +115,32 @@ def test_taking_a_conversation_through_htmx_shows_a_toast_without_a_reload(
     with app.app_context():
         assert db.session.get(Conversation, conversation_id).assigned_account_id == agent.id
 
+    # A template message spends a session: ticked, the send asks first, with the balance.
+    page.fill("#send-form textarea", "Olá, tudo bem?")
+    page.check("#template")
+    page.click("#send-form button[type=submit]")
+    page.locator("#confirm-modal").wait_for(state="visible")
+    assert page.locator("#confirm-modal-message").inner_text() == (
+        "Enviar mensagem modelo para Cliente Fiel? Ela reabre a janela de 24 horas e usa 1 sessão; "
+        "restam 10 neste período."
+    )
+    expect(page.locator("#confirm-modal-cancel")).to_be_focused()
+    page.keyboard.press("Escape")
+    page.locator("#confirm-modal").wait_for(state="hidden")
+    # Not ticked, no question: the window is closed, so the message is refused, in an
+    # error toast that stays, and the typed text is kept.
+    page.uncheck("#template")
+    with page.expect_response(f"**/app/conversations/{conversation_id}/messages"):
+        page.click("#send-form button[type=submit]")
+    error = page.locator("#toasts .toast[role=alert]")
+    error.wait_for(state="visible")
+    assert "janela de 24 horas" in error.inner_text()
+    assert page.locator("#send-form textarea").input_value() == "Olá, tudo bem?"
+    assert page.locator("#confirm-modal").is_hidden()
+    page.screenshot(path=str(ARTIFACTS / "feedback-toast-error.png"))
+    with app.app_context():
+        assert db.session.get(Client, client_id).sessions_consumed == 0
+
 
 def test_an_htmx_request_with_hx_confirm_asks_in_the_modal_too(
     factory,

@@ -163,6 +163,7 @@ def test_a_refused_htmx_send_is_an_error_toast(app, factory, tenants, browser):
     browser.login("agente@alpha.test")
     # No window is open with this contact: a plain message is refused.
     answer = browser.post(f"/app/conversations/{conversation_id}/messages", {"body": "Oi"}, headers=HTMX)
+    assert answer.status_code == 204 and "HX-Location" not in answer.headers  # what was typed stays
     toast = json.loads(answer.headers["HX-Trigger"])["toast"]
     assert toast["level"] == "error" and "janela de 24 horas" in toast["message"]
 

@@ -84,7 +84,7 @@ class ClientRows:
         confirm = t["confirm"] % {"name": _NAME}
         self.inactivate = (
             f"{_status_button(url, 'inactivate', t['inactivate'], ' link-secondary')} "
-            f'data-confirm="{confirm}">{t["inactivate"]}</button>'
+            f'data-confirm="{confirm}" data-confirm-ok="{t["inactivate"]}">{t["inactivate"]}</button>'
         )
         self.yes, self.no = t["yes"], f'<span class="text-body-secondary">{t["no"]}</span>'
         self.overdue = t["overdue_reason"]

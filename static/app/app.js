@@ -6,7 +6,8 @@ document.addEventListener("htmx:configRequest", function (event) {
 
 // --- Confirmation dialog ------------------------------------------------------------
 // A submit whose submitter or form carries data-confirm="message" (and optionally
-// data-confirm-title, data-confirm-ok, data-confirm-variant="danger|primary") first asks in
+// data-confirm-title, data-confirm-ok, data-confirm-variant="danger|primary",
+// data-confirm-if) first asks in
 // the page's one modal (#confirm-modal, core/templates/base.html). htmx requests ask too,
 // with hx-confirm or data-confirm on the element. Cancel has the focus; Esc cancels; the
 // focus goes back to the button that asked. Confirming submits again with the same
@@ -17,10 +18,14 @@ document.addEventListener("htmx:configRequest", function (event) {
   var pass = null; // the submit a confirmation let through: {form, submitter}
   var state = null; // the question on screen: {trigger, run, accepted}
 
+  // data-confirm-if="selector": ask only while the form holds a match (a box ticked).
   function confirmSource(form, submitter) {
-    if (submitter && submitter.hasAttribute("data-confirm")) { return submitter; }
-    if (form && form.hasAttribute("data-confirm")) { return form; }
-    return null;
+    var source = null;
+    if (submitter && submitter.hasAttribute("data-confirm")) { source = submitter; }
+    else if (form && form.hasAttribute("data-confirm")) { source = form; }
+    var only = source && source.getAttribute("data-confirm-if");
+    if (only && !(form && form.querySelector(only))) { return null; }
+    return source;
   }
 
   function ask(source, message, trigger, run) {

@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 
 from auth.access import current_account, is_impersonating
 from core.extensions import db
-from core.feedback import back_to, tell
+from core.feedback import back_to, stay, tell
 from core.tenancy import current_client, get_or_404
 from core.validation import parse_int
 from tenant import inbox, reads, users
@@ -122,7 +122,7 @@ def send_message(conversation_id: int):
     form = MessageForm()
     if not form.validate():
         tell(form.body.errors[0], "error")
-        return _back_to(conv)
+        return stay(url_for("tenant.conversation", conversation_id=conv.id))
     body, template = form.body.data, form.is_template
     if conv.assigned_account_id not in (None, current_account.id) and not inbox.can_assign(current_account):
         abort(403)
@@ -133,7 +133,7 @@ def send_message(conversation_id: int):
     except WindowRefused as refused:
         db.session.rollback()
         tell(window_message(refused.reason), "error")
-        return _back_to(conv)
+        return stay(url_for("tenant.conversation", conversation_id=conv.id))
     db.session.commit()
     tell(_("Message sent."))
     return _back_to(conv)
