@@ -152,7 +152,11 @@ def test_without_htmx_the_same_actions_redirect_and_flash(app, factory, tenants,
         answer = browser.post(path, data)
         assert answer.status_code == 303, path
         assert "HX-Trigger" not in answer.headers
-        assert told in unescape(browser.get(answer.headers["Location"]).get_data(as_text=True)), path
+        page = unescape(browser.get(answer.headers["Location"]).get_data(as_text=True))
+        # A plain alert (so it reads without JavaScript), polite, that app.js makes a toast.
+        alert = r'<div class="alert alert-success[^"]*" role="status" data-flash="success"'
+        assert re.search(alert, page), path
+        assert told in page, path
 
 
 def test_a_refused_htmx_send_is_an_error_toast(app, factory, tenants, browser):
