@@ -16,7 +16,7 @@ document.addEventListener("htmx:configRequest", function (event) {
   "use strict";
   var modalEl = document.getElementById("confirm-modal");
   var pass = null; // the submit a confirmation let through: {form, submitter}
-  var state = null; // the question on screen: {trigger, run, accepted}
+  var state = null; // the question on screen: {trigger, run, accepted, shown}
 
   // data-confirm-if="selector": ask only while the form holds a match (a box ticked).
   function confirmSource(form, submitter) {
@@ -37,17 +37,21 @@ document.addEventListener("htmx:configRequest", function (event) {
     modalEl.querySelector("#confirm-modal-message").textContent = message;
     ok.textContent = data.confirmOk || ok.dataset.defaultText;
     ok.className = "btn " + (data.confirmVariant === "primary" ? "btn-primary" : "btn-danger");
-    state = { trigger: trigger, run: run, accepted: false };
+    state = { trigger: trigger, run: run, accepted: false, shown: false };
     window.bootstrap.Modal.getOrCreateInstance(modalEl).show();
   }
 
   if (modalEl) {
     modalEl.addEventListener("shown.bs.modal", function () {
+      if (state) { state.shown = true; }
+      if (state && state.accepted) { window.bootstrap.Modal.getOrCreateInstance(modalEl).hide(); return; }
       modalEl.querySelector("#confirm-modal-cancel").focus();
     });
     modalEl.querySelector("#confirm-modal-ok").addEventListener("click", function () {
-      if (state) { state.accepted = true; }
-      window.bootstrap.Modal.getOrCreateInstance(modalEl).hide();
+      if (!state) { return; }
+      state.accepted = true;
+      // Bootstrap ignores hide() while the modal fades in: a quick click hides once shown.
+      if (state.shown) { window.bootstrap.Modal.getOrCreateInstance(modalEl).hide(); }
     });
     modalEl.addEventListener("hidden.bs.modal", function () {
       var done = state;
