@@ -61,7 +61,7 @@ def pending_login() -> tuple[dict, Login] | None:
 
 
 def expired_redirect():
-    flash(_("Your login attempt expired. Please log in again."), "warning")
+    flash(_("This login attempt expired; log in again."), "warning")
     return redirect(url_for("auth.login"))
 
 

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import g, session
+from flask import flash, g, session
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import and_, bindparam, select
 from sqlalchemy.orm import aliased, joinedload
@@ -118,6 +119,8 @@ def load_request_session():
             # An impersonation that expired (or was revoked): back to the staff session,
             # when that one is still alive and not idle.
             return impersonation.after_lapse(auth_session)
+        if auth_session is not None and auth_session.reseller_id == g.reseller.id:
+            _tell_ended(expired=auth_session.revoked_at is None)
         return None
     if auth_session.impersonator_account_id is not None:
         # The staff member's own session and rights hold the impersonation up.
@@ -131,21 +134,32 @@ def load_request_session():
     idle = sessions.limits(g.reseller, staff=staff_at_keyboard)[0]
     # Membership and the account's state are checked on every request: a session whose
     # account left the login, was deactivated or whose client is gone ends here.
-    if (
-        account is None
-        or account.login_id != auth_session.login_id
-        or account.reseller_id != auth_session.reseller_id
-        or not account.is_usable()
-        or now - auth_session.last_seen_at > idle
-    ):
+    usable = (
+        account is not None
+        and account.login_id == auth_session.login_id
+        and account.reseller_id == auth_session.reseller_id
+        and account.is_usable()
+    )
+    if not usable or now - auth_session.last_seen_at > idle:
         auth_session.revoked_at = now
         db.session.commit()
         session.pop(sessions.SESSION_KEY, None)
+        _tell_ended(expired=usable)  # usable, so it idled out
         return
     if now - auth_session.last_seen_at > sessions.TOUCH_EVERY:
         auth_session.last_seen_at = now
         db.session.commit()
     sessions.bind_request(auth_session)
+
+
+def _tell_ended(*, expired: bool) -> None:
+    """Why this browser is logged out, for the page it lands on (the login page): its
+    session expired (the absolute or idle limit), or was ended elsewhere (another
+    device's "end other sessions", a password change, the account deactivated)."""
+    if expired:
+        flash(_("Your session expired; log in again."), "info")
+    else:
+        flash(_("Your session was ended on another device."), "warning")
 
 
 @login_manager.request_loader

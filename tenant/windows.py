@@ -41,6 +41,22 @@ def open_window(contact: Contact, *, at: datetime | None = None) -> SessionWindo
     )
 
 
+def contacts_with_open_window(client_id: int, contact_ids: list[int]) -> set[int]:
+    """Of these contacts of the client, those whose window is open now (one query): a
+    conversation started with them uses no session."""
+    if not contact_ids:
+        return set()
+    return set(
+        db.session.scalars(
+            select(SessionWindow.contact_id).where(
+                SessionWindow.client_id == client_id,
+                SessionWindow.contact_id.in_(contact_ids),
+                SessionWindow.expires_at > utcnow(),
+            )
+        )
+    )
+
+
 def _lock_contact(contact: Contact) -> None:
     # Serialises window decisions for one contact (PostgreSQL row lock; SQLite locks
     # the whole database on the first write anyway).

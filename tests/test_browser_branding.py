@@ -110,7 +110,7 @@ def test_branding_a_second_reseller_changes_its_login_page_and_its_emails(
     page.fill("#support_email", "suporte@verde.test")
     page.fill("#mail_sender_name", "Equipe Verde")
     page.click("#save-brand")
-    page.wait_for_selector(".alert-success")
+    page.wait_for_selector("#toasts .toast[data-level=success]")
     assert (
         page.eval_on_selector(".brand-navbar", "n => getComputedStyle(n).backgroundColor")
         == "rgb(27, 127, 58)"
@@ -119,7 +119,7 @@ def test_branding_a_second_reseller_changes_its_login_page_and_its_emails(
     page.goto(f"{verde}/reseller/settings/hosts")
     page.fill("#canonical_url", verde)
     page.click("#save-canonical")
-    page.wait_for_selector(".alert-success")
+    page.wait_for_selector("#toasts .toast[data-level=success]")
 
     # Its login page, seen by anyone: the new name, logo and colour.
     visitor = new_page(chromium)

@@ -128,14 +128,16 @@ def test_a_rows_status_button_submits_the_pages_one_status_form(factory, live_se
     page.goto(f"{live_server}/reseller/clients?sort=trade_name&dir=asc")
     button = page.locator(f"tr[data-client-id='{leave.id}'] button[formaction$='/inactivate']")
     assert button.get_attribute("form") == "client-status"
-    asked = []
-    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
     button.click()
-    assert asked == ['Inativar Bar "Sai" <b>?']  # dismissed: nothing was posted
-    assert page.locator(f"tr[data-client-id='{leave.id}']").count() == 1
-    page.once("dialog", lambda dialog: dialog.accept())
+    page.locator("#confirm-modal").wait_for(state="visible")
+    asked = page.locator("#confirm-modal-message").inner_text()
+    assert asked.startswith('Inativar Bar "Sai" <b>? Ele sai da lista')
+    page.click("#confirm-modal-cancel")
+    page.locator("#confirm-modal").wait_for(state="hidden")
+    assert page.locator(f"tr[data-client-id='{leave.id}']").count() == 1  # cancelled: nothing posted
     button.click()
-    page.wait_for_url("**/reseller/clients?sort=trade_name&dir=asc")
+    with page.expect_navigation(url="**/reseller/clients?sort=trade_name&dir=asc"):
+        page.click("#confirm-modal-ok")
     assert page.locator(f"tr[data-client-id='{leave.id}']").count() == 0
     assert page.locator(f"tr[data-client-id='{keep.id}']").count() == 1
 

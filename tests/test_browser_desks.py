@@ -42,8 +42,8 @@ def test_staff_create_a_desk_link_all_clients_and_remove_one(app, factory, live_
     assert "2 cliente(s) adicionado(s)." in page.content()
     assert page.locator("#links-new-clients").is_visible()
 
-    page.once("dialog", lambda dialog: dialog.accept())
     page.click(f"#linked-clients tr[data-client-id='{garage.id}'] [data-action=remove]")
+    page.click("#confirm-modal-ok")
     page.wait_for_selector("text=Removido com sucesso")
     page.screenshot(path=str(ARTIFACTS / "desk-clients.png"), full_page=True)
     assert page.locator(f"#linked-clients tr[data-client-id='{garage.id}']").count() == 0

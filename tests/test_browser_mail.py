@@ -66,4 +66,4 @@ def test_staff_read_an_html_reply_retry_a_dead_address_and_place_an_unknown_send
     row.locator("[data-assign] button").click()
     page.wait_for_load_state()
     assert page.locator(f"[data-message-id='{waiting.id}']").count() == 0
-    assert "agora é usuário" in page.locator(".alert-success").inner_text()
+    assert "agora é usuário" in page.locator("#toasts .toast[data-level=success]").inner_text()

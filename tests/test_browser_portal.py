@@ -88,7 +88,7 @@ def test_a_client_user_opens_a_ticket_with_a_field_and_a_file_and_a_supervisor_s
     assert page.locator("a[data-attachment]").inner_text() == "nota.pdf"
     page.fill("#reply-body", "Segue a nota fiscal da impressora.")
     page.click("#reply-send")
-    page.wait_for_selector(".alert-success")
+    page.wait_for_selector("#toasts .toast[data-level=success]")
     assert "Segue a nota fiscal" in page.locator("#timeline").inner_text()
     page.screenshot(path=str(ARTIFACTS / "portal-ticket.png"), full_page=True)
     log_out(page)

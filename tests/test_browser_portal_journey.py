@@ -44,7 +44,7 @@ def approve(page, live_server, email, factory):  # noqa: F811
     page.wait_for_url(PAST_THE_TERMS)
     page.goto(f"{live_server}/app/approvals")
     page.click("#approvals-waiting button[value=approved]")
-    page.wait_for_selector(".alert-success")
+    page.wait_for_selector("#toasts .toast[data-level=success]")
     log_out(page)
 
 
@@ -106,7 +106,7 @@ def test_terms_ticket_two_of_three_approvals_reply_resolution_acceptance_and_rat
     assert page.locator(".approval-event").count() >= 2
     page.fill("#reply-body", "O orçamento vale até sexta.")
     page.click("#reply-send")
-    page.wait_for_selector(".alert-success")
+    page.wait_for_selector("#toasts .toast[data-level=success]")
     log_out(page)
 
     log_in(page, live_server, "owner@a.test", factory.password)

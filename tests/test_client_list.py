@@ -347,7 +347,7 @@ def test_each_row_writes_its_own_id_and_an_escaped_name_into_the_shared_parts(ow
     page = owner.get("/reseller/clients?status=all&per_page=100").get_data(as_text=True)
     assert "<b>&</b>" not in page
     escaped = "Bar &#34;Zé&#34; &lt;b&gt;&amp;&lt;/b&gt;&#39;s"
-    assert f'data-confirm="Inativar {escaped}?"' in page
+    assert f'data-confirm="Inativar {escaped}? Ele sai da lista de clientes ativos' in page
     assert f'aria-label="Ações de {escaped}"' in page
     form = page[page.index('<form id="client-status" method="post" hidden>') :]
     form = form[: form.index("</form>")]

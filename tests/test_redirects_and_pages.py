@@ -409,7 +409,7 @@ def test_cancelling_a_plan_asks_once_and_no_page_logs_an_error(app, factory, liv
     plan = factory.plan(reseller.id, name="Básico")
     due = today_local() + timedelta(days=12)
     client = factory.client(reseller.id, trade_name="Padaria Central", plan_id=plan.id, due_date=due)
-    errors, dialogs = [], []
+    errors = []
     page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.on("response", lambda r: errors.append(f"{r.status} {r.url}") if r.status >= 400 else None)
@@ -421,23 +421,21 @@ def test_cancelling_a_plan_asks_once_and_no_page_logs_an_error(app, factory, liv
     page.wait_for_url("**/reseller/clients")
     page.goto(f"{live_server}/reseller/clients/{client.id}/billing")
     cancel = page.locator("#plan-cancel-form button")
+    modal = page.locator("#confirm-modal")
 
-    def answer(dialog, accept):
-        dialogs.append(dialog.message)
-        dialog.accept() if accept else dialog.dismiss()
-
-    page.once("dialog", lambda dialog: answer(dialog, False))
     cancel.click()
-    page.wait_for_timeout(300)
-    assert len(dialogs) == 1 and "Padaria Central" in dialogs[0]
+    modal.wait_for(state="visible")
+    assert "Padaria Central" in page.locator("#confirm-modal-message").inner_text()
+    page.click("#confirm-modal-cancel")
+    modal.wait_for(state="hidden")
     with app.app_context():
         sub = db.session.scalar(select(Subscription).where(Subscription.client_id == client.id))
-        assert not sub.cancel_at_period_end  # dismissed: nothing sent
+        assert not sub.cancel_at_period_end  # cancelled: nothing sent
 
-    page.once("dialog", lambda dialog: answer(dialog, True))
+    cancel.click()
+    modal.wait_for(state="visible")
     with page.expect_navigation():
-        cancel.click()
-    assert len(dialogs) == 2
+        page.click("#confirm-modal-ok")
     with app.app_context():
         sub = db.session.scalar(select(Subscription).where(Subscription.client_id == client.id))
         assert sub.cancel_at_period_end

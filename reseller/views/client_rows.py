@@ -35,7 +35,9 @@ LABELS = {
     "has_no_plan": _l("Without plan"),
     "reactivate": _l("Reactivate"),
     "inactivate": _l("Inactivate"),
-    "confirm": _l("Inactivate %(name)s?"),
+    "confirm": _l(
+        "Inactivate %(name)s? It leaves the list of active clients and new conversations are refused."
+    ),
     "yes": _l("Yes"),
     "no": _l("No"),
     "overdue_reason": _l("Overdue"),
@@ -82,7 +84,7 @@ class ClientRows:
         confirm = t["confirm"] % {"name": _NAME}
         self.inactivate = (
             f"{_status_button(url, 'inactivate', t['inactivate'], ' link-secondary')} "
-            f'data-confirm="{confirm}">{t["inactivate"]}</button>'
+            f'data-confirm="{confirm}" data-confirm-ok="{t["inactivate"]}">{t["inactivate"]}</button>'
         )
         self.yes, self.no = t["yes"], f'<span class="text-body-secondary">{t["no"]}</span>'
         self.overdue = t["overdue_reason"]

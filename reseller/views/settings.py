@@ -70,6 +70,10 @@ def custom_field_toggle(field_id: int):
     definition = get_or_404(CustomFieldDefinition, field_id)
     definition.active = not definition.active
     db.session.commit()
+    if definition.active:
+        flash(_("Field %(label)s turned on.", label=definition.label), "success")
+    else:
+        flash(_("Field %(label)s turned off.", label=definition.label), "success")
     return redirect(url_for("reseller.custom_fields"))
 
 

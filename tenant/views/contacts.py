@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask import abort, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from auth.access import current_account
 from core.extensions import db, limiter
+from core.feedback import tell
 from core.tenancy import current_client
 from tenant import directory, inbox
 from tenant.forms import ContactForm, StartConversationForm
 from tenant.inbox_models import Contact
 from tenant.views.blueprints import bp
 from tenant.views.inbox import window_message
-from tenant.windows import WindowRefused
+from tenant.windows import WindowRefused, contacts_with_open_window
 
 
 def _contact_creation_key() -> str:
@@ -39,13 +40,15 @@ def contacts():
             errors = exc.errors
         else:
             db.session.commit()
-            flash(_("Contact saved."), "success")
+            tell(_("Contact saved."))
             return redirect(url_for("tenant.contacts")), 303
     q = (request.args.get("q") or "").strip()
+    found = directory.search_contacts(current_account, q)
     return render_template(
         "tenant/contacts.html",
         client=current_client,
-        contacts=directory.search_contacts(current_account, q),
+        contacts=found,
+        window_open=contacts_with_open_window(current_client.id, [c.id for c in found]),
         q=q,
         errors=errors,
         form=form.submitted(),
@@ -65,7 +68,8 @@ def start_conversation(contact_id: int):
         inbox.send(conv, current_account, body[:4000], template=True, actor_id=g.get("actor_account_id"))
     except WindowRefused as refused:
         db.session.rollback()
-        flash(window_message(refused.reason), "error")
+        tell(window_message(refused.reason), "error")
         return redirect(url_for("tenant.contacts")), 303
     db.session.commit()
+    tell(_("Conversation started with %(name)s.", name=contact.name))
     return redirect(url_for("tenant.conversation", conversation_id=conv.id)), 303

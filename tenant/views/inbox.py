@@ -3,11 +3,12 @@ close, reopen)."""
 
 from __future__ import annotations
 
-from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask import abort, g, render_template, request, url_for
 from flask_babel import gettext as _
 
 from auth.access import current_account, is_impersonating
 from core.extensions import db
+from core.feedback import back_to, stay, tell
 from core.tenancy import current_client, get_or_404
 from core.validation import parse_int
 from tenant import inbox, reads, users
@@ -67,8 +68,14 @@ def _conversation(conversation_id: int) -> Conversation:
     return conversation
 
 
+# What an action's htmx answer swaps: the workspace's page (tenant/layout.html).
+WORKSPACE_PART = "#workspace-body"
+
+
 def _back_to(conversation: Conversation):
-    return redirect(url_for("tenant.conversation", conversation_id=conversation.id)), 303
+    """The conversation's page again (a redirect, or for htmx its part swapped), with what
+    the action told."""
+    return back_to(url_for("tenant.conversation", conversation_id=conversation.id), WORKSPACE_PART)
 
 
 @bp.get("/conversations/<int:conversation_id>")
@@ -114,8 +121,8 @@ def send_message(conversation_id: int):
     conv = _conversation(conversation_id)
     form = MessageForm()
     if not form.validate():
-        flash(form.body.errors[0], "error")
-        return _back_to(conv)
+        tell(form.body.errors[0], "error")
+        return stay(url_for("tenant.conversation", conversation_id=conv.id))
     body, template = form.body.data, form.is_template
     if conv.assigned_account_id not in (None, current_account.id) and not inbox.can_assign(current_account):
         abort(403)
@@ -125,9 +132,10 @@ def send_message(conversation_id: int):
         inbox.send(conv, current_account, body, template=template, actor_id=g.get("actor_account_id"))
     except WindowRefused as refused:
         db.session.rollback()
-        flash(window_message(refused.reason), "error")
-        return _back_to(conv)
+        tell(window_message(refused.reason), "error")
+        return stay(url_for("tenant.conversation", conversation_id=conv.id))
     db.session.commit()
+    tell(_("Message sent."))
     return _back_to(conv)
 
 
@@ -136,8 +144,10 @@ def take(conversation_id: int):
     conv = _conversation(conversation_id)
     if current_account.chat_level < inbox.TAKE_FROM_QUEUE:
         abort(403)
-    if not inbox.take(conv, current_account):
-        flash(_("Someone else took this conversation first."), "warning")
+    if inbox.take(conv, current_account):
+        tell(_("You took this conversation."))
+    else:
+        tell(_("Someone else took this conversation first."), "warning")
     db.session.commit()
     return _back_to(conv)
 
@@ -153,13 +163,26 @@ def assign(conversation_id: int):
     account_id, team_id = parse_int(raw_account, min=1), parse_int(raw_team, min=1)
     if (raw_account and account_id is None) or (raw_team and team_id is None):
         abort(404)
-    if account_id and account_id not in {a.id for a in users.assignable_users(current_client)}:
+    assignable = {a.id: a for a in users.assignable_users(current_client)}
+    if account_id and account_id not in assignable:
         abort(404)
-    if team_id:
-        team_id = get_or_404(Team, team_id).id
-    inbox.assign(conv, account_id=account_id, team_id=team_id)
+    team = get_or_404(Team, team_id) if team_id else None
+    inbox.assign(conv, account_id=account_id, team_id=team.id if team else None)
     db.session.commit()
+    if account_id or team:
+        tell(_assigned_message(assignable.get(account_id), team))
+    else:
+        tell(_("Nothing changed: choose a user or a team."), "info")
     return _back_to(conv)
+
+
+def _assigned_message(assignee, team: Team | None) -> str:
+    """What a transfer to a user and/or a team says."""
+    if assignee is not None and team is not None:
+        return _("Conversation transferred to %(name)s, team %(team)s.", name=assignee.name, team=team.name)
+    if assignee is not None:
+        return _("Conversation transferred to %(name)s.", name=assignee.name)
+    return _("Conversation transferred to the team %(team)s.", team=team.name)
 
 
 def _change_status(conversation_id: int, change) -> Conversation:
@@ -173,10 +196,13 @@ def _change_status(conversation_id: int, change) -> Conversation:
 
 @bp.post("/conversations/<int:conversation_id>/close")
 def close(conversation_id: int):
-    _change_status(conversation_id, inbox.close)
-    return redirect(url_for("tenant.home")), 303
+    conv = _change_status(conversation_id, inbox.close)
+    tell(_("Conversation with %(name)s closed.", name=conv.contact.name))
+    return back_to(url_for("tenant.home"), WORKSPACE_PART)
 
 
 @bp.post("/conversations/<int:conversation_id>/reopen")
 def reopen(conversation_id: int):
-    return _back_to(_change_status(conversation_id, inbox.reopen))
+    conv = _change_status(conversation_id, inbox.reopen)
+    tell(_("Conversation reopened."))
+    return _back_to(conv)

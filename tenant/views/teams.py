@@ -35,6 +35,7 @@ def teams():
             flash(_("A team with this name already exists."), "error")
         else:
             db.session.commit()
+            flash(_("Team %(name)s created.", name=form.name.data), "success")
         return _back()
     return render_template(
         "tenant/teams.html",
@@ -67,4 +68,5 @@ def team_members(team_id: int):
         abort(404)
     directory.set_team_members(team, wanted)
     db.session.commit()
+    flash(_("Members of %(name)s saved.", name=team.name), "success")
     return _back()

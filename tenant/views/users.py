@@ -125,6 +125,10 @@ def _set_active(account_id: int, active: bool):
     except user_rules.ClientUserForbidden as exc:
         _forbidden(exc)
     db.session.commit()
+    if active:
+        flash(_("User %(name)s reactivated.", name=user.name), "success")
+    else:
+        flash(_("User %(name)s deactivated: their sessions have ended.", name=user.name), "success")
     return redirect(url_for("tenant.users")), 303
 
 
