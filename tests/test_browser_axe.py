@@ -46,7 +46,7 @@ BLOCKING = {"serious", "critical"}
 PASSES = (
     # (label, browser locale, reseller name, primary colour)
     ("pt-BR, demo brand", "pt-BR", "Revenda Demo", "#1f6f5c"),
-    ("en, light brand", "en-US", "Amarelo Suporte", "#ffcc00"),
+    ("en, light brand", "en", "Amarelo Suporte", "#ffcc00"),
 )
 
 # GET routes that render no page of their own, and why.
@@ -127,8 +127,8 @@ def audience(rule: str) -> str:
 class Sweep:
     """One pass: visits pages, runs axe on each, keeps what failed and what was seen."""
 
-    def __init__(self, app, base: str, label: str):
-        self.app, self.base, self.label = app, base, label
+    def __init__(self, app, base: str, label: str, lang: str):
+        self.app, self.base, self.label, self.lang = app, base, label, lang
         self.failures: list[str] = []
         self.visited: set[str] = set()
         self.pages = 0
@@ -141,8 +141,13 @@ class Sweep:
         """axe on the page as it is now (after load and any htmx request)."""
         page.wait_for_load_state("load")
         page.wait_for_function("!document.querySelector('.htmx-request')")
-        result = page.evaluate("options => axe.run(document, options)", AXE_OPTIONS)
+        result = page.evaluate(
+            "options => axe.run(document, options).then(r => ({...r, lang: document.documentElement.lang}))",
+            AXE_OPTIONS,
+        )
         self.pages += 1
+        if result["lang"] != self.lang:
+            self.failures.append(f"[{self.label}] {name}: in {result['lang']}, not {self.lang}")
         for violation in result["violations"]:
             if violation["impact"] in BLOCKING:
                 targets = [describe(node) for node in violation["nodes"]][:6]
@@ -230,6 +235,11 @@ def owner_pages(sweep: Sweep, page, objects, routes) -> None:
             if endpoint == "api_panel.login_link":
                 login_link(sweep.app, objects)  # a link lives 60 seconds
             sweep.visit(page, endpoint, objects)
+    # The brand's colour being typed: its sample and the shade links use, drawn by htmx.
+    sweep.visit(page, "reseller.settings", objects)
+    page.fill("#primary_color", "#ffee88")
+    page.wait_for_selector("#brand-adjusted")
+    sweep.check(page, "reseller.settings (a light colour typed)")
     # The client deletion's last step: the code asked for, then its page.
     sweep.visit(page, "reseller.client_delete", objects)
     page.click("#remove-client")
@@ -264,7 +274,7 @@ def test_no_serious_or_critical_axe_violation_on_any_page(
             args=[*CHROMIUM_ARGS, "--host-resolver-rules=MAP b.test 127.0.0.1"],
         )
         for label, locale, name, colour in PASSES:
-            sweep = Sweep(app, base, label)
+            sweep = Sweep(app, base, label, lang=locale)
             for who, run in (("anonymous", anonymous_pages), ("user", user_pages), ("owner", owner_pages)):
                 if who == "user":
                     factory.terms(tenants.b.id, f"# Termos ({label})")
