@@ -52,6 +52,7 @@ def sweep_objects(app, factory, tenants, b_objects) -> SimpleNamespace:
     totp_staff = factory.staff(b.id, permissions=[perm.CLIENTS], email=TOTP_STAFF)
     factory.staff(b.id, permissions=[perm.CLIENTS], email=ENROL_STAFF)
     invited = factory.staff(b.id, permissions=[perm.CLIENTS], email="convidado@b.test")
+    other_plan = factory.plan(b.id, name="Plano Maior", sessions=500, price_cents=19990)
     resolved = factory.ticket(b.client.id, kind=StatusKind.RESOLVED, subject="Impressora")
     with app.app_context():
         db.session.get(Login, db.session.get(Account, code_user.id).login_id).verified_at = None
@@ -73,7 +74,12 @@ def sweep_objects(app, factory, tenants, b_objects) -> SimpleNamespace:
             "reseller.role_edit": {"role_id": totp_staff.role_id},
         }
         db.session.commit()
-    return SimpleNamespace(values=dict(b_objects), overrides=overrides, user_id=b_objects["account_id"])
+    return SimpleNamespace(
+        values=dict(b_objects),
+        overrides=overrides,
+        user_id=b_objects["account_id"],
+        other_plan_id=other_plan.id,
+    )
 
 
 def login_link(app, objects) -> None:

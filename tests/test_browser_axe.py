@@ -74,9 +74,6 @@ EXCLUDED = {
     "whatsapp_webhook.verify": "a webhook",
     "api_oauth.metadata": "JSON",
     "api-docs.openapi_json": "JSON",
-    "portal.kb_suggest": "htmx fragment of the new ticket page",
-    "reseller.client_user_email_check": "htmx fragment of the user form",
-    "reseller.client_plan_preview": "htmx fragment of the client's billing page",
     "reseller.settings_brand_preview": "htmx fragment of the settings page (drawn inside it)",
 }
 EXCLUDED_PREFIXES = {"api_v1.": "the API's JSON resources"}
@@ -86,6 +83,10 @@ EXCLUDED_PREFIXES = {"api_v1.": "the API's JSON resources"}
 SCRIPTED = {
     "portal.terms_page",
     "reseller.client_delete_confirm",
+    # htmx fragments, checked inside their pages once they are drawn there.
+    "portal.kb_suggest",
+    "reseller.client_user_email_check",
+    "reseller.client_plan_preview",
     "auth.login",
     "auth.code",
     "auth.choose_account",
@@ -229,6 +230,12 @@ def user_pages(sweep: Sweep, page, objects, routes) -> None:
     for endpoint, rule in routes.items():
         if audience(rule) == "user" and endpoint not in SCRIPTED:
             sweep.visit(page, endpoint, objects)
+    # The articles suggested as a new ticket's subject is typed.
+    sweep.visit(page, "portal.ticket_new", objects)
+    page.fill("#t-subject", "Artigo")
+    page.wait_for_selector("#kb-suggest :first-child")
+    sweep.visited.add("portal.kb_suggest")
+    sweep.check(page, "portal.kb_suggest (in the new ticket page)")
     # A staff page: refused (403).
     page.goto(sweep.base + sweep.path("reseller.staff_edit", objects.values))
     sweep.check(page, "error 403")
@@ -248,6 +255,17 @@ def owner_pages(sweep: Sweep, page, objects, routes) -> None:
     page.wait_for_selector("#brand-preview span[style*='background: #ffee88']")
     assert palette("#ffee88")["link"] in page.inner_text("#brand-adjusted")
     sweep.check(page, "reseller.settings (a light colour typed)")
+    # What a plan change costs, and an e-mail address already in use, drawn by htmx.
+    sweep.visit(page, "reseller.client_billing", objects)
+    page.select_option("#change-plan", str(objects.other_plan_id))
+    page.wait_for_selector("#plan-preview :first-child")
+    sweep.visited.add("reseller.client_plan_preview")
+    sweep.check(page, "reseller.client_plan_preview (in the billing page)")
+    sweep.visit(page, "reseller.client_user_new", objects)
+    page.fill("#email", TWO_ACCOUNTS)
+    page.wait_for_selector("#email-check :first-child")
+    sweep.visited.add("reseller.client_user_email_check")
+    sweep.check(page, "reseller.client_user_email_check (in the user form)")
     # The client deletion's last step: the code asked for, then its page.
     sweep.visit(page, "reseller.client_delete", objects)
     page.click("#remove-client")
