@@ -203,7 +203,7 @@ def anonymous_pages(sweep: Sweep, page, objects, routes) -> None:
     sweep.check(page, "recovery codes")
     page.context.clear_cookies()
     # The error pages: 404, 400 (a NUL byte), and the refused CSRF token's own 400 page.
-    page.goto(f"{sweep.base}/no-such-page")
+    assert page.goto(f"{sweep.base}/no-such-page").status == 404
     sweep.check(page, "error 404")
     response = page.goto(f"{sweep.base}/login?q=%00")
     assert response.status == 400
@@ -237,7 +237,7 @@ def user_pages(sweep: Sweep, page, objects, routes) -> None:
     sweep.visited.add("portal.kb_suggest")
     sweep.check(page, "portal.kb_suggest (in the new ticket page)")
     # A staff page: refused (403).
-    page.goto(sweep.base + sweep.path("reseller.staff_edit", objects.values))
+    assert page.goto(sweep.base + sweep.path("reseller.staff_edit", objects.values)).status == 403
     sweep.check(page, "error 403")
 
 
@@ -275,6 +275,7 @@ def owner_pages(sweep: Sweep, page, objects, routes) -> None:
     page.goto(sweep.base + sweep.path("reseller.client_users", objects.values))
     page.click(f"form[action$='/users/{objects.user_id}/login-as'] button")
     page.wait_for_url("**/app/**")
+    assert page.locator("#impersonation-banner").count() == 1
     for endpoint in AS_USER:
         sweep.visit(page, endpoint, objects, name=f"{endpoint} (logged in as the user)")
 
