@@ -76,28 +76,51 @@ def primary_of(reseller) -> str:
     return colour if valid_colour(colour) else DEFAULT_PRIMARY
 
 
+# The backgrounds text in the brand's colour is drawn on: white (cards, fields) and the
+# page's light grey (Bootstrap's body-tertiary, the body's background).
+PAGE_BACKGROUNDS = (WHITE, "#f8f9fa")
+
+
+def readable_on(colour: str, backgrounds: tuple[str, ...]) -> str:
+    """``colour`` when it reads at :data:`MIN_CONTRAST` on every one of ``backgrounds``
+    (all light), else the lightest of its shades towards black, in 5% steps, that does
+    (black, at worst, reads on any light background)."""
+    shade, step = colour, 0
+    while step < 20 and min(contrast(shade, bg) for bg in backgrounds) < MIN_CONTRAST:
+        step += 1
+        shade = mix(colour, BLACK, step / 20)
+    return shade
+
+
 def palette(colour: str) -> dict[str, str]:
-    """The colours derived from the primary one (hover/active shades as Bootstrap's)."""
-    text = text_on(colour)
-    # On a light primary the hover goes lighter-to-darker the same way; links need a
-    # colour readable on white, so a light primary's links use a darker shade.
-    link = colour
-    for weight in (0.2, 0.4, 0.6):
-        if contrast(link, WHITE) >= MIN_CONTRAST:
-            break
-        link = mix(colour, BLACK, weight)
+    """The colours derived from the primary one (hover/active shades as Bootstrap's),
+    each text colour chosen for the background it is drawn on."""
+    subtle = mix(colour, WHITE, 0.8)
+    # Links, outline buttons and .text-primary sit on the page: a light primary's text
+    # uses a darker shade of it.
+    link = readable_on(colour, (*PAGE_BACKGROUNDS, subtle))
+    hover, pressed = mix(colour, BLACK, 0.15), mix(colour, BLACK, 0.2)
     return {
         "primary": colour,
-        "text": text,
-        "hover": mix(colour, BLACK, 0.15),
-        "pressed": mix(colour, BLACK, 0.2),
+        "text": text_on(colour),
+        "hover": hover,
+        "hover_text": text_on(hover),
+        "pressed": pressed,
+        "pressed_text": text_on(pressed),
         "link": link,
         "link_hover": mix(link, BLACK, 0.2),
-        "subtle": mix(colour, WHITE, 0.8),
+        "subtle": subtle,
         "border_subtle": mix(colour, WHITE, 0.6),
-        "emphasis": mix(colour, BLACK, 0.6),
+        "emphasis": readable_on(mix(colour, BLACK, 0.6), (subtle, WHITE)),
         "focus": mix(colour, WHITE, 0.5),
     }
+
+
+def adjusted_link(colour: str) -> str | None:
+    """The shade text in the brand's colour uses on the page, when it is not the colour
+    itself (the settings page says so)."""
+    link = palette(colour)["link"]
+    return link if link != colour else None
 
 
 def _rgb_list(colour: str) -> str:
@@ -131,11 +154,11 @@ def _css_for(colour: str) -> Markup:
         "--bs-btn-color": p["text"],
         "--bs-btn-bg": p["primary"],
         "--bs-btn-border-color": p["primary"],
-        "--bs-btn-hover-color": p["text"],
+        "--bs-btn-hover-color": p["hover_text"],
         "--bs-btn-hover-bg": p["hover"],
         "--bs-btn-hover-border-color": p["hover"],
         "--bs-btn-focus-shadow-rgb": _rgb_list(p["primary"]),
-        "--bs-btn-active-color": p["text"],
+        "--bs-btn-active-color": p["pressed_text"],
         "--bs-btn-active-bg": p["pressed"],
         "--bs-btn-active-border-color": p["pressed"],
         "--bs-btn-disabled-color": p["text"],
@@ -158,6 +181,8 @@ def _css_for(colour: str) -> Markup:
         (".btn-primary", button),
         (".btn-outline-primary", outline),
         (".text-bg-primary", {"color": f"{p['text']} !important"}),
+        (".text-primary, .link-primary", {"color": f"{p['link']} !important"}),
+        (".badge.bg-primary, .bg-primary.text-white", {"color": f"{p['text']} !important"}),
         (
             ".nav-pills",
             {"--bs-nav-pills-link-active-bg": p["primary"], "--bs-nav-pills-link-active-color": p["text"]},

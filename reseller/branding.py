@@ -108,6 +108,29 @@ def save_brand(
     return _apply(reseller, values, errors, "reseller.brand_changed")
 
 
+def colour_preview(colour: str | None, saved: str) -> dict:
+    """What the settings page shows of a primary colour (``saved`` while the typed one is
+    not a colour yet): its shades, the text on it and the text on the page in its colour,
+    with their contrast, and whether that text had to use a darker shade. No colour is
+    refused for contrast: one of black or white always reads on it at 4.5:1 or more, and
+    a shade of it towards black on the page (``tests/test_brand_contrast.py``)."""
+    colour = (colour or "").strip().lower()
+    if not branding.valid_colour(colour):
+        colour = saved
+    shades = branding.palette(colour)
+    return {
+        **shades,
+        "text_is_white": shades["text"] == branding.WHITE,
+        "text_contrast": round(branding.contrast(shades["text"], colour), 1),
+        "link_contrast": round(_on_page(shades["link"]), 1),
+        "adjusted": shades["link"] != colour,
+    }
+
+
+def _on_page(colour: str) -> float:
+    return min(branding.contrast(colour, bg) for bg in branding.PAGE_BACKGROUNDS)
+
+
 def store_image(reseller: Reseller, kind: str, data: bytes) -> None:
     """Check, clean and store an uploaded logo or favicon (its URL changes with it)."""
     try:

@@ -97,7 +97,7 @@ def b_objects(app, factory, tenants, make_browser):
         desk_b = factory.desk(b.id, name="Mesa B", client_ids=[b.client.id])
         ticket_b = factory.ticket(b.client.id, desk_id=desk_b.id)
         attachment_b = ticket_attachment(ticket_b)
-        return {
+        objects = {
             "message_id": received_mail(ticket_b),
             "desk_id": desk_b.id,
             "ticket_id": ticket_b.id,
@@ -132,6 +132,10 @@ def b_objects(app, factory, tenants, make_browser):
             **REPORT_DOWNLOAD,
             **api_objects(app, b.id),
         }
+        # The reads above began a savepoint of this context's session: the factories'
+        # rows written inside it would be rolled back with it when the context ends.
+        db.session.commit()
+        return objects
 
 
 def ticket_attachment(ticket) -> int:

@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from auth import permissions as perm
 from auth.access import require_owner, require_permission
 from core.branding import asset_url as brand_asset_url
+from core.branding import primary_of
 from core.extensions import db
 from core.models import ResellerHost
 from core.tenancy import get_or_404, host_of_request, require_reseller, scoped_select
@@ -133,9 +134,18 @@ def settings():
         "reseller/settings_brand.html",
         form=form,
         reseller=reseller,
+        preview=branding.colour_preview(form.primary_color.data, primary_of(reseller)),
         logo_url=brand_asset_url(reseller, "logo"),
         favicon_url=brand_asset_url(reseller, "favicon"),
     )
+
+
+@bp.get("/settings/brand-preview")
+@require_permission(perm.STAFF_SETTINGS)
+def settings_brand_preview():
+    """The colour's sample and its contrast note, for the colour being typed (htmx)."""
+    preview = branding.colour_preview(request.args.get("primary_color"), primary_of(require_reseller()))
+    return render_template("reseller/_brand_preview.html", preview=preview)
 
 
 @bp.route("/settings/security", methods=["GET", "POST"])
