@@ -67,7 +67,7 @@ def test_a_broken_csrf_token_comes_back_to_the_form_with_everything_typed(app, f
     page.click("#save-client")
     page.wait_for_selector("main[data-draft-restore]", state="attached")
     assert page.url.endswith("/reseller/clients/new")
-    assert MESSAGE in page.inner_text("main")
+    assert MESSAGE in page.locator("#toasts .toast[data-level=warning]").inner_text()
     _assert_everything_back(page, chosen)
     assert _clients(app) == before
     page.screenshot(path=str(ARTIFACTS / "drafts-csrf-restored.png"), full_page=True)

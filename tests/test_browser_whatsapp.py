@@ -65,13 +65,17 @@ def test_a_manager_reaches_the_settings_from_the_menu_fills_a_template_and_disco
     page.click("a[data-nav=channel]")
     page.wait_for_url("**/app/settings/whatsapp")
     assert page.locator("a[data-nav=channel].active").count() == 1
-    messages = []
-    page.on("dialog", lambda dialog: (messages.append(dialog.message), dialog.accept()))
     page.screenshot(path=str(ARTIFACTS / "whatsapp-settings.png"), full_page=True)
     page.click("#whatsapp-disconnect button[type=submit]")
-    page.wait_for_selector(".alert-success")
-    assert messages == ["Desconectar o WhatsApp? Mensagens do WhatsApp deixarão de chegar; o histórico fica."]
-    assert "WhatsApp desconectado" in page.locator(".alert-success").inner_text()
+    page.wait_for_selector("#confirm-modal.show")
+    assert page.locator("#confirm-modal-message").inner_text() == (
+        "Desconectar o WhatsApp? Mensagens do WhatsApp deixarão de chegar; o histórico fica."
+    )
+    page.screenshot(path=str(ARTIFACTS / "whatsapp-disconnect-confirm.png"))
+    page.click("#confirm-modal-ok")
+    toast = page.locator("#toasts .toast[data-level=success]")
+    toast.wait_for()
+    assert "WhatsApp desconectado" in toast.inner_text()
     assert page.locator("#whatsapp-disconnect").count() == 0
     page.screenshot(path=str(ARTIFACTS / "whatsapp-disconnected.png"), full_page=True)
     with app.app_context():

@@ -178,3 +178,25 @@ document.addEventListener("click", function (event) {
   var main = link && document.getElementById("content");
   if (main) { event.preventDefault(); main.focus(); main.scrollIntoView(); }
 });
+
+// keyboard: a table wider than its box scrolls sideways; the box then takes the focus
+// (arrow keys scroll it) and is named by the table's caption. Checked on load, after
+// each htmx swap and when the window is resized.
+function focusScrollingTables(root) {
+  (root || document).querySelectorAll(".table-responsive").forEach(function (box) {
+    if (box.scrollWidth > box.clientWidth + 1) {
+      if (!box.hasAttribute("tabindex")) { box.setAttribute("tabindex", "0"); box.dataset.scrollFocus = ""; }
+      var caption = box.querySelector("caption");
+      if (caption && !box.hasAttribute("aria-label")) {
+        box.setAttribute("role", "region");
+        box.setAttribute("aria-label", caption.textContent.trim());
+      }
+    } else if (box.hasAttribute("data-scroll-focus")) {
+      box.removeAttribute("tabindex"); box.removeAttribute("data-scroll-focus");
+      box.removeAttribute("role"); box.removeAttribute("aria-label");
+    }
+  });
+}
+document.addEventListener("DOMContentLoaded", function () { focusScrollingTables(document); });
+document.addEventListener("htmx:afterSettle", function () { focusScrollingTables(document); });
+window.addEventListener("resize", function () { focusScrollingTables(document); });
