@@ -66,6 +66,8 @@ def test_a_broken_csrf_token_comes_back_to_the_form_with_everything_typed(app, f
     page.eval_on_selector(f"{FORM} input[name=csrf_token]", "el => { el.value = 'broken-token'; }")
     page.click("#save-client")
     page.wait_for_selector("main[data-draft-restore]", state="attached")
+    # drafts.js marks the form once its values are back (the page's mark comes first).
+    page.wait_for_selector(f"{FORM}[data-draft-restored]", state="attached")
     assert page.url.endswith("/reseller/clients/new")
     assert MESSAGE in page.locator("#toasts .toast[data-level=warning]").inner_text()
     _assert_everything_back(page, chosen)
@@ -94,7 +96,7 @@ def test_a_form_sent_after_the_session_ended_comes_back_after_the_login(app, fac
     page.fill("#email", "owner@a.test")
     page.click("button[type=submit]")
     page.wait_for_url("**/reseller/clients/new")
-    page.wait_for_load_state("load")
+    page.wait_for_selector(f"{FORM}[data-draft-restored]", state="attached")
     _assert_everything_back(page, chosen)
     page.screenshot(path=str(ARTIFACTS / "drafts-after-login.png"), full_page=True)
 
@@ -123,6 +125,7 @@ def test_a_reply_refused_for_its_file_comes_back_with_its_text(factory, live_ser
     )
     page.click("#reply-send")
     page.wait_for_selector("main[data-draft-restore]", state="attached")
+    page.wait_for_selector("#reply-form[data-draft-restored]", state="attached")
     assert page.input_value("#reply-body") == text
     assert page.is_checked("#reply-internal")
     assert page.input_value("#reply-form input[type=file]") == ""

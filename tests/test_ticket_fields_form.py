@@ -190,7 +190,9 @@ def test_a_bad_value_is_refused_beside_its_field_and_nothing_changes(
     page = response.get_data(as_text=True)
     key = name.removeprefix("field_")
     beside = page.split(f'data-field="{key}"')[1].split("data-field=")[0]
-    assert f'<div class="invalid-feedback d-block field-error">{message}</div>' in beside
+    error_id = f"field-{key}-error"
+    assert f'<div class="invalid-feedback d-block field-error" id="{error_id}">{message}</div>' in beside
+    assert f'aria-invalid="true" aria-describedby="{error_id}"' in beside  # the error tied to its field
     assert page.count("field-error") == 1
     assert Controls(page).by_name["field_pedido"][0]["value"] == "PED-2"  # what was sent, shown again
     assert stored(app, ticket_id) == STORED  # not even the valid change was saved
