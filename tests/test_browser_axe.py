@@ -146,6 +146,9 @@ class Sweep:
         """axe on the page as it is now (after load and any htmx request)."""
         page.wait_for_load_state("load")
         page.wait_for_function("!document.querySelector('.htmx-request')")
+        # A toast fading in is read at its blended colours: axe waits for it to be shown
+        # (the context asks for reduced motion, so Bootstrap's fades take no time).
+        page.wait_for_function("!document.querySelector('.toast.showing')")
         endpoint = name.split(" ", 1)[0]
         if endpoint in SCREENSHOTS:
             page.screenshot(path=str(ARTIFACTS / f"axe-{self.lang}-{endpoint}.png"), full_page=True)
@@ -309,7 +312,9 @@ def test_no_serious_or_critical_axe_violation_on_any_page(
                 set_brand(app, tenants.b.id, name=name, colour=colour, require_staff_2fa=who == "anonymous")
                 forget_totp(app, ENROL_STAFF)
                 limiter.reset()  # the sweep logs in a dozen times a minute from one address
-                context = browser.new_context(locale=locale, viewport={"width": 1280, "height": 900})
+                context = browser.new_context(
+                    locale=locale, viewport={"width": 1280, "height": 900}, reduced_motion="reduce"
+                )
                 context.add_init_script(script=Axe().axe_script)
                 page = context.new_page()
                 run(sweep, page, objects, routes)
