@@ -16,8 +16,8 @@ from tenant.inbox_models import Contact, Conversation, Message, SessionWindow
 from tenant.models import Client
 from tenant.states import DeliveryStatus, MessageDirection
 from tests.whatsapp_setup import CONTACT, VERIFY_TOKEN, connect, deliver, payload, sign
-from whatsapp import inbox
-from whatsapp.models import WhatsAppEvent
+from whatsapp import disconnecting, inbox
+from whatsapp.models import WhatsAppChannel, WhatsAppEvent
 
 
 @pytest.fixture
@@ -115,6 +115,22 @@ def test_a_delivery_without_the_channels_signature_stores_nothing(
     assert answer.status_code == (404 if case == "unknown number" else 401)
     with app.app_context():
         assert count(WhatsAppEvent) == 0 and count(Message) == 0
+
+
+def test_a_new_secret_or_a_disconnection_takes_effect_at_the_next_delivery(app, channel_a, make_browser):
+    # The unsealed secret is kept by its sealed value, never by the phone number id: a
+    # delivery accepted first (the secret now known to this process) keeps nothing alive.
+    browser = make_browser()
+    assert deliver(browser, payload("text", WAMID="wamid.first")).status_code == 200
+    connect(app, channel_a, secret="the-new-secret")
+    assert deliver(browser, payload("text", WAMID="wamid.old")).status_code == 401
+    assert deliver(browser, payload("text", WAMID="wamid.new"), secret="the-new-secret").status_code == 200
+    with app.test_request_context(), app.app_context():
+        disconnecting.disconnect(db.session.scalar(select(WhatsAppChannel)))
+        db.session.commit()
+    assert deliver(browser, payload("text", WAMID="wamid.after"), secret="the-new-secret").status_code == 404
+    with app.app_context():
+        assert count(WhatsAppEvent) == 2
 
 
 def test_not_json_is_400_and_stores_nothing(app, channel_a, make_browser):

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import Row, bindparam, select
 
 from core import audit
 from core.extensions import db
@@ -41,13 +41,25 @@ def channel_of_client(client_id: int) -> WhatsAppChannel | None:
     return db.session.scalar(select(WhatsAppChannel).where(WhatsAppChannel.client_id == client_id))
 
 
-def channels_by_phone_number_id(phone_number_ids: set[str]) -> dict[str, WhatsAppChannel]:
+# What the webhook reads of a channel, as a plain Core select (no ORM objects), built
+# once with the numbers as one expanding parameter, so it is compiled once per process.
+_CHANNELS = WhatsAppChannel.__table__
+_FOR_INTAKE = select(
+    _CHANNELS.c.id,
+    _CHANNELS.c.reseller_id,
+    _CHANNELS.c.client_id,
+    _CHANNELS.c.phone_number_id,
+    _CHANNELS.c.app_secret_sealed,
+).where(_CHANNELS.c.phone_number_id.in_(bindparam("numbers", expanding=True)))
+
+
+def channels_by_phone_number_id(phone_number_ids: set[str]) -> dict[str, Row]:
     """The channels the webhook's payload names, any reseller's: the webhook knows no
-    reseller until it has found the channel whose secret signed it."""
+    reseller until it has found the channel whose secret signed it. Rows of ``id``,
+    ``reseller_id``, ``client_id``, ``phone_number_id`` and ``app_secret_sealed``, read
+    on the session's connection (its transaction, its scope)."""
     with bypass(BYPASS):
-        rows = db.session.scalars(
-            select(WhatsAppChannel).where(WhatsAppChannel.phone_number_id.in_(sorted(phone_number_ids)))
-        ).all()
+        rows = db.session.connection().execute(_FOR_INTAKE, {"numbers": sorted(phone_number_ids)}).all()
     return {row.phone_number_id: row for row in rows}
 
 
@@ -66,8 +78,23 @@ def access_token(channel: WhatsAppChannel) -> str:
     return unseal(channel.access_token_sealed)
 
 
-def app_secret(channel: WhatsAppChannel) -> str:
-    return unseal(channel.app_secret_sealed)
+# Unsealed app secrets by (encryption key, sealed value): the same ciphertext under the
+# same key is always the same secret, so this is never stale. Keyed by what is stored,
+# never by the phone number id: a new secret or a disconnection (its row gone) takes
+# effect at once, in every process, because the row is read on every delivery.
+_SECRETS: dict[tuple[str, str], str] = {}
+_MAX_SECRETS = 1024
+
+
+def app_secret(channel) -> str:
+    key = (current_app.config.get("WHATSAPP_ENCRYPTION_KEY") or "", channel.app_secret_sealed)
+    secret = _SECRETS.get(key)
+    if secret is None:
+        secret = unseal(channel.app_secret_sealed)  # Unreadable, NoKey: nothing kept
+        if len(_SECRETS) >= _MAX_SECRETS:
+            _SECRETS.clear()
+        _SECRETS[key] = secret
+    return secret
 
 
 def _check(data: ChannelInput, existing: WhatsAppChannel | None) -> None:

@@ -10,12 +10,14 @@ import hashlib
 import hmac
 import json
 
+from sqlalchemy import insert
+
 from core import jobs
 from core.extensions import db
 from core.scope import bypass
 from core.timeutil import utcnow
 from whatsapp import channels
-from whatsapp.models import WhatsAppChannel, WhatsAppEvent
+from whatsapp.models import WhatsAppEvent
 
 MAX_BODY = 3 * 1024 * 1024
 DRAIN_KEY = "whatsapp-inbox"
@@ -49,9 +51,10 @@ def phone_number_ids(payload) -> set[str]:
     return found
 
 
-def verify(raw: bytes, header: str | None) -> list[WhatsAppChannel]:
-    """The channels a delivery is for, once its signature is checked with each one's
-    app secret (constant-time); :class:`Refused` otherwise."""
+def verify(raw: bytes, header: str | None) -> list:
+    """The channels a delivery is for (rows of :func:`channels.channels_by_phone_number_id`),
+    once its signature is checked with each one's app secret (constant-time);
+    :class:`Refused` otherwise."""
     if not header:
         raise Refused(401, "missing signature")
     try:
@@ -75,26 +78,29 @@ def verify(raw: bytes, header: str | None) -> list[WhatsAppChannel]:
     return list(found.values())
 
 
-def store(found: list[WhatsAppChannel], raw: bytes) -> list[int]:
-    """One inbox row per channel, committed; the drain job queued once they are durable."""
+_EVENTS = WhatsAppEvent.__table__
+_INSERT_EVENTS = insert(_EVENTS).returning(_EVENTS.c.id)
+
+
+def store(found: list, raw: bytes) -> list[int]:
+    """One inbox row per channel, committed; the drain job queued once they are durable.
+    One Core ``INSERT ... RETURNING id`` on the session's connection (no unit of work)."""
     text = raw.decode("utf-8")
     now = utcnow()
+    rows = [
+        {
+            "reseller_id": channel.reseller_id,
+            "client_id": channel.client_id,
+            "phone_number_id": channel.phone_number_id,
+            "payload": text,
+            "received_at": now,
+            "attempts": 0,
+        }
+        for channel in found
+    ]
     with bypass(channels.BYPASS):
-        rows = [
-            WhatsAppEvent(
-                reseller_id=channel.reseller_id,
-                client_id=channel.client_id,
-                phone_number_id=channel.phone_number_id,
-                payload=text,
-                received_at=now,
-            )
-            for channel in found
-        ]
-        db.session.add_all(rows)
         jobs.enqueue(**DRAIN_JOB)  # dispatched at the commit, before the 200
-        db.session.flush()
-        # Read before the commit expires the rows: after it, each id was a reload of the
-        # whole row in a second transaction (two round trips an event for nothing).
-        ids = [row.id for row in rows]
+        connection = db.session.connection()
+        ids = [connection.execute(_INSERT_EVENTS, row).scalar_one() for row in rows]
         db.session.commit()
     return ids
