@@ -6,7 +6,8 @@ the htmx partial and as the full page, the roles page (a trivial panel page) and
 ``BENCH_PROFILE_REQUESTS`` times (default 300) after warm-ups, and prints the
 cumulative time per request of the stages every request goes through (they nest:
 the layout's time includes the CSRF token and the URLs it builds). ``BENCH_PROFILE_TOP=N``
-also prints the N functions with the most own time.
+also prints the N functions with the most own time; ``BENCH_PROFILE_PATHS`` (comma-separated
+paths, e.g. ``/reseller/tickets?q=fatura``) profiles those full pages instead.
 """
 
 from __future__ import annotations
@@ -100,6 +101,8 @@ def main() -> int:
         (f"{base}/reseller/roles", {}),
         (f"{base}/healthz", {}),
     ]
+    if os.environ.get("BENCH_PROFILE_PATHS"):  # other pages: comma-separated paths, full pages
+        pages = [(base + path, {}) for path in os.environ["BENCH_PROFILE_PATHS"].split(",")]
     only = os.environ.get("BENCH_PROFILE_ONLY")
     for url, headers in pages:
         if only and only not in url + str(headers):

@@ -16,6 +16,9 @@ keeps its prepared statements for the next request. Anything else ends as before
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from psycopg.pq import TransactionStatus
 from sqlalchemy import event
 
@@ -58,3 +61,25 @@ def commit_if_read_only(session) -> bool:
         return False
     session.commit()
     return True
+
+
+@contextmanager
+def planned_for_their_values(session) -> Iterator[None]:
+    """Inside, the session's statements are not prepared: psycopg sends each as an unnamed
+    statement, which PostgreSQL plans for the values it is given, every time. For a
+    statement whose best plan depends on its values (a text search: a rare word reads a
+    few rows from the trigram index, a common one thousands), where a generic plan kept
+    after a few runs would be wrong for the next pattern. Nothing is sent to the server to
+    get this (a ``SET plan_cache_mode`` would be a round trip); outside, statements are
+    prepared as before. Nothing on SQLite."""
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        yield
+        return
+    driver = connection.connection.dbapi_connection
+    threshold = driver.prepare_threshold
+    driver.prepare_threshold = None
+    try:
+        yield
+    finally:
+        driver.prepare_threshold = threshold

@@ -19,6 +19,7 @@ from auth.models import Account
 from core.extensions import db
 from core.kept import kept
 from core.paging import Page
+from core.transactions import planned_for_their_values
 from desk.models import Desk, TicketStatus
 from desk.queue_filters import (  # noqa: F401 (the queue's names, for its callers)
     ALL,
@@ -341,11 +342,18 @@ def list_tickets(
     desk_id: int | None = None,
 ) -> TicketPage:
     """One page of the filtered, sorted queue and the total it pages over."""
-    if _searches_text(filters) and db.session.get_bind().dialect.name == "postgresql":
+    if _searches_text(filters):
         # A generic plan, made once for every search, would read a common word's
         # thousands of matches from the trigram index: each search is planned for its
-        # own pattern (to the end of this transaction).
-        db.session.execute(select(func.set_config("plan_cache_mode", "force_custom_plan", True)))
+        # own pattern.
+        with planned_for_their_values(db.session):
+            return _page(reseller_id, account_id, desk_ids, filters, desk_id)
+    return _page(reseller_id, account_id, desk_ids, filters, desk_id)
+
+
+def _page(
+    reseller_id: int, account_id: int, desk_ids: list[int] | None, filters: TicketFilters, desk_id: int | None
+) -> TicketPage:
     walkable = _walkable_desks(reseller_id, desk_ids, desk_id, filters)  # read once, used twice
     total = count_tickets(reseller_id, account_id, desk_ids, filters, desk_id, walkable=walkable)
     page = TicketPage(
