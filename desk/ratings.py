@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from flask import current_app
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
 
 from auth.access import is_impersonating
@@ -116,14 +116,21 @@ def rate(
     return rating
 
 
-def client_rating(reseller_id: int, client_id: int) -> ClientRating:
-    """The client's average rating and how many ratings (its own rows, by client index)."""
-    average, count = db.session.execute(
-        select(func.avg(TicketRating.score), func.count()).where(
-            TicketRating.reseller_id == reseller_id, TicketRating.client_id == client_id
-        )
-    ).one()
+def client_rating_select(reseller_id, client_id) -> Select:
+    """The client's average rating and how many ratings, one row (its own rows, by client
+    index); values or bound parameters (a page may read it inside a larger statement)."""
+    return select(func.avg(TicketRating.score).label("rating_average"), func.count().label("ratings")).where(
+        TicketRating.reseller_id == reseller_id, TicketRating.client_id == client_id
+    )
+
+
+def client_rating_of(average, count: int) -> ClientRating:
     return ClientRating(round(float(average), 1) if average is not None else None, count)
+
+
+def client_rating(reseller_id: int, client_id: int) -> ClientRating:
+    """The client's average rating and how many ratings."""
+    return client_rating_of(*db.session.execute(client_rating_select(reseller_id, client_id)).one())
 
 
 def desk_ratings(reseller_id: int) -> dict[int, ClientRating]:

@@ -4,7 +4,8 @@ and per day, conversations, plan and billing state, latest payments, suspensions
 Every query reads only the one client's rows through an index that starts with
 ``client_id`` (a range on its own recent rows where time matters), so the page costs
 the same with 100,000 clients and millions of session windows. The client's average
-rating of its tickets comes from ``desk.ratings`` (its ratings by their client index).
+rating of its tickets (``desk.ratings``, by their client index) and its unfinished tickets
+(``desk.work``) are read in the same statement as its users and conversations.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from billing.summary import current_subscription
 from billing.usage import CHART_DAYS, DayBar, period_use
 from core.extensions import db
 from core.tenancy import scoped_select
-from desk.ratings import ClientRating, client_rating
+from desk.ratings import ClientRating, client_rating_of, client_rating_select
+from desk.work import open_tickets_select
 from tenant.inbox_models import Conversation
 from tenant.models import Client
 from tenant.states import ConversationStatus
@@ -49,6 +51,7 @@ class ClientReport:
     payments: list[Payment]
     suspensions: list[SuspensionEvent]
     rating: ClientRating
+    open_tickets: int
 
 
 @cache
@@ -57,8 +60,9 @@ def _statements():
     ``client_id``, ``since``): building them cost about 0.4 ms a page, more than running
     them. Built on first use, when every mapper they name is configured.
 
-    - counts: users (all, active) and conversations (all, open, active since ``since``)
-      in one round trip, two one-row aggregates side by side;
+    - counts: users (all, active), conversations (all, open, active since ``since``), the
+      ticket ratings (``desk.ratings``) and the unfinished tickets (``desk.work``) in one
+      round trip, four one-row aggregates side by side;
     - the latest payments and suspensions."""
     reseller_id, client_id, since = bindparam("reseller_id"), bindparam("client_id"), bindparam("since")
     users = (
@@ -82,9 +86,18 @@ def _statements():
         reseller_id=reseller_id,
         client_id=client_id,
     ).subquery()
-    counts = select(users.c.n, users.c.active_users, talks.c.n, talks.c.open_now, talks.c.recent).select_from(
-        users.join(talks, true())
-    )
+    rating = client_rating_select(reseller_id, client_id).subquery()
+    tickets = open_tickets_select(client_id, reseller_id).subquery()
+    counts = select(
+        users.c.n,
+        users.c.active_users,
+        talks.c.n,
+        talks.c.open_now,
+        talks.c.recent,
+        rating.c.rating_average,
+        rating.c.ratings,
+        tickets.c.open_tickets,
+    ).select_from(users.join(talks, true()).join(rating, true()).join(tickets, true()))
     payments = (
         scoped_select(Payment, reseller_id=reseller_id, client_id=client_id)
         .order_by(Payment.created_at.desc(), Payment.id.desc())
@@ -106,7 +119,8 @@ def client_report(client: Client, today: date) -> ClientReport:
     counts, latest_payments, latest_suspensions = _statements()
     values = {"reseller_id": client.reseller_id, "client_id": client.id, "since": since}
     counted = db.session.execute(counts, values).one()
-    users, active_users, conversations, open_conversations, in_period = counted
+    users, active_users, conversations, open_conversations, in_period = counted[:5]
+    average, ratings, open_tickets = counted[5:]
     payments = db.session.scalars(latest_payments, values).all()
     suspensions = db.session.scalars(latest_suspensions, values).all()
     return ClientReport(
@@ -123,5 +137,6 @@ def client_report(client: Client, today: date) -> ClientReport:
         subscription=subscription,
         payments=list(payments),
         suspensions=list(suspensions),
-        rating=client_rating(client.reseller_id, client.id),
+        rating=client_rating_of(average, ratings),
+        open_tickets=open_tickets,
     )

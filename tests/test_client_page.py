@@ -362,3 +362,18 @@ def test_the_report_reads_only_the_clients_own_rows(app, factory, tenants, known
     assert (report.users, report.sessions_used, report.conversations) == (1, 0, 0)
     assert len(report.payments) == 1 and report.suspensions == []
     assert (first.users, first.sessions_used, first.conversations, len(first.suspensions)) == (3, 5, 3, 3)
+
+
+def test_the_report_counts_the_clients_unfinished_tickets_and_the_page_shows_them(
+    app, factory, tenants, owner, known
+):
+    """Read in the report's one counting statement: open ones count, a resolved one and
+    another client's do not."""
+    busy = factory.client(tenants.a.id, plan_id=tenants.a.plan.id, open_tickets=2)
+    factory.ticket(busy.id, kind="resolved")
+    factory.client(tenants.a.id, open_tickets=1)
+    with app.app_context():
+        assert client_report(db.session.get(Client, busy.id), date(2026, 11, 20)).open_tickets == 2
+        assert client_report(db.session.get(Client, known), date(2026, 11, 20)).open_tickets == 0
+    html = owner.get(page_url(busy.id)).get_data(as_text=True)
+    assert re.search(r'id="report-open-tickets">2 ', html)

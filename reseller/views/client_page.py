@@ -11,7 +11,6 @@ from auth.access import require_permission
 from core.tenancy import get_or_404
 from core.timeutil import today_local
 from desk.links import client_desks
-from desk.work import open_ticket_count
 from reseller.client_report import client_report
 from reseller.views.blueprint import bp
 from tenant.models import Client
@@ -21,11 +20,12 @@ from tenant.models import Client
 @require_permission(perm.CLIENTS)
 def client_page(client_id: int):
     client = get_or_404(Client, client_id)
+    report = client_report(client, today_local())
     return render_template(
         "reseller/client_page.html",
         client=client,
-        report=client_report(client, today_local()),
+        report=report,
         tab="summary",
         desks=client_desks(client),
-        open_tickets=open_ticket_count(client),
+        open_tickets=report.open_tickets,
     )
