@@ -74,10 +74,10 @@ UNFILLABLE = [
 ]
 
 
-@pytest.fixture
-def chat(app, tenants, make_browser, fake_meta, run_jobs):
-    """Client A connected with its templates synced, a contact's message received (the
-    window is open), a user who may answer."""
+def synced_chat(app, tenants, make_browser, fake_meta, run_jobs, templates: list[dict]):
+    """Client A connected with these templates synced, a contact's message received (the
+    window is open), a user who may answer: the user, the conversation's id and the
+    kept templates' ids by name."""
     connect(app, tenants.a.client.id)
     with app.app_context():
         client = db.session.get(Client, tenants.a.client.id)
@@ -85,19 +85,25 @@ def chat(app, tenants, make_browser, fake_meta, run_jobs):
         db.session.commit()
     deliver(make_browser(), payload("text", WAMID="wamid.contact1"))
     run_jobs()
-    fake_meta.templates = [
-        ORDER,
-        media_template("boleto", "DOCUMENT"),
-        media_template("foto", "IMAGE"),
-        media_template("video", "VIDEO"),
-        *UNFILLABLE,
-    ]
+    fake_meta.templates = templates
     user = make_user(app, tenants)
     assert user.post("/app/settings/whatsapp/templates/sync").status_code == 303
     with app.app_context():
         conversation_id = db.session.scalar(select(Message.conversation_id))
         ids = dict(db.session.execute(select(WhatsAppTemplate.name, WhatsAppTemplate.id)).all())
     return user, conversation_id, ids
+
+
+@pytest.fixture
+def chat(app, tenants, make_browser, fake_meta, run_jobs):
+    templates = [
+        ORDER,
+        media_template("boleto", "DOCUMENT"),
+        media_template("foto", "IMAGE"),
+        media_template("video", "VIDEO"),
+        *UNFILLABLE,
+    ]
+    return synced_chat(app, tenants, make_browser, fake_meta, run_jobs, templates)
 
 
 def send(user, conversation_id: int, data: dict, **file):

@@ -27,9 +27,10 @@ class ChannelForm(_Form):
 class TemplateSendForm(_Form):
     template_id = StringField(filters=[_strip])
 
-    def params(self, count: int, form) -> list[str]:
-        """``param_1``... ``param_<count>`` as typed, stripped."""
-        return [(form.get(f"param_{n}") or "").strip() for n in range(1, count + 1)]
+    def params(self, keys: list[str], form) -> list[str]:
+        """``param_<key>`` for each key (``param_1``, ``param_2``... or a named
+        template's ``param_first_name``...) as typed, stripped."""
+        return [(form.get(f"param_{key}") or "").strip() for key in keys]
 
     def buttons(self, indexes, form) -> dict[int, str]:
         """``button_<index>`` as typed, stripped: a URL button's suffix, a quick reply's

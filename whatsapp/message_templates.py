@@ -5,8 +5,14 @@ filled in: its body's parameters (``{{1}}``, ``{{2}}``...), its header's (a text
 reply's payload), each checked, into the components Meta takes ("Send message
 templates": ``header``, ``body``, ``button`` with ``sub_type`` and ``index``).
 
-Templates whose parts the form cannot fill are not kept: a location header, named
-parameters in the header, buttons such as a coupon code, a flow or a catalog."""
+A template's parameters are positional (``{{1}}``) or named (``{{first_name}}``, Meta's
+``parameter_format: NAMED``): a named one's body and header parameters are kept by name
+with Meta's examples (``body_text_named_params``, ``header_text_named_params``), filled
+in one field each and sent with their ``parameter_name``.
+
+Templates whose parts the form cannot fill are not kept: a location header, a header
+with two parameters, numbered and named parameters mixed, buttons such as a coupon
+code, a flow or a catalog."""
 
 from __future__ import annotations
 
@@ -21,11 +27,12 @@ from core.extensions import db
 from core.timeutil import utcnow
 from whatsapp import channels, graph
 from whatsapp.models import WhatsAppChannel, WhatsAppTemplate
-from whatsapp.states import TemplateStatus
+from whatsapp.states import ParameterFormat, TemplateStatus
 
 PLACEHOLDER = re.compile(r"\{\{\s*(\d{1,2})\s*\}\}")
-_NAMED = re.compile(r"\{\{\s*[a-z_][a-z0-9_]*\s*\}\}")
+NAMED_PLACEHOLDER = re.compile(r"\{\{\s*([a-z_][a-z0-9_]*)\s*\}\}")
 MAX_PARAM = 1000
+EXAMPLE_MAX = 200  # Meta's example of a named parameter, shown in its empty field
 # Meta's limits: a header's text (filled) 60 characters, a button's URL 2,000; a quick
 # reply's payload is ours to choose (kept short: it comes back in the contact's answer).
 HEADER_MAX = 60
@@ -49,56 +56,128 @@ def templates_of(client_id: int) -> list[WhatsAppTemplate]:
     )
 
 
-def _body(components) -> str | None:
+def _part(components, kind: str) -> dict | None:
     for part in components if isinstance(components, list) else ():
-        if isinstance(part, dict) and part.get("type") == "BODY" and isinstance(part.get("text"), str):
-            return part["text"][:4096]
+        if isinstance(part, dict) and part.get("type") == kind:
+            return part
     return None
 
 
-def _header(components) -> dict | None | bool:
+def _parameter_format(row: dict) -> str | None:
+    """Meta's ``parameter_format``; for an answer without it, named when the header or
+    the body names a parameter; ``None`` for a format we do not know."""
+    declared = row.get("parameter_format")
+    if declared is None:
+        texts = [(_part(row.get("components"), kind) or {}).get("text") for kind in ("HEADER", "BODY")]
+        named = any(isinstance(text, str) and NAMED_PLACEHOLDER.search(text) for text in texts)
+        return ParameterFormat.NAMED if named else ParameterFormat.POSITIONAL
+    return declared if declared in (ParameterFormat.POSITIONAL, ParameterFormat.NAMED) else None
+
+
+def _named_params(part: dict, text: str, examples_key: str) -> list[dict] | bool:
+    """A named text's parameters, each once in the order of the text, with Meta's example
+    (``example.<examples_key>``: ``[{"param_name": ..., "example": ...}]``); ``False``
+    when the text also has a numbered one."""
+    if PLACEHOLDER.search(text):
+        return False
+    example = part.get("example") if isinstance(part.get("example"), dict) else {}
+    rows = example.get(examples_key) if isinstance(example.get(examples_key), list) else []
+    given = {row.get("param_name"): row.get("example") for row in rows if isinstance(row, dict)}
+    return [
+        {"name": name, "example": given[name][:EXAMPLE_MAX] if isinstance(given.get(name), str) else ""}
+        for name in dict.fromkeys(NAMED_PLACEHOLDER.findall(text))
+    ]
+
+
+def _body(components, named: bool) -> tuple[str, list[dict] | None] | None:
+    """The body's text and, named, its parameters; ``None`` without a body or with
+    parameters of the other format."""
+    part = _part(components, "BODY")
+    if part is None or not isinstance(part.get("text"), str):
+        return None
+    text = part["text"][:4096]
+    if not named:
+        return None if NAMED_PLACEHOLDER.search(text) else (text, None)
+    params = _named_params(part, text, "body_text_named_params")
+    return None if params is False else (text, params)
+
+
+def _header(components, named: bool) -> dict | None | bool:
     """The template's header as kept: ``None`` without one, ``False`` for one we cannot
-    fill (a location, a text with a named or second parameter)."""
-    for part in components if isinstance(components, list) else ():
-        if not (isinstance(part, dict) and part.get("type") == "HEADER"):
-            continue
-        kind = part.get("format")
-        if kind in MEDIA_HEADERS:
-            return {"format": kind, "text": None, "parameters": 1}
-        text = part.get("text")
-        if kind != "TEXT" or not isinstance(text, str) or len(text) > HEADER_MAX:
+    fill (a location, a text with a second parameter or one of the other format)."""
+    part = _part(components, "HEADER")
+    if part is None:
+        return None
+    kind = part.get("format")
+    if kind in MEDIA_HEADERS:
+        return {"format": kind, "text": None, "parameters": 1}
+    text = part.get("text")
+    if kind != "TEXT" or not isinstance(text, str) or len(text) > HEADER_MAX:
+        return False
+    if named:
+        params = _named_params(part, text, "header_text_named_params")
+        if params is False or len(params) > 1:
             return False
-        numbers = PLACEHOLDER.findall(text)
-        if set(numbers) - {"1"} or _NAMED.search(PLACEHOLDER.sub("", text)):
-            return False
-        return {"format": kind, "text": text, "parameters": 1 if numbers else 0}
-    return None
+        return {"format": kind, "text": text, "parameters": len(params), **(params[0] if params else {})}
+    numbers = PLACEHOLDER.findall(text)
+    if set(numbers) - {"1"} or NAMED_PLACEHOLDER.search(text):
+        return False
+    return {"format": kind, "text": text, "parameters": 1 if numbers else 0}
 
 
 def _buttons(components) -> list[dict] | None | bool:
     """The template's buttons as kept (their position is their index in a send), ``None``
     without any, ``False`` when one needs what the form does not fill (a coupon code, a
-    flow, a catalog, a one-time password)."""
-    for part in components if isinstance(components, list) else ():
-        if not (isinstance(part, dict) and part.get("type") == "BUTTONS"):
-            continue
-        rows = part.get("buttons") if isinstance(part.get("buttons"), list) else []
-        kept = []
-        for index, button in enumerate(rows):
-            kind = button.get("type") if isinstance(button, dict) else None
-            text = button.get("text") if isinstance(button, dict) else None
-            if kind not in BUTTON_TYPES or not isinstance(text, str):
+    flow, a catalog, a one-time password, a named parameter in a link)."""
+    part = _part(components, "BUTTONS")
+    if part is None:
+        return None
+    rows = part.get("buttons") if isinstance(part.get("buttons"), list) else []
+    kept = []
+    for index, button in enumerate(rows):
+        kind = button.get("type") if isinstance(button, dict) else None
+        text = button.get("text") if isinstance(button, dict) else None
+        if kind not in BUTTON_TYPES or not isinstance(text, str):
+            return False
+        row = {"index": index, "type": kind, "text": text[:25]}
+        if kind == "URL":
+            url = button.get("url")
+            if not isinstance(url, str) or len(url) > URL_MAX or NAMED_PLACEHOLDER.search(url):
                 return False
-            row = {"index": index, "type": kind, "text": text[:25]}
-            if kind == "URL":
-                url = button.get("url")
-                if not isinstance(url, str) or len(url) > URL_MAX:
-                    return False
-                row["url"] = url
-                row["dynamic"] = bool(PLACEHOLDER.search(url))
-            kept.append(row)
-        return kept or None
-    return None
+            row["url"] = url
+            row["dynamic"] = bool(PLACEHOLDER.search(url))
+        kept.append(row)
+    return kept or None
+
+
+def _kept(row: dict) -> dict | None:
+    """An approved template of Meta's answer as kept (the template's columns), or
+    ``None`` when it is not approved or the form cannot fill it."""
+    name, language, components = row.get("name"), row.get("language"), row.get("components")
+    parameter_format = _parameter_format(row)
+    if row.get("status") != TemplateStatus.APPROVED or parameter_format is None:
+        return None
+    if not (isinstance(name, str) and 0 < len(name) <= 512):
+        return None
+    if not (isinstance(language, str) and len(language) <= 15):
+        return None
+    named = parameter_format == ParameterFormat.NAMED
+    body, header, buttons = _body(components, named), _header(components, named), _buttons(components)
+    if body is None or False in (header, buttons):
+        return None
+    text, named_params = body
+    category = row.get("category") if isinstance(row.get("category"), str) else ""
+    return {
+        "body": text,
+        "category": category[:30],
+        "header": header,
+        "buttons": buttons,
+        "parameter_format": parameter_format,
+        "named_params": named_params,
+        "parameters": (
+            len(named_params) if named else max((int(n) for n in PLACEHOLDER.findall(text)), default=0)
+        ),
+    }
 
 
 def sync(channel: WhatsAppChannel) -> int:
@@ -107,42 +186,49 @@ def sync(channel: WhatsAppChannel) -> int:
     rows = graph.message_templates(channel.business_account_id, channels.access_token(channel))
     wanted = {}
     for row in rows:
-        name, language, body = row.get("name"), row.get("language"), _body(row.get("components"))
-        header, buttons = _header(row.get("components")), _buttons(row.get("components"))
-        if row.get("status") != TemplateStatus.APPROVED or body is None or False in (header, buttons):
-            continue
-        if not (
-            isinstance(name, str)
-            and 0 < len(name) <= 512
-            and isinstance(language, str)
-            and len(language) <= 15
-        ):
-            continue
-        category = row.get("category") if isinstance(row.get("category"), str) else ""
-        wanted[(name, language)] = (body, category[:30], header, buttons)
+        columns = _kept(row)
+        if columns is not None:
+            wanted[(row["name"], row["language"])] = columns
     kept = {(t.name, t.language): t for t in templates_of(channel.client_id)}
     for key, template in kept.items():
         if key not in wanted:
             db.session.delete(template)
     now = utcnow()
-    for (name, language), (body, category, header, buttons) in wanted.items():
+    for (name, language), columns in wanted.items():
         template = kept.get((name, language))
         if template is None:
             template = WhatsAppTemplate(
                 reseller_id=channel.reseller_id, client_id=channel.client_id, name=name, language=language
             )
             db.session.add(template)
-        template.body, template.category, template.synced_at = body, category, now
-        template.header, template.buttons = header, buttons
-        template.parameters = max((int(n) for n in PLACEHOLDER.findall(body)), default=0)
+        for column, value in columns.items():
+            setattr(template, column, value)
+        template.synced_at = now
     db.session.flush()
     audit.record("whatsapp.templates_synced", channel, details={"approved": len(wanted)})
     return len(wanted)
 
 
+def param_names(template: WhatsAppTemplate) -> list[str] | None:
+    """A named template's body parameter names, in the order of its text; ``None`` for a
+    positional one."""
+    if template.parameter_format != ParameterFormat.NAMED:
+        return None
+    return [param["name"] for param in template.named_params or []]
+
+
+def param_keys(template: WhatsAppTemplate) -> list[str]:
+    """What names the body's fields in the form: ``1``, ``2``... or the parameters' names."""
+    names = param_names(template)
+    return names if names is not None else [str(n) for n in range(1, template.parameters + 1)]
+
+
 def fill(template: WhatsAppTemplate, params: list[str]) -> str:
-    """The template's text with ``params`` in its placeholders; :class:`TemplateRefused`
-    when one is missing, empty or too long."""
+    """The template's text with ``params`` (in the order of :func:`param_keys`) in its
+    placeholders; :class:`TemplateRefused` when one is missing, empty or too long."""
+    names = param_names(template)
+    if names is not None:
+        return _fill_named(template.body, names, params)
     if len(params) != template.parameters or any(not p or len(p) > MAX_PARAM for p in params):
         raise TemplateRefused(
             _("Fill in every field of the template (up to %(max)d characters each).", max=MAX_PARAM)
@@ -151,6 +237,16 @@ def fill(template: WhatsAppTemplate, params: list[str]) -> str:
         lambda m: params[int(m.group(1)) - 1] if 0 < int(m.group(1)) <= len(params) else m.group(0),
         template.body,
     )
+
+
+def _fill_named(body: str, names: list[str], params: list[str]) -> str:
+    values = dict(zip(names, params, strict=False))
+    for name in names:
+        if not values.get(name) or len(values[name]) > MAX_PARAM:
+            raise TemplateRefused(
+                _('Fill in the field "%(name)s" (up to %(max)d characters).', name=name, max=MAX_PARAM)
+            )
+    return NAMED_PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), body)
 
 
 @dataclass(frozen=True)
@@ -181,12 +277,17 @@ def fill_message(
     if header and header["format"] == "TEXT":
         shown = header["text"]
         if header["parameters"]:
-            shown = PLACEHOLDER.sub(lambda _m: header_text, header["text"])
+            name = header.get("name")  # a named template's
+            pattern = NAMED_PLACEHOLDER if name else PLACEHOLDER
+            shown = pattern.sub(lambda _m: header_text, header["text"])
             if not header_text or "\n" in header_text or len(shown) > HEADER_MAX:
                 raise TemplateRefused(
                     _("Fill in the header: one line, up to %(max)d characters in all.", max=HEADER_MAX)
                 )
-            components.append({"type": "header", "parameters": [{"type": "text", "text": header_text}]})
+            parameter = {"type": "text", "text": header_text}
+            if name:
+                parameter["parameter_name"] = name
+            components.append({"type": "header", "parameters": [parameter]})
     elif header:
         media = header["format"].lower()
         if not has_file:

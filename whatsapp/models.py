@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from core.extensions import db
 from core.timeutil import utcnow
+from whatsapp.states import ParameterFormat
 
 
 class WhatsAppChannel(db.Model):
@@ -52,8 +53,8 @@ class WhatsAppEvent(db.Model):
 
 class WhatsAppTemplate(db.Model):
     """An approved message template of the client's account (synced from Meta): its body
-    with ``{{1}}``, ``{{2}}``... placeholders, its header and buttons, filled in a form
-    when it is sent."""
+    with ``{{1}}``, ``{{2}}``... placeholders (or named ones, ``{{first_name}}``), its
+    header and buttons, filled in a form when it is sent."""
 
     __tablename__ = "whatsapp_templates"
     __table_args__ = (UniqueConstraint("client_id", "name", "language"),)
@@ -66,7 +67,14 @@ class WhatsAppTemplate(db.Model):
     category: Mapped[str] = mapped_column(String(30), server_default="", default="")
     body: Mapped[str] = mapped_column(Text)
     parameters: Mapped[int] = mapped_column(server_default="0", default=0)  # the body's
+    parameter_format: Mapped[str] = mapped_column(
+        String(10), server_default=ParameterFormat.POSITIONAL.value, default=ParameterFormat.POSITIONAL
+    )
+    # A named template's body parameters in the order of its text, with Meta's examples:
+    # [{"name": "first_name", "example": "Maria"}]; None for a positional one.
+    named_params: Mapped[list | None] = mapped_column(JSON)
     # {"format": "TEXT" | "IMAGE" | "DOCUMENT" | "VIDEO", "text": ..., "parameters": 0 | 1}
+    # (a named TEXT header's parameter also has its "name" and "example")
     header: Mapped[dict | None] = mapped_column(JSON)
     # [{"index": 0, "type": "URL" | "QUICK_REPLY" | "PHONE_NUMBER", "text": ..., "url": ...}]
     buttons: Mapped[list | None] = mapped_column(JSON)
@@ -90,6 +98,8 @@ class WhatsAppSend(db.Model):
     template_name: Mapped[str | None] = mapped_column(String(512))
     template_language: Mapped[str | None] = mapped_column(String(15))
     params: Mapped[list] = mapped_column(JSON, default=list)
+    # A named template's body parameter names, in the order of ``params``; else None.
+    param_names: Mapped[list | None] = mapped_column(JSON)
     # The template's header and button components as Meta takes them; a media header's
     # parameter names its file only once uploaded (at each try, from the message's file).
     components: Mapped[list | None] = mapped_column(JSON)

@@ -52,11 +52,19 @@ def queue(message: Message) -> WhatsAppSend | None:
 
 
 def use_template(
-    row: WhatsAppSend, name: str, language: str, params: list[str], components: list[dict] | None = None
+    row: WhatsAppSend,
+    name: str,
+    language: str,
+    params: list[str],
+    components: list[dict] | None = None,
+    *,
+    names: list[str] | None = None,
 ) -> None:
-    """The queued message is this approved template with these body parameters and
-    header and button components (``message_templates.Filled``)."""
+    """The queued message is this approved template with these body parameters (a named
+    template's ``names`` with them, in their order) and header and button components
+    (``message_templates.Filled``)."""
     row.template_name, row.template_language, row.params = name, language, list(params)
+    row.param_names = list(names) if names is not None else None
     row.components = list(components or []) or None
 
 
@@ -71,7 +79,10 @@ def _payload(message: Message, row: WhatsAppSend, phone: str) -> dict:
         extra = row.components or []
         parts = [part for part in extra if part["type"] == "header"]
         if row.params:
-            parts.append({"type": "body", "parameters": [{"type": "text", "text": p} for p in row.params]})
+            names = row.param_names or [None] * len(row.params)
+            parts.append(
+                {"type": "body", "parameters": [_text(p, n) for p, n in zip(row.params, names, strict=True)]}
+            )
         parts += [part for part in extra if part["type"] == "button"]
         if parts:
             template["components"] = parts
@@ -81,6 +92,11 @@ def _payload(message: Message, row: WhatsAppSend, phone: str) -> dict:
     if message.reply_to_external_id:
         payload["context"] = {"message_id": message.reply_to_external_id}
     return payload
+
+
+def _text(text: str, name: str | None) -> dict:
+    """A body parameter as Meta takes it; a named template's carries its name."""
+    return {"type": "text", "parameter_name": name, "text": text} if name else {"type": "text", "text": text}
 
 
 def _upload(message: Message, phone_number_id: str, token: str) -> tuple[str, str]:

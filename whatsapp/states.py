@@ -29,6 +29,14 @@ class TemplateStatus(StrEnum):
     APPROVED = "APPROVED"
 
 
+class ParameterFormat(StrEnum):
+    """``whatsapp_templates.parameter_format``: how a template's text names its
+    parameters, as Meta's ``parameter_format`` says."""
+
+    POSITIONAL = "POSITIONAL"  # {{1}}, {{2}}...
+    NAMED = "NAMED"  # {{first_name}}...
+
+
 class MetaStatus(StrEnum):
     """``statuses[].status`` of a webhook, as Meta writes it."""
 

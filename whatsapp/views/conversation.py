@@ -70,7 +70,7 @@ def send_template(conversation_id: int):
     if template_id is None:
         abort(404)
     template = get_or_404(WhatsAppTemplate, template_id)
-    params = form.params(template.parameters, request.form)
+    params = form.params(message_templates.param_keys(template), request.form)
     upload = request.files.get("header_file")
     key = None
     try:
@@ -106,7 +106,12 @@ def send_template(conversation_id: int):
         flash(str(WINDOW_REFUSALS.get(refused.reason, refused.reason)), "error")
         return back
     sending.use_template(
-        sending.send_of(message.id), template.name, template.language, params, filled.components
+        sending.send_of(message.id),
+        template.name,
+        template.language,
+        params,
+        filled.components,
+        names=message_templates.param_names(template),
     )
     if conversation.assigned_account_id is None:
         conversation.assigned_account_id = current_account.id
