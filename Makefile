@@ -37,11 +37,12 @@ run: install
 test: install-test chromium
 	$(PY) tests/run_suites.py
 
+# chromium-l10n: the pt-BR pages' date fields drawn dd/mm/aaaa (tests/test_browser.py).
 chromium:
-	@if [ ! -x /usr/bin/chromium ]; then \
-	  echo "Installing Debian's chromium for the browser tests"; \
+	@if [ ! -x /usr/bin/chromium ] || [ ! -e /usr/lib/chromium/locales/pt-BR.pak ]; then \
+	  echo "Installing Debian's chromium (and its locales) for the browser tests"; \
 	  if [ "$$(id -u)" = "0" ]; then SUDO=""; else SUDO="sudo"; fi; \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-l10n >/dev/null; \
 	fi
 
 lint: install-test

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import flash, g, session
+from flask import flash, g, request, session
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import and_, bindparam, select
@@ -96,7 +96,11 @@ def load_request_session():
     g.subject_account_id = None
     g.actor_kind = None
     token = session.get(sessions.SESSION_KEY)
-    if not token or g.get("reseller") is None:
+    if not token:
+        if _ENDED_KEY in session and _renders_page():
+            _tell_ended(expired=session.pop(_ENDED_KEY))
+        return
+    if g.get("reseller") is None:
         return
     row = g.pop("prefetched_session", None)  # read with the host (core.tenancy), if it could be
     if row is None:
@@ -152,10 +156,34 @@ def load_request_session():
     sessions.bind_request(auth_session)
 
 
+# Why the session ended, kept in the cookie by a request that renders no page, for the
+# next one that does.
+_ENDED_KEY = "session_ended_expired"
+
+
+def _renders_page() -> bool:
+    """Whether this request's answer is a page the person sees: a GET that is not htmx
+    and takes HTML (a request naming no type, as a script's, counts). The live stream
+    (``text/event-stream``), an htmx call (its 401 makes ``static/app/app.js`` load the
+    page again) and a JSON client see none."""
+    accept = request.accept_mimetypes
+    return (
+        request.method == "GET"
+        and not request.headers.get("HX-Request")
+        and (not accept or accept.accept_html)
+    )
+
+
 def _tell_ended(*, expired: bool) -> None:
     """Why this browser is logged out, for the page it lands on (the login page): its
     session expired (the absolute or idle limit), or was ended elsewhere (another
-    device's "end other sessions", a password change, the account deactivated)."""
+    device's "end other sessions", a password change, the account deactivated). A
+    request that renders no page leaves it for the next one that does: a flash would
+    be taken by whatever it loads next (an event stream following its redirect to the
+    login page) or shown out of place."""
+    if not _renders_page():
+        session[_ENDED_KEY] = expired
+        return
     if expired:
         flash(_("Your session expired; log in again."), "info")
     else:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 from pathlib import Path
@@ -26,6 +27,10 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+# The context's locale sets the page's language and Intl, but a date input is drawn in
+# the browser's own language (LANGUAGE, with Debian's chromium-l10n: `make chromium`);
+# without it the pt-BR pages' date fields read mm/dd/yyyy.
+CHROMIUM_ENV = {**os.environ, "LANGUAGE": "pt_BR"}
 
 
 @pytest.fixture
@@ -46,7 +51,9 @@ def page():
 
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        browser = pw.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS, env=CHROMIUM_ENV
+        )
         context = browser.new_context(
             locale="pt-BR", viewport={"width": 1400, "height": 900}, accept_downloads=True
         )

@@ -13,7 +13,7 @@ import pytest
 from PIL import Image, ImageDraw
 from playwright.sync_api import sync_playwright
 
-from tests.test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, live_server  # noqa: F401 - shared fixture
+from tests.test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, CHROMIUM_ENV, live_server  # noqa: F401 - shared fixture
 
 pytestmark = pytest.mark.browser
 
@@ -31,6 +31,7 @@ def chromium():
             executable_path=CHROMIUM,
             headless=True,
             args=[*CHROMIUM_ARGS, "--host-resolver-rules=MAP a.test 127.0.0.1, MAP verde.test 127.0.0.1"],
+            env=CHROMIUM_ENV,
         )
         yield browser
         browser.close()

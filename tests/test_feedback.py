@@ -11,6 +11,7 @@ from datetime import timedelta
 from html import unescape
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select, update
 
 from auth import login_flow
@@ -205,6 +206,65 @@ def test_a_deactivated_user_is_told_on_the_login_page(app, factory, tenants, mak
     assert done.status_code in (302, 303)
     assert agent.get("/app/").status_code == 302
     assert REVOKED in login_page(agent)
+
+
+def _flashes(browser) -> list:
+    with browser.http.session_transaction(browser.url("/")) as session:
+        return list(session.get("_flashes", []))
+
+
+def _ended_elsewhere(factory, tenants, make_browser):
+    """A client user's browser whose session another browser of theirs just ended."""
+    factory.user(tenants.a.client.id, email="agente@alpha.test")
+    here, there = make_browser(), make_browser()
+    here.login("agente@alpha.test")
+    there.login("agente@alpha.test")
+    assert there.post("/account/sessions/revoke-others").status_code in (302, 303)
+    return here
+
+
+@pytest.mark.parametrize(
+    ("path", "headers"),
+    [
+        ("/app/", HTMX),
+        ("/app/stream", {"Accept": "text/event-stream"}),
+        ("/app/", {"Accept": "application/json"}),
+    ],
+    ids=["htmx", "event-stream", "json"],
+)
+def test_a_request_rendering_no_page_leaves_the_why_to_the_next_page(
+    tenants, factory, make_browser, path, headers
+):
+    here = _ended_elsewhere(factory, tenants, make_browser)
+    answer = here.get(path, headers=headers)
+    assert answer.status_code == (401 if headers is HTMX else 302)
+    assert _flashes(here) == []
+    if answer.status_code == 302:  # an event stream follows the redirect to the login page
+        assert REVOKED not in unescape(
+            here.get(answer.headers["Location"], headers=headers).get_data(as_text=True)
+        )
+        assert _flashes(here) == []
+    assert here.get("/app/").status_code == 302  # app.js loads the page again after a 401
+    assert REVOKED in login_page(here)
+    assert REVOKED not in login_page(here)  # told once
+
+
+def test_an_htmx_call_after_idling_out_leaves_expired_to_the_next_page(app, tenants, factory, browser):
+    factory.user(tenants.a.client.id, email="agente@alpha.test")
+    browser.login("agente@alpha.test")
+    _age_sessions(app, last_seen_at=utcnow() - timedelta(days=60))
+    assert browser.get("/app/", headers=HTMX).status_code == 401
+    assert _flashes(browser) == []
+    page = login_page(browser)
+    assert EXPIRED in page and REVOKED not in page
+
+
+def test_a_page_request_after_the_session_ended_elsewhere_is_told_at_once(tenants, factory, make_browser):
+    here = _ended_elsewhere(factory, tenants, make_browser)
+    answer = here.get("/app/", headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
+    assert answer.status_code == 302
+    assert [message for _level, message in _flashes(here)] == [REVOKED]
+    assert REVOKED in login_page(here)
 
 
 def _age_sessions(app, **values) -> None:

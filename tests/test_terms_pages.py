@@ -64,6 +64,8 @@ def test_a_client_user_is_sent_to_the_terms_before_the_workspace(factory, tenant
     assert 'id="accept"' in html
     # The workspace's links are hidden until the terms are accepted.
     assert 'href="/app/contacts"' not in html
+    # ...and its live stream, which the gate would answer with this page, is not opened.
+    assert 'id="live-root"' not in html and signed_in.get("/app/stream").status_code == 302
 
 
 def test_accepting_records_it_and_returns_to_the_page_asked_for(app, factory, tenants, user, signed_in):
@@ -82,6 +84,7 @@ def test_accepting_records_it_and_returns_to_the_page_asked_for(app, factory, te
     assert (row.account_id, row.version_id, row.client_id) == (user.id, version_id, tenants.a.client.id)
     assert (row.ip, row.user_agent) == ("203.0.113.7", "Navegador de Teste/1.0")
     assert signed_in.get("/app/contacts").status_code == 200
+    assert 'id="live-root"' in signed_in.get("/app/terms").get_data(as_text=True)  # the stream again
     # Accepting twice (a double click) records nothing more.
     signed_in.post("/app/terms", {"version_id": version_id})
     assert len(acceptances(app)) == 1

@@ -13,10 +13,8 @@ from sqlalchemy import select
 from core.extensions import db
 from core.storage import get_storage
 from tenant.inbox_models import Message
-from tenant.models import Client
 from tenant.states import MessageDirection
-from tests.test_workspace import make_user
-from tests.whatsapp_setup import connect, deliver, payload
+from tests.whatsapp_setup import open_chat
 from whatsapp import outbound_files
 
 MP3 = b"ID3\x04\x00\x00\x00\x00\x00\x00" + b"\xff\xfb\x90\x64" + b"\x00" * 400
@@ -34,17 +32,7 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
 
 @pytest.fixture
 def chat(app, tenants, make_browser, fake_meta, run_jobs):
-    """Client A connected, a contact's message received (the window is open), a user."""
-    connect(app, tenants.a.client.id)
-    with app.app_context():
-        client = db.session.get(Client, tenants.a.client.id)
-        client.sessions_quota, client.sessions_consumed, client.extra_balance = 10, 0, 0
-        db.session.commit()
-    deliver(make_browser(), payload("text", WAMID="wamid.contact1"))
-    run_jobs()
-    with app.app_context():
-        conversation_id = db.session.scalar(select(Message.conversation_id))
-    return make_user(app, tenants), conversation_id
+    return open_chat(app, tenants, make_browser, run_jobs)
 
 
 def send_file(user, conversation_id: int, content: bytes, name: str, caption: str = ""):

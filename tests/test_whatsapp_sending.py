@@ -18,7 +18,7 @@ from tenant.inbox_models import Message
 from tenant.models import Client
 from tenant.states import DeliveryStatus, MessageDirection
 from tests.test_workspace import make_user
-from tests.whatsapp_setup import CONTACT, connect, deliver, payload
+from tests.whatsapp_setup import CONTACT, open_chat
 from whatsapp import sending, tasks
 from whatsapp.models import WhatsAppSend, WhatsAppTemplate
 from whatsapp.states import SendOutcome
@@ -35,18 +35,7 @@ APPROVED = {
 
 @pytest.fixture
 def chat(app, tenants, make_browser, fake_meta, run_jobs):
-    """Client A connected, 10 sessions, a contact's message received (window open), and
-    a client user who may answer it."""
-    connect(app, tenants.a.client.id)
-    with app.app_context():
-        client = db.session.get(Client, tenants.a.client.id)
-        client.sessions_quota, client.sessions_consumed, client.extra_balance = 10, 0, 0
-        db.session.commit()
-    deliver(make_browser(), payload("text", WAMID="wamid.contact1"))
-    run_jobs()
-    with app.app_context():
-        conversation_id = db.session.scalar(select(Message.conversation_id))
-    return make_user(app, tenants), conversation_id
+    return open_chat(app, tenants, make_browser, run_jobs)
 
 
 def ours(app) -> Message:

@@ -6,6 +6,7 @@ downloaded in the background and served only to who sees the conversation."""
 from __future__ import annotations
 
 from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
 import time_machine
@@ -22,6 +23,7 @@ from tests.test_workspace import make_user
 from tests.whatsapp_setup import APP_SECRET, PHONE_NUMBER_ID, connect, deliver, payload
 from whatsapp import channels, tasks
 from whatsapp.models import WhatsAppChannel, WhatsAppTemplate
+from whatsapp.sealing import seal
 
 FORM = {
     "phone_number_id": PHONE_NUMBER_ID,
@@ -75,6 +77,20 @@ def test_the_settings_form_refuses_a_post_without_its_csrf_token(app, tenants):
     manager = make_user(app, tenants)
     assert manager.post("/app/settings/whatsapp", FORM, csrf=False).status_code == 400
     assert channel_row(app) is None
+
+
+def test_the_unsealed_secrets_kept_are_bounded_and_the_one_in_use_stays(app):
+    """Past 1,024 unsealed app secrets the least recently used goes, never the one every
+    delivery asks for (a cache cleared whole would open it again)."""
+    with app.app_context():
+        in_use = SimpleNamespace(app_secret_sealed=seal("in-use"))
+        assert channels.app_secret(in_use) == "in-use"
+        for n in range(1100):
+            assert channels.app_secret(SimpleNamespace(app_secret_sealed=seal(f"other-{n}"))) == f"other-{n}"
+            opened = channels._unsealed.cache_info().misses
+            assert channels.app_secret(in_use) == "in-use"
+            assert channels._unsealed.cache_info().misses == opened
+        assert channels._unsealed.cache_info().currsize == 1024
 
 
 def test_secrets_are_sealed_never_shown_and_kept_when_left_blank(app, tenants):

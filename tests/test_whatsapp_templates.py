@@ -13,11 +13,9 @@ from sqlalchemy import select
 
 from core.extensions import db
 from tenant.inbox_models import Message
-from tenant.models import Client
 from tenant.states import MessageDirection
 from tests.test_whatsapp_media_out import MP4, PNG
-from tests.test_workspace import make_user
-from tests.whatsapp_setup import connect, deliver, payload
+from tests.whatsapp_setup import open_chat
 from whatsapp.models import WhatsAppTemplate
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -78,18 +76,10 @@ def synced_chat(app, tenants, make_browser, fake_meta, run_jobs, templates: list
     """Client A connected with these templates synced, a contact's message received (the
     window is open), a user who may answer: the user, the conversation's id and the
     kept templates' ids by name."""
-    connect(app, tenants.a.client.id)
-    with app.app_context():
-        client = db.session.get(Client, tenants.a.client.id)
-        client.sessions_quota, client.sessions_consumed, client.extra_balance = 10, 0, 0
-        db.session.commit()
-    deliver(make_browser(), payload("text", WAMID="wamid.contact1"))
-    run_jobs()
+    user, conversation_id = open_chat(app, tenants, make_browser, run_jobs)
     fake_meta.templates = templates
-    user = make_user(app, tenants)
     assert user.post("/app/settings/whatsapp/templates/sync").status_code == 303
     with app.app_context():
-        conversation_id = db.session.scalar(select(Message.conversation_id))
         ids = dict(db.session.execute(select(WhatsAppTemplate.name, WhatsAppTemplate.id)).all())
     return user, conversation_id, ids
 

@@ -10,9 +10,13 @@ import time
 from pathlib import Path
 from string import Template
 
+from sqlalchemy import select
+
 from core.extensions import db
+from tenant.inbox_models import Message
 from tenant.models import Client
 from tests.meta_fake import TOKEN
+from tests.test_workspace import make_user
 from whatsapp import channels
 
 FIXTURES = Path(__file__).resolve().parent / "whatsapp"
@@ -71,3 +75,19 @@ def deliver(
     if signed:
         headers["X-Hub-Signature-256"] = signature if signature is not None else sign(raw, secret)
     return browser.http.post(browser.url("/webhooks/whatsapp"), data=raw, headers=headers)
+
+
+def open_chat(app, tenants, make_browser, run_jobs):
+    """Client A connected with 10 sessions, a contact's message received (the window is
+    open) and a client user who may answer it: ``(user, conversation_id)``. Its fixture
+    also asks for ``fake_meta``, which answers the connection's Graph calls."""
+    connect(app, tenants.a.client.id)
+    with app.app_context():
+        client = db.session.get(Client, tenants.a.client.id)
+        client.sessions_quota, client.sessions_consumed, client.extra_balance = 10, 0, 0
+        db.session.commit()
+    deliver(make_browser(), payload("text", WAMID="wamid.contact1"))
+    run_jobs()
+    with app.app_context():
+        conversation_id = db.session.scalar(select(Message.conversation_id))
+    return make_user(app, tenants), conversation_id

@@ -8,6 +8,7 @@ Exit status 1, with the list of problems, when a catalog
 ``translations/<locale>/LC_MESSAGES/messages.po``
 
 * has an untranslated entry, a fuzzy entry or a fuzzy / incomplete header,
+* defines a msgid twice (Babel keeps the first without a word; msgfmt refuses the file),
 * has a translation whose %(name)s / %(n)d placeholders differ from its msgid,
 * misses a msgid that a fresh extraction (babel.cfg, same keywords as below) finds,
 * misses a msgid passed to gettext inside an f-string: pybabel on Python < 3.12
@@ -36,9 +37,10 @@ import sys
 import tempfile
 from pathlib import Path
 
+from babel.messages.catalog import Catalog
 from babel.messages.extract import pathmatch
 from babel.messages.frontend import parse_mapping_cfg
-from babel.messages.pofile import read_po
+from babel.messages.pofile import PoFileParser, read_po
 from jinja2 import Environment, nodes
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -166,13 +168,31 @@ def scan_templates():
     return found
 
 
+class _CountingCatalog(Catalog):
+    """A catalog that counts the definitions of each msgid: Babel keeps the first of two
+    without a word, msgfmt refuses the file."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.definitions: dict[tuple, int] = {}
+
+    def __setitem__(self, id, message) -> None:
+        key = (id, message.context)
+        self.definitions[key] = self.definitions.get(key, 0) + 1
+        super().__setitem__(id, message)
+
+
 def check_catalog(locale: str, extracted, python_hits) -> tuple[list[str], list[str]]:
     errors: list[str] = []
     warnings: list[str] = []
     po_path = TRANSLATIONS / locale / "LC_MESSAGES" / "messages.po"
+    catalog = _CountingCatalog(locale=locale)
     with po_path.open("rb") as f:
-        catalog = read_po(f, locale=locale)
+        PoFileParser(catalog).parse(f)
     rel_po = po_path.relative_to(ROOT)
+    for key, count in catalog.definitions.items():
+        if count > 1 and key[0]:
+            errors.append(f"{rel_po}: {_label(*key)} is defined {count} times (msgfmt refuses the file)")
 
     if catalog.fuzzy:
         errors.append(f"{rel_po}: the header is marked fuzzy")

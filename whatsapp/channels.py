@@ -3,6 +3,7 @@ audited without them), found by client or by phone number id, its connection tes
 
 from __future__ import annotations
 
+import functools
 import hmac
 import re
 from dataclasses import dataclass
@@ -81,20 +82,16 @@ def access_token(channel: WhatsAppChannel) -> str:
 # Unsealed app secrets by (encryption key, sealed value): the same ciphertext under the
 # same key is always the same secret, so this is never stale. Keyed by what is stored,
 # never by the phone number id: a new secret or a disconnection (its row gone) takes
-# effect at once, in every process, because the row is read on every delivery.
-_SECRETS: dict[tuple[str, str], str] = {}
-_MAX_SECRETS = 1024
+# effect at once, in every process, because the row is read on every delivery. The
+# least recently used goes first past 1,024 (a value that cannot be opened raises,
+# and nothing is kept).
+@functools.lru_cache(maxsize=1024)
+def _unsealed(key: str, sealed: str) -> str:
+    return unseal(sealed)  # under ``key``: the config's, read by the caller just now
 
 
 def app_secret(channel) -> str:
-    key = (current_app.config.get("WHATSAPP_ENCRYPTION_KEY") or "", channel.app_secret_sealed)
-    secret = _SECRETS.get(key)
-    if secret is None:
-        secret = unseal(channel.app_secret_sealed)  # Unreadable, NoKey: nothing kept
-        if len(_SECRETS) >= _MAX_SECRETS:
-            _SECRETS.clear()
-        _SECRETS[key] = secret
-    return secret
+    return _unsealed(current_app.config.get("WHATSAPP_ENCRYPTION_KEY") or "", channel.app_secret_sealed)
 
 
 def _check(data: ChannelInput, existing: WhatsAppChannel | None) -> None:
