@@ -221,7 +221,9 @@ def bind_request(auth_session: AuthSession) -> None:
     set_request_session(auth_session, account)
     g.subject_account_id = account.id
     g.actor_account_id = auth_session.impersonator_account_id or account.id
-    g.actor_label = account.login.email
+    with db.session.no_autoflush:  # a lazy login read must not flush the new session and
+        # its audit event early: unflushed, the event is chained at the commit in one statement
+        g.actor_label = account.login.email
     staff_acts = auth_session.impersonator_account_id is not None or account.kind == STAFF
     g.actor_kind = ActorKind.STAFF if staff_acts else ActorKind.CLIENT_USER
     set_client_scope(account.client_id if account.kind == CLIENT_USER else None)

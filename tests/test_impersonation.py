@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
 import time_machine
+from sqlalchemy import event as sa_event
 from sqlalchemy import select
 
 from auth import permissions as perm
@@ -196,3 +198,30 @@ def test_log_in_as_needs_csrf(tenants, scene):
         ).status_code
         == 400
     )
+
+
+def test_log_in_as_writes_its_session_and_chained_audit_event_in_few_statements(app, tenants, scene):
+    """Starting "log in as" reads the host and session, then the user with its client and
+    its login (the new session's actor label) in one statement, then writes the session
+    and, on PostgreSQL, the audit event with its place in the chain in one statement: no
+    early flush leaves the event to be chained by two more UPDATEs at the commit."""
+    _staff, user, browser = scene
+    statements: list[str] = []
+
+    def note(_conn, _cursor, statement, *_args) -> None:
+        statements.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    sa_event.listen(engine, "before_cursor_execute", note)
+    try:
+        response = login_as(browser, tenants.a.client.id, user.id)
+    finally:
+        sa_event.remove(engine, "before_cursor_execute", note)
+    assert response.headers["Location"] == "/app/"
+    assert not [s for s in statements if re.search(r"\bFROM (logins|clients)\b", s)], statements
+    audit_statements = [s for s in statements if not s.startswith("SELECT") and "audit_" in s]
+    if engine.dialect.name == "postgresql":
+        assert len(audit_statements) == 1, audit_statements
+        assert "INSERT INTO audit_events" in audit_statements[0]
+    assert not [s for s in audit_statements if s.startswith("UPDATE audit_events")], audit_statements
