@@ -256,14 +256,36 @@ def ago(value) -> str:
     rows no longer parses the locale and walks its patterns 50 times."""
     if value is None:
         return "—"
-    elapsed = utcnow() - value
-    seconds = elapsed.days * 86400 + elapsed.seconds  # whole seconds, as Babel counts
+    seconds = _seconds_between(value, utcnow())
     if seconds < 60:
         return gettext("just now")
+    return _ago_in(str(get_locale() or "pt_BR"), seconds)
+
+
+def ago_writer() -> Callable[[datetime | None], str]:
+    """``ago`` for many values (a list's rows): the moment, the locale and "just now"
+    found once, not once per value."""
+    now, locale, just_now = utcnow(), str(get_locale() or "pt_BR"), gettext("just now")
+
+    def write(value) -> str:
+        if value is None:
+            return "—"
+        seconds = _seconds_between(value, now)
+        return just_now if seconds < 60 else _ago_in(locale, seconds)
+
+    return write
+
+
+def _seconds_between(value: datetime, now: datetime) -> int:
+    elapsed = now - value
+    return elapsed.days * 86400 + elapsed.seconds  # whole seconds, as Babel counts
+
+
+def _ago_in(locale: str, seconds: int) -> str:
     for unit, per_unit in TIMEDELTA_UNITS:
         amount = seconds / per_unit
         if amount >= _AGO_THRESHOLD or unit == "minute":
-            return _ago_text(str(get_locale() or "pt_BR"), unit, round(amount), per_unit)
+            return _ago_text(locale, unit, round(amount), per_unit)
     return ""  # not reached: minutes end the walk
 
 

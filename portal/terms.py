@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, func, select
+from sqlalchemy import Integer, and_, bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 
 from auth.models import CLIENT_USER, Account, AuthSession, Login
@@ -93,9 +93,35 @@ def pending_version(account: Account | None) -> TermsVersion | None:
     return row[0]
 
 
+def _newest_and_acceptance():
+    versions, acceptances = TermsVersion.__table__, TermsAcceptance.__table__
+    accepted = and_(
+        acceptances.c.version_id == versions.c.id,
+        acceptances.c.account_id == bindparam("account_id", type_=Integer),
+    )
+    return (
+        select(versions.c.id, acceptances.c.id)
+        .select_from(versions.outerjoin(acceptances, accepted))
+        .where(versions.c.reseller_id == bindparam("reseller_id", type_=Integer))
+        .order_by(versions.c.number.desc())
+        .limit(1)
+    )
+
+
+# The question of pending_version as two ids, built once: the workspace asks it on every
+# request (``portal.views.terms.terms_gate``), and the answer needs no ORM object.
+_NEWEST_AND_ACCEPTANCE = _newest_and_acceptance()
+
+
 def must_accept(account: Account | None) -> bool:
-    """Whether ``account`` must accept the current terms before using the workspace."""
-    return pending_version(account) is not None
+    """Whether ``account`` must accept the current terms before using the workspace
+    (what :func:`pending_version` answers, without loading the version)."""
+    if account is None or account.kind != CLIENT_USER:
+        return False
+    row = db.session.execute(
+        _NEWEST_AND_ACCEPTANCE, {"account_id": account.id, "reseller_id": account.reseller_id}
+    ).first()
+    return row is not None and row[1] is None
 
 
 def clean_body(body: str | None) -> str:

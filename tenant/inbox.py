@@ -9,7 +9,6 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 
 from sqlalchemy import or_, select, update
-from sqlalchemy.orm import joinedload
 
 from core import audit
 from core.extensions import db
@@ -36,20 +35,35 @@ def team_ids(account) -> list[int]:
     return list(db.session.scalars(select(TeamMember.team_id).where(TeamMember.account_id == account.id)))
 
 
+def teams_of_account(account_id):
+    """A subquery of the teams of ``account_id`` (a value or a bound parameter)."""
+    members = TeamMember.__table__.c
+    return select(members.team_id).where(members.account_id == account_id).scalar_subquery()
+
+
+def visibility(level: int, account_id, teams, columns=Conversation.__table__.c):
+    """Who of chat ``level`` sees a conversation: the condition on ``columns`` (the
+    table's, or a subquery's), None when the level sees every conversation of its
+    client. ``account_id`` and ``teams`` (ids or a subquery; None or empty: none) are
+    values or bound parameters: :func:`visible_conversations` and the inbox list's
+    statements built once (``tenant.inbox_list``) share this rule."""
+    if level >= SEE_ALL:
+        return None
+    allowed = [columns.assigned_account_id == account_id]
+    if level >= TAKE_FROM_QUEUE:
+        allowed.append(columns.assigned_account_id.is_(None))
+    if level >= SEE_TEAMS and teams is not None:
+        allowed.append(columns.team_id.in_(teams))
+    return or_(*allowed)
+
+
 def visible_conversations(account):
     """A ``select`` of the conversations this client user may see (chat level)."""
     stmt = scoped_select(Conversation, reseller_id=account.reseller_id, client_id=account.client_id)
     level = account.chat_level
-    if level >= SEE_ALL:
-        return stmt
-    allowed = [Conversation.assigned_account_id == account.id]
-    if level >= TAKE_FROM_QUEUE:
-        allowed.append(Conversation.assigned_account_id.is_(None))
-    if level >= SEE_TEAMS:
-        teams = team_ids(account)
-        if teams:
-            allowed.append(Conversation.team_id.in_(teams))
-    return stmt.where(or_(*allowed))
+    teams = (team_ids(account) or None) if SEE_TEAMS <= level < SEE_ALL else None
+    rule = visibility(level, account.id, teams, Conversation)
+    return stmt if rule is None else stmt.where(rule)
 
 
 def may_see(account, team_ids_of_account, *, assigned_account_id: int | None, team_id: int | None) -> bool:
@@ -274,26 +288,6 @@ def reopen(conversation: Conversation) -> None:
     conversation.status = ConversationStatus.OPEN
     audit.record("inbox.conversation_reopened", conversation)
     live.conversation_changed(conversation, LiveChange.REOPENED)
-
-
-def conversations_page(account, *, view: str, status: str, limit: int) -> list[Conversation]:
-    """The conversations of one inbox tab (``mine``, ``queue``, ``team``, ``all``) in ``status``."""
-    stmt = visible_conversations(account).where(Conversation.status == status)
-    if view == "mine":
-        stmt = stmt.where(Conversation.assigned_account_id == account.id)
-    elif view == "queue":
-        stmt = stmt.where(Conversation.assigned_account_id.is_(None))
-    elif view == "team":
-        stmt = stmt.where(Conversation.team_id.in_(team_ids(account) or [-1]))
-    order = (Conversation.last_message_at.desc(), Conversation.id.desc())
-    # The list shows each row's contact, team and assignee: read with the page, not a
-    # query a row.
-    loads = (
-        joinedload(Conversation.contact),
-        joinedload(Conversation.team),
-        joinedload(Conversation.assignee),
-    )
-    return list(db.session.scalars(stmt.order_by(*order).limit(limit).options(*loads)))
 
 
 def messages_of(conversation: Conversation) -> list[Message]:

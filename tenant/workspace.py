@@ -10,7 +10,7 @@ from flask import abort, g, redirect, request, url_for
 
 from auth import permissions as perm
 from auth.access import current_account
-from core.tenancy import get_or_404, set_current_client
+from core.tenancy import require_reseller, set_current_client
 from tenant import hooks
 from tenant.models import Client
 from tenant.states import ClientStatus
@@ -22,9 +22,16 @@ STAFF_HOME_ENDPOINT = "reseller.clients"
 
 
 def workspace_client() -> Client:
-    """The current user's client, of this reseller, neither deleted nor inactivated; else 404."""
-    client = get_or_404(Client, current_account.client_id)
-    if client.inactivated_at is not None:
+    """The current user's client, of this reseller, neither deleted nor inactivated; else
+    404. Read with the session, in the request's first statement (``auth.session_loader``
+    loads the account with its client): no statement of its own."""
+    client = current_account.client
+    if (
+        client is None
+        or client.reseller_id != require_reseller().id
+        or client.deleted_at is not None
+        or client.inactivated_at is not None
+    ):
         abort(404)
     return client
 

@@ -4,6 +4,7 @@ chat levels, phone masking, teams, client scoping, writes audited under log in a
 from __future__ import annotations
 
 import json
+import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
@@ -346,6 +347,26 @@ def test_chat_levels_decide_what_a_user_sees_and_does(app, tenants, level):
         assert close_other.status_code == (303 if level == 6 else 403)
     assert user.post(f"/app/conversations/{ids['mine']}/close").status_code == 303
     assert user.get("/app/teams").status_code == (200 if level == 6 else 403)
+
+
+# What each tab lists before the chat level narrows it (``seed_conversations``' labels).
+TAB_LISTS = {
+    "mine": {"mine"},
+    "queue": {"queue"},
+    "team": {"team"},
+    "all": {"mine", "queue", "team", "other"},
+}
+
+
+@pytest.mark.parametrize("level", [1, 2, 3, 4, 5, 6])
+def test_each_tab_lists_what_the_chat_level_sees_and_nothing_else(app, tenants, level):
+    user = make_user(app, tenants, level=level)
+    ids = seed_conversations(app, tenants.a.client.id, mine=user.account_id, team_member=user.account_id)
+    label_of = {str(conversation_id): label for label, conversation_id in ids.items()}
+    for view, listed in TAB_LISTS.items():
+        page = user.get(f"/app/?view={view}").get_data(as_text=True)
+        shown = {label_of[i] for i in re.findall(r'data-conversation-id="(\d+)"', page)}
+        assert shown == listed & EXPECTED_VISIBLE[level], (view, shown)
 
 
 def test_without_view_phones_numbers_are_masked_everywhere(app, tenants):

@@ -28,7 +28,7 @@ def terms_gate():
     """Before a workspace page: the terms page first, while the user has not accepted
     the current version (a GET comes back here after accepting). htmx requests get an
     ``HX-Redirect`` (a 302 would be followed by the XHR and swapped into the page)."""
-    if terms.pending_version(current_account) is None:
+    if not terms.must_accept(current_account):
         return None
     here = request.full_path if request.query_string else request.path
     target = safe_local_target(here) if request.method == "GET" else None

@@ -11,7 +11,7 @@ from core.extensions import db
 from core.feedback import back_to, stay, tell
 from core.tenancy import current_client, get_or_404
 from core.validation import parse_int
-from tenant import inbox, reads, users
+from tenant import inbox, inbox_list, reads, users
 from tenant.directory import teams_of
 from tenant.forms import AssignForm, MessageForm
 from tenant.inbox_models import Conversation, Team
@@ -34,29 +34,26 @@ def _view_allowed(account, view: str) -> bool:
 
 @bp.get("/")
 def home():
-    account = current_account
+    account = current_account._get_current_object()
     view = request.args.get("view", "mine")
     if view not in VIEWS:
         view = "mine"
     status = request.args.get("status", ConversationStatus.OPEN)
     if status not in tuple(ConversationStatus):
         status = ConversationStatus.OPEN
-    conversations = inbox.conversations_page(account, view=view, status=status, limit=PAGE_SIZE)
     views = [v for v in VIEWS if _view_allowed(account, v)]
+    values = {
+        "client": current_client,
+        "rows": inbox_list.rows(account, view=view, status=status, limit=PAGE_SIZE),
+        "unread_tabs": reads.unread_per_tab(account, views),
+        "view": view,
+        "status": status,
+        "views": views,
+    }
     # htmx asks for the list alone when a live event arrives (static/app/live.js).
-    template = "tenant/_inbox_list.html" if request.headers.get("HX-Request") else "tenant/inbox.html"
-    return render_template(
-        template,
-        client=current_client,
-        conversations=conversations,
-        unread=reads.unread_counts(account, conversations),
-        unread_tabs=reads.unread_per_tab(account, views),
-        previews=reads.previews(conversations),
-        preference=reads.preference_of(account),
-        view=view,
-        status=status,
-        views=views,
-    )
+    if request.headers.get("HX-Request"):
+        return render_template("tenant/_inbox_list.html", **values)
+    return render_template("tenant/inbox.html", preference=reads.preference_of(account), **values)
 
 
 def _conversation(conversation_id: int) -> Conversation:
