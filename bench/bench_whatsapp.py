@@ -116,16 +116,27 @@ def statements_of_a_delivery(deliveries: int = 60) -> list[tuple[float, str]]:
                 ("COMMIT (then the drain job's dispatch to Redis)", time.perf_counter() - began.pop())
             )
 
-    begin_in_scope = scope._begin_in_scope
+    begin_in_scope, commit_with = scope._begin_in_scope, scope.commit_with
 
-    def timed_begin(*args) -> None:  # BEGIN and the row-level security scope, one round trip
+    def timed_begin(*args):  # BEGIN and the row-level security scope (and a query), one round trip
         started = time.perf_counter()
-        begin_in_scope(*args)
+        result = begin_in_scope(*args)
+        then = "; the channel's SELECT (scope.begin_with)" if len(args) > 2 else ""
         per_delivery[-1].append(
-            ("BEGIN; SELECT set_config(... the scope ...)", time.perf_counter() - started)
+            (f"BEGIN; SELECT set_config(... the scope ...){then}", time.perf_counter() - started)
         )
+        return result
 
-    scope._begin_in_scope = timed_begin
+    def timed_commit_with(*args) -> bool:  # the INSERT and COMMIT, one round trip, and the hooks
+        started = time.perf_counter()
+        done = commit_with(*args)
+        if done:
+            per_delivery[-1].append(
+                ("INSERT ...; COMMIT (scope.commit_with, then the dispatch)", time.perf_counter() - started)
+            )
+        return done
+
+    scope._begin_in_scope, scope.commit_with = timed_begin, timed_commit_with
     for n in range(deliveries + 10):
         per_delivery.append([])
         if n == 10:
@@ -148,7 +159,7 @@ def statements_of_a_delivery(deliveries: int = 60) -> list[tuple[float, str]]:
     event.remove(engine, "after_cursor_execute", after)
     event.remove(engine, "commit", commit_begin)
     event.remove(Session, "after_commit", commit_end)
-    scope._begin_in_scope = begin_in_scope
+    scope._begin_in_scope, scope.commit_with = begin_in_scope, commit_with
     shapes = [tuple(text for text, _ in one) for one in per_delivery if one]
     common = max(set(shapes), key=shapes.count)
     samples = [one for one in per_delivery if tuple(text for text, _ in one) == common]

@@ -32,8 +32,11 @@ Every bypass has a name from :data:`BYPASSES`, so a reviewer reads them in one p
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from functools import partial
+from weakref import WeakKeyDictionary
 
 import click
 import psycopg
@@ -184,20 +187,27 @@ _BEGIN_IN_SCOPE = (
 )
 
 
-def _begin_in_scope(dbapi_connection, values: tuple[str, str, str, str]) -> None:
+def _begin_in_scope(dbapi_connection, values: tuple[str, str, str, str], then: bytes = b""):
     """Open the transaction and set its scope in one round trip.
 
     psycopg opens a transaction by sending BEGIN and waiting for its answer before the
     first statement, so the scope alone cost two round trips a transaction, a tenth of a
     small page's time. Here both go in one simple-protocol message through libpq, the
     values as literals escaped by libpq; libpq then reports the transaction open, so
-    psycopg sends no BEGIN of its own, and ends it (COMMIT, ROLLBACK) as usual."""
+    psycopg sends no BEGIN of its own, and ends it (COMMIT, ROLLBACK) as usual.
+    ``then``: one more statement in the same message (see :func:`begin_with`); the
+    result of the last statement is returned."""
     pgconn = dbapi_connection.pgconn
-    escaping = pq.Escaping(pgconn)
-    literals = tuple(escaping.escape_literal(value.encode()) for value in values)
-    result = pgconn.exec_(_BEGIN_IN_SCOPE % literals)
-    if result.status != pq.ExecStatus.TUPLES_OK:
+    literals = tuple(literal(dbapi_connection, value) for value in values)
+    result = pgconn.exec_(_BEGIN_IN_SCOPE % literals + (b"; " + then if then else b""))
+    if result.status not in (pq.ExecStatus.TUPLES_OK, pq.ExecStatus.COMMAND_OK):
         raise psycopg.errors.error_from_result(result, encoding=dbapi_connection.info.encoding)
+    return result
+
+
+def literal(dbapi_connection, value: str) -> bytes:
+    """``value`` as a quoted SQL literal, escaped by libpq for this connection."""
+    return pq.Escaping(dbapi_connection.pgconn).escape_literal(value.encode())
 
 
 def _role(scope: Scope, runtime_role: str | None) -> str:
@@ -211,30 +221,37 @@ def _role(scope: Scope, runtime_role: str | None) -> str:
     return runtime_role
 
 
+def _wanted(runtime_role: str | None) -> tuple[tuple, tuple[str, str, str, str]]:
+    """The current scope as the connection keeps it, and as ``set_config``'s values."""
+    scope = current_scope()
+    role = _role(scope, runtime_role)
+    values = (
+        role,
+        "" if scope.reseller_id is None else str(scope.reseller_id),
+        "" if scope.client_id is None else str(scope.client_id),
+        scope.bypass or "",
+    )
+    return (role, scope.reseller_id, scope.client_id, scope.bypass), values
+
+
 def install(engine, runtime_role: str | None) -> None:
     """Apply the current scope at the start of each transaction on ``engine`` and again
     whenever it changes, with ``set_config(..., true)`` (``SET LOCAL``)."""
     if engine.dialect.name != "postgresql":
         return  # SQLite keeps the application-level scoping only
+    _RUNTIME_ROLES[engine] = runtime_role
 
     def before_cursor_execute(conn, _cursor, statement, _parameters, _context, _executemany):
+        conn.info.pop(_ONE_MESSAGE, None)  # the transaction ran something else too
         if statement.startswith(_TRANSACTION_CONTROL):
             return  # reads no table (and after an error, the transaction accepts nothing else)
-        scope = current_scope()
-        role = _role(scope, runtime_role)
-        wanted = (role, scope.reseller_id, scope.client_id, scope.bypass)
+        wanted, values = _wanted(runtime_role)
         dbapi_connection = conn.connection.dbapi_connection
         # Outside a transaction block (AUTOCOMMIT) a local setting would end with this
         # very call: set it for the session, before every statement.
         local = not dbapi_connection.autocommit
         if local and conn.info.get(_APPLIED) == wanted:
             return
-        values = (
-            role,
-            "" if scope.reseller_id is None else str(scope.reseller_id),
-            "" if scope.client_id is None else str(scope.client_id),
-            scope.bypass or "",
-        )
         if local and dbapi_connection.info.transaction_status == TransactionStatus.IDLE:
             _begin_in_scope(dbapi_connection, values)
         else:
@@ -245,12 +262,71 @@ def install(engine, runtime_role: str | None) -> None:
     def forget(conn, *_args) -> None:
         # The transaction (or savepoint) ended: what it set is gone with it.
         conn.info.pop(_APPLIED, None)
+        conn.info.pop(_ONE_MESSAGE, None)
 
     def checked_in(_dbapi_connection, record) -> None:
         if record is not None:
             record.info.pop(_APPLIED, None)  # the pool ends (rolls back) what was left open
+            record.info.pop(_ONE_MESSAGE, None)
 
     event.listen(engine, "before_cursor_execute", before_cursor_execute)
     for name in ("commit", "rollback", "rollback_savepoint"):
         event.listen(engine, name, forget)
     event.listen(engine, "checkin", checked_in)
+
+
+# --- a short transaction in two messages (the WhatsApp webhook's intake) -----------------
+# Each statement through SQLAlchemy is a round trip of its own: BEGIN with the scope, a
+# read, a write and COMMIT make four. A transaction that reads, decides in Python, then
+# writes and commits needs two: BEGIN, the scope and the read in one message
+# (begin_with), the write and COMMIT in the next (commit_with). Both send one simple-query
+# message of statements whose values are literals escaped by libpq (:func:`literal`).
+
+_RUNTIME_ROLES: WeakKeyDictionary = WeakKeyDictionary()
+# Set by begin_with; cleared by any other statement and at the transaction's end.
+_ONE_MESSAGE = "tenancy_opened_by_begin_with"
+
+
+def begin_with(connection, query_of: Callable[[Callable[[str], bytes]], bytes]):
+    """Open the transaction of ``connection`` (a SQLAlchemy connection on which the
+    server has no transaction open yet) in the current scope and run the query
+    ``query_of(literal)`` writes (``literal`` quotes a value for this connection) in the
+    same message: its PGresult (text format). ``None`` where that cannot be done (SQLite,
+    a transaction or savepoint already open, autocommit): the caller takes its plain path."""
+    engine = connection.engine
+    if engine not in _RUNTIME_ROLES or connection.in_nested_transaction():
+        return None
+    dbapi_connection = connection.connection.dbapi_connection
+    if dbapi_connection.autocommit or dbapi_connection.info.transaction_status != TransactionStatus.IDLE:
+        return None
+    wanted, values = _wanted(_RUNTIME_ROLES[engine])
+    result = _begin_in_scope(dbapi_connection, values, query_of(partial(literal, dbapi_connection)))
+    connection.info[_APPLIED] = wanted
+    connection.info[_ONE_MESSAGE] = True
+    return result
+
+
+def commit_with(session, statement_of: Callable[[Callable[[str], bytes]], bytes]) -> bool:
+    """Run the statement ``statement_of(literal)`` writes (see :func:`begin_with`) and
+    COMMIT in one message, then end ``session``'s transaction
+    (its after-commit hooks: the jobs it queued) with no further round trip; only when
+    that transaction was opened by :func:`begin_with` and ran nothing else since, and the
+    session holds no change to flush (nothing its commit hooks would write after the
+    COMMIT). ``False``, nothing done, otherwise: the caller takes its plain path."""
+    if session.new or session.dirty or session.deleted or not session.in_transaction():
+        return False
+    connection = session.connection()
+    if not connection.info.get(_ONE_MESSAGE) or connection.in_nested_transaction():
+        return False
+    dbapi_connection = connection.connection.dbapi_connection
+    if dbapi_connection.info.transaction_status != TransactionStatus.INTRANS:
+        return False
+    result = dbapi_connection.pgconn.exec_(statement_of(partial(literal, dbapi_connection)) + b"; COMMIT")
+    if result.status != pq.ExecStatus.COMMAND_OK:
+        # The statement failed: the COMMIT was not run; the transaction is rolled back
+        # with the session as usual.
+        raise psycopg.errors.error_from_result(result, encoding=dbapi_connection.info.encoding)
+    if result.command_status != b"COMMIT":  # the server answered ROLLBACK
+        raise psycopg.errors.InFailedSqlTransaction("the transaction was rolled back, not committed")
+    session.commit()  # the server is idle: psycopg sends nothing, the session's hooks run
+    return True

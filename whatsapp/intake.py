@@ -12,7 +12,7 @@ import json
 
 from sqlalchemy import insert
 
-from core import jobs
+from core import jobs, scope
 from core.extensions import db
 from core.scope import bypass
 from core.timeutil import utcnow
@@ -79,12 +79,17 @@ def verify(raw: bytes, header: str | None) -> list:
 
 
 _EVENTS = WhatsAppEvent.__table__
-_INSERT_EVENTS = insert(_EVENTS).returning(_EVENTS.c.id)
+# The same insert as SQL, for core.scope.commit_with: each row's values as literals.
+_INSERT_SQL = (
+    b"INSERT INTO whatsapp_events (reseller_id, client_id, phone_number_id, payload, received_at, attempts) "
+    b"VALUES "
+)
 
 
-def store(found: list, raw: bytes) -> list[int]:
+def store(found: list, raw: bytes) -> None:
     """One inbox row per channel, committed; the drain job queued once they are durable.
-    One Core ``INSERT ... RETURNING id`` on the session's connection (no unit of work)."""
+    On PostgreSQL the insert and COMMIT go in one message after the channel's read
+    (``core.scope.commit_with``); elsewhere one Core ``INSERT`` and the session's commit."""
     text = raw.decode("utf-8")
     now = utcnow()
     rows = [
@@ -98,9 +103,17 @@ def store(found: list, raw: bytes) -> list[int]:
         }
         for channel in found
     ]
+
+    def statement(literal) -> bytes:
+        stamp = literal(now.isoformat(sep=" "))
+        return _INSERT_SQL + b", ".join(
+            b"(%d, %d, %s, %s, %s, 0)"
+            % (row["reseller_id"], row["client_id"], literal(row["phone_number_id"]), literal(text), stamp)
+            for row in rows
+        )
+
     with bypass(channels.BYPASS):
         jobs.enqueue(**DRAIN_JOB)  # dispatched at the commit, before the 200
-        connection = db.session.connection()
-        ids = [connection.execute(_INSERT_EVENTS, row).scalar_one() for row in rows]
-        db.session.commit()
-    return ids
+        if not scope.commit_with(db.session(), statement):
+            db.session.connection().execute(insert(_EVENTS), rows)
+            db.session.commit()
