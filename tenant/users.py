@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from auth import identity, passwords, sessions
 from auth import permissions as perm
@@ -194,6 +194,19 @@ def client_user_or_none(client: Client, account_id: int) -> Account | None:
         scoped_select(Account, reseller_id=client.reseller_id, client_id=client.id).where(
             Account.id == account_id, Account.kind == CLIENT_USER
         )
+    )
+
+
+def client_user_with_client(reseller_id: int, client_id: int, account_id: int) -> Account | None:
+    """A user of the reseller's client ``client_id`` (not deleted), loaded with its client
+    and its login in one statement ("log in as": the session's actor label is the login's
+    e-mail), else ``None``."""
+    return db.session.scalar(
+        scoped_select(Account, reseller_id=reseller_id, client_id=client_id)
+        .join(Client, Client.id == Account.client_id)
+        .where(Account.id == account_id, Account.kind == CLIENT_USER)
+        .where(Client.reseller_id == reseller_id, Client.deleted_at.is_(None))
+        .options(contains_eager(Account.client), joinedload(Account.login))
     )
 
 

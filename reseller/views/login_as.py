@@ -4,16 +4,14 @@ from __future__ import annotations
 
 from flask import abort, flash, g, redirect, url_for
 from flask_babel import gettext as _
-from sqlalchemy.orm import contains_eager, joinedload
 
 from auth import impersonation
 from auth import permissions as perm
 from auth.access import require_permission
-from auth.models import CLIENT_USER, Account
 from core.extensions import db
-from core.tenancy import require_reseller, scoped_select
+from core.tenancy import require_reseller
 from reseller.views.blueprint import bp
-from tenant.models import Client
+from tenant.users import client_user_with_client
 
 REFUSALS = {
     impersonation.INACTIVE: lambda: _("This user is deactivated: it cannot be used to log in."),
@@ -24,15 +22,8 @@ REFUSALS = {
 @require_permission(perm.LOG_IN_AS)
 def login_as(client_id: int, account_id: int):
     reseller = require_reseller()
-    # The user with its client (of this reseller, not deleted) and its login (the new
-    # session's actor label) in one statement; either missing is a 404.
-    user = db.session.scalar(
-        scoped_select(Account, client_id=client_id)
-        .join(Client, Client.id == Account.client_id)
-        .where(Account.id == account_id, Account.kind == CLIENT_USER)
-        .where(Client.reseller_id == reseller.id, Client.deleted_at.is_(None))
-        .options(contains_eager(Account.client), joinedload(Account.login))
-    )
+    # The user with its client (of this reseller, not deleted) and its login: one statement.
+    user = client_user_with_client(reseller.id, client_id, account_id)
     if user is None:
         abort(404)
     client = user.client
