@@ -25,7 +25,7 @@ from sqlalchemy import select
 from core import audit
 from core.extensions import db
 from core.timeutil import utcnow
-from whatsapp import channels, graph
+from whatsapp import channels, graph, template_status
 from whatsapp.models import WhatsAppChannel, WhatsAppTemplate
 from whatsapp.states import ParameterFormat, TemplateStatus
 
@@ -46,14 +46,17 @@ class TemplateRefused(ValueError):
     """The template is not sent; the message says why."""
 
 
-def templates_of(client_id: int) -> list[WhatsAppTemplate]:
-    return list(
-        db.session.scalars(
-            select(WhatsAppTemplate)
-            .where(WhatsAppTemplate.client_id == client_id)
-            .order_by(WhatsAppTemplate.name, WhatsAppTemplate.language)
-        )
-    )
+def templates_of(client_id: int, *, approved_only: bool = False) -> list[WhatsAppTemplate]:
+    """The client's stored templates; ``approved_only``: the ones offered and sent (Meta
+    may have paused, disabled or rejected one since the sync: its status webhook)."""
+    query = select(WhatsAppTemplate).where(WhatsAppTemplate.client_id == client_id)
+    if approved_only:
+        query = query.where(WhatsAppTemplate.status == TemplateStatus.APPROVED)
+    return list(db.session.scalars(query.order_by(WhatsAppTemplate.name, WhatsAppTemplate.language)))
+
+
+def approved_of(client_id: int) -> list[WhatsAppTemplate]:
+    return templates_of(client_id, approved_only=True)
 
 
 def _part(components, kind: str) -> dict | None:
@@ -168,6 +171,8 @@ def _kept(row: dict) -> dict | None:
     text, named_params = body
     category = row.get("category") if isinstance(row.get("category"), str) else ""
     return {
+        "meta_id": template_status.meta_id(row.get("id")),
+        "status": TemplateStatus.APPROVED,
         "body": text,
         "category": category[:30],
         "header": header,
@@ -193,7 +198,9 @@ def sync(channel: WhatsAppChannel) -> int:
     for key, template in kept.items():
         if key not in wanted:
             db.session.delete(template)
-    now = utcnow()
+    # To the second, as the status webhook's time: a status Meta sends in the sync's
+    # second is taken as newer than the sync's.
+    now = utcnow().replace(microsecond=0)
     for (name, language), columns in wanted.items():
         template = kept.get((name, language))
         if template is None:
@@ -203,7 +210,7 @@ def sync(channel: WhatsAppChannel) -> int:
             db.session.add(template)
         for column, value in columns.items():
             setattr(template, column, value)
-        template.synced_at = now
+        template.synced_at = template.status_at = now
     db.session.flush()
     audit.record("whatsapp.templates_synced", channel, details={"approved": len(wanted)})
     return len(wanted)
@@ -269,7 +276,11 @@ def fill_message(
     has_file: bool = False,
 ) -> Filled:
     """Every part of the template filled in; :class:`TemplateRefused` names the first
-    one that is missing or wrong."""
+    one that is missing or wrong (first of all, a template Meta no longer approves)."""
+    if not template_status.offered(template):
+        raise TemplateRefused(
+            _('Meta no longer approves the template "%(name)s": choose another one.', name=template.name)
+        )
     body = fill(template, params)
     components: list[dict] = []
     shown, media = "", None
