@@ -22,3 +22,5 @@ def init_app(app) -> None:
     jobs.periodic("whatsapp.tasks.sweep_events", 60, bypass="whatsapp-inbox")
     jobs.periodic("whatsapp.tasks.sweep_sends", 30, bypass="whatsapp-sends")
     jobs.periodic("whatsapp.tasks.sweep_media", 300, bypass="whatsapp-inbox")
+    # Meta's status webhook keeps templates current; this catches new ones and lost webhooks.
+    jobs.periodic("whatsapp.tasks.sync_templates", 6 * 3600, bypass="whatsapp-templates")

@@ -113,6 +113,16 @@ def channels_by_business_account_id(account_ids: set[str]) -> dict[str, list[Row
     return found
 
 
+def every_channel() -> list[tuple[int, int]]:
+    """``(reseller_id, client_id)`` of every connected channel, any reseller's (under a
+    bypass), the transaction ended: each is then dealt with in its own client's scope."""
+    rows = db.session.execute(
+        select(WhatsAppChannel.reseller_id, WhatsAppChannel.client_id).order_by(WhatsAppChannel.id)
+    ).all()
+    db.session.rollback()
+    return [(row.reseller_id, row.client_id) for row in rows]
+
+
 def verify_token_matches(token: str) -> bool:
     """Whether ``token`` is some channel's verify token (Meta's subscription check)."""
     if not token or len(token) > 100:

@@ -185,9 +185,11 @@ def _kept(row: dict) -> dict | None:
     }
 
 
-def sync(channel: WhatsAppChannel) -> int:
+def sync(channel: WhatsAppChannel, *, audit_unchanged: bool = True) -> int:
     """Replace the client's templates with the account's approved ones; how many.
-    :class:`graph.GraphError` changes nothing."""
+    :class:`graph.GraphError` changes nothing. Audited; with ``audit_unchanged`` false
+    (the periodic sync) only when the approved ones changed (some added or removed, or
+    one approved again)."""
     rows = graph.message_templates(channel.business_account_id, channels.access_token(channel))
     wanted = {}
     for row in rows:
@@ -195,6 +197,7 @@ def sync(channel: WhatsAppChannel) -> int:
         if columns is not None:
             wanted[(row["name"], row["language"])] = columns
     kept = {(t.name, t.language): t for t in templates_of(channel.client_id)}
+    changed = set(kept) != set(wanted) or any(t.status != TemplateStatus.APPROVED for t in kept.values())
     for key, template in kept.items():
         if key not in wanted:
             db.session.delete(template)
@@ -212,7 +215,8 @@ def sync(channel: WhatsAppChannel) -> int:
             setattr(template, column, value)
         template.synced_at = template.status_at = now
     db.session.flush()
-    audit.record("whatsapp.templates_synced", channel, details={"approved": len(wanted)})
+    if audit_unchanged or changed:
+        audit.record("whatsapp.templates_synced", channel, details={"approved": len(wanted)})
     return len(wanted)
 
 
