@@ -89,8 +89,9 @@ def test_a_paused_template_is_no_longer_offered_nor_sent_and_comes_back_approved
 def test_the_same_status_twice_and_an_older_one_late_change_nothing(app, chat, make_browser, run_jobs):
     _user, _conversation_id, ids = chat
     browser = make_browser()
-    deliver(browser, status_payload("DISABLED", after=20))
-    deliver(browser, status_payload("DISABLED", after=20))
+    disabled = status_payload("DISABLED", after=20)
+    deliver(browser, disabled)
+    deliver(browser, disabled)
     deliver(browser, status_payload("APPROVED", after=15))  # Meta's retry of an older one
     run_jobs()
     assert status_of(app, ids["pedido_enviado"]) == "DISABLED"

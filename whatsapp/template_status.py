@@ -66,8 +66,8 @@ def _find(client_id: int, value: dict) -> WhatsAppTemplate | None:
 
 def apply_status(client_id: int, value: dict, at: datetime) -> int:
     """The status a webhook's ``value`` gives the client's template as of ``at``; 1 when
-    it changed a stored template, 0 when there is none (not synced, or kept out by the
-    sync) or the status is not newer than the stored one."""
+    it changed a stored template's status, 0 when there is none (not synced, or kept out
+    by the sync), the status is older than the stored one or the same (its time kept)."""
     event = value.get("event")
     if not (isinstance(event, str) and _EVENT.fullmatch(event)):
         return 0
@@ -75,7 +75,6 @@ def apply_status(client_id: int, value: dict, at: datetime) -> int:
     if template is None or (template.status_at is not None and at < template.status_at):
         return 0
     template.meta_id = template.meta_id or meta_id(value.get("message_template_id"))
-    if template.status == event and template.status_at == at:
-        return 0
+    changed = template.status != event
     template.status, template.status_at = event, at
-    return 1
+    return int(changed)
