@@ -72,6 +72,8 @@ BYPASSES: dict[str, str] = {
     "whose download failed or was lost",
     "whatsapp-sends": "the sweep of every reseller's WhatsApp messages whose sending is due "
     "again (a try met a rate limit or a server error)",
+    "whatsapp-templates": "the periodic sync of every reseller's connected WhatsApp channels' "
+    "message templates (each channel then synced in its own client's scope)",
     "previous-release-job": "jobs queued by the previous release, which carried no scope",
     "cli": "flask commands run by an operator (seeds, the platform commands)",
     "script": "code outside any request, job or command: a release or operator script, the "

@@ -44,6 +44,7 @@ class FakeMeta:
         self.send_failures: list[int] = []  # statuses the next sends answer, in order
         self.media: dict[str, tuple[str, bytes]] = {}
         self.templates: list[dict] = []
+        self.template_failures: dict[str, int] = {}  # status a business account's templates answer
         self.media_failures: list[int] = []  # statuses the next media lookups answer
         self.uploads: list[bytes] = []  # multipart bodies of POST /{phone-number-id}/media
         self.token = TOKEN
@@ -84,6 +85,8 @@ class FakeMeta:
             self.uploads.append(body)
             return self._json({"id": f"upload-{len(self.uploads)}"})
         if method == "GET" and len(path) == 2 and path[1] == "message_templates":
+            if path[0] in self.template_failures:
+                return self._error(self.template_failures[path[0]])
             return self._json({"data": self.templates, "paging": {"cursors": {"before": "x", "after": "y"}}})
         if method == "GET" and len(path) == 1 and path[0] in self.media and self.media_failures:
             return self._error(self.media_failures.pop(0))

@@ -261,6 +261,12 @@ SALE_FORM = {"header_param": "Semana", "param_discount_code": "C10", "param_end_
         ("order_confirmation", {"param_first_name": "M", "param_order_number": "9" * 1001}, '"order_number"'),
         ("seasonal_promotion", {**SALE_FORM, "param_end_date": ""}, 'Preencha o campo "end_date"'),
         ("seasonal_promotion", {**SALE_FORM, "header_param": ""}, "Preencha o cabeçalho"),
+        ("seasonal_promotion", {**SALE_FORM, "param_end_date": "sexta\t10h"}, 'O campo "end_date" não pode'),
+        (
+            "seasonal_promotion",
+            {**SALE_FORM, "param_end_date": "sexta     10h"},
+            'O campo "end_date" não pode',
+        ),
         ("seasonal_promotion", {**SALE_FORM, "header_param": "x" * 53}, "até 60 caracteres"),
         # The positional names do not fill a named template.
         ("order_confirmation", {"param_1": "Maria", "param_2": "A-77"}, 'campo "first_name"'),

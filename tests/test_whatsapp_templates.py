@@ -232,6 +232,12 @@ ORDER_FORM = {"header_param": "8812", "param_1": "Kerry", "button_0": "8812", "b
         ("pedido_enviado", {"button_0": "88 12"}, None, "sem espaços"),
         ("pedido_enviado", {"button_1": "x" * 129}, None, 'código de resposta do botão "Recebi"'),
         ("pedido_enviado", {"param_1": ""}, None, "Preencha todos os campos do modelo"),
+        # Meta refuses a parameter with a tab, a new line or more than 4 spaces in a row.
+        ("pedido_enviado", {"param_1": "Kerry\tSmith"}, None, 'O campo "Campo 1" não pode ter quebra'),
+        ("pedido_enviado", {"param_1": "Kerry\r\nSmith"}, None, 'O campo "Campo 1" não pode ter quebra'),
+        ("pedido_enviado", {"param_1": "Kerry     Smith"}, None, "mais de 4 espaços seguidos"),
+        ("pedido_enviado", {"header_param": "88\t12"}, None, 'O campo "Campo do cabeçalho" não pode'),
+        ("pedido_enviado", {"header_param": "88     12"}, None, 'O campo "Campo do cabeçalho" não pode'),
         ("foto", {}, None, "Este modelo começa com um arquivo"),
         ("foto", {}, ("doc.pdf", PDF), "Este modelo começa com uma foto"),
         ("video", {}, ("foto.png", PNG), "Este modelo começa com um vídeo"),
@@ -247,3 +253,17 @@ def test_each_part_is_checked_and_nothing_is_sent_when_one_is_wrong(
     assert said in html.unescape(page)
     run_jobs()
     assert fake_meta.uploads == [] and fake_meta.sends == [] and ours(app) == []
+
+
+def test_four_spaces_in_a_row_are_sent(app, chat, fake_meta, run_jobs):
+    user, conversation_id, ids = chat
+    send(
+        user,
+        conversation_id,
+        {**ORDER_FORM, "param_1": "Kerry    Smith", "template_id": ids["pedido_enviado"]},
+    )
+    run_jobs()
+    [request] = fake_meta.sends
+    assert request["json"]["template"]["components"][1]["parameters"] == [
+        {"type": "text", "text": "Kerry    Smith"}
+    ]

@@ -33,6 +33,7 @@ def connect(
     phone_number_id: str = PHONE_NUMBER_ID,
     secret: str = APP_SECRET,
     verify_token: str = VERIFY_TOKEN,
+    business_account_id: str = "102290129340398",
 ) -> None:
     with app.test_request_context(), app.app_context():
         client = db.session.get(Client, client_id)
@@ -40,7 +41,7 @@ def connect(
             client,
             channels.ChannelInput(
                 phone_number_id=phone_number_id,
-                business_account_id="102290129340398",
+                business_account_id=business_account_id,
                 verify_token=verify_token,
                 access_token=TOKEN,
                 app_secret=secret,

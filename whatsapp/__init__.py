@@ -17,8 +17,10 @@ def init_app(app) -> None:
     hooks.register_message_sent(sending.queue)
     hooks.register_conversation_part("whatsapp/_conversation_tools.html")
     hooks.register_channel_page(views.SETTINGS_LINK)
-    app.jinja_env.globals["whatsapp_templates_of"] = message_templates.templates_of
+    app.jinja_env.globals["whatsapp_templates_of"] = message_templates.approved_of
     app.jinja_env.globals["whatsapp_channel_of"] = channels.channel_of_client
     jobs.periodic("whatsapp.tasks.sweep_events", 60, bypass="whatsapp-inbox")
     jobs.periodic("whatsapp.tasks.sweep_sends", 30, bypass="whatsapp-sends")
     jobs.periodic("whatsapp.tasks.sweep_media", 300, bypass="whatsapp-inbox")
+    # Meta's status webhook keeps templates current; this catches new ones and lost webhooks.
+    jobs.periodic("whatsapp.tasks.sync_templates", 6 * 3600, bypass="whatsapp-templates")

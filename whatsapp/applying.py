@@ -1,7 +1,9 @@
 """What a stored WhatsApp webhook event does, applied once by :mod:`whatsapp.inbox` in
 its client's scope: each contact's message received (``tenant.inbox.receive``: its
 window and session as for any channel), each reaction set on the message it names, each
-status of our messages recorded (:mod:`whatsapp.delivery`).
+status of our messages recorded (:mod:`whatsapp.delivery`), each template's new status
+(``message_template_status_update``, for the channel's business account:
+:mod:`whatsapp.template_status`).
 
 Idempotent by WhatsApp message id (``messages.external_id``); order-tolerant by Meta's
 timestamps (a message's ``created_at`` is its own; an older status never overwrites a
@@ -21,9 +23,9 @@ from tenant.inbox_models import Message
 from tenant.models import Client
 from tenant.phones import normalise_phone
 from tenant.states import MEDIA_KINDS, DeliveryStatus, MessageDirection, MessageKind
-from whatsapp import delivery
+from whatsapp import channels, delivery, template_status
 from whatsapp.models import WhatsAppEvent
-from whatsapp.states import EventOutcome, MetaStatus, MetaType
+from whatsapp.states import TEMPLATE_STATUS_FIELD, EventOutcome, MetaStatus, MetaType
 
 MAX_TEXT = 4096
 MEDIA_JOB = "whatsapp.tasks.download_media"
@@ -54,6 +56,11 @@ def apply_event(row: WhatsAppEvent) -> str:
             applied += _receive(client, message, names)
         for status in _dicts(value.get("statuses")):
             applied += _status(client, status)
+    changes = _template_changes(payload)
+    channel = channels.channel_of_client(row.client_id) if changes else None
+    for account_id, value, at in changes:
+        if channel is not None and account_id == channel.business_account_id:
+            applied += template_status.apply_status(row.client_id, value, at or row.received_at)
     return EventOutcome.APPLIED if applied else EventOutcome.NOTHING
 
 
@@ -70,6 +77,17 @@ def _values(payload, phone_number_id: str) -> list[dict]:
             metadata = value.get("metadata") if isinstance(value, dict) else None
             if isinstance(metadata, dict) and metadata.get("phone_number_id") == phone_number_id:
                 found.append(value)
+    return found
+
+
+def _template_changes(payload) -> list[tuple[object, dict, datetime | None]]:
+    """Every template status change of the payload: its business account id (the
+    entry's ``id``), its ``value`` and the entry's ``time``."""
+    found = []
+    for entry in _dicts(payload.get("entry") if isinstance(payload, dict) else None):
+        for change in _dicts(entry.get("changes")):
+            if change.get("field") == TEMPLATE_STATUS_FIELD and isinstance(change.get("value"), dict):
+                found.append((entry.get("id"), change["value"], _timestamp(entry.get("time"))))
     return found
 
 

@@ -97,6 +97,32 @@ def channels_by_phone_number_id(phone_number_ids: set[str]) -> dict[str, Row | I
     return {row.phone_number_id: row for row in rows}
 
 
+def channels_by_business_account_id(account_ids: set[str]) -> dict[str, list[Row]]:
+    """The channels of the business accounts a payload names (a template's status comes
+    for the account, without a phone number id), any reseller's, as rows of the same
+    columns as :func:`channels_by_phone_number_id`: by account id, each account's
+    channels (one per connected number of it)."""
+    query = select(*_FOR_INTAKE.selected_columns).where(
+        _CHANNELS.c.business_account_id.in_(sorted(account_ids))
+    )
+    with bypass(BYPASS):
+        rows = db.session.connection().execute(query.add_columns(_CHANNELS.c.business_account_id)).all()
+    found: dict[str, list[Row]] = {}
+    for row in rows:
+        found.setdefault(row.business_account_id, []).append(row)
+    return found
+
+
+def every_channel() -> list[tuple[int, int]]:
+    """``(reseller_id, client_id)`` of every connected channel, any reseller's (under a
+    bypass), the transaction ended: each is then dealt with in its own client's scope."""
+    rows = db.session.execute(
+        select(WhatsAppChannel.reseller_id, WhatsAppChannel.client_id).order_by(WhatsAppChannel.id)
+    ).all()
+    db.session.rollback()
+    return [(row.reseller_id, row.client_id) for row in rows]
+
+
 def verify_token_matches(token: str) -> bool:
     """Whether ``token`` is some channel's verify token (Meta's subscription check)."""
     if not token or len(token) > 100:

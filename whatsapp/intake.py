@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 
 from sqlalchemy import insert
 
@@ -18,8 +19,10 @@ from core.scope import bypass
 from core.timeutil import utcnow
 from whatsapp import channels
 from whatsapp.models import WhatsAppEvent
+from whatsapp.states import TEMPLATE_STATUS_FIELD
 
 MAX_BODY = 3 * 1024 * 1024
+_DIGITS = re.compile(r"[0-9]{1,40}")
 DRAIN_KEY = "whatsapp-inbox"
 DRAIN_JOB = dict(func="whatsapp.tasks.drain_events", queue="whatsapp", unique_key=DRAIN_KEY, retries=3)
 
@@ -51,8 +54,23 @@ def phone_number_ids(payload) -> set[str]:
     return found
 
 
+def business_account_ids(payload) -> set[str]:
+    """Every ``entry[].id`` (the WhatsApp Business account's) of an entry with a
+    template's status change: Meta sends those for the account, without a phone number id."""
+    found: set[str] = set()
+    entries = payload.get("entry") if isinstance(payload, dict) else None
+    for entry in entries if isinstance(entries, list) else ():
+        changes = entry.get("changes") if isinstance(entry, dict) else None
+        fields = {c.get("field") for c in changes if isinstance(c, dict)} if isinstance(changes, list) else ()
+        account = entry.get("id")
+        if TEMPLATE_STATUS_FIELD in fields and isinstance(account, str) and _DIGITS.fullmatch(account):
+            found.add(account)
+    return found
+
+
 def verify(raw: bytes, header: str | None) -> list:
-    """The channels a delivery is for (rows of :func:`channels.channels_by_phone_number_id`),
+    """The channels a delivery is for (rows of :func:`channels.channels_by_phone_number_id`,
+    and of :func:`channels.channels_by_business_account_id` for a template's status),
     once its signature is checked with each one's app secret (constant-time);
     :class:`Refused` otherwise."""
     if not header:
@@ -61,10 +79,10 @@ def verify(raw: bytes, header: str | None) -> list:
         payload = json.loads(raw.decode("utf-8"))
     except (ValueError, RecursionError):
         raise Refused(400, "not JSON") from None
-    numbers = phone_number_ids(payload)
-    if not numbers:
+    numbers, accounts = phone_number_ids(payload), business_account_ids(payload)
+    if not (numbers or accounts):
         raise Refused(400, "no phone number id")
-    found = channels.channels_by_phone_number_id(numbers)
+    found = channels.channels_by_phone_number_id(numbers) if numbers else {}
     if set(found) != numbers:
         # No channel here for a number it names (never connected, or disconnected: its
         # app secret was erased with it), so no signature can be checked: 404, as for a
@@ -72,6 +90,11 @@ def verify(raw: bytes, header: str | None) -> list:
         # 401 (which says the right signature would be accepted: none would). Meta's
         # retries of deliveries made before the disconnection end here too.
         raise Refused(404, "no channel for this phone number")
+    by_account = channels.channels_by_business_account_id(accounts) if accounts else {}
+    if set(by_account) != accounts:
+        raise Refused(404, "no channel for this business account")  # as for a number
+    for rows in by_account.values():
+        found.update({row.phone_number_id: row for row in rows})
     for channel in found.values():
         if not hmac.compare_digest(signature(channels.app_secret(channel), raw), header.strip()):
             raise Refused(401, "invalid signature")

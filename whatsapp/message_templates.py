@@ -25,7 +25,7 @@ from sqlalchemy import select
 from core import audit
 from core.extensions import db
 from core.timeutil import utcnow
-from whatsapp import channels, graph
+from whatsapp import channels, graph, template_status
 from whatsapp.models import WhatsAppChannel, WhatsAppTemplate
 from whatsapp.states import ParameterFormat, TemplateStatus
 
@@ -38,6 +38,9 @@ EXAMPLE_MAX = 200  # Meta's example of a named parameter, shown in its empty fie
 HEADER_MAX = 60
 URL_MAX = 2000
 PAYLOAD_MAX = 128
+# Meta refuses a parameter's text with a new line, a tab or more than 4 spaces in a row
+# (its error 132018): refused in the form, naming the field, rather than by Meta later.
+UNSENDABLE = re.compile(r"[\r\n\t]| {5,}")
 MEDIA_HEADERS = ("IMAGE", "DOCUMENT", "VIDEO")
 BUTTON_TYPES = ("URL", "QUICK_REPLY", "PHONE_NUMBER")
 
@@ -46,14 +49,17 @@ class TemplateRefused(ValueError):
     """The template is not sent; the message says why."""
 
 
-def templates_of(client_id: int) -> list[WhatsAppTemplate]:
-    return list(
-        db.session.scalars(
-            select(WhatsAppTemplate)
-            .where(WhatsAppTemplate.client_id == client_id)
-            .order_by(WhatsAppTemplate.name, WhatsAppTemplate.language)
-        )
-    )
+def templates_of(client_id: int, *, approved_only: bool = False) -> list[WhatsAppTemplate]:
+    """The client's stored templates; ``approved_only``: the ones offered and sent (Meta
+    may have paused, disabled or rejected one since the sync: its status webhook)."""
+    query = select(WhatsAppTemplate).where(WhatsAppTemplate.client_id == client_id)
+    if approved_only:
+        query = query.where(WhatsAppTemplate.status == TemplateStatus.APPROVED)
+    return list(db.session.scalars(query.order_by(WhatsAppTemplate.name, WhatsAppTemplate.language)))
+
+
+def approved_of(client_id: int) -> list[WhatsAppTemplate]:
+    return templates_of(client_id, approved_only=True)
 
 
 def _part(components, kind: str) -> dict | None:
@@ -168,6 +174,8 @@ def _kept(row: dict) -> dict | None:
     text, named_params = body
     category = row.get("category") if isinstance(row.get("category"), str) else ""
     return {
+        "meta_id": template_status.meta_id(row.get("id")),
+        "status": TemplateStatus.APPROVED,
         "body": text,
         "category": category[:30],
         "header": header,
@@ -180,9 +188,11 @@ def _kept(row: dict) -> dict | None:
     }
 
 
-def sync(channel: WhatsAppChannel) -> int:
+def sync(channel: WhatsAppChannel, *, audit_unchanged: bool = True) -> int:
     """Replace the client's templates with the account's approved ones; how many.
-    :class:`graph.GraphError` changes nothing."""
+    :class:`graph.GraphError` changes nothing. Audited; with ``audit_unchanged`` false
+    (the periodic sync) only when the approved ones changed (some added or removed, or
+    one approved again)."""
     rows = graph.message_templates(channel.business_account_id, channels.access_token(channel))
     wanted = {}
     for row in rows:
@@ -190,10 +200,13 @@ def sync(channel: WhatsAppChannel) -> int:
         if columns is not None:
             wanted[(row["name"], row["language"])] = columns
     kept = {(t.name, t.language): t for t in templates_of(channel.client_id)}
+    changed = set(kept) != set(wanted) or any(t.status != TemplateStatus.APPROVED for t in kept.values())
     for key, template in kept.items():
         if key not in wanted:
             db.session.delete(template)
-    now = utcnow()
+    # To the second, as the status webhook's time: a status Meta sends in the sync's
+    # second is taken as newer than the sync's.
+    now = utcnow().replace(microsecond=0)
     for (name, language), columns in wanted.items():
         template = kept.get((name, language))
         if template is None:
@@ -203,9 +216,10 @@ def sync(channel: WhatsAppChannel) -> int:
             db.session.add(template)
         for column, value in columns.items():
             setattr(template, column, value)
-        template.synced_at = now
+        template.synced_at = template.status_at = now
     db.session.flush()
-    audit.record("whatsapp.templates_synced", channel, details={"approved": len(wanted)})
+    if audit_unchanged or changed:
+        audit.record("whatsapp.templates_synced", channel, details={"approved": len(wanted)})
     return len(wanted)
 
 
@@ -233,6 +247,8 @@ def fill(template: WhatsAppTemplate, params: list[str]) -> str:
         raise TemplateRefused(
             _("Fill in every field of the template (up to %(max)d characters each).", max=MAX_PARAM)
         )
+    for number, value in enumerate(params, 1):
+        _sendable(value, _("Field %(n)d", n=number))
     return PLACEHOLDER.sub(
         lambda m: params[int(m.group(1)) - 1] if 0 < int(m.group(1)) <= len(params) else m.group(0),
         template.body,
@@ -246,7 +262,18 @@ def _fill_named(body: str, names: list[str], params: list[str]) -> str:
             raise TemplateRefused(
                 _('Fill in the field "%(name)s" (up to %(max)d characters).', name=name, max=MAX_PARAM)
             )
+        _sendable(values[name], name)
     return NAMED_PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), body)
+
+
+def _sendable(value: str, field: str) -> None:
+    if UNSENDABLE.search(value):
+        raise TemplateRefused(
+            _(
+                'The field "%(field)s" cannot have a line break, a tab or more than 4 spaces in a row.',
+                field=field,
+            )
+        )
 
 
 @dataclass(frozen=True)
@@ -269,7 +296,11 @@ def fill_message(
     has_file: bool = False,
 ) -> Filled:
     """Every part of the template filled in; :class:`TemplateRefused` names the first
-    one that is missing or wrong."""
+    one that is missing or wrong (first of all, a template Meta no longer approves)."""
+    if not template_status.offered(template):
+        raise TemplateRefused(
+            _('Meta no longer approves the template "%(name)s": choose another one.', name=template.name)
+        )
     body = fill(template, params)
     components: list[dict] = []
     shown, media = "", None
@@ -284,6 +315,7 @@ def fill_message(
                 raise TemplateRefused(
                     _("Fill in the header: one line, up to %(max)d characters in all.", max=HEADER_MAX)
                 )
+            _sendable(header_text, _("Header field"))
             parameter = {"type": "text", "text": header_text}
             if name:
                 parameter["parameter_name"] = name

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from core.extensions import db
 from core.timeutil import utcnow
-from whatsapp.states import ParameterFormat
+from whatsapp.states import ParameterFormat, TemplateStatus
 
 
 class WhatsAppChannel(db.Model):
@@ -52,7 +52,7 @@ class WhatsAppEvent(db.Model):
 
 
 class WhatsAppTemplate(db.Model):
-    """An approved message template of the client's account (synced from Meta): its body
+    """A message template of the client's account (synced from Meta, approved then): its body
     with ``{{1}}``, ``{{2}}``... placeholders (or named ones, ``{{first_name}}``), its
     header and buttons, filled in a form when it is sent."""
 
@@ -79,6 +79,13 @@ class WhatsAppTemplate(db.Model):
     # [{"index": 0, "type": "URL" | "QUICK_REPLY" | "PHONE_NUMBER", "text": ..., "url": ...}]
     buttons: Mapped[list | None] = mapped_column(JSON)
     synced_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Meta's id of the template, and its status (``TemplateStatus``) as of ``status_at``
+    # (the sync's time or the status webhook's): only an approved one is offered and sent.
+    meta_id: Mapped[str | None] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(
+        String(30), server_default=TemplateStatus.APPROVED.value, default=TemplateStatus.APPROVED
+    )
+    status_at: Mapped[datetime | None]
 
 
 class WhatsAppSend(db.Model):

@@ -24,9 +24,16 @@ class SendOutcome(StrEnum):
 
 
 class TemplateStatus(StrEnum):
-    """A message template's status in Meta's answer; only approved ones are kept."""
+    """A message template's status in Meta's answer (only approved ones are kept by the
+    sync) and in its ``message_template_status_update`` webhook's ``event`` (stored as
+    Meta writes it: ``PAUSED``, ``DISABLED``, ``REJECTED``, ``PENDING_DELETION``...).
+    Only an approved template is offered and sent."""
 
     APPROVED = "APPROVED"
+
+
+# The webhook's ``changes[].field`` of a template's new status.
+TEMPLATE_STATUS_FIELD = "message_template_status_update"
 
 
 class ParameterFormat(StrEnum):

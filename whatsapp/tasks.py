@@ -5,8 +5,12 @@ from __future__ import annotations
 import logging
 
 from core import jobs
-from whatsapp import inbox, media, sending
+from core.extensions import db
+from core.scope import scoped
+from whatsapp import channels, inbox, media, message_templates, sending
 from whatsapp.channels import BYPASS
+
+SYNC_BYPASS = "whatsapp-templates"
 
 log = logging.getLogger(__name__)
 
@@ -61,3 +65,24 @@ def sweep_sends() -> int:
         except Exception:  # noqa: BLE001 - one bad message must not stop the others
             log.exception("WhatsApp message %s could not be tried", message_id)
     return done
+
+
+@jobs.runs_under(SYNC_BYPASS)
+def sync_templates() -> int:
+    """Periodic: every connected channel's templates synced from its account (as the
+    settings page's button does), each channel in its own transaction and its client's
+    scope; one Meta refuses or cannot answer for is left as it was, the others go on.
+    How many were synced."""
+    synced = 0
+    for reseller_id, client_id in channels.every_channel():
+        with scoped(reseller_id, client_id):
+            try:
+                channel = channels.channel_of_client(client_id)
+                if channel is not None:  # not disconnected since
+                    message_templates.sync(channel, audit_unchanged=False)
+                    db.session.commit()
+                    synced += 1
+            except Exception:  # noqa: BLE001 - one channel must not stop the others
+                db.session.rollback()
+                log.warning("WhatsApp templates of client %s could not be synced", client_id, exc_info=True)
+    return synced

@@ -27,7 +27,7 @@ def _page(form: ChannelForm | None = None, status: int = 200):
         "whatsapp/settings.html",
         channel=channel,
         form=form,
-        templates=message_templates.templates_of(current_client.id) if channel else [],
+        templates=message_templates.approved_of(current_client.id) if channel else [],
         webhook_url=url_for("whatsapp_webhook.receive", _external=True),
     ), status
 
