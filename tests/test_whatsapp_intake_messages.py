@@ -139,9 +139,9 @@ def test_begin_with_opens_the_transaction_in_the_scope_and_commit_with_commits(a
             assert session.execute(text("SELECT current_setting('app.reseller_id', true)")).scalar() == "4321"
         session.commit()
         with scope.bypass("tests", as_owner=True):
-            scope.begin_with(
-                session.connection(), lambda _literal: b"CREATE TEMP TABLE two_messages (v text)"
-            )
+            # a real table, not a temporary one: after a commit the session may take another
+            # of the pool's connections, which would not see a temporary table
+            scope.begin_with(session.connection(), lambda _literal: b"CREATE TABLE two_messages (v text)")
             session.commit()
             assert scope.begin_with(session.connection(), lambda _literal: b"SELECT 1") is not None
             assert scope.commit_with(
@@ -160,6 +160,10 @@ def test_begin_with_opens_the_transaction_in_the_scope_and_commit_with_commits(a
             session.execute(text("DROP TABLE two_messages"))
             session.commit()
     finally:
+        session.rollback()
+        with scope.bypass("tests", as_owner=True):
+            session.execute(text("DROP TABLE IF EXISTS two_messages"))
+            session.commit()
         session.close()
 
 
